@@ -1,0 +1,122 @@
+//! The command line: `proctor` opens the desktop app; subcommands run the
+//! same engine headless.
+
+mod run;
+mod summary;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "proctor",
+    version,
+    about = "A process manager for Linux: named child processes, worker pools, one event log"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    /// A session file to open in the desktop app.
+    pub session: Option<PathBuf>,
+    /// Start the session's autostart tasks and pools once it is open.
+    #[arg(long)]
+    pub start: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Sub {
+    /// Check a session file; print every error with file:line and field.
+    Check { session: PathBuf },
+    /// Run a session headless: start its tasks and pools, stream the event
+    /// log, wait for them, print a summary.
+    Run(run::RunArgs),
+    /// Convert an event log (a JSON Lines journal or export) to .jsonl, .csv or .txt.
+    Export {
+        journal: PathBuf,
+        out: PathBuf,
+        /// jsonl, csv or text (default: from OUT's extension).
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+/// What the binary should do after parsing arguments.
+pub enum Action {
+    /// Open the desktop app.
+    Gui { session: Option<PathBuf>, start: bool },
+    /// Exit with this status.
+    Exit(i32),
+}
+
+pub fn main(cli: Cli) -> Result<Action> {
+    match cli.command {
+        None => Ok(Action::Gui {
+            session: cli.session,
+            start: cli.start,
+        }),
+        Some(Sub::Check { session }) => Ok(Action::Exit(check(&session))),
+        Some(Sub::Run(args)) => run::run(args).map(Action::Exit),
+        Some(Sub::Export { journal, out, format }) => {
+            export(&journal, &out, format.as_deref())?;
+            Ok(Action::Exit(0))
+        }
+    }
+}
+
+fn check(path: &std::path::Path) -> i32 {
+    match crate::engine::spec::parse_session_file(path) {
+        Ok(s) => {
+            println!(
+                "{}: OK ({} task{}, {} pool{})",
+                path.display(),
+                s.tasks.len(),
+                if s.tasks.len() == 1 { "" } else { "s" },
+                s.pools.len(),
+                if s.pools.len() == 1 { "" } else { "s" }
+            );
+            0
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "{} error{} found; nothing would run.",
+                errors.0.len(),
+                if errors.0.len() == 1 { "" } else { "s" }
+            );
+            2
+        }
+    }
+}
+
+fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>) -> Result<()> {
+    use crate::engine::export::{export_events, Format};
+    let format = match format {
+        Some(f) => {
+            Format::from_name(f).with_context(|| format!("unknown format `{f}` (use jsonl, csv or text)"))?
+        }
+        None => Format::from_path(out).with_context(|| {
+            format!(
+                "cannot tell the format from `{}`: use .jsonl, .csv or .txt, or --format",
+                out.display()
+            )
+        })?,
+    };
+    let text =
+        std::fs::read_to_string(journal).with_context(|| format!("cannot read {}", journal.display()))?;
+    let mut events = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e = crate::engine::event::parse_json_line(line)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", journal.display(), i + 1))?;
+        events.push(e);
+    }
+    export_events(out, format, &events).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("wrote {} events to {}", events.len(), out.display());
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Starting a child, signalling its process group, reaping it.
+
+use super::event::Usage;
+use super::exit::exit_code_from_wait_status;
+use super::reactor::set_nonblocking;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::collections::BTreeMap;
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Stdio;
+
+pub struct SpawnRequest<'a> {
+    pub name: &'a str,
+    pub argv: &'a [String],
+    pub cwd: &'a Path,
+    pub env: &'a BTreeMap<String, String>,
+    /// A pipe to the child's stdin (persistent pool workers); else /dev/null.
+    pub stdin_pipe: bool,
+}
+
+pub struct Spawned {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+    pub stdin: Option<OwnedFd>,
+}
+
+/// Starts a child in its own process group with stdout and stderr piped.
+///
+/// Spawning happens on the supervisor thread, which lives as long as the
+/// engine: `PR_SET_PDEATHSIG` is tied to the thread that forked, so the
+/// children get SIGKILL if Proctor dies.
+pub fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned, String> {
+    let program = &req.argv[0];
+    match std::fs::metadata(req.cwd) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(format!(
+                "working directory {} is not a directory",
+                req.cwd.display()
+            ))
+        }
+        Err(e) => return Err(format!("working directory {}: {e}", req.cwd.display())),
+    }
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&req.argv[1..])
+        .current_dir(req.cwd)
+        .envs(req.env)
+        .env("PROCTOR_PROCESS", req.name)
+        .stdin(if req.stdin_pipe {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure only makes async-signal-safe calls (prctl,
+    // getppid, _exit) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(137);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| describe_spawn_error(program, &e))?;
+    let pid = child.id() as i32;
+    let take = |fd: Option<OwnedFd>| -> OwnedFd { fd.expect("piped stream present") };
+    let stdout = take(
+        child
+            .stdout
+            .take()
+            .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }),
+    );
+    let stderr = take(
+        child
+            .stderr
+            .take()
+            .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }),
+    );
+    let stdin = child
+        .stdin
+        .take()
+        .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) });
+    // We reap by pid ourselves; dropping std's handle neither waits nor kills.
+    drop(child);
+    let pidfd = match pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            return Err(format!("cannot watch the child (pidfd_open): {e}"));
+        }
+    };
+    for fd in [Some(&stdout), Some(&stderr), stdin.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        use std::os::fd::AsRawFd;
+        let _ = set_nonblocking(fd.as_raw_fd());
+    }
+    Ok(Spawned {
+        pid,
+        pidfd,
+        stdout,
+        stderr,
+        stdin,
+    })
+}
+
+fn describe_spawn_error(program: &str, e: &std::io::Error) -> String {
+    let what = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or command",
+        std::io::ErrorKind::PermissionDenied => "permission denied (is it executable?)",
+        _ => "cannot start",
+    };
+    format!("cannot start `{program}`: {what} ({e})")
+}
+
+fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = fd as i32;
+    // pidfd_open sets O_CLOEXEC itself.
+    // SAFETY: fresh, owned descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Reaps `pid` if it has exited: its exit code and resource usage.
+pub fn try_reap(pid: i32) -> Option<(i32, Usage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data, zero-initialised is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child with valid out-pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut ru) };
+    if r != pid {
+        return None;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Some((
+        exit_code_from_wait_status(status),
+        Usage {
+            peak_rss_kb: ru.ru_maxrss.max(0) as u64,
+            user_cpu: secs(ru.ru_utime),
+            sys_cpu: secs(ru.ru_stime),
+        },
+    ))
+}
+
+/// Sends a signal to every process of a group.
+pub fn signal_group(pgid: i32, sig: Signal) -> nix::Result<()> {
+    killpg(Pid::from_raw(pgid), sig)
+}
+
+/// Whether any process of the group still exists (zombies included).
+pub fn group_alive(pgid: i32) -> bool {
+    killpg(Pid::from_raw(pgid), None).is_ok()
+}
+
+/// Reaps one exited child of group `pgid` (the leader or an orphan of the
+/// group that was adopted because we are a subreaper), if any.
+pub fn reap_group_member(pgid: i32) -> Option<(i32, i32, Usage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; zero-initialised is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on a process group with valid out-pointers.
+    let r = unsafe { libc::wait4(-pgid, &mut status, libc::WNOHANG, &mut ru) };
+    if r <= 0 {
+        return None;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Some((
+        r,
+        exit_code_from_wait_status(status),
+        Usage {
+            peak_rss_kb: ru.ru_maxrss.max(0) as u64,
+            user_cpu: secs(ru.ru_utime),
+            sys_cpu: secs(ru.ru_stime),
+        },
+    ))
+}
+
+/// Makes this process adopt its orphaned descendants (grandchildren whose
+/// parent exited), so that they are reaped here and can be tracked.
+pub fn become_subreaper() {
+    // SAFETY: a plain prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+}

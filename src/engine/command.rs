@@ -1,0 +1,66 @@
+//! Commands into the supervisor. Everything that changes engine state is
+//! one of these; the supervisor thread applies them in order.
+
+use super::spec::{PoolSpec, TaskSpec};
+use nix::sys::signal::Signal;
+
+/// How to stop a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopHow {
+    /// The process's stop signal to its group, then SIGKILL after its stop
+    /// timeout if any of the group is still alive.
+    Terminate,
+    /// SIGKILL to the group at once.
+    Kill,
+    /// Any signal, once, to the group (does not mark the process stopped).
+    Signal(Signal),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PoolAction {
+    Pause,
+    Resume,
+    /// Drop the inputs not yet started.
+    CancelPending,
+    AddInputs(Vec<String>),
+    /// Grow (workers start at once) or shrink (workers retire when their
+    /// current input ends).
+    Resize(usize),
+    /// Stop every worker by the pool's stop policy; pending inputs are cancelled.
+    Terminate,
+    Kill,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Start every instance of a task. A process of the same name that is
+    /// still alive is left alone (an `error` event says so).
+    Start {
+        task: TaskSpec,
+    },
+    /// Start a pool over its inputs.
+    StartPool {
+        pool: PoolSpec,
+    },
+    /// Stop one process by name.
+    Stop {
+        process: String,
+        how: StopHow,
+    },
+    /// Stop every process (tasks and pools).
+    StopAll {
+        how: StopHow,
+    },
+    /// Stop a process (if alive) and start it again with the same spec.
+    Restart {
+        process: String,
+    },
+    Pool {
+        pool: String,
+        action: PoolAction,
+    },
+    /// Forget processes and pools that have ended.
+    ClearEnded,
+    /// Stop everything by its stop policy, wait for it, end the session.
+    Shutdown,
+}

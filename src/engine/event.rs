@@ -1,0 +1,679 @@
+//! The event: one entry of the shared queue that every process and the
+//! supervisor write to. `EventKind` carries each kind's own data; `Record`
+//! is the flat form used by every export (JSON Lines, CSV) and read back
+//! from journals.
+
+use super::exit::describe_exit;
+use chrono::{DateTime, FixedOffset, Local, SecondsFormat};
+use serde::{Deserialize, Serialize};
+
+/// What an exited process cost, from the kernel's accounting of the reaped
+/// child (`wait4`'s rusage).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Usage {
+    pub peak_rss_kb: u64,
+    pub user_cpu: f64,
+    pub sys_cpu: f64,
+}
+
+/// Totals of a finished pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PoolTotals {
+    pub inputs: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    /// Seconds from the pool's start to its end.
+    pub wall: f64,
+    /// The sum of the inputs' own durations, in seconds.
+    pub busy: f64,
+}
+
+impl PoolTotals {
+    pub fn speedup(&self) -> f64 {
+        if self.wall > 0.0 {
+            self.busy / self.wall
+        } else {
+            0.0
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    SessionStarted {
+        message: String,
+    },
+    Spawned {
+        command: String,
+    },
+    SpawnFailed {
+        message: String,
+    },
+    Stdout {
+        line: String,
+    },
+    Stderr {
+        line: String,
+    },
+    SignalSent {
+        signal: String,
+        message: String,
+        /// Seconds until SIGKILL follows, when this is a terminate.
+        kill_in: Option<f64>,
+    },
+    Exited {
+        exit_code: i32,
+        /// Seconds the process ran.
+        runtime: f64,
+        /// Seconds until the restart policy starts it again, if it will.
+        restart_in: Option<f64>,
+        usage: Option<Usage>,
+    },
+    Restarting {
+        attempt: u32,
+        message: String,
+    },
+    TaskQueued {
+        input_text: String,
+    },
+    TaskStarted {
+        input_text: String,
+    },
+    TaskDone {
+        exit_code: i32,
+        result: String,
+        duration: f64,
+    },
+    TaskFailed {
+        exit_code: Option<i32>,
+        message: String,
+        duration: f64,
+        will_retry: bool,
+    },
+    TaskCancelled,
+    PoolDone {
+        totals: PoolTotals,
+    },
+    /// A process of a stopped tree is still alive.
+    Leftover {
+        message: String,
+    },
+    Error {
+        message: String,
+    },
+    SessionEnded {
+        message: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SessionStarted { .. } => "session_started",
+            Self::Spawned { .. } => "spawned",
+            Self::SpawnFailed { .. } => "spawn_failed",
+            Self::Stdout { .. } => "stdout",
+            Self::Stderr { .. } => "stderr",
+            Self::SignalSent { .. } => "signal_sent",
+            Self::Exited { .. } => "exited",
+            Self::Restarting { .. } => "restarting",
+            Self::TaskQueued { .. } => "task_queued",
+            Self::TaskStarted { .. } => "task_started",
+            Self::TaskDone { .. } => "task_done",
+            Self::TaskFailed { .. } => "task_failed",
+            Self::TaskCancelled => "task_cancelled",
+            Self::PoolDone { .. } => "pool_done",
+            Self::Leftover { .. } => "leftover",
+            Self::Error { .. } => "error",
+            Self::SessionEnded { .. } => "session_ended",
+        }
+    }
+
+    /// Every kind name, for filters.
+    pub const NAMES: &'static [&'static str] = &[
+        "session_started",
+        "spawned",
+        "spawn_failed",
+        "stdout",
+        "stderr",
+        "signal_sent",
+        "exited",
+        "restarting",
+        "task_queued",
+        "task_started",
+        "task_done",
+        "task_failed",
+        "task_cancelled",
+        "pool_done",
+        "leftover",
+        "error",
+        "session_ended",
+    ];
+
+    /// Whether a person should see this as a problem (drawn distinctly).
+    pub fn is_problem(&self) -> bool {
+        matches!(
+            self,
+            Self::SpawnFailed { .. }
+                | Self::Stderr { .. }
+                | Self::TaskFailed { .. }
+                | Self::Error { .. }
+                | Self::Leftover { .. }
+        ) || matches!(self, Self::Exited { exit_code, .. } if *exit_code != 0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub seq: u64,
+    pub time: DateTime<FixedOffset>,
+    pub process: Option<String>,
+    pub pid: Option<u32>,
+    pub pool: Option<String>,
+    pub input: Option<u64>,
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// An event stamped now; `seq` is set by whoever delivers it.
+    pub fn now(kind: EventKind) -> Self {
+        Self {
+            seq: 0,
+            time: Local::now().fixed_offset(),
+            process: None,
+            pid: None,
+            pool: None,
+            input: None,
+            kind,
+        }
+    }
+
+    pub fn process(mut self, name: &str, pid: Option<u32>) -> Self {
+        self.process = Some(name.to_string());
+        self.pid = pid;
+        self
+    }
+
+    pub fn pool(mut self, pool: &str, input: Option<u64>) -> Self {
+        self.pool = Some(pool.to_string());
+        self.input = input;
+        self
+    }
+
+    /// The human-readable text of the event (the log view's last column).
+    pub fn text(&self) -> String {
+        match &self.kind {
+            EventKind::SessionStarted { message }
+            | EventKind::SpawnFailed { message }
+            | EventKind::Error { message }
+            | EventKind::Leftover { message }
+            | EventKind::SessionEnded { message } => message.clone(),
+            EventKind::Spawned { command } => command.clone(),
+            EventKind::Stdout { line } | EventKind::Stderr { line } => line.clone(),
+            EventKind::SignalSent { signal, message, .. } => {
+                if message.is_empty() {
+                    signal.clone()
+                } else {
+                    format!("{signal} {message}")
+                }
+            }
+            EventKind::Exited { exit_code, runtime, restart_in, .. } => {
+                let mut s = format!("exit code {} after {:.2}s", describe_exit(*exit_code), runtime);
+                if let Some(d) = restart_in {
+                    s.push_str(&format!("; restarting in {d:.2}s"));
+                }
+                s
+            }
+            EventKind::Restarting { message, .. } => message.clone(),
+            EventKind::TaskQueued { input_text } => format!("queued: {input_text}"),
+            EventKind::TaskStarted { input_text } => format!("started: {input_text}"),
+            EventKind::TaskDone { exit_code, result, duration } => {
+                format!("done ({}, {:.3}s): {}", describe_exit(*exit_code), duration, result)
+            }
+            EventKind::TaskFailed { exit_code, message, .. } => match exit_code {
+                Some(c) => format!("failed with {}: {message}", describe_exit(*c)),
+                None => format!("failed: {message}"),
+            },
+            EventKind::TaskCancelled => "cancelled before it started".to_string(),
+            EventKind::PoolDone { totals: t } => format!(
+                "pool done: {} inputs, {} done, {} failed, {} cancelled in {:.3}s (busy {:.3}s, speedup {:.2}x)",
+                t.inputs,
+                t.done,
+                t.failed,
+                t.cancelled,
+                t.wall,
+                t.busy,
+                t.speedup()
+            ),
+        }
+    }
+
+    /// Local wall-clock time with milliseconds, for the log view.
+    pub fn clock(&self) -> String {
+        self.time.format("%H:%M:%S%.3f").to_string()
+    }
+
+    /// One line of text: time, process, pid, kind, text.
+    pub fn text_line(&self) -> String {
+        let who = self
+            .process
+            .as_deref()
+            .or(self.pool.as_deref())
+            .unwrap_or("proctor");
+        let pid = self.pid.map(|p| format!("[{p}]")).unwrap_or_default();
+        let input = self.input.map(|i| format!(" #{i}")).unwrap_or_default();
+        format!(
+            "{} {who}{pid}{input} {}: {}",
+            self.clock(),
+            self.kind.name(),
+            self.text()
+        )
+    }
+
+    pub fn to_record(&self) -> Record {
+        Record::from(self)
+    }
+}
+
+/// The flat form of an event: what JSON Lines and CSV hold. The first
+/// twelve fields are DESIGN.md's contract; the rest carry each kind's
+/// remaining data so that a JSON Lines export is lossless.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub seq: u64,
+    pub time: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    // Beyond the contract:
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_in: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_in: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub will_retry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_cpu: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sys_cpu: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<f64>,
+}
+
+impl Record {
+    /// The CSV columns: DESIGN.md's fields, in its order.
+    pub const CSV_COLUMNS: [&'static str; 12] = [
+        "seq",
+        "time",
+        "kind",
+        "process",
+        "pid",
+        "pool",
+        "input",
+        "line",
+        "exit_code",
+        "signal",
+        "result",
+        "message",
+    ];
+
+    pub fn csv_values(&self) -> [String; 12] {
+        fn o<T: ToString>(v: &Option<T>) -> String {
+            v.as_ref().map(ToString::to_string).unwrap_or_default()
+        }
+        [
+            self.seq.to_string(),
+            self.time.clone(),
+            self.kind.clone(),
+            o(&self.process),
+            o(&self.pid),
+            o(&self.pool),
+            o(&self.input),
+            o(&self.line),
+            o(&self.exit_code),
+            o(&self.signal),
+            o(&self.result),
+            o(&self.message),
+        ]
+    }
+}
+
+impl From<&Event> for Record {
+    fn from(e: &Event) -> Self {
+        let mut r = Record {
+            seq: e.seq,
+            time: e.time.to_rfc3339_opts(SecondsFormat::Millis, false),
+            kind: e.kind.name().to_string(),
+            process: e.process.clone(),
+            pid: e.pid,
+            pool: e.pool.clone(),
+            input: e.input,
+            ..Default::default()
+        };
+        match &e.kind {
+            EventKind::SessionStarted { message }
+            | EventKind::SpawnFailed { message }
+            | EventKind::Error { message }
+            | EventKind::Leftover { message }
+            | EventKind::SessionEnded { message } => r.message = Some(message.clone()),
+            EventKind::Spawned { command } => r.command = Some(command.clone()),
+            EventKind::Stdout { line } | EventKind::Stderr { line } => r.line = Some(line.clone()),
+            EventKind::SignalSent {
+                signal,
+                message,
+                kill_in,
+            } => {
+                r.signal = Some(signal.clone());
+                r.message = Some(message.clone());
+                r.kill_in = *kill_in;
+            }
+            EventKind::Exited {
+                exit_code,
+                runtime,
+                restart_in,
+                usage,
+            } => {
+                r.exit_code = Some(*exit_code);
+                r.runtime = Some(*runtime);
+                r.restart_in = *restart_in;
+                r.message = Some(e.text());
+                if let Some(u) = usage {
+                    r.peak_rss_kb = Some(u.peak_rss_kb);
+                    r.user_cpu = Some(u.user_cpu);
+                    r.sys_cpu = Some(u.sys_cpu);
+                }
+            }
+            EventKind::Restarting { attempt, message } => {
+                r.attempt = Some(*attempt);
+                r.message = Some(message.clone());
+            }
+            EventKind::TaskQueued { input_text } | EventKind::TaskStarted { input_text } => {
+                r.input_text = Some(input_text.clone())
+            }
+            EventKind::TaskDone {
+                exit_code,
+                result,
+                duration,
+            } => {
+                r.exit_code = Some(*exit_code);
+                r.result = Some(result.clone());
+                r.duration = Some(*duration);
+            }
+            EventKind::TaskFailed {
+                exit_code,
+                message,
+                duration,
+                will_retry,
+            } => {
+                r.exit_code = *exit_code;
+                r.message = Some(message.clone());
+                r.duration = Some(*duration);
+                r.will_retry = Some(*will_retry);
+            }
+            EventKind::TaskCancelled => {}
+            EventKind::PoolDone { totals: t } => {
+                r.inputs = Some(t.inputs);
+                r.done = Some(t.done);
+                r.failed = Some(t.failed);
+                r.cancelled = Some(t.cancelled);
+                r.wall = Some(t.wall);
+                r.busy = Some(t.busy);
+                r.speedup = Some(t.speedup());
+                r.message = Some(e.text());
+            }
+        }
+        r
+    }
+}
+
+impl TryFrom<Record> for Event {
+    type Error = String;
+
+    fn try_from(r: Record) -> Result<Self, String> {
+        let time =
+            DateTime::parse_from_rfc3339(&r.time).map_err(|e| format!("bad time `{}`: {e}", r.time))?;
+        let need = |v: Option<String>, f: &str| v.ok_or_else(|| format!("`{}` event without `{f}`", r.kind));
+        let msg = r.message.clone().unwrap_or_default();
+        let kind = match r.kind.as_str() {
+            "session_started" => EventKind::SessionStarted { message: msg },
+            "spawned" => EventKind::Spawned {
+                command: r.command.clone().unwrap_or_default(),
+            },
+            "spawn_failed" => EventKind::SpawnFailed { message: msg },
+            "stdout" => EventKind::Stdout {
+                line: need(r.line.clone(), "line")?,
+            },
+            "stderr" => EventKind::Stderr {
+                line: need(r.line.clone(), "line")?,
+            },
+            "signal_sent" => EventKind::SignalSent {
+                signal: need(r.signal.clone(), "signal")?,
+                message: msg,
+                kill_in: r.kill_in,
+            },
+            "exited" => EventKind::Exited {
+                exit_code: r.exit_code.ok_or("`exited` event without `exit_code`")?,
+                runtime: r.runtime.unwrap_or(0.0),
+                restart_in: r.restart_in,
+                usage: r.peak_rss_kb.map(|peak_rss_kb| Usage {
+                    peak_rss_kb,
+                    user_cpu: r.user_cpu.unwrap_or(0.0),
+                    sys_cpu: r.sys_cpu.unwrap_or(0.0),
+                }),
+            },
+            "restarting" => EventKind::Restarting {
+                attempt: r.attempt.unwrap_or(0),
+                message: msg,
+            },
+            "task_queued" => EventKind::TaskQueued {
+                input_text: r.input_text.clone().unwrap_or_default(),
+            },
+            "task_started" => EventKind::TaskStarted {
+                input_text: r.input_text.clone().unwrap_or_default(),
+            },
+            "task_done" => EventKind::TaskDone {
+                exit_code: r.exit_code.unwrap_or(0),
+                result: r.result.clone().unwrap_or_default(),
+                duration: r.duration.unwrap_or(0.0),
+            },
+            "task_failed" => EventKind::TaskFailed {
+                exit_code: r.exit_code,
+                message: msg,
+                duration: r.duration.unwrap_or(0.0),
+                will_retry: r.will_retry.unwrap_or(false),
+            },
+            "task_cancelled" => EventKind::TaskCancelled,
+            "pool_done" => EventKind::PoolDone {
+                totals: PoolTotals {
+                    inputs: r.inputs.unwrap_or(0),
+                    done: r.done.unwrap_or(0),
+                    failed: r.failed.unwrap_or(0),
+                    cancelled: r.cancelled.unwrap_or(0),
+                    wall: r.wall.unwrap_or(0.0),
+                    busy: r.busy.unwrap_or(0.0),
+                },
+            },
+            "leftover" => EventKind::Leftover { message: msg },
+            "error" => EventKind::Error { message: msg },
+            "session_ended" => EventKind::SessionEnded { message: msg },
+            other => return Err(format!("unknown event kind `{other}`")),
+        };
+        Ok(Event {
+            seq: r.seq,
+            time,
+            process: r.process,
+            pid: r.pid,
+            pool: r.pool,
+            input: r.input,
+            kind,
+        })
+    }
+}
+
+/// Parses one JSON Lines line back into an event.
+pub fn parse_json_line(line: &str) -> Result<Event, String> {
+    let record: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    Event::try_from(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_events() -> Vec<Event> {
+        let kinds = vec![
+            EventKind::SessionStarted { message: "s".into() },
+            EventKind::Spawned {
+                command: "echo hi".into(),
+            },
+            EventKind::SpawnFailed {
+                message: "No such file".into(),
+            },
+            EventKind::Stdout {
+                line: "a,\"b\"\nc".into(),
+            },
+            EventKind::Stderr { line: "err".into() },
+            EventKind::SignalSent {
+                signal: "SIGTERM".into(),
+                message: "SIGKILL in 5s".into(),
+                kill_in: Some(5.0),
+            },
+            EventKind::Exited {
+                exit_code: -15,
+                runtime: 1.25,
+                restart_in: Some(0.5),
+                usage: Some(Usage {
+                    peak_rss_kb: 1234,
+                    user_cpu: 0.5,
+                    sys_cpu: 0.25,
+                }),
+            },
+            EventKind::Restarting {
+                attempt: 2,
+                message: "again".into(),
+            },
+            EventKind::TaskQueued {
+                input_text: "3".into(),
+            },
+            EventKind::TaskStarted {
+                input_text: "3".into(),
+            },
+            EventKind::TaskDone {
+                exit_code: 0,
+                result: "9".into(),
+                duration: 0.125,
+            },
+            EventKind::TaskFailed {
+                exit_code: Some(1),
+                message: "m".into(),
+                duration: 0.5,
+                will_retry: true,
+            },
+            EventKind::TaskCancelled,
+            EventKind::PoolDone {
+                totals: PoolTotals {
+                    inputs: 4,
+                    done: 3,
+                    failed: 1,
+                    cancelled: 0,
+                    wall: 2.0,
+                    busy: 3.5,
+                },
+            },
+            EventKind::Leftover {
+                message: "pid 5".into(),
+            },
+            EventKind::Error { message: "e".into() },
+            EventKind::SessionEnded {
+                message: "bye".into(),
+            },
+        ];
+        assert_eq!(kinds.len(), EventKind::NAMES.len());
+        kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut e = Event::now(k).process("p-1", Some(42)).pool("pl", Some(3));
+                e.seq = i as u64 + 1;
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_lines_round_trip_is_lossless() {
+        for e in sample_events() {
+            let json = serde_json::to_string(&e.to_record()).unwrap();
+            let back = parse_json_line(&json).unwrap();
+            // Time is kept to the millisecond.
+            assert_eq!(back.time.timestamp_millis(), e.time.timestamp_millis());
+            let mut e2 = e.clone();
+            e2.time = back.time;
+            assert_eq!(back, e2, "{json}");
+        }
+    }
+
+    #[test]
+    fn time_is_rfc3339_with_millis_and_offset() {
+        let r = sample_events()[0].to_record();
+        assert!(DateTime::parse_from_rfc3339(&r.time).is_ok());
+        let t = &r.time;
+        assert_eq!(&t[19..20], ".", "{t}");
+        assert!(
+            t.ends_with('Z') || t[23..].starts_with('+') || t[23..].starts_with('-'),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_errors_not_panics() {
+        assert!(parse_json_line("").is_err());
+        assert!(parse_json_line("{}").is_err());
+        assert!(parse_json_line(r#"{"seq":1,"time":"x","kind":"stdout"}"#).is_err());
+        assert!(
+            parse_json_line(r#"{"seq":1,"time":"2026-01-01T00:00:00.000+00:00","kind":"nope"}"#).is_err()
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Writing events as JSON Lines, CSV or text, atomically (a temp file in the
+//! same directory, then rename).
+
+use super::event::{Event, Record};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    Csv,
+    Text,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::JsonLines, Format::Csv, Format::Text];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "jsonl" | "json" | "ndjson" | "jsonlines" => Some(Self::JsonLines),
+            "csv" => Some(Self::Csv),
+            "txt" | "text" | "log" => Some(Self::Text),
+            _ => None,
+        }
+    }
+
+    /// From a path's extension.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Self::from_name)
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::JsonLines => "jsonl",
+            Self::Csv => "csv",
+            Self::Text => "txt",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::JsonLines => "JSON Lines",
+            Self::Csv => "CSV",
+            Self::Text => "Text",
+        }
+    }
+}
+
+/// Quotes one CSV field when it needs it (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn csv_row(fields: &[impl AsRef<str>]) -> String {
+    let cells: Vec<String> = fields.iter().map(|f| csv_field(f.as_ref())).collect();
+    cells.join(",")
+}
+
+/// Writes events one at a time in a format (the header first for CSV).
+pub struct EventWriter<W: Write> {
+    out: W,
+    format: Format,
+}
+
+impl<W: Write> EventWriter<W> {
+    pub fn new(mut out: W, format: Format) -> io::Result<Self> {
+        if format == Format::Csv {
+            writeln!(out, "{}", csv_row(&Record::CSV_COLUMNS))?;
+        }
+        Ok(Self { out, format })
+    }
+
+    pub fn write(&mut self, event: &Event) -> io::Result<()> {
+        match self.format {
+            Format::JsonLines => {
+                serde_json::to_writer(&mut self.out, &event.to_record())?;
+                self.out.write_all(b"\n")
+            }
+            Format::Csv => writeln!(self.out, "{}", csv_row(&event.to_record().csv_values())),
+            Format::Text => writeln!(self.out, "{}", event.text_line()),
+        }
+    }
+
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A file written under a temporary name and renamed into place on
+/// `commit`; dropped without commit, it leaves the destination untouched.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temp file now, so that an unwritable destination is an
+    /// error before any work starts.
+    pub fn create(dest: &Path) -> io::Result<Self> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if dest.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+        let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+        let file = File::create(&tmp)?;
+        Ok(Self {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(BufWriter::with_capacity(256 * 1024, file)),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.file.as_mut().expect("writer used after commit")
+    }
+
+    pub fn commit(mut self) -> io::Result<()> {
+        let file = self.file.take().expect("committed twice");
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes all `events` to `dest` atomically.
+pub fn export_events<'a>(
+    dest: &Path,
+    format: Format,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> io::Result<()> {
+    let mut file = AtomicFile::create(dest)?;
+    {
+        let mut w = EventWriter::new(file.writer(), format)?;
+        for e in events {
+            w.write(e)?;
+        }
+        w.into_inner()?;
+    }
+    file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_newlines() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn format_from_extension() {
+        assert_eq!(
+            Format::from_path(Path::new("a/run.jsonl")),
+            Some(Format::JsonLines)
+        );
+        assert_eq!(Format::from_path(Path::new("run.CSV")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("run.txt")), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("run")), None);
+    }
+
+    #[test]
+    fn atomic_file_leaves_destination_intact_until_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.txt");
+        std::fs::write(&dest, "old").unwrap();
+        {
+            let mut f = AtomicFile::create(&dest).unwrap();
+            f.writer().write_all(b"new").unwrap();
+            // dropped without commit
+        }
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.writer().write_all(b"new").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
+    }
+
+    #[test]
+    fn unwritable_destination_is_an_error_up_front() {
+        assert!(AtomicFile::create(Path::new("/nonexistent-dir/x.jsonl")).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Splitting a byte stream into lines without unbounded buffering.
+//!
+//! A line is emitted without its newline. A line longer than `max` bytes is
+//! emitted in pieces of `max` bytes (cut back to a UTF-8 boundary when one is
+//! near), so a child that never writes a newline cannot make us buffer
+//! without bound. Invalid UTF-8 is converted lossily, never dropped.
+
+pub const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+    max: usize,
+}
+
+impl Default for LineSplitter {
+    fn default() -> Self {
+        Self::new(MAX_LINE)
+    }
+}
+
+impl LineSplitter {
+    pub fn new(max: usize) -> Self {
+        Self {
+            pending: Vec::new(),
+            max: max.max(4),
+        }
+    }
+
+    /// Feeds a chunk; calls `emit` once per complete line (or full piece).
+    pub fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(String)) {
+        while !chunk.is_empty() {
+            match memchr(b'\n', chunk) {
+                Some(nl) => {
+                    let (head, rest) = chunk.split_at(nl);
+                    self.append_bounded(head, emit);
+                    let line = std::mem::take(&mut self.pending);
+                    emit(to_text(&line));
+                    self.pending = line;
+                    self.pending.clear();
+                    chunk = &rest[1..];
+                }
+                None => {
+                    self.append_bounded(chunk, emit);
+                    chunk = &[];
+                }
+            }
+        }
+    }
+
+    /// Emits what is left (a last line without a newline).
+    pub fn finish(&mut self, emit: &mut impl FnMut(String)) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            emit(to_text(&line));
+        }
+        self.pending = Vec::new();
+    }
+
+    /// Bytes held waiting for a newline.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn append_bounded(&mut self, mut bytes: &[u8], emit: &mut impl FnMut(String)) {
+        while self.pending.len() + bytes.len() > self.max {
+            let room = self.max - self.pending.len();
+            self.pending.extend_from_slice(&bytes[..room]);
+            bytes = &bytes[room..];
+            let cut = utf8_cut(&self.pending);
+            let tail = self.pending.split_off(cut);
+            emit(to_text(&self.pending));
+            self.pending.clear();
+            self.pending.extend_from_slice(&tail);
+        }
+        self.pending.extend_from_slice(bytes);
+    }
+}
+
+/// Where to cut a full buffer so that a multi-byte character is not split:
+/// at most 3 bytes back, else at the end.
+fn utf8_cut(buf: &[u8]) -> usize {
+    let len = buf.len();
+    for back in 1..=3.min(len) {
+        let b = buf[len - back];
+        if b & 0xC0 == 0xC0 {
+            // A lead byte: is its sequence complete?
+            let need = if b >= 0xF0 {
+                4
+            } else if b >= 0xE0 {
+                3
+            } else {
+                2
+            };
+            return if back >= need { len } else { len - back };
+        }
+        if b & 0x80 == 0 {
+            return len;
+        }
+    }
+    len
+}
+
+fn to_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(chunks: &[&[u8]], max: usize) -> Vec<String> {
+        let mut s = LineSplitter::new(max);
+        let mut out = Vec::new();
+        for c in chunks {
+            s.push(c, &mut |l| out.push(l));
+        }
+        s.finish(&mut |l| out.push(l));
+        out
+    }
+
+    #[test]
+    fn joins_lines_across_chunks() {
+        assert_eq!(split(&[b"ab", b"c\nde", b"f\n"], 100), vec!["abc", "def"]);
+    }
+
+    #[test]
+    fn keeps_empty_lines_and_last_partial_line() {
+        assert_eq!(split(&[b"\n\nx"], 100), vec!["", "", "x"]);
+    }
+
+    #[test]
+    fn splits_long_lines_at_max() {
+        let out = split(&[b"aaaaaaaaaa\n"], 4);
+        assert_eq!(out, vec!["aaaa", "aaaa", "aa"]);
+    }
+
+    #[test]
+    fn long_line_never_buffers_more_than_max() {
+        let mut s = LineSplitter::new(8);
+        let mut n = 0;
+        for _ in 0..1000 {
+            s.push(b"xxxxx", &mut |_| n += 1);
+            assert!(s.pending_len() <= 8);
+        }
+        assert_eq!(n, 5000 / 8);
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy_not_dropped() {
+        assert_eq!(split(&[b"a\xffb\n"], 100), vec!["a\u{fffd}b"]);
+    }
+
+    #[test]
+    fn does_not_cut_inside_a_character() {
+        // "é" is 2 bytes; max 4 with "abcé" = 5 bytes: cut before é.
+        let out = split(&["abcé\n".as_bytes()], 4);
+        assert_eq!(out, vec!["abc", "é"]);
+    }
+}

@@ -1,0 +1,23 @@
+//! Everything about processes. No GUI code lives here: the supervisor owns
+//! every child and talks to the rest of the program by messages only.
+
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod exit;
+pub mod export;
+pub mod lines;
+pub mod restart;
+pub mod signal;
+pub mod spec;
+pub mod supervisor;
+
+mod child;
+mod pool;
+mod reactor;
+pub mod sched;
+
+pub use command::{Command, PoolAction, StopHow};
+pub use error::EngineError;
+pub use event::{Event, EventKind};
+pub use supervisor::{Engine, EngineConfig};

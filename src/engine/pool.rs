@@ -1,0 +1,753 @@
+//! Pools inside the supervisor: `workers` slots over a queue of inputs.
+//!
+//! Spawn mode: each input is one child, run in the slot that took it
+//! (`POOL/worker-K`); its stdout is its result. Persistent mode: each slot is
+//! one long-lived child; an input is a line on its stdin and the next line on
+//! its stdout is the result. Several inputs may be in flight per worker
+//! (pipelining, see DESIGN.md); results are matched by order. The decisions
+//! (who gets which input, retry or fail) are the pure functions of `sched`.
+
+use super::command::{PoolAction, StopHow};
+use super::event::{Event, EventKind, PoolTotals, Usage};
+use super::sched::{self, AfterFailure, WorkerView};
+use super::spec::{PoolMode, PoolSpec};
+use super::supervisor::{Origin, Supervisor, TimerWhat};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Inputs in flight per persistent worker.
+const PIPELINE_DEPTH: usize = 8;
+/// The stdout kept as a spawn-mode input's result.
+const MAX_RESULT: usize = 64 * 1024;
+/// Worker deaths in a row without finishing an input before the pool gives up.
+const MAX_FRUITLESS_DEATHS: u32 = 5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum InputState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+pub(super) struct Worker {
+    pub key: Option<usize>,
+    /// Inputs given to this worker, oldest first, with when each started.
+    pub in_flight: VecDeque<(usize, Instant)>,
+    /// Shrinking: take no more inputs, end after the current ones.
+    pub retiring: bool,
+    /// Spawn mode: stdout of the current input.
+    pub output: String,
+}
+
+pub(super) struct PoolRun {
+    pub spec: Arc<PoolSpec>,
+    pub argv: Vec<String>,
+    pub inputs: Vec<String>,
+    pub state: Vec<InputState>,
+    pub attempts: Vec<u32>,
+    pub queue: VecDeque<usize>,
+    pub paused: bool,
+    pub stopping: bool,
+    pub target: usize,
+    pub workers: Vec<Worker>,
+    pub started: Instant,
+    pub busy: f64,
+    pub done: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub finished: bool,
+    pub fruitless_deaths: u32,
+}
+
+impl PoolRun {
+    fn unresolved(&self) -> usize {
+        self.state
+            .iter()
+            .filter(|s| matches!(s, InputState::Queued | InputState::Running))
+            .count()
+    }
+    fn in_flight(&self) -> usize {
+        self.workers.iter().map(|w| w.in_flight.len()).sum()
+    }
+}
+
+impl Supervisor {
+    fn pool_index(&self, name: &str) -> Option<usize> {
+        self.pools
+            .iter()
+            .position(|p| p.as_ref().is_some_and(|p| p.spec.name == name))
+    }
+
+    fn pool_event(&self, pool: usize, kind: EventKind, input: Option<usize>) -> Event {
+        let name = self.pools[pool]
+            .as_ref()
+            .map(|p| p.spec.name.as_str())
+            .unwrap_or("");
+        Event::now(kind).pool(name, input.map(|i| i as u64))
+    }
+
+    pub(super) fn start_pool(&mut self, spec: PoolSpec) {
+        if self.shutting_down {
+            return self.error(format!(
+                "not starting pool `{}`: the session is ending",
+                spec.name
+            ));
+        }
+        if let Some(i) = self.pool_index(&spec.name) {
+            if self.pools[i].as_ref().is_some_and(|p| !p.finished) {
+                return self.error(format!("pool `{}` is already running", spec.name));
+            }
+            self.drop_pool(i);
+        }
+        let argv = match spec.run.argv(spec.shell) {
+            Ok(a) => a,
+            Err(e) => return self.error(format!("pool `{}`: bad command: {e}", spec.name)),
+        };
+        let inputs = match spec.load_inputs() {
+            Ok(v) => v,
+            Err(e) => return self.error(format!("pool `{}`: {e}", spec.name)),
+        };
+        let n = inputs.len();
+        let run = PoolRun {
+            target: spec.workers.max(1),
+            spec: Arc::new(spec),
+            argv,
+            inputs,
+            state: vec![InputState::Queued; n],
+            attempts: vec![0; n],
+            queue: (0..n).collect(),
+            paused: false,
+            stopping: false,
+            workers: Vec::new(),
+            started: Instant::now(),
+            busy: 0.0,
+            done: 0,
+            failed: 0,
+            cancelled: 0,
+            finished: false,
+            fruitless_deaths: 0,
+        };
+        let slot = match self.pools.iter().position(Option::is_none) {
+            Some(s) => {
+                self.pools[s] = Some(run);
+                s
+            }
+            None => {
+                self.pools.push(Some(run));
+                self.pools.len() - 1
+            }
+        };
+        for i in 0..n {
+            let text = self.pools[slot].as_ref().expect("just inserted").inputs[i].clone();
+            let e = self.pool_event(slot, EventKind::TaskQueued { input_text: text }, Some(i));
+            self.emit(e);
+        }
+        self.schedule_pool(slot);
+    }
+
+    fn drop_pool(&mut self, pool: usize) {
+        if let Some(run) = self.pools[pool].take() {
+            for w in run.workers {
+                if let Some(k) = w.key {
+                    self.remove_worker_proc(k);
+                }
+            }
+        }
+    }
+
+    pub(super) fn clear_ended_pools(&mut self) {
+        for i in 0..self.pools.len() {
+            if self.pools[i].as_ref().is_some_and(|p| p.finished) {
+                self.drop_pool(i);
+            }
+        }
+    }
+
+    pub(super) fn pool_action(&mut self, name: &str, action: PoolAction) {
+        let Some(pool) = self.pool_index(name) else {
+            return self.error(format!("no pool named `{name}`"));
+        };
+        match action {
+            PoolAction::Pause => self.pools[pool].as_mut().expect("found").paused = true,
+            PoolAction::Resume => self.pools[pool].as_mut().expect("found").paused = false,
+            PoolAction::CancelPending => self.cancel_pending(pool),
+            PoolAction::AddInputs(new) => {
+                if self.shutting_down {
+                    return self.error(format!("not adding inputs to `{name}`: the session is ending"));
+                }
+                let run = self.pools[pool].as_mut().expect("found");
+                if run.stopping {
+                    return self.error(format!("pool `{name}` is being stopped; inputs not added"));
+                }
+                run.finished = false;
+                let first = run.inputs.len();
+                for text in new {
+                    run.inputs.push(text);
+                    run.state.push(InputState::Queued);
+                    run.attempts.push(0);
+                }
+                let last = run.inputs.len();
+                run.queue.extend(first..last);
+                for i in first..last {
+                    let text = self.pools[pool].as_ref().expect("found").inputs[i].clone();
+                    let e = self.pool_event(pool, EventKind::TaskQueued { input_text: text }, Some(i));
+                    self.emit(e);
+                }
+            }
+            PoolAction::Resize(n) => self.resize(pool, n.max(1)),
+            PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),
+            PoolAction::Kill => self.stop_pool(pool, StopHow::Kill),
+        }
+        self.schedule_pool(pool);
+    }
+
+    fn cancel_pending(&mut self, pool: usize) {
+        let run = self.pools[pool].as_mut().expect("pool exists");
+        let queued: Vec<usize> = run.queue.drain(..).collect();
+        for &i in &queued {
+            run.state[i] = InputState::Cancelled;
+        }
+        run.cancelled += queued.len() as u64;
+        for i in queued {
+            let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
+            self.emit(e);
+        }
+    }
+
+    fn resize(&mut self, pool: usize, n: usize) {
+        let run = self.pools[pool].as_mut().expect("pool exists");
+        run.target = n;
+        let mut to_close = Vec::new();
+        for (i, w) in run.workers.iter_mut().enumerate() {
+            w.retiring = i >= n;
+            if w.retiring && w.in_flight.is_empty() {
+                if let Some(k) = w.key {
+                    to_close.push(k);
+                }
+            }
+        }
+        if run.spec.mode == PoolMode::Persistent {
+            for k in to_close {
+                self.close_stdin(k);
+            }
+        }
+    }
+
+    /// Stops every worker; inputs not started are cancelled.
+    pub(super) fn stop_pool(&mut self, pool: usize, how: StopHow) {
+        let Some(run) = self.pools[pool].as_mut() else {
+            return;
+        };
+        if run.finished {
+            return;
+        }
+        if !matches!(how, StopHow::Signal(_)) {
+            run.stopping = true;
+            self.cancel_pending(pool);
+        }
+        let keys: Vec<usize> = self.pools[pool]
+            .as_ref()
+            .expect("exists")
+            .workers
+            .iter()
+            .filter_map(|w| w.key)
+            .collect();
+        for k in keys {
+            self.stop(k, how, true, "");
+        }
+        self.check_pool_done(pool);
+    }
+
+    /// Stop on one worker (by name): its inputs fail, and it is replaced.
+    pub(super) fn stop_pool_worker(&mut self, _pool: usize, key: usize, how: StopHow) {
+        self.stop(key, how, false, "");
+    }
+
+    pub(super) fn schedule_pools(&mut self) {
+        for pool in 0..self.pools.len() {
+            if self.pools[pool].as_ref().is_some_and(|p| !p.finished) {
+                self.schedule_pool(pool);
+            }
+        }
+    }
+
+    fn schedule_pool(&mut self, pool: usize) {
+        let Some(run) = self.pools[pool].as_mut() else {
+            return;
+        };
+        if run.finished {
+            return;
+        }
+        let persistent = run.spec.mode == PoolMode::Persistent;
+        // Make sure enough worker slots exist.
+        let wanted = sched::workers_wanted(
+            run.target,
+            run.queue.len(),
+            run.in_flight(),
+            run.paused || run.stopping,
+        );
+        while run.workers.len() < run.target.max(wanted) && run.workers.len() < run.target {
+            run.workers.push(Worker {
+                key: None,
+                in_flight: VecDeque::new(),
+                retiring: false,
+                output: String::new(),
+            });
+        }
+        if !run.paused && !run.stopping && !self.shutting_down && !run.queue.is_empty() {
+            // Persistent workers must be running to take inputs.
+            if persistent {
+                let need: Vec<usize> = (0..run.workers.len())
+                    .filter(|&i| {
+                        let w = &run.workers[i];
+                        !w.retiring
+                            && w.key
+                                .is_none_or(|k| self.procs[k].as_ref().is_none_or(|p| !p.alive()))
+                    })
+                    .take(run.queue.len())
+                    .collect();
+                for i in need {
+                    self.spawn_persistent(pool, i);
+                }
+            }
+            let run = self.pools[pool].as_mut().expect("exists");
+            let views: Vec<WorkerView> = run
+                .workers
+                .iter()
+                .map(|w| WorkerView {
+                    accepting: !w.retiring
+                        && (if persistent {
+                            w.key.is_some_and(|k| {
+                                self.procs[k].as_ref().is_some_and(|p| {
+                                    p.alive()
+                                        && p.stdin.as_ref().is_some_and(|s| !s.close_when_flushed)
+                                        && p.kill_at.is_none()
+                                })
+                            })
+                        } else {
+                            w.key.is_none_or(|k| {
+                                self.procs[k]
+                                    .as_ref()
+                                    .is_none_or(|p| !p.alive() && p.kill_at.is_none())
+                            })
+                        }),
+                    in_flight: w.in_flight.len(),
+                })
+                .collect();
+            let depth = if persistent { PIPELINE_DEPTH } else { 1 };
+            let plan = sched::assign(&mut run.queue, &views, depth, false);
+            for (w, input) in plan {
+                self.dispatch_input(pool, w, input);
+            }
+        }
+        self.retire_idle(pool);
+        self.check_pool_done(pool);
+    }
+
+    /// Closes the stdin of persistent workers with nothing left to do.
+    fn retire_idle(&mut self, pool: usize) {
+        let Some(run) = self.pools[pool].as_ref() else {
+            return;
+        };
+        if run.spec.mode != PoolMode::Persistent {
+            return;
+        }
+        let no_more = run.queue.is_empty() || run.stopping;
+        let keys: Vec<usize> = run
+            .workers
+            .iter()
+            .filter(|w| w.in_flight.is_empty() && (no_more || w.retiring))
+            .filter_map(|w| w.key)
+            .collect();
+        for k in keys {
+            self.close_stdin(k);
+        }
+    }
+
+    fn ensure_worker_proc(&mut self, pool: usize, w: usize) -> usize {
+        let run = self.pools[pool].as_ref().expect("exists");
+        if let Some(k) = run.workers[w].key {
+            return k;
+        }
+        let name = run.spec.worker_name(w + 1);
+        let stop = run.spec.stop.clone();
+        // A name left from an earlier run of the same pool is replaced.
+        if let Some(old) = self.by_name.get(&name).copied() {
+            if self.procs[old].as_ref().is_some_and(|p| !p.alive()) {
+                self.remove_worker_proc(old);
+            }
+        }
+        let key = self.insert_proc(name, Origin::Worker { pool, index: w }, stop);
+        self.pools[pool].as_mut().expect("exists").workers[w].key = Some(key);
+        key
+    }
+
+    fn spawn_persistent(&mut self, pool: usize, w: usize) {
+        let key = self.ensure_worker_proc(pool, w);
+        let spec = self.pools[pool].as_ref().expect("exists").spec.clone();
+        let argv = self.pools[pool].as_ref().expect("exists").argv.clone();
+        if self
+            .spawn_into(key, &argv, &spec.working_dir(), &spec.env, true)
+            .is_none()
+        {
+            // The worker cannot start: no input can run; fail them all.
+            self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
+        }
+    }
+
+    fn fail_all_queued(&mut self, pool: usize, why: &str) {
+        let run = self.pools[pool].as_mut().expect("exists");
+        let queued: Vec<usize> = run.queue.drain(..).collect();
+        for &i in &queued {
+            run.state[i] = InputState::Failed;
+        }
+        run.failed += queued.len() as u64;
+        for i in queued {
+            let e = self.pool_event(
+                pool,
+                EventKind::TaskFailed {
+                    exit_code: None,
+                    message: why.to_string(),
+                    duration: 0.0,
+                    will_retry: false,
+                },
+                Some(i),
+            );
+            self.emit(e);
+        }
+    }
+
+    fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
+        let key = self.ensure_worker_proc(pool, w);
+        let run = self.pools[pool].as_mut().expect("exists");
+        run.state[input] = InputState::Running;
+        run.attempts[input] += 1;
+        let now = Instant::now();
+        run.workers[w].in_flight.push_back((input, now));
+        run.workers[w].output.clear();
+        let text = run.inputs[input].clone();
+        let spec = run.spec.clone();
+        let timeout = spec.timeout;
+        match spec.mode {
+            PoolMode::Persistent => {
+                let mut line = text.clone().into_bytes();
+                line.retain(|&b| b != b'\n');
+                line.push(b'\n');
+                self.write_stdin(key, &line);
+                let (name, pid) = self.procs[key]
+                    .as_ref()
+                    .map(|p| (p.name.clone(), p.pid()))
+                    .unwrap_or_default();
+                let e = self
+                    .pool_event(pool, EventKind::TaskStarted { input_text: text }, Some(input))
+                    .process(&name, pid);
+                let e = Event {
+                    pool: Some(spec.name.clone()),
+                    input: Some(input as u64),
+                    ..e
+                };
+                self.emit(e);
+                if timeout > 0.0 {
+                    let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                    self.add_timer(
+                        key,
+                        run_id,
+                        TimerWhat::InputTimeout(input),
+                        Duration::from_secs_f64(timeout),
+                    );
+                }
+            }
+            PoolMode::Spawn => {
+                let argv = sched::substitute(&self.pools[pool].as_ref().expect("exists").argv, &text);
+                match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
+                    Some(pid) => {
+                        let name = self.procs[key]
+                            .as_ref()
+                            .map(|p| p.name.clone())
+                            .unwrap_or_default();
+                        let e = Event::now(EventKind::TaskStarted { input_text: text })
+                            .process(&name, Some(pid as u32))
+                            .pool(&spec.name, Some(input as u64));
+                        self.emit(e);
+                        if timeout > 0.0 {
+                            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                            self.add_timer(key, run_id, TimerWhat::Timeout, Duration::from_secs_f64(timeout));
+                        }
+                    }
+                    None => {
+                        self.pools[pool].as_mut().expect("exists").workers[w]
+                            .in_flight
+                            .clear();
+                        self.input_failed(
+                            pool,
+                            key,
+                            input,
+                            None,
+                            "could not start (see spawn_failed)".into(),
+                            0.0,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stdout line from a pool worker.
+    pub(super) fn pool_stdout_line(&mut self, key: usize, line: String) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let Some(run) = self.pools.get_mut(pool).and_then(Option::as_mut) else {
+            return;
+        };
+        let w = &mut run.workers[index];
+        match run.spec.mode {
+            PoolMode::Spawn => {
+                let input = w.in_flight.front().map(|(i, _)| *i as u64);
+                if w.output.len() < MAX_RESULT {
+                    if !w.output.is_empty() {
+                        w.output.push('\n');
+                    }
+                    let room = MAX_RESULT - w.output.len();
+                    let mut cut = line.len().min(room);
+                    while !line.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    w.output.push_str(&line[..cut]);
+                }
+                self.emit_stdout(key, line, input);
+            }
+            PoolMode::Persistent => match w.in_flight.pop_front() {
+                Some((input, started)) => {
+                    let duration = started.elapsed().as_secs_f64();
+                    run.fruitless_deaths = 0;
+                    self.input_done(pool, key, input, 0, line, duration);
+                    let retiring = self.pools[pool]
+                        .as_ref()
+                        .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
+                    if retiring {
+                        self.close_stdin(key);
+                    }
+                }
+                None => self.emit_stdout(key, line, None),
+            },
+        }
+    }
+
+    fn input_done(
+        &mut self,
+        pool: usize,
+        key: usize,
+        input: usize,
+        exit_code: i32,
+        result: String,
+        duration: f64,
+    ) {
+        let run = self.pools[pool].as_mut().expect("exists");
+        run.state[input] = InputState::Done;
+        run.done += 1;
+        run.busy += duration;
+        let (name, pid) = self.procs[key]
+            .as_ref()
+            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
+            .unwrap_or_default();
+        let e = self
+            .pool_event(
+                pool,
+                EventKind::TaskDone {
+                    exit_code,
+                    result,
+                    duration,
+                },
+                Some(input),
+            )
+            .process(&name, pid);
+        let spec_name = self.pools[pool].as_ref().expect("exists").spec.name.clone();
+        self.emit(Event {
+            pool: Some(spec_name),
+            input: Some(input as u64),
+            ..e
+        });
+    }
+
+    fn input_failed(
+        &mut self,
+        pool: usize,
+        key: usize,
+        input: usize,
+        exit_code: Option<i32>,
+        message: String,
+        duration: f64,
+    ) {
+        let run = self.pools[pool].as_mut().expect("exists");
+        run.busy += duration;
+        let retry = !run.stopping && !self.shutting_down;
+        let decision = if retry {
+            sched::after_failure(run.attempts[input], run.spec.retries)
+        } else {
+            AfterFailure::Fail
+        };
+        let will_retry = matches!(decision, AfterFailure::Retry { .. });
+        if will_retry {
+            run.state[input] = InputState::Queued;
+            run.queue.push_front(input);
+        } else {
+            run.state[input] = InputState::Failed;
+            run.failed += 1;
+        }
+        let message = match decision {
+            AfterFailure::Retry { attempt } => format!(
+                "{message}; retrying (attempt {attempt} of {})",
+                run.spec.retries + 1
+            ),
+            AfterFailure::Fail => message,
+        };
+        let spec_name = run.spec.name.clone();
+        let (name, pid) = self.procs[key]
+            .as_ref()
+            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
+            .unwrap_or_default();
+        let e = Event::now(EventKind::TaskFailed {
+            exit_code,
+            message,
+            duration,
+            will_retry,
+        })
+        .process(&name, pid)
+        .pool(&spec_name, Some(input as u64));
+        self.emit(e);
+    }
+
+    pub(super) fn pool_worker_exited(
+        &mut self,
+        key: usize,
+        pid: i32,
+        exit_code: i32,
+        runtime: f64,
+        usage: Usage,
+    ) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        let spec_name = self.pools[pool]
+            .as_ref()
+            .map(|r| r.spec.name.clone())
+            .unwrap_or_default();
+        self.emit(
+            Event::now(EventKind::Exited {
+                exit_code,
+                runtime,
+                restart_in: None,
+                usage: Some(usage),
+            })
+            .process(&name, Some(pid as u32))
+            .pool(&spec_name, None),
+        );
+        let Some(run) = self.pools[pool].as_mut() else {
+            return;
+        };
+        let w = &mut run.workers[index];
+        let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
+        let output = std::mem::take(&mut w.output);
+        match run.spec.mode {
+            PoolMode::Spawn => {
+                if let Some(&(input, started)) = in_flight.first() {
+                    let duration = started.elapsed().as_secs_f64();
+                    if exit_code == 0 {
+                        self.input_done(pool, key, input, 0, output, duration);
+                    } else {
+                        let msg = format!("exited with {}", super::exit::describe_exit(exit_code));
+                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    }
+                }
+            }
+            PoolMode::Persistent => {
+                let mut iter = in_flight.into_iter();
+                if let Some((input, started)) = iter.next() {
+                    let duration = started.elapsed().as_secs_f64();
+                    let msg = format!(
+                        "the worker died with {} during this input",
+                        super::exit::describe_exit(exit_code)
+                    );
+                    self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    // The others go back to the queue, in order, without
+                    // counting as an attempt.
+                    let run = self.pools[pool].as_mut().expect("exists");
+                    let rest: Vec<usize> = iter.map(|(i, _)| i).collect();
+                    for &i in rest.iter().rev() {
+                        run.attempts[i] = run.attempts[i].saturating_sub(1);
+                        run.state[i] = InputState::Queued;
+                        if run.stopping || self.shutting_down {
+                            run.state[i] = InputState::Cancelled;
+                            run.cancelled += 1;
+                        } else {
+                            run.queue.push_front(i);
+                        }
+                    }
+                    run.fruitless_deaths += 1;
+                } else if !run.queue.is_empty() && !run.stopping {
+                    run.fruitless_deaths += 1;
+                }
+                let run = self.pools[pool].as_mut().expect("exists");
+                if run.fruitless_deaths >= MAX_FRUITLESS_DEATHS && !run.queue.is_empty() {
+                    let why = format!("workers keep dying without finishing an input ({} in a row); the rest of the queue is failed", run.fruitless_deaths);
+                    self.error(format!("pool `{spec_name}`: {why}"));
+                    self.fail_all_queued(pool, &why);
+                }
+            }
+        }
+        self.schedule_pool(pool);
+    }
+
+    pub(super) fn on_input_timeout(&mut self, key: usize, input: usize) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let Some(run) = self.pools.get(pool).and_then(Option::as_ref) else {
+            return;
+        };
+        if !run.workers[index].in_flight.iter().any(|(i, _)| *i == input) {
+            return;
+        }
+        let t = run.spec.timeout;
+        self.stop(
+            key,
+            StopHow::Terminate,
+            false,
+            &format!("input #{input} ran longer than {t:.1}s; "),
+        );
+    }
+
+    fn check_pool_done(&mut self, pool: usize) {
+        let Some(run) = self.pools[pool].as_ref() else {
+            return;
+        };
+        if run.finished {
+            return;
+        }
+        let alive = run
+            .workers
+            .iter()
+            .filter_map(|w| w.key)
+            .filter(|&k| self.procs[k].as_ref().is_some_and(|p| p.alive()))
+            .count();
+        if !sched::pool_done(run.unresolved(), alive) {
+            return;
+        }
+        let totals = PoolTotals {
+            inputs: run.inputs.len() as u64,
+            done: run.done,
+            failed: run.failed,
+            cancelled: run.cancelled,
+            wall: run.started.elapsed().as_secs_f64(),
+            busy: run.busy,
+        };
+        self.pools[pool].as_mut().expect("exists").finished = true;
+        let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
+        self.emit(e);
+    }
+}

@@ -1,0 +1,83 @@
+//! Whether and when a process that ended is started again. Pure: unit-tested
+//! without spawning anything.
+
+use super::spec::RestartPolicy;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RestartInput {
+    pub policy: RestartPolicy,
+    pub exit_code: i32,
+    /// Restarts already made.
+    pub restarts: u32,
+    pub max_restarts: u32,
+    /// The user stopped it (Terminate, Kill, Stop all): never restart.
+    pub stopped_by_user: bool,
+    /// The session is ending: never restart.
+    pub shutting_down: bool,
+    pub backoff: f64,
+    pub backoff_max: f64,
+}
+
+/// `Some(delay in seconds)` if the process is to be restarted.
+pub fn restart_delay(i: &RestartInput) -> Option<f64> {
+    if i.stopped_by_user || i.shutting_down || i.restarts >= i.max_restarts {
+        return None;
+    }
+    let wanted = match i.policy {
+        RestartPolicy::Never => false,
+        RestartPolicy::OnFailure => i.exit_code != 0,
+        RestartPolicy::Always => true,
+    };
+    wanted.then(|| backoff_delay(i.backoff, i.backoff_max, i.restarts))
+}
+
+/// `base * 2^n`, capped at `max`.
+pub fn backoff_delay(base: f64, max: f64, n: u32) -> f64 {
+    let factor = 2f64.powi(n.min(60) as i32);
+    (base * factor).min(max.max(base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(policy: RestartPolicy, exit_code: i32, restarts: u32) -> RestartInput {
+        RestartInput {
+            policy,
+            exit_code,
+            restarts,
+            max_restarts: 3,
+            stopped_by_user: false,
+            shutting_down: false,
+            backoff: 0.5,
+            backoff_max: 30.0,
+        }
+    }
+
+    #[test]
+    fn on_failure_restarts_only_failures() {
+        assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, 0, 0)), None);
+        assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, 1, 0)), Some(0.5));
+        assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, -9, 0)), Some(0.5));
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 1)), Some(1.0));
+        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 2)), Some(2.0));
+        assert_eq!(backoff_delay(0.5, 30.0, 10), 30.0);
+        assert_eq!(backoff_delay(0.5, 30.0, 1000), 30.0);
+    }
+
+    #[test]
+    fn stops_at_max_restarts_and_never_after_a_user_stop() {
+        assert_eq!(restart_delay(&input(RestartPolicy::Always, 1, 3)), None);
+        let mut i = input(RestartPolicy::Always, 1, 0);
+        i.stopped_by_user = true;
+        assert_eq!(restart_delay(&i), None);
+        let mut i = input(RestartPolicy::Always, 1, 0);
+        i.shutting_down = true;
+        assert_eq!(restart_delay(&i), None);
+        assert_eq!(restart_delay(&input(RestartPolicy::Never, 1, 0)), None);
+    }
+}

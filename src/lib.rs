@@ -1,0 +1,8 @@
+//! Proctor: a process manager for Linux. `engine` runs processes and pools
+//! and reports events; `model` folds events into tables; `cli` and `gui`
+//! are the two front ends.
+
+pub mod cli;
+pub mod engine;
+pub mod gui;
+pub mod model;
