@@ -1,0 +1,69 @@
+//! What a panel asks the app to do. Panels never act themselves: they
+//! return intents, and `App::apply` carries each one out in one place.
+
+use crate::engine::export::Format;
+use crate::engine::spec::{PoolSpec, TaskSpec};
+use crate::engine::Command;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    /// Send a command to the engine as it is.
+    Send(Command),
+    /// Start a task (its rows show `starting` until the engine answers).
+    StartTask(TaskSpec),
+    StartPool(PoolSpec),
+    /// Start every definition.
+    StartAll,
+    /// Start an ended process again (or restart a running one).
+    Restart(String),
+    /// Forget ended processes and finished pools, here and in the engine.
+    ClearEnded,
+    /// Filter the event log to one process.
+    ShowInLog(String),
+    /// Ask to quit (the dialog appears if processes are running).
+    Quit,
+    NewSession,
+    OpenSession(PathBuf),
+    SaveSession(PathBuf),
+    ExportLog(PathBuf, Format),
+    ExportProcesses(PathBuf),
+    /// A path dialog (Open, Save as, Export) should appear.
+    AskPath(PathPurpose),
+    SetTheme(egui::ThemePreference),
+}
+
+/// What a path asked for in a dialog is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathPurpose {
+    OpenSession,
+    SaveSession,
+    ExportLog(Format),
+    ExportProcesses,
+}
+
+impl PathPurpose {
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::OpenSession => "Open session",
+            Self::SaveSession => "Save session as",
+            Self::ExportLog(Format::JsonLines) => "Export event log as JSON Lines",
+            Self::ExportLog(Format::Csv) => "Export event log as CSV",
+            Self::ExportLog(Format::Text) => "Export event log as text",
+            Self::ExportProcesses => "Export process table as CSV",
+        }
+    }
+
+    pub fn is_save(self) -> bool {
+        !matches!(self, Self::OpenSession)
+    }
+
+    pub fn into_intent(self, path: PathBuf) -> Intent {
+        match self {
+            Self::OpenSession => Intent::OpenSession(path),
+            Self::SaveSession => Intent::SaveSession(path),
+            Self::ExportLog(f) => Intent::ExportLog(path, f),
+            Self::ExportProcesses => Intent::ExportProcesses(path),
+        }
+    }
+}
