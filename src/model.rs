@@ -289,7 +289,10 @@ impl SessionModel {
                     (RowState::Stopping { kill_at, .. }, None) => *kill_at,
                     _ => None,
                 };
-                row.state = RowState::Stopping { signal: signal.clone(), kill_at };
+                row.state = RowState::Stopping {
+                    signal: signal.clone(),
+                    kill_at,
+                };
             }
             EventKind::Exited {
                 exit_code,
