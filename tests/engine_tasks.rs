@@ -27,24 +27,41 @@ fn terminate_sends_the_stop_signal_to_the_group() {
     let mut run = Run::new();
     run.start(sh("sleeper", "sleep 30"));
     let pid = run.pid_of("sleeper");
-    run.send(Command::Stop { process: "sleeper".into(), how: StopHow::Terminate });
+    run.send(Command::Stop {
+        process: "sleeper".into(),
+        how: StopHow::Terminate,
+    });
     assert_eq!(run.wait_exit("sleeper"), Some(-15));
     let sent = run.of("sleeper", "signal_sent");
-    assert!(matches!(&sent[0].kind, EventKind::SignalSent { signal, kill_in: Some(_), .. } if signal == "SIGTERM"));
+    assert!(
+        matches!(&sent[0].kind, EventKind::SignalSent { signal, kill_in: Some(_), .. } if signal == "SIGTERM")
+    );
     assert!(gone(pid));
 }
 
 #[test]
 fn a_child_ignoring_sigterm_is_killed_after_its_stop_timeout() {
     let mut run = Run::new();
-    let mut t = sh("stubborn", "trap '' TERM; echo ready; while true; do sleep 0.05; done");
+    let mut t = sh(
+        "stubborn",
+        "trap '' TERM; echo ready; while true; do sleep 0.05; done",
+    );
     t.stop.timeout = 0.5;
     run.start(t);
-    run.until("ready", |evs| evs.iter().any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready")));
+    run.until("ready", |evs| {
+        evs.iter()
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready"))
+    });
     let t0 = std::time::Instant::now();
-    run.send(Command::Stop { process: "stubborn".into(), how: StopHow::Terminate });
+    run.send(Command::Stop {
+        process: "stubborn".into(),
+        how: StopHow::Terminate,
+    });
     assert_eq!(run.wait_exit("stubborn"), Some(-9));
-    assert!(t0.elapsed().as_secs_f64() >= 0.45, "SIGKILL came only after the stop timeout");
+    assert!(
+        t0.elapsed().as_secs_f64() >= 0.45,
+        "SIGKILL came only after the stop timeout"
+    );
     let signals: Vec<String> = run
         .of("stubborn", "signal_sent")
         .iter()
@@ -61,10 +78,15 @@ fn stopping_reaches_a_grandchild_in_the_same_group() {
     let mut run = Run::new();
     // The grandchild ignores nothing but is not the leader; the leader waits.
     run.start(sh("parent", "sleep 30 & echo $!; wait"));
-    run.until("grandchild pid", |evs| evs.iter().any(|e| matches!(e.kind, EventKind::Stdout { .. })));
+    run.until("grandchild pid", |evs| {
+        evs.iter().any(|e| matches!(e.kind, EventKind::Stdout { .. }))
+    });
     let gc: i32 = run.lines("parent", "stdout")[0].trim().parse().expect("a pid");
     assert!(exists(gc));
-    run.send(Command::Stop { process: "parent".into(), how: StopHow::Terminate });
+    run.send(Command::Stop {
+        process: "parent".into(),
+        how: StopHow::Terminate,
+    });
     run.wait_exit("parent");
     wait_for("the grandchild to be gone", || gone(gc));
 }
@@ -72,31 +94,58 @@ fn stopping_reaches_a_grandchild_in_the_same_group() {
 #[test]
 fn kill_is_immediate_and_any_signal_can_be_sent() {
     let mut run = Run::new();
-    run.start(sh("hup", "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.05; done"));
-    run.until("ready", |evs| evs.iter().any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready")));
-    run.send(Command::Stop { process: "hup".into(), how: StopHow::Signal(Signal::SIGHUP) });
-    run.until("HUP handled", |evs| evs.iter().any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "got HUP")));
-    run.send(Command::Stop { process: "hup".into(), how: StopHow::Kill });
+    run.start(sh(
+        "hup",
+        "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.05; done",
+    ));
+    run.until("ready", |evs| {
+        evs.iter()
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready"))
+    });
+    run.send(Command::Stop {
+        process: "hup".into(),
+        how: StopHow::Signal(Signal::SIGHUP),
+    });
+    run.until("HUP handled", |evs| {
+        evs.iter()
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "got HUP"))
+    });
+    run.send(Command::Stop {
+        process: "hup".into(),
+        how: StopHow::Kill,
+    });
     assert_eq!(run.wait_exit("hup"), Some(-9));
 }
 
 #[test]
 fn a_missing_binary_is_spawn_failed_and_the_session_goes_on() {
     let mut run = Run::new();
-    run.start(TaskSpec::new("ghost", RunSpec::Line("/no/such/binary --flag".into())));
+    run.start(TaskSpec::new(
+        "ghost",
+        RunSpec::Line("/no/such/binary --flag".into()),
+    ));
     let mut bad_cwd = sh("nowhere", "true");
     bad_cwd.cwd = Some("/no/such/dir".into());
     run.start(bad_cwd);
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain.txt");
     std::fs::write(&plain, "not a program").unwrap();
-    run.start(TaskSpec::new("not-exec", RunSpec::Args(vec![plain.display().to_string()])));
+    run.start(TaskSpec::new(
+        "not-exec",
+        RunSpec::Args(vec![plain.display().to_string()]),
+    ));
     run.start(sh("fine", "echo still here"));
     let failed = run.wait_kind("ghost", "spawn_failed");
     assert!(failed.text().contains("/no/such/binary"), "{}", failed.text());
     assert!(failed.text().contains("No such file"), "{}", failed.text());
-    assert!(run.wait_kind("nowhere", "spawn_failed").text().contains("/no/such/dir"));
-    assert!(run.wait_kind("not-exec", "spawn_failed").text().contains("ermission denied"));
+    assert!(run
+        .wait_kind("nowhere", "spawn_failed")
+        .text()
+        .contains("/no/such/dir"));
+    assert!(run
+        .wait_kind("not-exec", "spawn_failed")
+        .text()
+        .contains("ermission denied"));
     assert_eq!(run.wait_exit("fine"), Some(0));
     assert_eq!(run.lines("fine", "stdout"), vec!["still here"]);
 }
@@ -104,7 +153,10 @@ fn a_missing_binary_is_spawn_failed_and_the_session_goes_on() {
 #[test]
 fn stdout_and_stderr_arrive_complete_and_in_order_with_increasing_seq() {
     let mut run = Run::new();
-    run.start(sh("talker", "for i in $(seq 1 2000); do echo out-$i; echo err-$i >&2; done; printf 'no newline'"));
+    run.start(sh(
+        "talker",
+        "for i in $(seq 1 2000); do echo out-$i; echo err-$i >&2; done; printf 'no newline'",
+    ));
     run.wait_exit("talker");
     let out = run.lines("talker", "stdout");
     let err = run.lines("talker", "stderr");
@@ -113,10 +165,16 @@ fn stdout_and_stderr_arrive_complete_and_in_order_with_increasing_seq() {
     assert_eq!(out, want_out);
     assert_eq!(err, (1..=2000).map(|i| format!("err-{i}")).collect::<Vec<_>>());
     let events = run.finish();
-    assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1), "seq increases by one");
+    assert!(
+        events.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "seq increases by one"
+    );
     // Every output line came before the exit.
     let exit_at = events.iter().position(|e| e.kind.name() == "exited").unwrap();
-    let last_line = events.iter().rposition(|e| e.process.as_deref() == Some("talker") && e.kind.name() == "stdout").unwrap();
+    let last_line = events
+        .iter()
+        .rposition(|e| e.process.as_deref() == Some("talker") && e.kind.name() == "stdout")
+        .unwrap();
     assert!(last_line < exit_at);
 }
 
@@ -133,10 +191,17 @@ fn a_hundred_thousand_lines_arrive_with_none_lost() {
 #[test]
 fn long_lines_are_split_and_binary_is_kept_lossily() {
     let mut run = Run::new();
-    run.start(sh("wide", "head -c 200000 /dev/zero | tr '\\0' x; echo; printf 'a\\377b\\n'"));
+    run.start(sh(
+        "wide",
+        "head -c 200000 /dev/zero | tr '\\0' x; echo; printf 'a\\377b\\n'",
+    ));
     run.wait_exit("wide");
     let lines = run.lines("wide", "stdout");
-    let total: usize = lines.iter().take_while(|l| l.starts_with('x')).map(|l| l.len()).sum();
+    let total: usize = lines
+        .iter()
+        .take_while(|l| l.starts_with('x'))
+        .map(|l| l.len())
+        .sum();
     assert_eq!(total, 200_000);
     assert!(lines.iter().all(|l| l.len() <= 64 * 1024));
     assert_eq!(lines.last().unwrap(), "a\u{fffd}b");
@@ -151,7 +216,10 @@ fn on_failure_restarts_with_backoff_and_stops_at_max_restarts() {
     t.backoff = 0.1;
     run.start(t);
     run.until("the last exit", |evs| {
-        evs.iter().any(|e| e.process.as_deref() == Some("flaky") && matches!(e.kind, EventKind::Exited { restart_in: None, .. }))
+        evs.iter().any(|e| {
+            e.process.as_deref() == Some("flaky")
+                && matches!(e.kind, EventKind::Exited { restart_in: None, .. })
+        })
     });
     let exits: Vec<Option<f64>> = run
         .of("flaky", "exited")
@@ -161,7 +229,11 @@ fn on_failure_restarts_with_backoff_and_stops_at_max_restarts() {
             _ => unreachable!(),
         })
         .collect();
-    assert_eq!(exits, vec![Some(0.1), Some(0.2), Some(0.4), None], "backoff doubles, then stops");
+    assert_eq!(
+        exits,
+        vec![Some(0.1), Some(0.2), Some(0.4), None],
+        "backoff doubles, then stops"
+    );
     assert_eq!(run.of("flaky", "spawned").len(), 4);
     let restarts = run.of("flaky", "restarting");
     assert_eq!(restarts.len(), 3);
@@ -179,7 +251,10 @@ fn a_process_stopped_by_the_user_is_not_restarted() {
     t.backoff = 0.05;
     run.start(t);
     run.pid_of("always");
-    run.send(Command::Stop { process: "always".into(), how: StopHow::Terminate });
+    run.send(Command::Stop {
+        process: "always".into(),
+        how: StopHow::Terminate,
+    });
     assert_eq!(run.wait_exit("always"), Some(-15));
     let events = run.finish();
     assert_eq!(events.iter().filter(|e| e.kind.name() == "spawned").count(), 1);
@@ -207,7 +282,10 @@ fn instances_get_numbered_names_and_run_together() {
     }
     // They ran together: all five had started before the first ended.
     let first_exit = run.events.iter().position(|e| e.kind.name() == "exited").unwrap();
-    let spawned_before = run.events[..first_exit].iter().filter(|e| e.kind.name() == "spawned").count();
+    let spawned_before = run.events[..first_exit]
+        .iter()
+        .filter(|e| e.kind.name() == "spawned")
+        .count();
     assert_eq!(spawned_before, 5);
 }
 
@@ -234,8 +312,12 @@ fn restart_command_starts_a_process_again() {
     let mut run = Run::new();
     run.start(sh("svc", "sleep 30"));
     let first = run.pid_of("svc");
-    run.send(Command::Restart { process: "svc".into() });
-    run.until("second spawn", |evs| evs.iter().filter(|e| e.kind.name() == "spawned").count() == 2);
+    run.send(Command::Restart {
+        process: "svc".into(),
+    });
+    run.until("second spawn", |evs| {
+        evs.iter().filter(|e| e.kind.name() == "spawned").count() == 2
+    });
     let second = run.of("svc", "spawned")[1].pid.unwrap() as i32;
     assert_ne!(first, second);
     assert!(gone(first));

@@ -5,7 +5,9 @@ use proctor::engine::spec::{parse_session, SpecError};
 use std::path::Path;
 
 fn errors(src: &str) -> Vec<SpecError> {
-    parse_session(src, "s.toml", Path::new("/tmp")).expect_err("the file is invalid").0
+    parse_session(src, "s.toml", Path::new("/tmp"))
+        .expect_err("the file is invalid")
+        .0
 }
 
 fn one(src: &str) -> SpecError {
@@ -20,7 +22,10 @@ fn unknown_field_names_line_and_field() {
     assert_eq!((e.file.as_str(), e.line), ("s.toml", 4));
     assert_eq!(e.field, "task \"a\".colour");
     assert!(e.message.contains("unknown field"));
-    assert_eq!(e.to_string(), "s.toml:4: task \"a\".colour: unknown field `colour`");
+    assert_eq!(
+        e.to_string(),
+        "s.toml:4: task \"a\".colour: unknown field `colour`"
+    );
 }
 
 #[test]
@@ -29,7 +34,9 @@ fn duplicate_names_including_instance_names() {
     assert_eq!(e.line, 5);
     assert!(e.message.contains("duplicate"), "{e}");
     // `w` with 2 instances is w-1, w-2: clashes with a task named w-2.
-    let e = one("[[task]]\nname = \"w\"\nrun = \"true\"\ninstances = 2\n[[task]]\nname = \"w-2\"\nrun = \"true\"\n");
+    let e = one(
+        "[[task]]\nname = \"w\"\nrun = \"true\"\ninstances = 2\n[[task]]\nname = \"w-2\"\nrun = \"true\"\n",
+    );
     assert!(e.message.contains("w-2"), "{e}");
 }
 
@@ -81,7 +88,10 @@ fn every_error_is_reported_not_only_the_first() {
     let e = errors(src);
     let lines: Vec<usize> = e.iter().map(|e| e.line).collect();
     assert_eq!(e.len(), 4, "{e:?}");
-    assert!(lines.contains(&4) && lines.contains(&5) && lines.contains(&9) && lines.contains(&10), "{lines:?}");
+    assert!(
+        lines.contains(&4) && lines.contains(&5) && lines.contains(&9) && lines.contains(&10),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -40,6 +40,8 @@ pub enum Sub {
         #[arg(long)]
         format: Option<String>,
     },
+    /// List past sessions' journals, newest first.
+    History,
 }
 
 /// What the binary should do after parsing arguments.
@@ -60,6 +62,10 @@ pub fn main(cli: Cli) -> Result<Action> {
         Some(Sub::Run(args)) => run::run(args).map(Action::Exit),
         Some(Sub::Export { journal, out, format }) => {
             export(&journal, &out, format.as_deref())?;
+            Ok(Action::Exit(0))
+        }
+        Some(Sub::History) => {
+            history();
             Ok(Action::Exit(0))
         }
     }
@@ -119,4 +125,32 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
     export_events(out, format, &events).with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!("wrote {} events to {}", events.len(), out.display());
     Ok(())
+}
+
+fn history() {
+    let dir = crate::engine::journal::default_dir();
+    let rows: Vec<Vec<String>> = crate::engine::journal::list_journals(&dir)
+        .into_iter()
+        .map(|j| {
+            vec![
+                j.started.unwrap_or_else(|| "-".into()),
+                j.names.join(", "),
+                j.processes.to_string(),
+                j.failures.to_string(),
+                j.events.to_string(),
+                j.path.display().to_string(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        println!("no journals in {}", dir.display());
+    } else {
+        println!(
+            "{}",
+            summary::table(
+                &["STARTED", "TASKS", "PROCESSES", "FAILURES", "EVENTS", "JOURNAL"],
+                &rows
+            )
+        );
+    }
 }

@@ -7,6 +7,7 @@ use super::summary;
 use crate::engine::command::{Command, StopHow};
 use crate::engine::event::{Event, EventKind};
 use crate::engine::export::{AtomicFile, EventWriter, Format};
+use crate::engine::journal::JournalConfig;
 use crate::engine::spec::{parse_session_file, Session};
 use crate::engine::{Engine, EngineConfig};
 use crate::model::SessionModel;
@@ -33,6 +34,10 @@ pub struct RunArgs {
     /// Print only the summary, not each event.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep no journal of this run (by default every event is also appended
+    /// to a file under $XDG_STATE_HOME/proctor/sessions/).
+    #[arg(long)]
+    pub no_journal: bool,
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -68,7 +73,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => None,
     };
 
-    let engine = Engine::start(EngineConfig::default())?;
+    let journal = (!args.no_journal).then(JournalConfig::default_location);
+    let engine = Engine::start(EngineConfig {
+        journal,
+        ..Default::default()
+    })?;
+    if let Some(p) = engine.journal_path() {
+        eprintln!("proctor: journal {}", p.display());
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     install_signal_handlers(&engine, interrupted.clone())?;
 

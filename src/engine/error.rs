@@ -6,6 +6,12 @@ pub enum EngineError {
     Setup(#[source] std::io::Error),
     #[error("cannot start the supervisor thread: {0}")]
     Thread(#[source] std::io::Error),
+    #[error("cannot create the session journal in {dir}: {source}")]
+    Journal {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the supervisor has stopped")]
     Stopped,
     #[error("cannot write {path}: {source}")]

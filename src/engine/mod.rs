@@ -6,6 +6,7 @@ pub mod error;
 pub mod event;
 pub mod exit;
 pub mod export;
+pub mod journal;
 pub mod lines;
 pub mod restart;
 pub mod signal;

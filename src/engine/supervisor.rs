@@ -15,6 +15,7 @@ use super::child::{self, group_alive, signal_group, SpawnRequest};
 use super::command::{Command, StopHow};
 use super::error::EngineError;
 use super::event::{Event, EventKind};
+use super::journal::{Journal, JournalConfig};
 use super::lines::LineSplitter;
 use super::pool::PoolRun;
 use super::reactor::{self, Epoll, Waker};
@@ -36,6 +37,8 @@ pub struct EngineConfig {
     /// How many events may wait unread before the supervisor waits.
     pub event_capacity: usize,
     pub notify: Option<Notify>,
+    /// Where to keep the session's journal; `None`: keep none.
+    pub journal: Option<JournalConfig>,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +46,7 @@ impl Default for EngineConfig {
         Self {
             event_capacity: 65_536,
             notify: None,
+            journal: None,
         }
     }
 }
@@ -54,6 +58,7 @@ pub struct Engine {
     waker: Arc<Waker>,
     events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
+    journal_path: Option<std::path::PathBuf>,
 }
 
 impl Engine {
@@ -64,9 +69,18 @@ impl Engine {
         epoll
             .add(waker.raw(), WAKER_TOKEN, reactor::READABLE)
             .map_err(EngineError::Setup)?;
+        let journal = match &config.journal {
+            Some(c) => Some(Journal::create(c).map_err(|e| EngineError::Journal {
+                dir: c.dir.display().to_string(),
+                source: e,
+            })?),
+            None => None,
+        };
+        let journal_path = journal.as_ref().map(|j| j.path().to_path_buf());
         let (cmd_tx, cmd_rx) = unbounded();
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
-        let sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
+        let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
+        sup.journal = journal;
         let thread = std::thread::Builder::new()
             .name("proctor-supervisor".into())
             .spawn(move || sup.run())
@@ -76,7 +90,13 @@ impl Engine {
             waker,
             events: ev_rx,
             thread: Some(thread),
+            journal_path,
         })
+    }
+
+    /// The journal this session writes, if it keeps one.
+    pub fn journal_path(&self) -> Option<&std::path::Path> {
+        self.journal_path.as_deref()
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineError> {
@@ -272,6 +292,7 @@ pub(super) struct Supervisor {
     pub(super) shutting_down: bool,
     scratch: Vec<u8>,
     last_sweep: Instant,
+    journal: Option<Journal>,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -303,6 +324,7 @@ impl Supervisor {
             shutting_down: false,
             scratch: vec![0; CHUNK],
             last_sweep: Instant::now(),
+            journal: None,
         }
     }
 
@@ -322,6 +344,16 @@ impl Supervisor {
             let mut timeout = self.next_timeout_ms();
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
+            }
+            if let Some(at) = self.journal.as_ref().and_then(Journal::deadline) {
+                let ms = at
+                    .saturating_duration_since(Instant::now())
+                    .as_micros()
+                    .div_ceil(1000)
+                    .min(i32::MAX as u128) as i32;
+                if timeout < 0 || ms < timeout {
+                    timeout = ms;
+                }
             }
             let ready: Vec<(u64, u32)> = match self.epoll.wait(&mut buf, timeout) {
                 Ok(evs) => evs.iter().map(|e| (e.u64, e.events)).collect(),
@@ -352,6 +384,7 @@ impl Supervisor {
             if commands_closed && !self.shutting_down {
                 self.begin_shutdown();
             }
+            self.flush_journal_if_due();
             if self.shutting_down && !self.any_busy() {
                 break;
             }
@@ -359,7 +392,18 @@ impl Supervisor {
         self.emit(Event::now(EventKind::SessionEnded {
             message: "every process has ended".to_string(),
         }));
+        if let Some(j) = self.journal.as_mut() {
+            j.flush();
+        }
         self.flush_notify();
+    }
+
+    fn flush_journal_if_due(&mut self) {
+        let Some(j) = self.journal.as_mut() else { return };
+        j.flush_if_due();
+        if let Some(message) = j.take_error() {
+            self.emit(Event::now(EventKind::Error { message }));
+        }
     }
 
     fn flush_notify(&mut self) {
@@ -375,6 +419,9 @@ impl Supervisor {
     pub(super) fn emit(&mut self, mut e: Event) {
         self.seq += 1;
         e.seq = self.seq;
+        if let Some(j) = self.journal.as_mut() {
+            j.append(&e);
+        }
         if self.events.is_full() {
             // Wake the reader before waiting on it.
             self.dirty = true;

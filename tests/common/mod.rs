@@ -34,8 +34,16 @@ impl Run {
     /// Receives more events (everything queued, waiting a little if none).
     fn receive(&mut self, what: &str, deadline: Instant) {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}; last events:\n{}", self.dump());
-        if let Ok(e) = self.engine.events().recv_timeout(left.min(Duration::from_millis(200))) {
+        assert!(
+            !left.is_zero(),
+            "timed out waiting for {what}; last events:\n{}",
+            self.dump()
+        );
+        if let Ok(e) = self
+            .engine
+            .events()
+            .recv_timeout(left.min(Duration::from_millis(200)))
+        {
             self.events.push(e);
         }
         while let Ok(e) = self.engine.events().try_recv() {
@@ -66,7 +74,9 @@ impl Run {
 
     /// Waits for `exited` (or `spawn_failed`) of `name`; returns its exit code.
     pub fn wait_exit(&mut self, name: &str) -> Option<i32> {
-        let e = self.wait_event(&format!("{name} to end"), |e| e.process.as_deref() == Some(name) && ends(e));
+        let e = self.wait_event(&format!("{name} to end"), |e| {
+            e.process.as_deref() == Some(name) && ends(e)
+        });
         match e.kind {
             EventKind::Exited { exit_code, .. } => Some(exit_code),
             _ => None,
@@ -74,7 +84,9 @@ impl Run {
     }
 
     pub fn wait_kind(&mut self, name: &str, kind: &str) -> Event {
-        self.wait_event(&format!("{kind} of {name}"), |e| e.process.as_deref() == Some(name) && e.kind.name() == kind)
+        self.wait_event(&format!("{kind} of {name}"), |e| {
+            e.process.as_deref() == Some(name) && e.kind.name() == kind
+        })
     }
 
     pub fn pid_of(&mut self, name: &str) -> i32 {
@@ -82,7 +94,10 @@ impl Run {
     }
 
     pub fn of(&self, name: &str, kind: &str) -> Vec<&Event> {
-        self.events.iter().filter(|e| e.process.as_deref() == Some(name) && e.kind.name() == kind).collect()
+        self.events
+            .iter()
+            .filter(|e| e.process.as_deref() == Some(name) && e.kind.name() == kind)
+            .collect()
     }
 
     pub fn lines(&self, name: &str, kind: &str) -> Vec<String> {
@@ -97,7 +112,11 @@ impl Run {
 
     pub fn dump(&self) -> String {
         let n = self.events.len();
-        self.events[n.saturating_sub(60)..].iter().map(|e| e.text_line()).collect::<Vec<_>>().join("\n")
+        self.events[n.saturating_sub(60)..]
+            .iter()
+            .map(|e| e.text_line())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Shuts down and returns every event, the last `session_ended`.
@@ -110,7 +129,10 @@ impl Run {
 }
 
 pub fn ends(e: &Event) -> bool {
-    matches!(e.kind, EventKind::Exited { restart_in: None, .. } | EventKind::SpawnFailed { .. })
+    matches!(
+        e.kind,
+        EventKind::Exited { restart_in: None, .. } | EventKind::SpawnFailed { .. }
+    )
 }
 
 pub fn sh(name: &str, script: &str) -> TaskSpec {
@@ -118,7 +140,11 @@ pub fn sh(name: &str, script: &str) -> TaskSpec {
 }
 
 pub fn pool(name: &str, workers: usize, run: &[&str], inputs: Vec<String>) -> PoolSpec {
-    let mut p = PoolSpec::new(name, RunSpec::Args(run.iter().map(|s| s.to_string()).collect()), inputs);
+    let mut p = PoolSpec::new(
+        name,
+        RunSpec::Args(run.iter().map(|s| s.to_string()).collect()),
+        inputs,
+    );
     p.workers = workers;
     p
 }
@@ -133,7 +159,10 @@ pub fn exists(pid: i32) -> bool {
 pub fn gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(s) => s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Ok(s) => s
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
     }
 }
 
@@ -150,9 +179,15 @@ pub fn zombie_children(parent: u32) -> Vec<i32> {
     let mut out = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-            let Some(rest) = stat.rsplit(')').next() else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let Some(rest) = stat.rsplit(')').next() else {
+                continue;
+            };
             let fields: Vec<&str> = rest.split_whitespace().collect();
             if fields.len() > 2 && fields[0] == "Z" && fields[1] == parent.to_string() {
                 out.push(pid);

@@ -1,0 +1,329 @@
+//! The session journal: every event of a session appended as JSON Lines to
+//! a file under `$XDG_STATE_HOME/proctor/sessions/` (default
+//! `~/.local/state/proctor/sessions/`), mode 0600, flushed at least every
+//! 100 ms. The supervisor writes it as it emits events, so the app and
+//! `proctor run` both keep one, and a crash loses at most the last 100 ms.
+//! Old journals are removed, oldest first, beyond a total size.
+
+use super::event::{parse_json_line, Event, EventKind};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The longest an event waits in memory before it is written.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// Default total size of kept journals.
+pub const DEFAULT_MAX_TOTAL: u64 = 1024 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct JournalConfig {
+    pub dir: PathBuf,
+    /// Journals beyond this total size are removed, oldest first.
+    pub max_total_bytes: u64,
+}
+
+impl JournalConfig {
+    pub fn default_location() -> Self {
+        Self {
+            dir: default_dir(),
+            max_total_bytes: std::env::var("PROCTOR_JOURNAL_MAX_BYTES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_MAX_TOTAL),
+        }
+    }
+}
+
+/// `$XDG_STATE_HOME/proctor/sessions`, else `~/.local/state/proctor/sessions`.
+pub fn default_dir() -> PathBuf {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| std::env::temp_dir().join("proctor-state"));
+    state.join("proctor").join("sessions")
+}
+
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+    last_flush: Instant,
+    error: Option<String>,
+}
+
+impl Journal {
+    /// Creates a new journal file named by the start time.
+    pub fn create(config: &JournalConfig) -> io::Result<Self> {
+        std::fs::create_dir_all(&config.dir)?;
+        let stamp = chrono::Local::now().format("%Y-%m-%dT%H-%M-%S%.3f");
+        let path = config.dir.join(format!("{stamp}-{}.jsonl", std::process::id()));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)?;
+        rotate(&config.dir, config.max_total_bytes, Some(&path));
+        Ok(Self {
+            path,
+            file,
+            buf: Vec::with_capacity(64 * 1024),
+            last_flush: Instant::now(),
+            error: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends an event (buffered; see `flush_due`).
+    pub fn append(&mut self, e: &Event) {
+        if serde_json::to_writer(&mut self.buf, &e.to_record()).is_ok() {
+            self.buf.push(b'\n');
+        }
+        if self.buf.len() >= 256 * 1024 {
+            self.flush();
+        }
+    }
+
+    /// Whether there is something to write.
+    pub fn pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// When the pending events must be written by.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pending().then(|| self.last_flush + FLUSH_INTERVAL)
+    }
+
+    pub fn flush_if_due(&mut self) {
+        if self.pending() && self.last_flush.elapsed() >= FLUSH_INTERVAL {
+            self.flush();
+        }
+    }
+
+    /// Writes everything pending. Only whole lines are ever written.
+    pub fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        if self.buf.is_empty() {
+            return;
+        }
+        if let Err(e) = self.file.write_all(&self.buf) {
+            if self.error.is_none() {
+                self.error = Some(format!("cannot write the journal {}: {e}", self.path.display()));
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// The first write error, once (to report it as an event).
+    pub fn take_error(&mut self) -> Option<String> {
+        self.error.take()
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.flush();
+        let _ = self.file.sync_all();
+    }
+}
+
+/// Removes the oldest `.jsonl` journals until the total is at most `max`
+/// (never `keep`, the one being written).
+pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
+    let mut files = journal_files(dir);
+    let mut total: u64 = files.iter().map(|f| f.2).sum();
+    files.sort_by_key(|f| f.1);
+    let mut removed = Vec::new();
+    for (path, _, size) in files {
+        if total <= max {
+            break;
+        }
+        if Some(path.as_path()) == keep {
+            continue;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(size);
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+        })
+        .collect()
+}
+
+/// Reads a journal (or any JSON Lines export). Lines that do not parse are
+/// reported, with their line numbers, and skipped; a last line cut short by
+/// a crash is one of them.
+pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
+    let file = File::open(path)?;
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let line = line?;
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse_json_line(&text) {
+            Ok(e) => events.push(e),
+            Err(e) => errors.push(format!("{}:{}: {e}", path.display(), i + 1)),
+        }
+    }
+    Ok((events, errors))
+}
+
+/// What the History view shows of one past journal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalSummary {
+    pub path: PathBuf,
+    pub size: u64,
+    pub started: Option<String>,
+    pub events: u64,
+    pub processes: u64,
+    pub failures: u64,
+    pub names: Vec<String>,
+}
+
+/// Lists the journals in `dir`, newest first, with counts read from each.
+pub fn list_journals(dir: &Path) -> Vec<JournalSummary> {
+    let mut files = journal_files(dir);
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    files
+        .into_iter()
+        .map(|(path, _, size)| summarize(&path, size))
+        .collect()
+}
+
+pub fn summarize(path: &Path, size: u64) -> JournalSummary {
+    let mut s = JournalSummary {
+        path: path.to_path_buf(),
+        size,
+        started: None,
+        events: 0,
+        processes: 0,
+        failures: 0,
+        names: Vec::new(),
+    };
+    let Ok((events, _)) = read_journal(path) else {
+        return s;
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for e in &events {
+        s.events += 1;
+        if s.started.is_none() {
+            s.started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+        match &e.kind {
+            EventKind::Spawned { .. } => {
+                s.processes += 1;
+                if let Some(n) = &e.process {
+                    names.insert(n.split('/').next().unwrap_or(n).to_string());
+                }
+            }
+            EventKind::SpawnFailed { .. }
+            | EventKind::TaskFailed {
+                will_retry: false, ..
+            } => s.failures += 1,
+            EventKind::Exited {
+                exit_code,
+                restart_in: None,
+                ..
+            } if *exit_code != 0 && e.pool.is_none() => s.failures += 1,
+            _ => {}
+        }
+    }
+    s.names = names.into_iter().take(8).collect();
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::EventKind;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn writes_whole_lines_with_mode_0600_and_reads_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = JournalConfig {
+            dir: dir.path().to_path_buf(),
+            max_total_bytes: u64::MAX,
+        };
+        let path;
+        {
+            let mut j = Journal::create(&cfg).unwrap();
+            path = j.path().to_path_buf();
+            for i in 0..1000 {
+                let mut e = Event::now(EventKind::Stdout {
+                    line: format!("line {i}, \"quoted\""),
+                })
+                .process("p", Some(1));
+                e.seq = i + 1;
+                j.append(&e);
+            }
+        }
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (events, errors) = read_journal(&path).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(events.len(), 1000);
+        assert_eq!(events[999].text(), "line 999, \"quoted\"");
+    }
+
+    #[test]
+    fn a_cut_last_line_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let mut e = Event::now(EventKind::Stdout { line: "x".into() });
+        e.seq = 1;
+        let line = serde_json::to_string(&e.to_record()).unwrap();
+        std::fs::write(&p, format!("{line}\n{}", &line[..10])).unwrap();
+        let (events, errors) = read_journal(&p).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains(":2:"));
+    }
+
+    #[test]
+    fn rotation_removes_the_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for i in 0..5 {
+            let p = dir.path().join(format!("{i}.jsonl"));
+            std::fs::write(&p, vec![b'x'; 100]).unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i * 10);
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+            paths.push(p);
+        }
+        let removed = rotate(dir.path(), 300, Some(&paths[0]));
+        // 500 bytes, max 300: two removed, the oldest that are not kept.
+        assert_eq!(removed, vec![paths[1].clone(), paths[2].clone()]);
+        assert!(paths[0].exists() && paths[3].exists() && paths[4].exists());
+    }
+
+    #[test]
+    fn default_dir_follows_xdg_state_home() {
+        assert!(default_dir().ends_with("proctor/sessions"));
+    }
+}
