@@ -84,17 +84,9 @@ impl Stats {
         }
     }
 
-    pub fn get(&self, pid: u32) -> Option<PidStat> {
-        self.shared.lock().ok()?.per_pid.get(&pid).copied()
-    }
-
     /// A copy of the latest sample (for building a table in one go).
     pub fn snapshot(&self) -> Sample {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    pub fn own_memory(&self) -> u64 {
-        self.shared.lock().map(|s| s.own_rss).unwrap_or(0)
     }
 }
 

@@ -1,0 +1,366 @@
+//! The side panel: the session's task and pool definitions. List, add,
+//! edit, duplicate, remove, and start one or all.
+
+use super::form_ui::{pool_form, task_form, PickField};
+use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
+use super::intent::Intent;
+use super::theme::{color, Tone};
+use crate::engine::spec::Session;
+use egui::{RichText, Ui};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub struct Definitions {
+    pub defs: Vec<Def>,
+    pub selected: Option<usize>,
+    /// The session file these came from or were saved to.
+    pub path: Option<PathBuf>,
+    /// Where relative paths of new definitions are taken from.
+    pub base_dir: PathBuf,
+    pub dirty: bool,
+}
+
+#[derive(Default)]
+pub struct DefsOut {
+    pub intents: Vec<Intent>,
+    /// A file dialog is wanted for this definition's field.
+    pub browse: Option<(usize, PickField)>,
+}
+
+fn dir_of(path: &Path) -> PathBuf {
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::canonicalize(&base).unwrap_or(base)
+}
+
+impl Definitions {
+    pub fn new(session: &Session) -> Self {
+        let base_dir = match &session.path {
+            Some(p) => dir_of(p),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        let mut defs: Vec<Def> = session
+            .tasks
+            .iter()
+            .map(|t| Def::Task(TaskDraft::from_spec(t)))
+            .collect();
+        defs.extend(session.pools.iter().map(|p| Def::Pool(PoolDraft::from_spec(p))));
+        Self {
+            selected: if defs.is_empty() { None } else { Some(0) },
+            defs,
+            path: session.path.clone(),
+            base_dir,
+            dirty: false,
+        }
+    }
+
+    /// Every definition checked: its spec, or its problems by field.
+    pub fn checked(&self) -> Vec<Result<Spec, Errors>> {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for d in &self.defs {
+            *count.entry(d.name()).or_default() += 1;
+        }
+        self.defs
+            .iter()
+            .map(|d| {
+                let dup = count.get(d.name()).copied().unwrap_or(0) > 1;
+                match (d.to_spec(), dup) {
+                    (Ok(_), true) => Err(dup_error(d.name())),
+                    (Err(mut e), true) => {
+                        e.entry("name")
+                            .or_insert_with(|| dup_error(d.name())["name"].clone());
+                        Err(e)
+                    }
+                    (r, false) => r,
+                }
+            })
+            .collect()
+    }
+
+    /// The session as it would be saved, or why it cannot be.
+    pub fn session(&self) -> Result<Session, String> {
+        let mut s = Session {
+            path: self.path.clone(),
+            ..Default::default()
+        };
+        for (d, r) in self.defs.iter().zip(self.checked()) {
+            match r {
+                Ok(Spec::Task(t)) => s.tasks.push(t),
+                Ok(Spec::Pool(p)) => s.pools.push(p),
+                Err(e) => {
+                    let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
+                    return Err(format!(
+                        "{} \"{}\" has a problem in {field}: {msg}",
+                        d.kind(),
+                        d.name()
+                    ));
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// Intents that start every definition, or why they cannot start.
+    pub fn start_all(&self) -> Result<Vec<Intent>, String> {
+        let s = self.session()?;
+        let mut v: Vec<Intent> = s.tasks.into_iter().map(Intent::StartTask).collect();
+        v.extend(s.pools.into_iter().map(Intent::StartPool));
+        Ok(v)
+    }
+
+    /// Intents that start the autostart definitions (for `--start`).
+    pub fn start_autostart(&self) -> Result<Vec<Intent>, String> {
+        let s = self.session()?;
+        let mut v: Vec<Intent> = s
+            .tasks
+            .into_iter()
+            .filter(|t| t.autostart)
+            .map(Intent::StartTask)
+            .collect();
+        v.extend(s.pools.into_iter().filter(|p| p.autostart).map(Intent::StartPool));
+        Ok(v)
+    }
+
+    fn fresh_name(&self, stem: &str) -> String {
+        (1..)
+            .map(|i| format!("{stem}-{i}"))
+            .find(|n| self.defs.iter().all(|d| d.name() != n))
+            .unwrap_or_else(|| stem.to_string())
+    }
+
+    pub fn add(&mut self, def: Def) {
+        self.defs.push(def);
+        self.selected = Some(self.defs.len() - 1);
+        self.dirty = true;
+    }
+
+    pub fn add_task(&mut self) {
+        let name = self.fresh_name("task");
+        self.add(Def::Task(TaskDraft::new(name, self.base_dir.clone())));
+    }
+
+    pub fn add_pool(&mut self) {
+        let name = self.fresh_name("pool");
+        self.add(Def::Pool(PoolDraft::new(name, self.base_dir.clone())));
+    }
+
+    pub fn duplicate(&mut self, i: usize) {
+        if let Some(d) = self.defs.get(i) {
+            let mut copy = d.clone();
+            let name = self.fresh_name(&format!("{}-copy", d.name()));
+            copy.set_name(name);
+            self.defs.insert(i + 1, copy);
+            self.selected = Some(i + 1);
+            self.dirty = true;
+        }
+    }
+
+    pub fn remove(&mut self, i: usize) {
+        if i < self.defs.len() {
+            self.defs.remove(i);
+            self.selected = if self.defs.is_empty() {
+                None
+            } else {
+                Some(i.min(self.defs.len() - 1))
+            };
+            self.dirty = true;
+        }
+    }
+
+    /// A path chosen in a file dialog for a field.
+    pub fn set_picked(&mut self, i: usize, field: PickField, path: &Path) {
+        let rel = path
+            .strip_prefix(&self.base_dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf());
+        let text = if rel.as_os_str().is_empty() {
+            ".".to_string()
+        } else {
+            rel.display().to_string()
+        };
+        match (self.defs.get_mut(i), field) {
+            (Some(Def::Task(t)), PickField::Cwd) => t.cwd = text,
+            (Some(Def::Pool(p)), PickField::Cwd) => p.cwd = text,
+            (Some(Def::Pool(p)), PickField::InputsFile) => p.inputs_file = text,
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui) -> DefsOut {
+        let dark = ui.visuals().dark_mode;
+        let mut out = DefsOut::default();
+        let checked = self.checked();
+        ui.horizontal(|ui| {
+            ui.heading("Definitions");
+            let file = self
+                .path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_else(|| "unsaved session".into());
+            let dirty = if self.dirty { " \u{2022} edited" } else { "" };
+            ui.weak(format!("{file}{dirty}"));
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .button("+ Task")
+                .on_hover_text("Add a task definition")
+                .clicked()
+            {
+                self.add_task();
+            }
+            if ui
+                .button("+ Pool")
+                .on_hover_text("Add a pool definition")
+                .clicked()
+            {
+                self.add_pool();
+            }
+            let sel = self.selected;
+            if ui
+                .add_enabled(sel.is_some(), egui::Button::new("Duplicate"))
+                .on_hover_text("Copy the selected definition")
+                .clicked()
+            {
+                if let Some(i) = sel {
+                    self.duplicate(i);
+                }
+            }
+            if ui
+                .add_enabled(sel.is_some(), egui::Button::new("Remove"))
+                .on_hover_text("Delete the selected definition (running processes are not touched)")
+                .clicked()
+            {
+                if let Some(i) = sel {
+                    self.remove(i);
+                }
+            }
+        });
+        ui.add_space(2.0);
+        self.list(ui, &checked, dark, &mut out);
+        ui.separator();
+        self.editor(ui, &checked, dark, &mut out);
+        out
+    }
+
+    fn list(&mut self, ui: &mut Ui, checked: &[Result<Spec, Errors>], dark: bool, out: &mut DefsOut) {
+        if self.defs.is_empty() {
+            ui.weak("No tasks or pools yet. Add one with + Task or + Pool, or open a session file.");
+            return;
+        }
+        let max_h = (ui.available_height() * 0.35).max(90.0);
+        egui::ScrollArea::vertical()
+            .id_salt("def_list")
+            .max_height(max_h)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                for (i, d) in self.defs.iter().enumerate() {
+                    let ok = checked.get(i).is_some_and(Result::is_ok);
+                    ui.horizontal(|ui| {
+                        let start = ui
+                            .add_enabled(ok, egui::Button::new("\u{25b6}").small())
+                            .on_hover_text(format!("Start {}", d.name()))
+                            .on_disabled_hover_text("Fix the problems in this definition first");
+                        if start.clicked() {
+                            if let Some(Ok(spec)) = checked.get(i) {
+                                out.intents.push(start_intent(spec));
+                            }
+                        }
+                        let kind = RichText::new(format!("{:4}", d.kind()))
+                            .monospace()
+                            .small()
+                            .color(color(dark, Tone::Muted));
+                        ui.label(kind);
+                        let mut name = RichText::new(d.name()).strong();
+                        if !ok {
+                            name = name.color(color(dark, Tone::Failure));
+                        }
+                        let sel = self.selected == Some(i);
+                        let r = ui.selectable_label(sel, name);
+                        let r = if ok {
+                            r
+                        } else {
+                            r.on_hover_text("This definition has a problem")
+                        };
+                        if r.clicked() {
+                            self.selected = Some(i);
+                        }
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(d.command())
+                                    .monospace()
+                                    .small()
+                                    .color(color(dark, Tone::Muted)),
+                            )
+                            .truncate(),
+                        );
+                    });
+                }
+            });
+    }
+
+    fn editor(&mut self, ui: &mut Ui, checked: &[Result<Spec, Errors>], dark: bool, out: &mut DefsOut) {
+        let Some(i) = self.selected.filter(|&i| i < self.defs.len()) else {
+            return;
+        };
+        let result = checked.get(i);
+        let errors = result.and_then(|r| r.as_ref().err());
+        ui.horizontal(|ui| {
+            let kind = if matches!(self.defs[i], Def::Task(_)) {
+                "Task"
+            } else {
+                "Pool"
+            };
+            ui.label(RichText::new(kind).strong());
+            let start = ui
+                .add_enabled(errors.is_none(), egui::Button::new("Start"))
+                .on_hover_text("Start it now")
+                .on_disabled_hover_text("Fix the problems shown in red first");
+            if start.clicked() {
+                if let Some(Ok(spec)) = result {
+                    out.intents.push(start_intent(spec));
+                }
+            }
+            if let Some(e) = errors {
+                let n = e.len();
+                ui.label(
+                    RichText::new(format!("{n} problem{} to fix", if n == 1 { "" } else { "s" }))
+                        .color(color(dark, Tone::Failure)),
+                );
+            }
+        });
+        ui.add_space(4.0);
+        egui::ScrollArea::vertical()
+            .id_salt("def_form")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                let f = match &mut self.defs[i] {
+                    Def::Task(t) => task_form(ui, t, errors, dark),
+                    Def::Pool(p) => pool_form(ui, p, errors, dark),
+                };
+                if f.changed {
+                    self.dirty = true;
+                }
+                if let Some(field) = f.browse {
+                    out.browse = Some((i, field));
+                }
+            });
+    }
+}
+
+fn dup_error(name: &str) -> Errors {
+    let mut e = Errors::new();
+    e.insert("name", format!("another definition is also named `{name}`"));
+    e
+}
+
+fn start_intent(spec: &Spec) -> Intent {
+    match spec {
+        Spec::Task(t) => Intent::StartTask(t.clone()),
+        Spec::Pool(p) => Intent::StartPool(p.clone()),
+    }
+}

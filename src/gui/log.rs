@@ -1,0 +1,411 @@
+//! The event log: every event of the shared queue, newest at the bottom,
+//! in a bounded window. Filter by process and kind, search text, and follow
+//! the tail until the user scrolls up. Drawn with a virtualised table, so a
+//! million lines scroll as easily as ten.
+
+use super::theme::{color, problem_background, Tone};
+use crate::engine::event::{Event, EventKind};
+use crate::model::SessionModel;
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::collections::{BTreeSet, VecDeque};
+
+/// Events kept in memory; older ones are dropped from the view.
+pub const LOG_CAPACITY: usize = 1_000_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcessFilter {
+    All,
+    /// The processes selected in the process table.
+    Selected,
+    One(String),
+}
+
+pub struct Log {
+    events: VecDeque<Event>,
+    /// The absolute index of `events[0]` (grows as old events are dropped).
+    first: u64,
+    /// Absolute indices of the events that pass the filters, in order.
+    shown: VecDeque<u64>,
+    capacity: usize,
+    pub process: ProcessFilter,
+    selection: BTreeSet<String>,
+    pub hidden_kinds: BTreeSet<&'static str>,
+    pub problems_only: bool,
+    pub search: String,
+    /// The filters as last applied (to know when to filter again).
+    applied: (
+        ProcessFilter,
+        BTreeSet<&'static str>,
+        bool,
+        String,
+        BTreeSet<String>,
+    ),
+    pub follow: bool,
+    jump_to_end: bool,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self::with_capacity(LOG_CAPACITY)
+    }
+}
+
+fn is_error(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::SpawnFailed { .. }
+            | EventKind::Error { .. }
+            | EventKind::TaskFailed { .. }
+            | EventKind::Leftover { .. }
+    )
+}
+
+impl Log {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            events: VecDeque::new(),
+            first: 0,
+            shown: VecDeque::new(),
+            capacity: capacity.max(1),
+            process: ProcessFilter::All,
+            selection: BTreeSet::new(),
+            hidden_kinds: BTreeSet::new(),
+            problems_only: false,
+            search: String::new(),
+            applied: (
+                ProcessFilter::All,
+                BTreeSet::new(),
+                false,
+                String::new(),
+                BTreeSet::new(),
+            ),
+            follow: true,
+            jump_to_end: false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// How many events pass the filters.
+    pub fn shown_len(&self) -> usize {
+        self.shown.len()
+    }
+
+    /// The events that pass the filters, oldest first.
+    pub fn shown(&self) -> impl Iterator<Item = &Event> {
+        self.shown.iter().filter_map(|&a| self.get(a))
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter()
+    }
+
+    fn get(&self, abs: u64) -> Option<&Event> {
+        abs.checked_sub(self.first)
+            .and_then(|i| self.events.get(i as usize))
+    }
+
+    pub fn push(&mut self, e: Event) {
+        let abs = self.first + self.events.len() as u64;
+        let needle = self.search.trim().to_lowercase();
+        if self.matches(&e, &needle) {
+            self.shown.push_back(abs);
+        }
+        self.events.push_back(e);
+        while self.events.len() > self.capacity {
+            self.events.pop_front();
+            self.first += 1;
+        }
+        while self.shown.front().is_some_and(|&a| a < self.first) {
+            self.shown.pop_front();
+        }
+    }
+
+    /// Shows only this process's (or pool's) events.
+    pub fn show_process(&mut self, name: &str) {
+        self.process = ProcessFilter::One(name.to_string());
+        self.refilter_if_changed();
+    }
+
+    /// The process table's selection, for the "selected in table" filter.
+    pub fn set_selection(&mut self, selection: &BTreeSet<String>) {
+        if &self.selection != selection {
+            self.selection = selection.clone();
+            self.refilter_if_changed();
+        }
+    }
+
+    fn matches(&self, e: &Event, needle: &str) -> bool {
+        let who = |name: &str| e.process.as_deref() == Some(name) || e.pool.as_deref() == Some(name);
+        let process_ok = match &self.process {
+            ProcessFilter::All => true,
+            ProcessFilter::One(n) => who(n),
+            ProcessFilter::Selected => self.selection.iter().any(|n| who(n)),
+        };
+        if !process_ok || self.hidden_kinds.contains(e.kind.name()) {
+            return false;
+        }
+        if self.problems_only && !e.kind.is_problem() {
+            return false;
+        }
+        needle.is_empty()
+            || e.text().to_lowercase().contains(needle)
+            || e.process
+                .as_deref()
+                .is_some_and(|p| p.to_lowercase().contains(needle))
+            || e.kind.name().contains(needle)
+    }
+
+    fn refilter_if_changed(&mut self) {
+        let now = (
+            self.process.clone(),
+            self.hidden_kinds.clone(),
+            self.problems_only,
+            self.search.clone(),
+            if self.process == ProcessFilter::Selected {
+                self.selection.clone()
+            } else {
+                BTreeSet::new()
+            },
+        );
+        if now == self.applied {
+            return;
+        }
+        self.applied = now;
+        let needle = self.search.trim().to_lowercase();
+        let shown: VecDeque<u64> = self
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.matches(e, &needle))
+            .map(|(i, _)| self.first + i as u64)
+            .collect();
+        self.shown = shown;
+        self.jump_to_end = self.follow;
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, model: &SessionModel) {
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal(|ui| {
+            ui.strong("Event log");
+            let l = ui.label("Process");
+            let current = match &self.process {
+                ProcessFilter::All => "All processes".to_string(),
+                ProcessFilter::Selected => "Selected in table".to_string(),
+                ProcessFilter::One(n) => n.clone(),
+            };
+            egui::ComboBox::from_id_salt("log_process")
+                .selected_text(current)
+                .width(170.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.process, ProcessFilter::All, "All processes");
+                    ui.selectable_value(&mut self.process, ProcessFilter::Selected, "Selected in table");
+                    let pools = model.pools.iter().map(|p| &p.name);
+                    for n in pools.chain(model.processes.iter().map(|r| &r.name)) {
+                        ui.selectable_value(&mut self.process, ProcessFilter::One(n.clone()), n);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let hidden = self.hidden_kinds.len();
+            let title = if hidden == 0 {
+                "Kinds: all".to_string()
+            } else {
+                format!(
+                    "Kinds: {} of {}",
+                    EventKind::NAMES.len() - hidden,
+                    EventKind::NAMES.len()
+                )
+            };
+            ui.menu_button(title, |ui| {
+                ui.horizontal(|ui| {
+                    if ui.small_button("All").clicked() {
+                        self.hidden_kinds.clear();
+                    }
+                    if ui.small_button("None").clicked() {
+                        self.hidden_kinds = EventKind::NAMES.iter().copied().collect();
+                    }
+                    if ui.small_button("Output only").clicked() {
+                        self.hidden_kinds = EventKind::NAMES
+                            .iter()
+                            .copied()
+                            .filter(|k| *k != "stdout" && *k != "stderr")
+                            .collect();
+                    }
+                });
+                for &k in EventKind::NAMES {
+                    let mut on = !self.hidden_kinds.contains(k);
+                    if ui.checkbox(&mut on, k).changed() {
+                        if on {
+                            self.hidden_kinds.remove(k);
+                        } else {
+                            self.hidden_kinds.insert(k);
+                        }
+                    }
+                }
+            });
+            ui.checkbox(&mut self.problems_only, "Problems only")
+                .on_hover_text("stderr, failures and errors");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .hint_text("Search the log")
+                    .desired_width(180.0),
+            );
+            if !self.search.is_empty() && ui.small_button("Clear search").clicked() {
+                self.search.clear();
+            }
+            ui.weak(format!("{} of {} events", self.shown.len(), self.events.len()));
+            if self.follow {
+                ui.label(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
+                    .on_hover_text("New events scroll into view; scroll up to pause");
+            } else if ui
+                .button("\u{2193} Follow")
+                .on_hover_text("Jump to the newest event and keep following")
+                .clicked()
+            {
+                self.follow = true;
+                self.jump_to_end = true;
+            }
+        });
+        self.refilter_if_changed();
+        self.table(ui, dark);
+    }
+
+    fn table(&mut self, ui: &mut Ui, dark: bool) {
+        let row_h = 18.0;
+        let n = self.shown.len();
+        let mut tb = TableBuilder::new(ui)
+            .id_salt("event_log")
+            .striped(true)
+            .resizable(true)
+            .stick_to_bottom(self.follow)
+            .auto_shrink([false, false])
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(92.0).at_least(60.0))
+            .column(Column::initial(150.0).at_least(60.0).clip(true))
+            .column(Column::initial(100.0).at_least(60.0).clip(true))
+            .column(Column::remainder().at_least(100.0).clip(true));
+        if self.jump_to_end && n > 0 {
+            tb = tb.scroll_to_row(n - 1, Some(egui::Align::BOTTOM));
+        }
+        self.jump_to_end = false;
+        let out = tb
+            .header(20.0, |mut h| {
+                for t in ["Time", "Process", "Kind", "Text"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_h, n, |mut row| {
+                    let Some(e) = self.shown.get(row.index()).and_then(|&a| self.get(a)) else {
+                        return;
+                    };
+                    let err = is_error(&e.kind);
+                    let tone = kind_tone(&e.kind);
+                    let bg = |ui: &mut Ui| {
+                        if err {
+                            ui.painter().rect_filled(
+                                ui.max_rect().expand(2.0),
+                                0.0,
+                                problem_background(dark),
+                            );
+                        }
+                    };
+                    row.col(|ui| {
+                        bg(ui);
+                        ui.label(
+                            RichText::new(e.clock())
+                                .monospace()
+                                .color(color(dark, Tone::Muted)),
+                        );
+                    });
+                    row.col(|ui| {
+                        bg(ui);
+                        let who = e.process.as_deref().or(e.pool.as_deref()).unwrap_or("proctor");
+                        let mut t = who.to_string();
+                        if let Some(i) = e.input {
+                            t.push_str(&format!(" #{i}"));
+                        }
+                        ui.add(egui::Label::new(t).truncate());
+                    });
+                    row.col(|ui| {
+                        bg(ui);
+                        let t = RichText::new(e.kind.name()).monospace();
+                        ui.label(match tone {
+                            Some(tone) => t.color(color(dark, tone)),
+                            None => t.color(color(dark, Tone::Muted)),
+                        });
+                    });
+                    row.col(|ui| {
+                        bg(ui);
+                        let mut t = RichText::new(e.text()).monospace();
+                        if matches!(e.kind, EventKind::Stderr { .. }) {
+                            t = t.color(color(dark, Tone::Stderr));
+                        } else if err {
+                            t = t.color(color(dark, Tone::Failure)).strong();
+                        }
+                        ui.add(egui::Label::new(t).truncate());
+                    });
+                });
+            });
+        let at_bottom = out.state.clamped_offset().y + out.inner_rect.height() >= out.content_size.y - row_h;
+        self.follow = at_bottom || n == 0;
+    }
+}
+
+/// The colour a kind is drawn in (None: the muted default).
+fn kind_tone(kind: &EventKind) -> Option<Tone> {
+    Some(match kind {
+        EventKind::Spawned { .. } => Tone::Running,
+        EventKind::Stderr { .. } => Tone::Stderr,
+        EventKind::SignalSent { .. } => Tone::Stopping,
+        EventKind::Exited { exit_code, .. } => super::theme::exit_tone(*exit_code),
+        EventKind::TaskDone { .. } | EventKind::PoolDone { .. } => Tone::Success,
+        EventKind::Restarting { .. } => Tone::Waiting,
+        k if is_error(k) => Tone::Failure,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(process: &str, kind: EventKind) -> Event {
+        Event::now(kind).process(process, Some(1))
+    }
+
+    #[test]
+    fn filters_and_search_narrow_and_capacity_drops_oldest() {
+        let mut log = Log::with_capacity(3);
+        log.push(ev("a", EventKind::Stdout { line: "hello".into() }));
+        log.push(ev("b", EventKind::Stdout { line: "world".into() }));
+        log.push(ev("a", EventKind::Stderr { line: "oops".into() }));
+        assert_eq!(log.shown_len(), 3);
+        log.show_process("a");
+        assert_eq!(log.shown_len(), 2);
+        log.search = "OOPS".into();
+        log.refilter_if_changed();
+        assert_eq!(log.shown_len(), 1);
+        log.search.clear();
+        log.process = ProcessFilter::All;
+        log.hidden_kinds.insert("stdout");
+        log.refilter_if_changed();
+        assert_eq!(log.shown_len(), 1);
+        log.hidden_kinds.clear();
+        log.refilter_if_changed();
+        log.push(ev("c", EventKind::Stdout { line: "new".into() }));
+        assert_eq!(log.len(), 3);
+        assert_eq!(log.shown_len(), 3);
+        assert_eq!(log.shown().next().map(|e| e.text()), Some("world".to_string()));
+    }
+}
