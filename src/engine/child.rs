@@ -13,6 +13,8 @@ use std::process::Stdio;
 
 pub struct SpawnRequest<'a> {
     pub name: &'a str,
+    /// The session tag every child (and so its descendants) carries.
+    pub session: &'a str,
     pub argv: &'a [String],
     pub cwd: &'a Path,
     pub env: &'a BTreeMap<String, String>,
@@ -49,7 +51,8 @@ pub fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned, String> {
     cmd.args(&req.argv[1..])
         .current_dir(req.cwd)
         .envs(req.env)
-        .env("PROCTOR_PROCESS", req.name)
+        .env(super::tree::PROCESS_VAR, req.name)
+        .env(super::tree::SESSION_VAR, req.session)
         .stdin(if req.stdin_pipe {
             Stdio::piped()
         } else {
@@ -198,4 +201,50 @@ pub fn reap_group_member(pgid: i32) -> Option<(i32, i32, Usage)> {
 pub fn become_subreaper() {
     // SAFETY: a plain prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+}
+
+/// The crash guard: a tiny shell process that outlives Proctor. It waits on
+/// a pipe whose only writer is Proctor; when Proctor dies in any way
+/// (SIGKILL included) the pipe closes and the guard kills every process
+/// tagged with this session, grandchildren in other sessions included. On
+/// a clean shutdown Proctor writes `exit` first and the guard just leaves.
+pub struct Watchdog {
+    child: std::process::Child,
+    pipe: Option<std::process::ChildStdin>,
+}
+
+const WATCHDOG_SCRIPT: &str = r#"trap '' INT TERM HUP PIPE
+read -r cmd
+[ "$cmd" = exit ] && exit 0
+tag="PROCTOR_SESSION=$0"
+i=0
+while [ $i -lt 5 ]; do
+  for f in $(grep -lzxF "$tag" /proc/[0-9]*/environ 2>/dev/null); do
+    p=${f#/proc/}; kill -9 "${p%/environ}" 2>/dev/null
+  done
+  i=$((i+1)); sleep 0.05
+done"#;
+
+impl Watchdog {
+    pub fn spawn(session: &str) -> std::io::Result<Self> {
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", WATCHDOG_SCRIPT, session])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .env_remove(super::tree::SESSION_VAR)
+            .process_group(0)
+            .spawn()?;
+        let pipe = child.stdin.take();
+        Ok(Self { child, pipe })
+    }
+
+    /// A clean exit: the guard leaves without scanning.
+    pub fn dismiss(mut self) {
+        if let Some(mut p) = self.pipe.take() {
+            use std::io::Write;
+            let _ = p.write_all(b"exit\n");
+        }
+        let _ = self.child.wait();
+    }
 }

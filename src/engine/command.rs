@@ -61,6 +61,9 @@ pub enum Command {
     },
     /// Forget processes and pools that have ended.
     ClearEnded,
+    /// SIGKILL every process this session started whose named process has
+    /// ended (grandchildren left behind).
+    KillLeftovers,
     /// Stop everything by its stop policy, wait for it, end the session.
     Shutdown,
 }

@@ -21,6 +21,7 @@ use super::pool::PoolRun;
 use super::reactor::{self, Epoll, Waker};
 use super::restart::{restart_delay, RestartInput};
 use super::spec::{StopPolicy, TaskSpec};
+use super::tree::Snapshot;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError};
 use nix::sys::signal::Signal;
 use std::cmp::Reverse;
@@ -81,6 +82,15 @@ impl Engine {
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
         sup.journal = journal;
+        sup.watchdog = match child::Watchdog::spawn(&sup.session) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                sup.startup_warning = Some(format!(
+                    "cannot start the crash guard (/bin/sh): {e}; if Proctor is killed, grandchildren outside their group may survive"
+                ));
+                None
+            }
+        };
         let thread = std::thread::Builder::new()
             .name("proctor-supervisor".into())
             .spawn(move || sup.run())
@@ -264,6 +274,8 @@ pub(super) enum TimerWhat {
     Restart,
     /// A persistent pool worker's input ran past the pool's `timeout`.
     InputTimeout(usize),
+    /// Report what of a stopped process's tree is still alive.
+    Audit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -293,6 +305,11 @@ pub(super) struct Supervisor {
     scratch: Vec<u8>,
     last_sweep: Instant,
     journal: Option<Journal>,
+    /// The tag in every child's environment (see `tree`).
+    pub(super) session: String,
+    watchdog: Option<child::Watchdog>,
+    startup_warning: Option<String>,
+    snapshot: Option<(Instant, Snapshot)>,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -325,6 +342,17 @@ impl Supervisor {
             scratch: vec![0; CHUNK],
             last_sweep: Instant::now(),
             journal: None,
+            session: format!(
+                "{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0)
+            ),
+            watchdog: None,
+            startup_warning: None,
+            snapshot: None,
         }
     }
 
@@ -337,6 +365,9 @@ impl Supervisor {
                 std::process::id()
             ),
         }));
+        if let Some(w) = self.startup_warning.take() {
+            self.error(w);
+        }
         let mut buf = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
         let mut commands_closed = false;
         loop {
@@ -388,6 +419,10 @@ impl Supervisor {
             if self.shutting_down && !self.any_busy() {
                 break;
             }
+        }
+        self.final_sweep();
+        if let Some(w) = self.watchdog.take() {
+            w.dismiss();
         }
         self.emit(Event::now(EventKind::SessionEnded {
             message: "every process has ended".to_string(),
@@ -460,6 +495,11 @@ impl Supervisor {
             Command::Restart { process } => self.restart(&process),
             Command::Pool { pool, action } => self.pool_action(&pool, action),
             Command::ClearEnded => self.clear_ended(),
+            Command::KillLeftovers => {
+                if self.kill_leftovers("").is_empty() {
+                    self.error("no leftover processes to kill".into());
+                }
+            }
             Command::Shutdown => self.begin_shutdown(),
         }
     }
@@ -607,6 +647,7 @@ impl Supervisor {
         let name = self.procs[key].as_ref()?.name.clone();
         let req = SpawnRequest {
             name: &name,
+            session: &self.session,
             argv,
             cwd,
             env,
@@ -702,16 +743,14 @@ impl Supervisor {
                 return;
             }
         }
-        let p = self.procs[key].as_mut().expect("checked above");
+        let p = self.procs[key].as_ref().expect("checked above");
         let Some(pgid) = p.pgid else { return };
-        let group_up = group_alive(pgid);
-        if !p.alive() && !group_up {
-            return;
-        }
         if how == StopHow::Terminate && p.kill_at.is_some() {
             // Already being terminated; SIGKILL is scheduled.
             return;
         }
+        let leader = p.live.as_ref().map(|l| l.pid);
+        let name = p.name.clone();
         let (sig, message) = match how {
             StopHow::Terminate => {
                 let t = p.stop.timeout;
@@ -720,33 +759,182 @@ impl Supervisor {
             StopHow::Kill => (Signal::SIGKILL, why.to_string()),
             StopHow::Signal(s) => (s, why.to_string()),
         };
+        let (reached, error) = self.signal_tree(&name, leader, pgid, sig);
+        if reached == 0 {
+            if let Some(err) = error {
+                self.error(format!("cannot send {} to `{name}`: {err}", sig.as_str()));
+            }
+            return;
+        }
+        let p = self.procs[key].as_mut().expect("checked above");
         let pid = p.pid();
-        let name = p.name.clone();
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
-        let result = signal_group(pgid, sig);
-        if let (StopHow::Terminate, Ok(())) = (how, &result) {
-            let d = Duration::from_secs_f64(p.stop.timeout);
-            if p.kill_at.is_none() {
-                p.kill_at = Some(Instant::now() + d);
-                self.add_timer(key, run_id, TimerWhat::Kill, d);
-            }
+        if how == StopHow::Terminate && p.kill_at.is_none() {
+            let d = Duration::from_secs_f64(stop_timeout);
+            p.kill_at = Some(Instant::now() + d);
+            self.add_timer(key, run_id, TimerWhat::Kill, d);
         }
         let pool = self.pool_of_key(key);
-        match result {
-            Ok(()) => {
-                let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout);
-                let mut e = Event::now(EventKind::SignalSent {
-                    signal: sig.as_str().to_string(),
-                    message,
-                    kill_in,
-                })
-                .process(&name, pid);
-                e.pool = pool;
-                self.emit(e);
+        let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout);
+        let extra = if reached > 1 {
+            format!(" ({reached} processes)")
+        } else {
+            String::new()
+        };
+        let mut e = Event::now(EventKind::SignalSent {
+            signal: sig.as_str().to_string(),
+            message: format!("{message}{extra}"),
+            kill_in,
+        })
+        .process(&name, pid);
+        e.pool = pool;
+        self.emit(e);
+    }
+
+    /// A snapshot of /proc no older than 50 ms.
+    fn snapshot(&mut self) -> &Snapshot {
+        let stale = self
+            .snapshot
+            .as_ref()
+            .is_none_or(|(t, _)| t.elapsed() > Duration::from_millis(50));
+        if stale {
+            self.snapshot = Some((Instant::now(), Snapshot::take(&self.session)));
+        }
+        &self.snapshot.as_ref().expect("just set").1
+    }
+
+    fn fresh_snapshot(&mut self) -> &Snapshot {
+        self.snapshot = None;
+        self.snapshot()
+    }
+
+    /// Sends `sig` to the whole tree of process `name`: its group (while the
+    /// leader is unreaped the group id cannot be reused, so `killpg` is
+    /// safe), every process tagged with its name in any group or session,
+    /// and the leader's descendants by parent link. Returns how many
+    /// processes (or groups) it reached, and the last error.
+    fn signal_tree(
+        &mut self,
+        name: &str,
+        leader: Option<i32>,
+        pgid: i32,
+        sig: Signal,
+    ) -> (usize, Option<nix::Error>) {
+        let mut reached = 0;
+        let mut error = None;
+        if leader.is_some() {
+            match signal_group(pgid, sig) {
+                Ok(()) => reached += 1,
+                Err(nix::errno::Errno::ESRCH) => {}
+                Err(e) => error = Some(e),
             }
-            Err(nix::errno::Errno::ESRCH) => {}
-            Err(err) => self.error(format!("cannot send {} to `{name}`: {err}", sig.as_str())),
+        }
+        let session = self.session.clone();
+        let snap = self.snapshot();
+        let mut targets: Vec<(i32, Option<i32>)> = snap
+            .tagged_as(name)
+            .filter(|p| leader.is_none() || p.pgrp != pgid)
+            .map(|p| (p.pid, None))
+            .collect();
+        if let Some(l) = leader {
+            for d in snap.descendants(l) {
+                if d.pgrp != pgid && !targets.iter().any(|t| t.0 == d.pid) {
+                    targets.push((d.pid, Some(d.ppid)));
+                }
+            }
+        }
+        for (pid, parent) in targets {
+            let ok = super::tree::signal_checked(pid, sig, |p| match parent {
+                None => super::tree::tag_of(p, &session).as_deref() == Some(name),
+                Some(pp) => std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| super::tree::parse_stat(&s))
+                    .is_some_and(|(_, _, ppid, _)| ppid == pp),
+            });
+            if ok {
+                reached += 1;
+            }
+        }
+        (reached, error)
+    }
+
+    /// After a stop: anything of the tree still running is a leftover.
+    fn audit(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        if p.alive() {
+            return;
+        }
+        let name = p.name.clone();
+        let left: Vec<(i32, String)> = self
+            .fresh_snapshot()
+            .tagged_as(&name)
+            .map(|p| (p.pid, p.comm.clone()))
+            .collect();
+        for (pid, comm) in left {
+            self.emit(
+                Event::now(EventKind::Leftover {
+                    message: format!("pid {pid} ({comm}) of `{name}` is still running after it was stopped"),
+                })
+                .process(&name, Some(pid as u32)),
+            );
+        }
+    }
+
+    /// Kills every process of this session whose named process has ended:
+    /// the leftovers. Returns how many were killed.
+    fn kill_leftovers(&mut self, why: &str) -> Vec<i32> {
+        let live: std::collections::HashSet<String> = self
+            .procs
+            .iter()
+            .flatten()
+            .filter(|p| p.alive())
+            .map(|p| p.name.clone())
+            .collect();
+        let session = self.session.clone();
+        let left: Vec<(i32, String, String)> = self
+            .fresh_snapshot()
+            .tagged()
+            .filter(|p| !live.contains(p.tagged.as_deref().unwrap_or("")))
+            .map(|p| (p.pid, p.tagged.clone().unwrap_or_default(), p.comm.clone()))
+            .collect();
+        let mut killed = Vec::new();
+        for (pid, name, comm) in left {
+            if super::tree::signal_checked(pid, Signal::SIGKILL, |p| {
+                super::tree::tag_of(p, &session).is_some()
+            }) {
+                killed.push(pid);
+                self.emit(
+                    Event::now(EventKind::SignalSent {
+                        signal: "SIGKILL".into(),
+                        message: format!("{why}leftover pid {pid} ({comm})"),
+                        kill_in: None,
+                    })
+                    .process(&name, Some(pid as u32)),
+                );
+            }
+        }
+        killed
+    }
+
+    /// At the end of the session nothing it started may be left running.
+    fn final_sweep(&mut self) {
+        for _ in 0..3 {
+            let mut killed = self.kill_leftovers("session end: ");
+            if killed.is_empty() {
+                break;
+            }
+            // Reap the ones that were re-parented to us (only those: other
+            // children of this process are not ours to reap).
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !killed.is_empty() && Instant::now() < deadline {
+                killed.retain(|&pid| {
+                    // SAFETY: reaping one known pid without blocking.
+                    let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+                    r == 0 && super::tree::tag_of(pid, &self.session).is_some()
+                });
+                std::thread::sleep(Duration::from_millis(5));
+            }
         }
     }
 
@@ -857,6 +1045,7 @@ impl Supervisor {
                 TimerWhat::Timeout => self.on_timeout(t.key),
                 TimerWhat::Restart => self.on_restart_timer(t.key),
                 TimerWhat::InputTimeout(input) => self.on_input_timeout(t.key, input),
+                TimerWhat::Audit => self.audit(t.key),
             }
         }
     }
@@ -866,16 +1055,15 @@ impl Supervisor {
         if p.kill_at.take().is_none() {
             return;
         }
-        let Some(pgid) = p.pgid else { return };
-        if group_alive(pgid) {
-            let t = p.stop.timeout;
-            self.stop(
-                key,
-                StopHow::Kill,
-                false,
-                &format!("still running {t:.1}s after the stop signal; "),
-            );
-        }
+        let t = p.stop.timeout;
+        let run_id = p.run_id;
+        self.stop(
+            key,
+            StopHow::Kill,
+            false,
+            &format!("still running {t:.1}s after the stop signal; "),
+        );
+        self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
     }
 
     fn on_timeout(&mut self, key: usize) {

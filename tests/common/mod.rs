@@ -8,7 +8,7 @@ use proctor::engine::spec::{PoolSpec, RunSpec, TaskSpec};
 use proctor::engine::{Command, Engine, EngineConfig};
 use std::time::{Duration, Instant};
 
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(180);
 
 pub struct Run {
     pub engine: Engine,

@@ -1,0 +1,235 @@
+//! Finding every process a task started, wherever it went.
+//!
+//! Process groups reach a task's children, but a grandchild that calls
+//! `setsid` or double-forks leaves the group. Proctor tracks descendants
+//! three ways, none of which needs privileges or cgroup delegation:
+//! - every child gets `PROCTOR_SESSION=<token>` and `PROCTOR_PROCESS=<name>`
+//!   in its environment, which descendants inherit; a snapshot of `/proc`
+//!   finds them by that tag whatever group or session they moved to;
+//! - the parent links in `/proc/*/stat` find descendants of a live leader;
+//! - Proctor is a child subreaper, so orphans are re-parented to it (and
+//!   reaped by it) instead of escaping to init.
+//! Signals to a pid found this way go through a pidfd opened *before* the
+//! tag is re-checked, so a pid reused by a stranger is never signalled.
+
+use nix::sys::signal::Signal;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+pub const SESSION_VAR: &str = "PROCTOR_SESSION";
+pub const PROCESS_VAR: &str = "PROCTOR_PROCESS";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub state: char,
+    pub comm: String,
+    /// `PROCTOR_PROCESS` of a process tagged with our session.
+    pub tagged: Option<String>,
+}
+
+impl ProcInfo {
+    pub fn running(&self) -> bool {
+        self.state != 'Z' && self.state != 'X'
+    }
+}
+
+/// One look at `/proc`.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub procs: Vec<ProcInfo>,
+}
+
+/// Parses `/proc/PID/stat`: (comm, state, ppid, pgrp).
+pub fn parse_stat(text: &str) -> Option<(String, char, i32, i32)> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let mut rest = text.get(close + 1..)?.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    let pgrp = rest.next()?.parse().ok()?;
+    Some((comm, state, ppid, pgrp))
+}
+
+/// The `PROCTOR_PROCESS` of `pid` if it carries our session tag.
+pub fn tag_of(pid: i32, session: &str) -> Option<String> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let want = format!("{SESSION_VAR}={session}");
+    let mut ours = false;
+    let mut name = None;
+    for var in env.split(|&b| b == 0) {
+        if var == want.as_bytes() {
+            ours = true;
+        } else if let Some(v) = var
+            .strip_prefix(PROCESS_VAR.as_bytes())
+            .and_then(|r| r.strip_prefix(b"="))
+        {
+            name = Some(String::from_utf8_lossy(v).into_owned());
+        }
+    }
+    if ours {
+        name
+    } else {
+        None
+    }
+}
+
+impl Snapshot {
+    pub fn take(session: &str) -> Self {
+        let mut procs = Vec::new();
+        let me = std::process::id() as i32;
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Self { procs };
+        };
+        for entry in dir.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let Some((comm, state, ppid, pgrp)) = parse_stat(&stat) else {
+                continue;
+            };
+            let tagged = if state == 'Z' { None } else { tag_of(pid, session) };
+            procs.push(ProcInfo {
+                pid,
+                ppid,
+                pgrp,
+                state,
+                comm,
+                tagged,
+            });
+        }
+        Self { procs }
+    }
+
+    /// Running processes tagged as belonging to process `name`.
+    pub fn tagged_as<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcInfo> + 'a {
+        self.procs
+            .iter()
+            .filter(move |p| p.running() && p.tagged.as_deref() == Some(name))
+    }
+
+    /// Running processes tagged with our session at all.
+    pub fn tagged(&self) -> impl Iterator<Item = &ProcInfo> {
+        self.procs.iter().filter(|p| p.running() && p.tagged.is_some())
+    }
+
+    /// Running descendants of `root` by parent links.
+    pub fn descendants(&self, root: i32) -> Vec<&ProcInfo> {
+        let mut children: HashMap<i32, Vec<&ProcInfo>> = HashMap::new();
+        for p in &self.procs {
+            children.entry(p.ppid).or_default().push(p);
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![root];
+        while let Some(pid) = stack.pop() {
+            if let Some(kids) = children.get(&pid) {
+                for k in kids {
+                    if out.len() > 100_000 {
+                        return out;
+                    }
+                    stack.push(k.pid);
+                    if k.running() {
+                        out.push(*k);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+pub fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+pub fn pidfd_signal(fd: &OwnedFd, sig: Signal) -> std::io::Result<()> {
+    // SAFETY: pidfd_send_signal with a valid fd and no siginfo.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            sig as i32,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Signals `pid` only if, once pinned by a pidfd, it still is the process
+/// `is_ours` says it is. Returns whether the signal was sent.
+pub fn signal_checked(pid: i32, sig: Signal, is_ours: impl Fn(i32) -> bool) -> bool {
+    let Ok(fd) = pidfd_open(pid) else { return false };
+    // The pidfd now refers to one process for good; if the pid was reused
+    // before we opened it, the check below sees the stranger and refuses.
+    if !is_ours(pid) {
+        return false;
+    }
+    pidfd_signal(&fd, sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_spaces_and_parens_in_comm() {
+        let s = "123 (my (odd) prog) S 1 123 123 0 -1 4194560 100";
+        assert_eq!(parse_stat(s), Some(("my (odd) prog".into(), 'S', 1, 123)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn finds_a_tagged_child_and_descendants() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("10")
+            .env(SESSION_VAR, "test-token-xyz")
+            .env(PROCESS_VAR, "napper")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        // exec may not have happened yet: wait for the tag to be visible.
+        let mut found = false;
+        for _ in 0..200 {
+            let snap = Snapshot::take("test-token-xyz");
+            if snap.tagged_as("napper").any(|p| p.pid == pid) {
+                found = true;
+                let me = std::process::id() as i32;
+                let _ = me;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(found);
+        assert_eq!(tag_of(pid, "other-token"), None);
+        assert!(signal_checked(pid, Signal::SIGKILL, |p| tag_of(
+            p,
+            "test-token-xyz"
+        )
+        .is_some()));
+        let _ = child.wait();
+        assert!(
+            !signal_checked(pid, Signal::SIGKILL, |_| true),
+            "a reaped pid is not signalled"
+        );
+    }
+}
