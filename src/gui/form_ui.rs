@@ -37,10 +37,7 @@ impl Form<'_> {
         add: impl FnOnce(&mut Ui) -> Response,
     ) {
         let l = ui.label(label).on_hover_text(help);
-        let r = ui
-            .horizontal(|ui| ui.label_inputs_by(l.id, add))
-            .inner
-            .labelled_by(l.id);
+        let r = ui.horizontal(|ui| ui.label_inputs_by(l.id, add)).inner;
         if r.changed() {
             self.out.changed = true;
         }
@@ -51,7 +48,7 @@ impl Form<'_> {
     fn error_row(&mut self, ui: &mut Ui, key: &str) {
         if let Some(msg) = self.errors.and_then(|e| e.get(key)) {
             ui.label("");
-            ui.label(RichText::new(format!("\u{26a0} {msg}")).color(color(self.dark, Tone::Failure)));
+            ui.label(RichText::new(format!("\u{25b2} {msg}")).color(color(self.dark, Tone::Failure)));
             ui.end_row();
         }
     }
@@ -137,7 +134,7 @@ impl Form<'_> {
                         self.out.changed = true;
                     }
                     if ui
-                        .small_button("\u{2715}")
+                        .small_button("\u{d7}")
                         .on_hover_text(format!("Remove variable {k}"))
                         .clicked()
                     {

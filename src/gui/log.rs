@@ -257,7 +257,8 @@ impl Log {
                 egui::TextEdit::singleline(&mut self.search)
                     .hint_text("Search the log")
                     .desired_width(180.0),
-            );
+            )
+            .accessible_name("Search the log");
             if !self.search.is_empty() && ui.small_button("Clear search").clicked() {
                 self.search.clear();
             }

@@ -400,7 +400,8 @@ impl ProcessesView {
                 egui::TextEdit::singleline(&mut self.filter)
                     .hint_text("Filter processes")
                     .desired_width(200.0),
-            );
+            )
+            .accessible_name("Filter processes");
             if !self.filter.is_empty() && ui.small_button("Clear filter").clicked() {
                 self.filter.clear();
             }

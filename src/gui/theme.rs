@@ -63,6 +63,14 @@ pub fn problem_background(dark: bool) -> Color32 {
 
 /// Spacing and text sizes used throughout the app (both themes).
 pub fn apply_style(ctx: &egui::Context) {
+    // Hack (the monospace font) has arrows and shapes (● ▶ ↓) that
+    // Ubuntu-Light lacks: let proportional text fall back to it.
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(f) = fonts.families.get_mut(&FontFamily::Proportional) {
+        let at = f.len().min(1);
+        f.insert(at, "Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
     ctx.all_styles_mut(|style| {
         style.spacing.item_spacing = egui::vec2(8.0, 5.0);
         style.spacing.button_padding = egui::vec2(8.0, 3.0);

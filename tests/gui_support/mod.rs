@@ -1,0 +1,108 @@
+//! Shared helpers for the GUI tests: a harness around the real app with a
+//! real engine, frame stepping until a condition holds, and pid checks.
+#![allow(dead_code)]
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use proctor::engine::spec::{RunSpec, Session, TaskSpec};
+use proctor::gui::ProctorApp;
+use std::time::{Duration, Instant};
+
+/// The app is built on the harness's first frame, with the harness's context.
+pub struct TestApp {
+    pub app: Option<ProctorApp>,
+    session: Option<Session>,
+    start: bool,
+}
+
+impl TestApp {
+    pub fn app(&self) -> &ProctorApp {
+        self.app.as_ref().expect("the app is built on the first frame")
+    }
+}
+
+pub fn harness(session: Session, start: bool) -> Harness<'static, TestApp> {
+    let state = TestApp {
+        app: None,
+        session: Some(session),
+        start,
+    };
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_accessibility_check(false)
+        .build_ui_state(
+            |ui, t: &mut TestApp| {
+                if t.app.is_none() {
+                    let s = t.session.take().unwrap_or_default();
+                    t.app = Some(ProctorApp::new(ui.ctx(), s, t.start).expect("engine starts"));
+                }
+                if let Some(app) = t.app.as_mut() {
+                    app.show(ui);
+                }
+            },
+            state,
+        )
+}
+
+pub fn app<'h>(h: &'h Harness<'_, TestApp>) -> &'h ProctorApp {
+    h.state().app()
+}
+
+/// Steps frames (real time passes between them) until `cond` holds.
+#[track_caller]
+pub fn wait_until(
+    h: &mut Harness<'_, TestApp>,
+    what: &str,
+    mut cond: impl FnMut(&Harness<'_, TestApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        h.step();
+        if cond(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+/// A few frames, so clicks, menus and layout settle.
+pub fn frames(h: &mut Harness<'_, TestApp>, n: usize) {
+    for _ in 0..n {
+        h.step();
+    }
+}
+
+pub fn shows(h: &Harness<'_, TestApp>, label: &str) -> bool {
+    h.query_by_label(label).is_some()
+}
+
+pub fn shows_containing(h: &Harness<'_, TestApp>, label: &str) -> bool {
+    h.query_all_by_label_contains(label).next().is_some()
+}
+
+pub fn alive(pid: u32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
+}
+
+pub fn task(name: &str, run: &str) -> TaskSpec {
+    let mut t = TaskSpec::new(name, RunSpec::Line(run.to_string()));
+    t.base_dir = std::env::temp_dir();
+    t
+}
+
+pub fn session(tasks: Vec<TaskSpec>) -> Session {
+    Session {
+        path: None,
+        tasks,
+        pools: Vec::new(),
+    }
+}
+
+/// Types `text` into the input labelled `label` (replacing its content).
+pub fn set_text(h: &mut Harness<'_, TestApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.get_by_label(label).set_text_value_accesskit(text);
+    frames(h, 2);
+}
