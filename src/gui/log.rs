@@ -195,7 +195,7 @@ impl Log {
         let dark = ui.visuals().dark_mode;
         ui.horizontal(|ui| {
             ui.strong("Event log");
-            let l = ui.label("Process");
+            let l = ui.label("Show");
             let current = match &self.process {
                 ProcessFilter::All => "All processes".to_string(),
                 ProcessFilter::Selected => "Selected in table".to_string(),

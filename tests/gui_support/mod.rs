@@ -74,7 +74,7 @@ pub fn frames(h: &mut Harness<'_, TestApp>, n: usize) {
 }
 
 pub fn shows(h: &Harness<'_, TestApp>, label: &str) -> bool {
-    h.query_by_label(label).is_some()
+    h.query_all_by_label(label).next().is_some()
 }
 
 pub fn shows_containing(h: &Harness<'_, TestApp>, label: &str) -> bool {
