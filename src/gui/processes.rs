@@ -628,3 +628,136 @@ impl ProcessesView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{Event, EventKind};
+
+    fn model() -> SessionModel {
+        let mut m = SessionModel::default();
+        let spawn = |name: &str, pid: u32| {
+            Event::now(EventKind::Spawned {
+                command: format!("run {name}"),
+            })
+            .process(name, Some(pid))
+        };
+        m.apply(&spawn("web", 300));
+        m.apply(&spawn("db", 100));
+        m.apply(&spawn("cache", 200));
+        m.apply(
+            &Event::now(EventKind::Exited {
+                exit_code: -15,
+                runtime: 1.0,
+                restart_in: None,
+                usage: None,
+            })
+            .process("db", Some(100)),
+        );
+        m.apply(
+            &Event::now(EventKind::SpawnFailed {
+                message: "no such file".into(),
+            })
+            .process("ghost", None),
+        );
+        m
+    }
+
+    fn names(rows: &[Row]) -> Vec<&str> {
+        rows.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn rows_keep_model_order_sort_by_any_column_and_filter() {
+        let m = model();
+        let s = Sample::default();
+        let now = chrono::Local::now().fixed_offset();
+        let none = HashSet::new();
+        let all = rows(&m, &none, &s, "", None, now);
+        assert_eq!(names(&all), ["web", "db", "cache", "ghost"]);
+        assert_eq!(all[1].status, Status::Exited);
+        assert_eq!(all[1].exit_text(), "-15 SIGTERM");
+        assert_eq!(all[3].status, Status::FailedToStart);
+        assert_eq!(all[3].details, "no such file");
+
+        let by_pid = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::Pid,
+                ascending: true,
+            }),
+            now,
+        );
+        assert_eq!(
+            names(&by_pid),
+            ["db", "cache", "web", "ghost"],
+            "no pid sorts last"
+        );
+        let by_name_desc = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::Name,
+                ascending: false,
+            }),
+            now,
+        );
+        assert_eq!(names(&by_name_desc), ["web", "ghost", "db", "cache"]);
+        let by_state = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::State,
+                ascending: true,
+            }),
+            now,
+        );
+        assert_eq!(names(&by_state), ["cache", "web", "db", "ghost"]);
+
+        assert_eq!(names(&rows(&m, &none, &s, "SIGTERM", None, now)), ["db"]);
+        assert_eq!(names(&rows(&m, &none, &s, "20", None, now)), ["cache"]);
+        assert_eq!(names(&rows(&m, &none, &s, "failed", None, now)), ["ghost"]);
+    }
+
+    #[test]
+    fn starting_names_show_until_spawned_and_csv_has_every_row() {
+        let m = model();
+        let starting: HashSet<String> = ["new".to_string(), "db".to_string()].into();
+        let now = chrono::Local::now().fixed_offset();
+        let r = rows(&m, &starting, &Sample::default(), "", None, now);
+        assert_eq!(names(&r), ["web", "db", "cache", "ghost", "new"]);
+        assert_eq!(r[1].status, Status::Starting, "an ended row started again");
+        assert_eq!(r[4].status, Status::Starting);
+        let csv = rows_csv(&r);
+        assert_eq!(csv.lines().count(), 6);
+        assert!(csv.starts_with("name,pid,state,exit"));
+    }
+
+    #[test]
+    fn a_stopping_row_says_which_signal_and_when_sigkill_follows() {
+        let mut m = model();
+        m.apply(
+            &Event::now(EventKind::SignalSent {
+                signal: "SIGTERM".into(),
+                message: String::new(),
+                kill_in: Some(5.0),
+            })
+            .process("web", Some(300)),
+        );
+        let now = chrono::Local::now().fixed_offset();
+        let r = rows(&m, &HashSet::new(), &Sample::default(), "web", None, now);
+        assert_eq!(r[0].status, Status::Stopping);
+        assert!(
+            r[0].details.starts_with("SIGTERM sent, SIGKILL in "),
+            "{}",
+            r[0].details
+        );
+    }
+}
