@@ -498,8 +498,8 @@ impl ProctorApp {
             });
         egui::Panel::left("definitions")
             .resizable(true)
-            .default_size(400.0)
-            .min_size(280.0)
+            .default_size(340.0)
+            .size_range(260.0..=720.0)
             .show(ui, |ui| {
                 let out = self.defs.ui(ui);
                 intents.extend(out.intents);

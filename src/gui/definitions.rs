@@ -18,6 +18,8 @@ pub struct Definitions {
     /// Where relative paths of new definitions are taken from.
     pub base_dir: PathBuf,
     pub dirty: bool,
+    /// Scroll the list to the selected definition on the next frame.
+    reveal: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +56,7 @@ impl Definitions {
             path: session.path.clone(),
             base_dir,
             dirty: false,
+            reveal: false,
         }
     }
 
@@ -135,6 +138,7 @@ impl Definitions {
         self.defs.push(def);
         self.selected = Some(self.defs.len() - 1);
         self.dirty = true;
+        self.reveal = true;
     }
 
     pub fn add_task(&mut self) {
@@ -155,6 +159,7 @@ impl Definitions {
             self.defs.insert(i + 1, copy);
             self.selected = Some(i + 1);
             self.dirty = true;
+            self.reveal = true;
         }
     }
 
@@ -252,6 +257,7 @@ impl Definitions {
             ui.weak("No tasks or pools yet. Add one with + Task or + Pool, or open a session file.");
             return;
         }
+        let reveal = self.reveal;
         let max_h = (ui.available_height() * 0.35).max(90.0);
         egui::ScrollArea::vertical()
             .id_salt("def_list")
@@ -289,6 +295,9 @@ impl Definitions {
                         if r.clicked() {
                             self.selected = Some(i);
                         }
+                        if sel && reveal {
+                            r.scroll_to_me(None);
+                        }
                         ui.add(
                             egui::Label::new(
                                 RichText::new(d.command())
@@ -301,6 +310,7 @@ impl Definitions {
                     });
                 }
             });
+        self.reveal = false;
     }
 
     fn editor(&mut self, ui: &mut Ui, checked: &[Result<Spec, Errors>], dark: bool, out: &mut DefsOut) {

@@ -91,7 +91,7 @@ impl Form<'_> {
             |ui| {
                 let r = ui.add(
                     TextEdit::singleline(value)
-                        .desired_width(ui.available_width() - 80.0)
+                        .desired_width((ui.available_width() - 100.0).max(60.0))
                         .hint_text("(session folder)"),
                 );
                 if ui
@@ -126,7 +126,7 @@ impl Form<'_> {
                     ui.label("=");
                     let vr = ui.add(
                         TextEdit::singleline(v)
-                            .desired_width(ui.available_width() - 30.0)
+                            .desired_width((ui.available_width() - 40.0).max(60.0))
                             .hint_text("value")
                             .font(egui::TextStyle::Monospace),
                     );
@@ -385,8 +385,10 @@ pub fn pool_form(ui: &mut Ui, p: &mut PoolDraft, errors: Option<&Errors>, dark: 
         if p.inputs_from_file {
             let mut browse = false;
             f.row(ui, "Inputs file", "One input a line.", "inputs_file", |ui| {
-                let r = ui
-                    .add(TextEdit::singleline(&mut p.inputs_file).desired_width(ui.available_width() - 80.0));
+                let r = ui.add(
+                    TextEdit::singleline(&mut p.inputs_file)
+                        .desired_width((ui.available_width() - 100.0).max(60.0)),
+                );
                 if ui
                     .button("Browse\u{2026}")
                     .on_hover_text("Pick the inputs file")

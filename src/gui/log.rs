@@ -290,7 +290,7 @@ impl Log {
             .auto_shrink([false, false])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(92.0).at_least(60.0))
-            .column(Column::initial(150.0).at_least(60.0).clip(true))
+            .column(Column::initial(190.0).at_least(60.0).clip(true))
             .column(Column::initial(100.0).at_least(60.0).clip(true))
             .column(Column::remainder().at_least(100.0).clip(true));
         if self.jump_to_end && n > 0 {

@@ -30,7 +30,7 @@ pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
         viewport: egui::ViewportBuilder::default()
             .with_title("Proctor")
             .with_app_id("proctor")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size([1440.0, 900.0])
             .with_min_inner_size([800.0, 500.0])
             .with_icon(icon()),
         ..Default::default()

@@ -95,45 +95,52 @@ pub struct Row {
     pub pid: Option<u32>,
     pub status: Status,
     pub exit_code: Option<i32>,
-    /// Live CPU % (of one core), or the average over the run once ended.
+    /// Live CPU % (of one core); none once ended.
     pub cpu: Option<f32>,
-    /// Live RSS in bytes, or the peak once ended.
+    /// Live resident memory in bytes; none once ended.
     pub rss: Option<u64>,
     pub started: Option<DateTime<FixedOffset>>,
     pub runtime: Option<f64>,
     pub restarts: u32,
     /// What is going on: the stop countdown, a spawn error, or the command.
     pub details: String,
+    /// Whole seconds until SIGKILL (stopping) or the restart (restarting).
+    pub countdown: Option<u64>,
 }
 
 impl Row {
     fn from_model(r: &ProcessRow, stats: &Sample, now: DateTime<FixedOffset>) -> Row {
         let secs_to = |t: DateTime<FixedOffset>| ((t - now).num_milliseconds() as f64 / 1000.0).max(0.0);
-        let (status, details) = match &r.state {
-            RowState::Running => (Status::Running, r.command.clone()),
-            RowState::Stopping { signal, kill_at } => {
-                let d = match kill_at {
-                    Some(t) => format!("{signal} sent, SIGKILL in {:.0}s", secs_to(*t).ceil()),
-                    None => format!("{signal} sent"),
-                };
-                (Status::Stopping, d)
+        let (status, details, countdown) = match &r.state {
+            RowState::Running => (Status::Running, r.command.clone(), None),
+            RowState::Stopping { signal, kill_at } => match kill_at {
+                Some(t) => {
+                    let n = secs_to(*t).ceil() as u64;
+                    (
+                        Status::Stopping,
+                        format!("{signal} sent, SIGKILL in {n}s"),
+                        Some(n),
+                    )
+                }
+                None => (Status::Stopping, format!("{signal} sent"), None),
+            },
+            RowState::Exited => (Status::Exited, r.command.clone(), None),
+            RowState::FailedToStart { message } => (Status::FailedToStart, message.clone(), None),
+            RowState::BackingOff { at } => {
+                let secs = secs_to(*at);
+                (
+                    Status::Restarting,
+                    format!("restart in {secs:.1}s"),
+                    Some(secs.ceil() as u64),
+                )
             }
-            RowState::Exited => (Status::Exited, r.command.clone()),
-            RowState::FailedToStart { message } => (Status::FailedToStart, message.clone()),
-            RowState::BackingOff { at } => (Status::Restarting, format!("restart in {:.1}s", secs_to(*at))),
         };
         let live = r.state.is_alive();
         let stat = r.pid.filter(|_| live).and_then(|p| stats.per_pid.get(&p));
         let runtime = r.runtime(now);
-        let (cpu, rss) = if live {
-            (stat.map(|s| s.cpu), stat.map(|s| s.rss))
-        } else {
-            let cpu = match (r.usage, r.last_runtime) {
-                (Some(u), Some(t)) if t > 0.0 => Some(((u.user_cpu + u.sys_cpu) / t * 100.0) as f32),
-                _ => None,
-            };
-            (cpu, r.usage.map(|u| u.peak_rss_kb * 1024))
-        };
+        // Live figures only: the rusage of a reaped child also counts the
+        // memory it shared with Proctor before exec, so it would mislead.
+        let (cpu, rss) = (stat.map(|s| s.cpu), stat.map(|s| s.rss));
         Row {
             name: r.name.clone(),
             pool: r.pool.clone(),
@@ -146,6 +153,7 @@ impl Row {
             runtime,
             restarts: r.restarts,
             details,
+            countdown,
         }
     }
 
@@ -162,6 +170,15 @@ impl Row {
             runtime: None,
             restarts: 0,
             details: "starting\u{2026}".into(),
+            countdown: None,
+        }
+    }
+
+    /// The state cell: `● running`, `● stopping 4s` (SIGKILL in 4 s).
+    pub fn state_text(&self) -> String {
+        match self.countdown {
+            Some(n) => format!("\u{25cf} {} {n}s", self.status.label()),
+            None => format!("\u{25cf} {}", self.status.label()),
         }
     }
 
@@ -503,125 +520,132 @@ impl ProcessesView {
         }
         let row_h = 22.0;
         let mut clicked = None;
-        TableBuilder::new(ui)
-            .id_salt("processes")
-            .striped(true)
-            .resizable(true)
-            .sense(Sense::click())
-            .auto_shrink([false, false])
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(170.0).at_least(80.0).clip(true))
-            .column(Column::initial(64.0).at_least(40.0))
-            .column(Column::initial(104.0).at_least(60.0))
-            .column(Column::initial(96.0).at_least(40.0))
-            .column(Column::initial(58.0).at_least(40.0))
-            .column(Column::initial(84.0).at_least(50.0))
-            .column(Column::initial(70.0).at_least(50.0))
-            .column(Column::initial(70.0).at_least(50.0))
-            .column(Column::initial(60.0).at_least(40.0))
-            .column(Column::exact(26.0))
-            .column(Column::remainder().at_least(120.0).clip(true))
-            .header(24.0, |mut h| {
-                for c in Col::ALL {
-                    h.col(|ui| self.header_cell(ui, c));
-                }
-                h.col(|_| {});
-                h.col(|ui| {
-                    ui.strong("Details");
-                });
-            })
-            .body(|body| {
-                body.rows(row_h, rows.len(), |mut row| {
-                    let i = row.index();
-                    let r = &rows[i];
-                    row.set_selected(self.selected.contains(&r.name));
-                    let tone = color(dark, r.tone());
-                    let muted = color(dark, Tone::Muted);
-                    let ended = !r.status.is_alive();
-                    row.col(|ui| {
-                        ui.add(
-                            egui::Label::new(RichText::new(&r.name).strong())
-                                .truncate()
-                                .selectable(false),
-                        );
-                    });
-                    row.col(|ui| {
-                        if let Some(p) = r.pid {
-                            let t = mono(p.to_string());
-                            ui.add(
-                                egui::Label::new(if ended { t.color(muted) } else { t }).selectable(false),
-                            );
+        egui::ScrollArea::horizontal()
+            .id_salt("processes_h")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .id_salt("processes")
+                    .striped(true)
+                    .resizable(true)
+                    .sense(Sense::click())
+                    .auto_shrink([false, false])
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::initial(150.0).at_least(80.0).clip(true))
+                    .column(Column::initial(56.0).at_least(40.0))
+                    .column(Column::initial(106.0).at_least(60.0))
+                    .column(Column::initial(92.0).at_least(40.0))
+                    .column(Column::initial(50.0).at_least(40.0))
+                    .column(Column::initial(74.0).at_least(50.0))
+                    .column(Column::initial(64.0).at_least(50.0))
+                    .column(Column::initial(62.0).at_least(50.0))
+                    .column(Column::initial(58.0).at_least(40.0))
+                    .column(Column::exact(24.0))
+                    .column(Column::remainder().at_least(160.0).clip(true))
+                    .header(24.0, |mut h| {
+                        for c in Col::ALL {
+                            h.col(|ui| self.header_cell(ui, c));
                         }
-                    });
-                    row.col(|ui| {
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(format!("\u{25cf} {}", r.status.label())).color(tone),
-                            )
-                            .selectable(false),
-                        );
-                    });
-                    row.col(|ui| {
-                        if let Some(c) = r.exit_code {
-                            ui.add(
-                                egui::Label::new(mono(short_exit(c)).color(color(dark, exit_tone(c))))
-                                    .selectable(false),
-                            );
-                        }
-                    });
-                    let num = |ui: &mut Ui, text: Option<String>| {
-                        if let Some(t) = text {
-                            let t = mono(t);
-                            ui.add(
-                                egui::Label::new(if ended { t.color(muted) } else { t }).selectable(false),
-                            );
-                        }
-                    };
-                    row.col(|ui| num(ui, r.cpu.map(|c| format!("{c:5.1}"))));
-                    row.col(|ui| num(ui, r.rss.map(format_bytes)));
-                    row.col(|ui| num(ui, r.started.map(|t| t.format("%H:%M:%S").to_string())));
-                    row.col(|ui| num(ui, r.runtime.map(format_duration)));
-                    row.col(|ui| num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")));
-                    row.col(|ui| {
-                        ui.menu_button("\u{2026}", |ui| {
-                            let targets = if self.selected.contains(&r.name) {
-                                rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
-                            } else {
-                                vec![r]
+                        h.col(|_| {});
+                        h.col(|ui| {
+                            ui.strong("Details");
+                        });
+                    })
+                    .body(|body| {
+                        body.rows(row_h, rows.len(), |mut row| {
+                            let i = row.index();
+                            let r = &rows[i];
+                            row.set_selected(self.selected.contains(&r.name));
+                            let tone = color(dark, r.tone());
+                            let muted = color(dark, Tone::Muted);
+                            let ended = !r.status.is_alive();
+                            row.col(|ui| {
+                                ui.add(
+                                    egui::Label::new(RichText::new(&r.name).strong())
+                                        .truncate()
+                                        .selectable(false),
+                                );
+                            });
+                            row.col(|ui| {
+                                if let Some(p) = r.pid {
+                                    let t = mono(p.to_string());
+                                    ui.add(
+                                        egui::Label::new(if ended { t.color(muted) } else { t })
+                                            .selectable(false),
+                                    );
+                                }
+                            });
+                            row.col(|ui| {
+                                ui.add(
+                                    egui::Label::new(RichText::new(r.state_text()).color(tone))
+                                        .selectable(false),
+                                )
+                                .on_hover_text(&r.details);
+                            });
+                            row.col(|ui| {
+                                if let Some(c) = r.exit_code {
+                                    ui.add(
+                                        egui::Label::new(
+                                            mono(short_exit(c)).color(color(dark, exit_tone(c))),
+                                        )
+                                        .selectable(false),
+                                    );
+                                }
+                            });
+                            let num = |ui: &mut Ui, text: Option<String>| {
+                                if let Some(t) = text {
+                                    let t = mono(t);
+                                    ui.add(
+                                        egui::Label::new(if ended { t.color(muted) } else { t })
+                                            .selectable(false),
+                                    );
+                                }
                             };
-                            action_menu(ui, &targets, out);
-                        })
-                        .response
-                        .on_hover_text(format!("Actions for {}", r.name));
+                            row.col(|ui| num(ui, r.cpu.map(|c| format!("{c:5.1}"))));
+                            row.col(|ui| num(ui, r.rss.map(format_bytes)));
+                            row.col(|ui| num(ui, r.started.map(|t| t.format("%H:%M:%S").to_string())));
+                            row.col(|ui| num(ui, r.runtime.map(format_duration)));
+                            row.col(|ui| num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")));
+                            row.col(|ui| {
+                                ui.menu_button("\u{2026}", |ui| {
+                                    let targets = if self.selected.contains(&r.name) {
+                                        rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
+                                    } else {
+                                        vec![r]
+                                    };
+                                    action_menu(ui, &targets, out);
+                                })
+                                .response
+                                .on_hover_text(format!("Actions for {}", r.name));
+                            });
+                            row.col(|ui| {
+                                let tone = match r.status {
+                                    Status::FailedToStart => color(dark, Tone::Failure),
+                                    Status::Stopping => color(dark, Tone::Stopping),
+                                    Status::Restarting => color(dark, Tone::Waiting),
+                                    _ => muted,
+                                };
+                                let t = RichText::new(&r.details).color(tone);
+                                let t = if matches!(r.status, Status::Running | Status::Exited) {
+                                    t.monospace()
+                                } else {
+                                    t
+                                };
+                                ui.add(egui::Label::new(t).truncate().selectable(false));
+                            });
+                            let resp = row.response();
+                            if resp.clicked() {
+                                clicked = Some(i);
+                            }
+                            resp.context_menu(|ui| {
+                                let targets = if self.selected.contains(&r.name) {
+                                    rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
+                                } else {
+                                    vec![r]
+                                };
+                                action_menu(ui, &targets, out);
+                            });
+                        });
                     });
-                    row.col(|ui| {
-                        let tone = match r.status {
-                            Status::FailedToStart => color(dark, Tone::Failure),
-                            Status::Stopping => color(dark, Tone::Stopping),
-                            Status::Restarting => color(dark, Tone::Waiting),
-                            _ => muted,
-                        };
-                        let t = RichText::new(&r.details).color(tone);
-                        let t = if matches!(r.status, Status::Running | Status::Exited) {
-                            t.monospace()
-                        } else {
-                            t
-                        };
-                        ui.add(egui::Label::new(t).truncate().selectable(false));
-                    });
-                    let resp = row.response();
-                    if resp.clicked() {
-                        clicked = Some(i);
-                    }
-                    resp.context_menu(|ui| {
-                        let targets = if self.selected.contains(&r.name) {
-                            rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
-                        } else {
-                            vec![r]
-                        };
-                        action_menu(ui, &targets, out);
-                    });
-                });
             });
         if let Some(i) = clicked {
             self.click_row(ui, rows, i);
