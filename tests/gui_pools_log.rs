@@ -19,7 +19,7 @@ fn a_pool_from_the_form_reaches_its_total() {
     set_text(&mut h, "Input list", &inputs.join("\n"));
     assert!(shows(&h, "20 inputs"));
     h.get_by_label("Start").click();
-    frames(&mut h, 2);
+    wait_until(&mut h, "the pool is listed", |h| shows(h, "Pools (1)"));
     h.get_by_label("Pools (1)").click();
 
     wait_until(&mut h, "all 20 inputs done", |h| shows(h, "20 done"));
