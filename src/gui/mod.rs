@@ -11,6 +11,7 @@ mod log;
 mod menu;
 mod pools;
 mod processes;
+mod rows;
 mod stats;
 mod status;
 mod theme;

@@ -1,0 +1,441 @@
+//! The process table's rows: a pure function from the view model (plus
+//! the names being started and the latest CPU/memory sample) to filtered,
+//! sorted rows. The table draws them and the CSV export writes them.
+
+use super::stats::Sample;
+use super::theme::{exit_tone, format_bytes, format_duration, Tone};
+use crate::engine::exit::short_exit;
+use crate::model::{ProcessRow, RowState, SessionModel};
+use chrono::{DateTime, FixedOffset};
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    Name,
+    Pid,
+    State,
+    Exit,
+    Cpu,
+    Memory,
+    Started,
+    Runtime,
+    Restarts,
+}
+
+impl Col {
+    pub const ALL: [Col; 9] = [
+        Col::Name,
+        Col::Pid,
+        Col::State,
+        Col::Exit,
+        Col::Cpu,
+        Col::Memory,
+        Col::Started,
+        Col::Runtime,
+        Col::Restarts,
+    ];
+    pub fn title(self) -> &'static str {
+        match self {
+            Col::Name => "Name",
+            Col::Pid => "PID",
+            Col::State => "State",
+            Col::Exit => "Exit",
+            Col::Cpu => "CPU %",
+            Col::Memory => "Memory",
+            Col::Started => "Started",
+            Col::Runtime => "Runtime",
+            Col::Restarts => "Restarts",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub col: Col,
+    pub ascending: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Starting,
+    Running,
+    Stopping,
+    Restarting,
+    Exited,
+    FailedToStart,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Stopping => "stopping",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+            Status::FailedToStart => "failed to start",
+        }
+    }
+    pub fn is_alive(self) -> bool {
+        matches!(self, Status::Running | Status::Stopping)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub pool: Option<String>,
+    pub pid: Option<u32>,
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    /// Live CPU % (of one core); none once ended.
+    pub cpu: Option<f32>,
+    /// Live resident memory in bytes; none once ended.
+    pub rss: Option<u64>,
+    pub started: Option<DateTime<FixedOffset>>,
+    pub runtime: Option<f64>,
+    pub restarts: u32,
+    /// What is going on: the stop countdown, a spawn error, or the command.
+    pub details: String,
+    /// Whole seconds until SIGKILL (stopping) or the restart (restarting).
+    pub countdown: Option<u64>,
+}
+
+impl Row {
+    fn from_model(r: &ProcessRow, stats: &Sample, now: DateTime<FixedOffset>) -> Row {
+        let secs_to = |t: DateTime<FixedOffset>| ((t - now).num_milliseconds() as f64 / 1000.0).max(0.0);
+        let (status, details, countdown) = match &r.state {
+            RowState::Running => (Status::Running, r.command.clone(), None),
+            RowState::Stopping { signal, kill_at } => match kill_at {
+                Some(t) => {
+                    let n = secs_to(*t).ceil() as u64;
+                    (
+                        Status::Stopping,
+                        format!("{signal} sent, SIGKILL in {n}s"),
+                        Some(n),
+                    )
+                }
+                None => (Status::Stopping, format!("{signal} sent"), None),
+            },
+            RowState::Exited => (Status::Exited, r.command.clone(), None),
+            RowState::FailedToStart { message } => (Status::FailedToStart, message.clone(), None),
+            RowState::BackingOff { at } => {
+                let secs = secs_to(*at);
+                (
+                    Status::Restarting,
+                    format!("restart in {secs:.1}s"),
+                    Some(secs.ceil() as u64),
+                )
+            }
+        };
+        let live = r.state.is_alive();
+        let stat = r.pid.filter(|_| live).and_then(|p| stats.per_pid.get(&p));
+        let runtime = r.runtime(now);
+        // Live figures only: the rusage of a reaped child also counts the
+        // memory it shared with Proctor before exec, so it would mislead.
+        let (cpu, rss) = (stat.map(|s| s.cpu), stat.map(|s| s.rss));
+        Row {
+            name: r.name.clone(),
+            pool: r.pool.clone(),
+            pid: r.pid,
+            status,
+            exit_code: if live { None } else { r.exit_code },
+            cpu,
+            rss,
+            started: r.started,
+            runtime,
+            restarts: r.restarts,
+            details,
+            countdown,
+        }
+    }
+
+    fn starting(name: &str) -> Row {
+        Row {
+            name: name.to_string(),
+            pool: None,
+            pid: None,
+            status: Status::Starting,
+            exit_code: None,
+            cpu: None,
+            rss: None,
+            started: None,
+            runtime: None,
+            restarts: 0,
+            details: "starting\u{2026}".into(),
+            countdown: None,
+        }
+    }
+
+    /// The state cell: `● running`, `● stopping 4s` (SIGKILL in 4 s).
+    pub fn state_text(&self) -> String {
+        match self.countdown {
+            Some(n) => format!("\u{25cf} {} {n}s", self.status.label()),
+            None => format!("\u{25cf} {}", self.status.label()),
+        }
+    }
+
+    pub fn exit_text(&self) -> String {
+        self.exit_code.map(short_exit).unwrap_or_default()
+    }
+
+    pub fn tone(&self) -> Tone {
+        match self.status {
+            Status::Starting | Status::Restarting => Tone::Waiting,
+            Status::Running => Tone::Running,
+            Status::Stopping => Tone::Stopping,
+            Status::FailedToStart => Tone::Failure,
+            Status::Exited => self.exit_code.map(exit_tone).unwrap_or(Tone::Muted),
+        }
+    }
+
+    pub fn is_worker(&self) -> bool {
+        self.pool.is_some()
+    }
+
+    pub fn cells(&self) -> [String; 10] {
+        [
+            self.name.clone(),
+            self.pid.map(|p| p.to_string()).unwrap_or_default(),
+            self.status.label().to_string(),
+            self.exit_text(),
+            self.cpu.map(|c| format!("{c:.1}")).unwrap_or_default(),
+            self.rss.map(format_bytes).unwrap_or_default(),
+            self.started
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_default(),
+            self.runtime.map(format_duration).unwrap_or_default(),
+            self.restarts.to_string(),
+            self.details.clone(),
+        ]
+    }
+
+    pub const CSV_HEADER: [&'static str; 10] = [
+        "name",
+        "pid",
+        "state",
+        "exit",
+        "cpu_percent",
+        "memory",
+        "started",
+        "runtime",
+        "restarts",
+        "details",
+    ];
+
+    fn matches(&self, needle: &str) -> bool {
+        needle.is_empty()
+            || self.name.to_lowercase().contains(needle)
+            || self.status.label().contains(needle)
+            || self.details.to_lowercase().contains(needle)
+            || self.pid.is_some_and(|p| p.to_string().contains(needle))
+            || self.exit_text().to_lowercase().contains(needle)
+    }
+}
+
+fn cmp_opt<T: PartialOrd>(a: &Option<T>, b: &Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// The table's rows: every process of the model (plus those being
+/// started), keeping those matching `filter`, in `sort` order (model order
+/// when `None`).
+pub fn rows(
+    model: &SessionModel,
+    starting: &HashSet<String>,
+    stats: &Sample,
+    filter: &str,
+    sort: Option<Sort>,
+    now: DateTime<FixedOffset>,
+) -> Vec<Row> {
+    let needle = filter.trim().to_lowercase();
+    let mut out: Vec<Row> = model
+        .processes
+        .iter()
+        .map(|r| {
+            if starting.contains(&r.name) && !r.state.is_alive() {
+                Row {
+                    status: Status::Starting,
+                    details: "starting\u{2026}".into(),
+                    exit_code: None,
+                    ..Row::from_model(r, stats, now)
+                }
+            } else {
+                Row::from_model(r, stats, now)
+            }
+        })
+        .collect();
+    let mut pending: Vec<&String> = starting.iter().filter(|n| model.row(n).is_none()).collect();
+    pending.sort();
+    out.extend(pending.into_iter().map(|n| Row::starting(n)));
+    out.retain(|r| r.matches(&needle));
+    if let Some(s) = sort {
+        out.sort_by(|a, b| {
+            let o = match s.col {
+                Col::Name => a.name.cmp(&b.name),
+                Col::Pid => cmp_opt(&a.pid, &b.pid),
+                Col::State => a.status.cmp(&b.status),
+                Col::Exit => cmp_opt(&a.exit_code, &b.exit_code),
+                Col::Cpu => cmp_opt(&a.cpu, &b.cpu),
+                Col::Memory => cmp_opt(&a.rss, &b.rss),
+                Col::Started => cmp_opt(&a.started, &b.started),
+                Col::Runtime => cmp_opt(&a.runtime, &b.runtime),
+                Col::Restarts => a.restarts.cmp(&b.restarts),
+            };
+            let o = if s.ascending { o } else { o.reverse() };
+            o.then_with(|| a.name.cmp(&b.name))
+        });
+    }
+    out
+}
+
+/// The process table as CSV (a header row, then the rows as shown).
+pub fn rows_csv(rows: &[Row]) -> String {
+    use crate::engine::export::csv_row;
+    let mut s = csv_row(&Row::CSV_HEADER);
+    s.push('\n');
+    for r in rows {
+        s.push_str(&csv_row(&r.cells()));
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{Event, EventKind};
+
+    fn model() -> SessionModel {
+        let mut m = SessionModel::default();
+        let spawn = |name: &str, pid: u32| {
+            Event::now(EventKind::Spawned {
+                command: format!("run {name}"),
+            })
+            .process(name, Some(pid))
+        };
+        m.apply(&spawn("web", 300));
+        m.apply(&spawn("db", 100));
+        m.apply(&spawn("cache", 200));
+        m.apply(
+            &Event::now(EventKind::Exited {
+                exit_code: -15,
+                runtime: 1.0,
+                restart_in: None,
+                usage: None,
+            })
+            .process("db", Some(100)),
+        );
+        m.apply(
+            &Event::now(EventKind::SpawnFailed {
+                message: "no such file".into(),
+            })
+            .process("ghost", None),
+        );
+        m
+    }
+
+    fn names(rows: &[Row]) -> Vec<&str> {
+        rows.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn rows_keep_model_order_sort_by_any_column_and_filter() {
+        let m = model();
+        let s = Sample::default();
+        let now = chrono::Local::now().fixed_offset();
+        let none = HashSet::new();
+        let all = rows(&m, &none, &s, "", None, now);
+        assert_eq!(names(&all), ["web", "db", "cache", "ghost"]);
+        assert_eq!(all[1].status, Status::Exited);
+        assert_eq!(all[1].exit_text(), "-15 SIGTERM");
+        assert_eq!(all[3].status, Status::FailedToStart);
+        assert_eq!(all[3].details, "no such file");
+
+        let by_pid = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::Pid,
+                ascending: true,
+            }),
+            now,
+        );
+        assert_eq!(
+            names(&by_pid),
+            ["db", "cache", "web", "ghost"],
+            "no pid sorts last"
+        );
+        let by_name_desc = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::Name,
+                ascending: false,
+            }),
+            now,
+        );
+        assert_eq!(names(&by_name_desc), ["web", "ghost", "db", "cache"]);
+        let by_state = rows(
+            &m,
+            &none,
+            &s,
+            "",
+            Some(Sort {
+                col: Col::State,
+                ascending: true,
+            }),
+            now,
+        );
+        assert_eq!(names(&by_state), ["cache", "web", "db", "ghost"]);
+
+        assert_eq!(names(&rows(&m, &none, &s, "SIGTERM", None, now)), ["db"]);
+        assert_eq!(names(&rows(&m, &none, &s, "20", None, now)), ["cache"]);
+        assert_eq!(names(&rows(&m, &none, &s, "failed", None, now)), ["ghost"]);
+    }
+
+    #[test]
+    fn starting_names_show_until_spawned_and_csv_has_every_row() {
+        let m = model();
+        let starting: HashSet<String> = ["new".to_string(), "db".to_string()].into();
+        let now = chrono::Local::now().fixed_offset();
+        let r = rows(&m, &starting, &Sample::default(), "", None, now);
+        assert_eq!(names(&r), ["web", "db", "cache", "ghost", "new"]);
+        assert_eq!(r[1].status, Status::Starting, "an ended row started again");
+        assert_eq!(r[4].status, Status::Starting);
+        let csv = rows_csv(&r);
+        assert_eq!(csv.lines().count(), 6);
+        assert!(csv.starts_with("name,pid,state,exit"));
+    }
+
+    #[test]
+    fn a_stopping_row_says_which_signal_and_when_sigkill_follows() {
+        let mut m = model();
+        m.apply(
+            &Event::now(EventKind::SignalSent {
+                signal: "SIGTERM".into(),
+                message: String::new(),
+                kill_in: Some(5.0),
+            })
+            .process("web", Some(300)),
+        );
+        let now = chrono::Local::now().fixed_offset();
+        let r = rows(&m, &HashSet::new(), &Sample::default(), "web", None, now);
+        assert_eq!(r[0].status, Status::Stopping);
+        assert!(
+            r[0].details.starts_with("SIGTERM sent, SIGKILL in "),
+            "{}",
+            r[0].details
+        );
+    }
+}
