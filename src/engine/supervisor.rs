@@ -581,7 +581,10 @@ impl Supervisor {
                 Some(k) => {
                     let p = self.procs[k].as_mut().expect("indexed proc exists");
                     if p.alive() || p.restart_pending {
-                        self.error(format!("`{name}` is already running"));
+                        let e = Event::now(EventKind::Error {
+                            message: format!("`{name}` is already running"),
+                        });
+                        self.emit(e.process(&name, None));
                         continue;
                     }
                     if matches!(p.origin, Origin::Worker { .. }) {
@@ -850,7 +853,7 @@ impl Supervisor {
                 Some(pp) => std::fs::read_to_string(format!("/proc/{p}/stat"))
                     .ok()
                     .and_then(|s| super::tree::parse_stat(&s))
-                    .is_some_and(|(_, _, ppid, _)| ppid == pp),
+                    .is_some_and(|(_, _, ppid, _, _)| ppid == pp),
             });
             if ok {
                 reached += 1;
@@ -866,23 +869,35 @@ impl Supervisor {
             return;
         }
         let name = p.name.clone();
-        let left: Vec<(i32, String)> = self
-            .fresh_snapshot()
+        let snap = self.fresh_snapshot();
+        let mut left: Vec<(i32, String)> = snap
             .tagged_as(&name)
-            .map(|p| (p.pid, p.comm.clone()))
+            .map(|p| {
+                (
+                    p.pid,
+                    format!(
+                        "pid {} ({}) of `{name}` is still running after it was stopped",
+                        p.pid, p.comm
+                    ),
+                )
+            })
             .collect();
-        for (pid, comm) in left {
-            self.emit(
-                Event::now(EventKind::Leftover {
-                    message: format!("pid {pid} ({comm}) of `{name}` is still running after it was stopped"),
-                })
-                .process(&name, Some(pid as u32)),
-            );
+        left.extend(snap.adopted_orphans().map(|p| {
+            (
+                p.pid,
+                format!(
+                    "pid {} ({}) left its session and cleared its environment; it was re-parented to Proctor and is still running after `{name}` was stopped",
+                    p.pid, p.comm
+                ),
+            )
+        }));
+        for (pid, message) in left {
+            self.emit(Event::now(EventKind::Leftover { message }).process(&name, Some(pid as u32)));
         }
     }
 
-    /// Kills every process of this session whose named process has ended:
-    /// the leftovers. Returns how many were killed.
+    /// Kills every process of this session whose named process has ended
+    /// (and orphans that escaped their tag): the leftovers. Returns the pids.
     fn kill_leftovers(&mut self, why: &str) -> Vec<i32> {
         let live: std::collections::HashSet<String> = self
             .procs
@@ -892,17 +907,30 @@ impl Supervisor {
             .map(|p| p.name.clone())
             .collect();
         let session = self.session.clone();
-        let left: Vec<(i32, String, String)> = self
-            .fresh_snapshot()
+        let me = std::process::id() as i32;
+        let snap = self.fresh_snapshot();
+        let mut left: Vec<(i32, String, String, bool)> = snap
             .tagged()
             .filter(|p| !live.contains(p.tagged.as_deref().unwrap_or("")))
-            .map(|p| (p.pid, p.tagged.clone().unwrap_or_default(), p.comm.clone()))
+            .map(|p| (p.pid, p.tagged.clone().unwrap_or_default(), p.comm.clone(), false))
             .collect();
+        left.extend(
+            snap.adopted_orphans()
+                .map(|p| (p.pid, "(orphan)".to_string(), p.comm.clone(), true)),
+        );
         let mut killed = Vec::new();
-        for (pid, name, comm) in left {
-            if super::tree::signal_checked(pid, Signal::SIGKILL, |p| {
-                super::tree::tag_of(p, &session).is_some()
-            }) {
+        for (pid, name, comm, orphan) in left {
+            let still_ours = |p: i32| {
+                if orphan {
+                    std::fs::read_to_string(format!("/proc/{p}/stat"))
+                        .ok()
+                        .and_then(|s| super::tree::parse_stat(&s))
+                        .is_some_and(|(_, _, ppid, _, _)| ppid == me)
+                } else {
+                    super::tree::tag_of(p, &session).is_some()
+                }
+            };
+            if super::tree::signal_checked(pid, Signal::SIGKILL, still_ours) {
                 killed.push(pid);
                 self.emit(
                     Event::now(EventKind::SignalSent {
@@ -931,7 +959,7 @@ impl Supervisor {
                 killed.retain(|&pid| {
                     // SAFETY: reaping one known pid without blocking.
                     let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
-                    r == 0 && super::tree::tag_of(pid, &self.session).is_some()
+                    r == 0
                 });
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -1300,6 +1328,14 @@ impl Supervisor {
             self.epoll.delete(s.fd.as_raw_fd());
         }
         let name = p.name.clone();
+        // A stopped process whose whole group is gone needs no SIGKILL; the
+        // audit still looks for anything of its tree left elsewhere.
+        if p.kill_at.is_some() && !p.pgid.is_some_and(group_alive) {
+            p.kill_at = None;
+            let run_id = p.run_id;
+            self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
+        }
+        let p = self.procs[key].as_mut().expect("checked above");
         if let Origin::Worker { .. } = p.origin {
             return self.pool_worker_exited(key, pid, exit_code, runtime, usage);
         }

@@ -9,6 +9,7 @@
 //! - the parent links in `/proc/*/stat` find descendants of a live leader;
 //! - Proctor is a child subreaper, so orphans are re-parented to it (and
 //!   reaped by it) instead of escaping to init.
+//!
 //! Signals to a pid found this way go through a pidfd opened *before* the
 //! tag is re-checked, so a pid reused by a stranger is never signalled.
 
@@ -24,6 +25,7 @@ pub struct ProcInfo {
     pub pid: i32,
     pub ppid: i32,
     pub pgrp: i32,
+    pub sid: i32,
     pub state: char,
     pub comm: String,
     /// `PROCTOR_PROCESS` of a process tagged with our session.
@@ -42,8 +44,8 @@ pub struct Snapshot {
     pub procs: Vec<ProcInfo>,
 }
 
-/// Parses `/proc/PID/stat`: (comm, state, ppid, pgrp).
-pub fn parse_stat(text: &str) -> Option<(String, char, i32, i32)> {
+/// Parses `/proc/PID/stat`: (comm, state, ppid, pgrp, session).
+pub fn parse_stat(text: &str) -> Option<(String, char, i32, i32, i32)> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text.get(open + 1..close)?.to_string();
@@ -51,7 +53,8 @@ pub fn parse_stat(text: &str) -> Option<(String, char, i32, i32)> {
     let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;
     let pgrp = rest.next()?.parse().ok()?;
-    Some((comm, state, ppid, pgrp))
+    let sid = rest.next()?.parse().ok()?;
+    Some((comm, state, ppid, pgrp, sid))
 }
 
 /// The `PROCTOR_PROCESS` of `pid` if it carries our session tag.
@@ -94,7 +97,7 @@ impl Snapshot {
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
                 continue;
             };
-            let Some((comm, state, ppid, pgrp)) = parse_stat(&stat) else {
+            let Some((comm, state, ppid, pgrp, sid)) = parse_stat(&stat) else {
                 continue;
             };
             let tagged = if state == 'Z' { None } else { tag_of(pid, session) };
@@ -102,6 +105,7 @@ impl Snapshot {
                 pid,
                 ppid,
                 pgrp,
+                sid,
                 state,
                 comm,
                 tagged,
@@ -120,6 +124,19 @@ impl Snapshot {
     /// Running processes tagged with our session at all.
     pub fn tagged(&self) -> impl Iterator<Item = &ProcInfo> {
         self.procs.iter().filter(|p| p.running() && p.tagged.is_some())
+    }
+
+    /// Orphans re-parented to us (we are a subreaper) that left our session
+    /// with `setsid`: descendants of some task that cleared their tag.
+    /// (Children this process started itself, such as a file dialog, stay in
+    /// our session and are not counted.)
+    pub fn adopted_orphans(&self) -> impl Iterator<Item = &ProcInfo> {
+        let me = std::process::id() as i32;
+        // SAFETY: getsid(0) only reads our own session id.
+        let my_sid = unsafe { libc::getsid(0) };
+        self.procs
+            .iter()
+            .filter(move |p| p.running() && p.ppid == me && p.sid != my_sid && p.tagged.is_none())
     }
 
     /// Running descendants of `root` by parent links.
@@ -194,7 +211,7 @@ mod tests {
     #[test]
     fn parses_stat_with_spaces_and_parens_in_comm() {
         let s = "123 (my (odd) prog) S 1 123 123 0 -1 4194560 100";
-        assert_eq!(parse_stat(s), Some(("my (odd) prog".into(), 'S', 1, 123)));
+        assert_eq!(parse_stat(s), Some(("my (odd) prog".into(), 'S', 1, 123, 123)));
         assert_eq!(parse_stat("garbage"), None);
     }
 
