@@ -126,6 +126,9 @@ impl InputStatus {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PoolRow {
     pub name: String,
+    /// As the engine last reported (`pool_state`).
+    pub paused: bool,
+    pub workers: usize,
     pub inputs: Vec<InputResult>,
     /// Input indices in the order they completed (done or failed).
     pub completion_order: Vec<u64>,
@@ -334,8 +337,13 @@ impl SessionModel {
             p.started = Some(time);
         }
         let Some(index) = input else {
-            if let EventKind::PoolDone { totals } = &e.kind {
-                p.finished = Some(*totals);
+            match &e.kind {
+                EventKind::PoolDone { totals } => p.finished = Some(*totals),
+                EventKind::PoolState { paused, workers } => {
+                    p.paused = *paused;
+                    p.workers = *workers;
+                }
+                _ => {}
             }
             return;
         };

@@ -92,6 +92,11 @@ pub enum EventKind {
         will_retry: bool,
     },
     TaskCancelled,
+    /// A pool's settings changed: started, paused, resumed or resized.
+    PoolState {
+        paused: bool,
+        workers: usize,
+    },
     PoolDone {
         totals: PoolTotals,
     },
@@ -123,6 +128,7 @@ impl EventKind {
             Self::TaskDone { .. } => "task_done",
             Self::TaskFailed { .. } => "task_failed",
             Self::TaskCancelled => "task_cancelled",
+            Self::PoolState { .. } => "pool_state",
             Self::PoolDone { .. } => "pool_done",
             Self::Leftover { .. } => "leftover",
             Self::Error { .. } => "error",
@@ -145,6 +151,7 @@ impl EventKind {
         "task_done",
         "task_failed",
         "task_cancelled",
+        "pool_state",
         "pool_done",
         "leftover",
         "error",
@@ -236,6 +243,9 @@ impl Event {
                 None => format!("failed: {message}"),
             },
             EventKind::TaskCancelled => "cancelled before it started".to_string(),
+            EventKind::PoolState { paused, workers } => {
+                format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
+            }
             EventKind::PoolDone { totals: t } => format!(
                 "pool done: {} inputs, {} done, {} failed, {} cancelled in {:.3}s (busy {:.3}s, speedup {:.2}x)",
                 t.inputs,
@@ -340,6 +350,10 @@ pub struct Record {
     pub busy: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speedup: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u64>,
 }
 
 impl Record {
@@ -453,6 +467,11 @@ impl From<&Event> for Record {
                 r.will_retry = Some(*will_retry);
             }
             EventKind::TaskCancelled => {}
+            EventKind::PoolState { paused, workers } => {
+                r.paused = Some(*paused);
+                r.workers = Some(*workers as u64);
+                r.message = Some(e.text());
+            }
             EventKind::PoolDone { totals: t } => {
                 r.inputs = Some(t.inputs);
                 r.done = Some(t.done);
@@ -525,6 +544,10 @@ impl TryFrom<Record> for Event {
                 will_retry: r.will_retry.unwrap_or(false),
             },
             "task_cancelled" => EventKind::TaskCancelled,
+            "pool_state" => EventKind::PoolState {
+                paused: r.paused.unwrap_or(false),
+                workers: r.workers.unwrap_or(0) as usize,
+            },
             "pool_done" => EventKind::PoolDone {
                 totals: PoolTotals {
                     inputs: r.inputs.unwrap_or(0),
@@ -612,6 +635,10 @@ mod tests {
                 will_retry: true,
             },
             EventKind::TaskCancelled,
+            EventKind::PoolState {
+                paused: true,
+                workers: 3,
+            },
             EventKind::PoolDone {
                 totals: PoolTotals {
                     inputs: 4,

@@ -140,6 +140,7 @@ impl Supervisor {
                 self.pools.len() - 1
             }
         };
+        self.emit_pool_state(slot);
         for i in 0..n {
             let text = self.pools[slot].as_ref().expect("just inserted").inputs[i].clone();
             let e = self.pool_event(slot, EventKind::TaskQueued { input_text: text }, Some(i));
@@ -171,8 +172,10 @@ impl Supervisor {
             return self.error(format!("no pool named `{name}`"));
         };
         match action {
-            PoolAction::Pause => self.pools[pool].as_mut().expect("found").paused = true,
-            PoolAction::Resume => self.pools[pool].as_mut().expect("found").paused = false,
+            PoolAction::Pause | PoolAction::Resume => {
+                self.pools[pool].as_mut().expect("found").paused = action == PoolAction::Pause;
+                self.emit_pool_state(pool);
+            }
             PoolAction::CancelPending => self.cancel_pending(pool),
             PoolAction::AddInputs(new) => {
                 if self.shutting_down {
@@ -197,11 +200,26 @@ impl Supervisor {
                     self.emit(e);
                 }
             }
-            PoolAction::Resize(n) => self.resize(pool, n.max(1)),
+            PoolAction::Resize(n) => {
+                self.resize(pool, n.max(1));
+                self.emit_pool_state(pool);
+            }
             PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),
             PoolAction::Kill => self.stop_pool(pool, StopHow::Kill),
         }
         self.schedule_pool(pool);
+    }
+
+    fn emit_pool_state(&mut self, pool: usize) {
+        let Some(run) = self.pools[pool].as_ref() else {
+            return;
+        };
+        let kind = EventKind::PoolState {
+            paused: run.paused,
+            workers: run.target,
+        };
+        let e = self.pool_event(pool, kind, None);
+        self.emit(e);
     }
 
     fn cancel_pending(&mut self, pool: usize) {

@@ -759,8 +759,8 @@ impl Supervisor {
                 let t = p.stop.timeout;
                 (p.stop.signal, format!("{why}SIGKILL in {t:.1}s if still running"))
             }
-            StopHow::Kill => (Signal::SIGKILL, why.to_string()),
-            StopHow::Signal(s) => (s, why.to_string()),
+            StopHow::Kill => (Signal::SIGKILL, why.trim_end_matches("; ").to_string()),
+            StopHow::Signal(s) => (s, why.trim_end_matches("; ").to_string()),
         };
         let (reached, error) = self.signal_tree(&name, leader, pgid, sig);
         if reached == 0 {
