@@ -3,10 +3,11 @@
 use super::event::Usage;
 use super::exit::exit_code_from_wait_status;
 use super::reactor::set_nonblocking;
+use super::spawn::{dev_null, pipe, resolve_program, Prepared, SpawnError, SpawnStack};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Stdio;
@@ -34,90 +35,54 @@ pub struct Spawned {
 ///
 /// Spawning happens on the supervisor thread, which lives as long as the
 /// engine: `PR_SET_PDEATHSIG` is tied to the thread that forked, so the
-/// children get SIGKILL if Proctor dies.
-pub fn spawn(req: &SpawnRequest<'_>) -> Result<Spawned, String> {
+/// children get SIGKILL if Proctor dies. See `spawn` for how.
+pub fn spawn(req: &SpawnRequest<'_>, stack: &mut SpawnStack) -> Result<Spawned, String> {
+    use std::os::fd::AsRawFd;
     let program = &req.argv[0];
-    match std::fs::metadata(req.cwd) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            return Err(format!(
-                "working directory {} is not a directory",
-                req.cwd.display()
-            ))
-        }
-        Err(e) => return Err(format!("working directory {}: {e}", req.cwd.display())),
-    }
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(&req.argv[1..])
-        .current_dir(req.cwd)
-        .envs(req.env)
-        .env(super::tree::PROCESS_VAR, req.name)
-        .env(super::tree::SESSION_VAR, req.session)
-        .stdin(if req.stdin_pipe {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: the closure only makes async-signal-safe calls (prctl,
-    // getppid, _exit) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
-            // The parent may have died before prctl took effect.
-            if libc::getppid() != parent {
-                libc::_exit(137);
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|e| describe_spawn_error(program, &e))?;
-    let pid = child.id() as i32;
-    let take = |fd: Option<OwnedFd>| -> OwnedFd { fd.expect("piped stream present") };
-    let stdout = take(
-        child
-            .stdout
-            .take()
-            .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }),
-    );
-    let stderr = take(
-        child
-            .stderr
-            .take()
-            .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }),
-    );
-    let stdin = child
-        .stdin
-        .take()
-        .map(|s| unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) });
-    // We reap by pid ourselves; dropping std's handle neither waits nor kills.
-    drop(child);
-    let pidfd = match pidfd_open(pid) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-            let mut status = 0;
-            // SAFETY: waiting for our own child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
-            return Err(format!("cannot watch the child (pidfd_open): {e}"));
-        }
+    let path_var = req
+        .env
+        .get("PATH")
+        .map(std::ffi::OsString::from)
+        .or_else(|| std::env::var_os("PATH"));
+    let resolved =
+        resolve_program(program, path_var.as_deref()).map_err(|e| describe_spawn_error(program, &e))?;
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
+        req.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    env.push((super::tree::PROCESS_VAR.into(), req.name.into()));
+    env.push((super::tree::SESSION_VAR.into(), req.session.into()));
+    let prep = Prepared::new(&resolved, req.argv, &env, req.cwd)?;
+    let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
+    let (out_r, out_w) = pipe().map_err(io)?;
+    let (err_r, err_w) = pipe().map_err(io)?;
+    let (stdin_child, stdin_parent) = if req.stdin_pipe {
+        let (r, w) = pipe().map_err(io)?;
+        (r, Some(w))
+    } else {
+        (dev_null().map_err(io)?, None)
     };
-    for fd in [Some(&stdout), Some(&stderr), stdin.as_ref()]
+    let child = super::spawn::spawn(
+        &prep,
+        [stdin_child.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()],
+        stack,
+    )
+    .map_err(|e| match e {
+        SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()),
+        SpawnError::Exec(e) => describe_spawn_error(program, &e),
+        SpawnError::Other(e) => format!("cannot start `{program}`: {e}"),
+    })?;
+    drop((stdin_child, out_w, err_w));
+    for fd in [Some(&out_r), Some(&err_r), stdin_parent.as_ref()]
         .into_iter()
         .flatten()
     {
-        use std::os::fd::AsRawFd;
         let _ = set_nonblocking(fd.as_raw_fd());
     }
     Ok(Spawned {
-        pid,
-        pidfd,
-        stdout,
-        stderr,
-        stdin,
+        pid: child.pid,
+        pidfd: child.pidfd,
+        stdout: out_r,
+        stderr: err_r,
+        stdin: stdin_parent,
     })
 }
 
@@ -128,18 +93,6 @@ fn describe_spawn_error(program: &str, e: &std::io::Error) -> String {
         _ => "cannot start",
     };
     format!("cannot start `{program}`: {what} ({e})")
-}
-
-fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: pidfd_open returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let fd = fd as i32;
-    // pidfd_open sets O_CLOEXEC itself.
-    // SAFETY: fresh, owned descriptor.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Reaps `pid` if it has exited: its exit code and resource usage.

@@ -17,6 +17,7 @@ mod child;
 mod pool;
 mod reactor;
 pub mod sched;
+mod spawn;
 pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};

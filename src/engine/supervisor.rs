@@ -310,6 +310,7 @@ pub(super) struct Supervisor {
     watchdog: Option<child::Watchdog>,
     startup_warning: Option<String>,
     snapshot: Option<(Instant, Snapshot)>,
+    spawn_stack: super::spawn::SpawnStack,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -353,6 +354,7 @@ impl Supervisor {
             watchdog: None,
             startup_warning: None,
             snapshot: None,
+            spawn_stack: Default::default(),
         }
     }
 
@@ -657,7 +659,7 @@ impl Supervisor {
             stdin_pipe,
         };
         let pool_name = self.pool_of_key(key);
-        match child::spawn(&req) {
+        match child::spawn(&req, &mut self.spawn_stack) {
             Ok(s) => {
                 let gen = self.procs[key].as_ref()?.gen;
                 let _ = self.epoll.add(

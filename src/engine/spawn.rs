@@ -1,0 +1,346 @@
+//! Starting a child the way `posix_spawn` does, with what `posix_spawn`
+//! cannot do: `PR_SET_PDEATHSIG`.
+//!
+//! std's `Command` falls back to `fork` as soon as `pre_exec` is used, and
+//! `fork` copies the page tables of the whole supervisor for every child;
+//! it then blocks on a pipe until the child has exec'd. Here the child is
+//! made with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`: it shares our
+//! memory and runs on a small stack of its own until `execve`, while this
+//! thread waits (that is what `vfork` means). Everything it needs (paths,
+//! argument and environment vectors, file descriptors) is prepared before;
+//! between clone and exec it makes only raw system calls, and it reports a
+//! failure by writing the stage and errno into shared memory before it
+//! exits. `CLONE_PIDFD` hands us a pidfd for the child atomically.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// What the child needs, prepared in the parent.
+pub struct Prepared {
+    path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    cwd: CString,
+}
+
+/// Finds `program` the way a shell would: as given if it has a `/`,
+/// else in the directories of `path_var`.
+pub fn resolve_program(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, io::Error> {
+    if program.contains('/') {
+        return Ok(PathBuf::from(program));
+    }
+    let default = OsString::from("/usr/local/bin:/usr/bin:/bin");
+    let dirs = path_var.map(OsStr::to_os_string).unwrap_or(default);
+    let mut denied = false;
+    for dir in std::env::split_paths(&dirs) {
+        let candidate = if dir.as_os_str().is_empty() {
+            PathBuf::from(program)
+        } else {
+            dir.join(program)
+        };
+        let Ok(c) = CString::new(candidate.as_os_str().as_bytes()) else {
+            continue;
+        };
+        // SAFETY: access with a valid C string.
+        if unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0 {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        } else if candidate.is_file() {
+            denied = true;
+        }
+    }
+    Err(if denied {
+        io::Error::from(io::ErrorKind::PermissionDenied)
+    } else {
+        io::Error::from(io::ErrorKind::NotFound)
+    })
+}
+
+fn cstr(bytes: &[u8], what: &str) -> Result<CString, String> {
+    CString::new(bytes).map_err(|_| format!("{what} contains a NUL byte"))
+}
+
+impl Prepared {
+    /// `env` is added to (and overrides) this process's environment.
+    pub fn new(
+        program: &Path,
+        argv: &[String],
+        env: &[(OsString, OsString)],
+        cwd: &Path,
+    ) -> Result<Self, String> {
+        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        for (k, v) in env {
+            match vars.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => vars.push((k.clone(), v.clone())),
+            }
+        }
+        let mut envp = Vec::with_capacity(vars.len());
+        for (k, v) in vars {
+            let mut kv = k.into_vec_bytes();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            envp.push(cstr(&kv, "an environment variable")?);
+        }
+        Ok(Self {
+            path: cstr(program.as_os_str().as_bytes(), "the program path")?,
+            argv: argv
+                .iter()
+                .map(|a| cstr(a.as_bytes(), "an argument"))
+                .collect::<Result<_, _>>()?,
+            envp,
+            cwd: cstr(cwd.as_os_str().as_bytes(), "the working directory")?,
+        })
+    }
+}
+
+trait IntoVecBytes {
+    fn into_vec_bytes(self) -> Vec<u8>;
+}
+
+impl IntoVecBytes for OsString {
+    fn into_vec_bytes(self) -> Vec<u8> {
+        std::os::unix::ffi::OsStringExt::into_vec(self)
+    }
+}
+
+#[repr(C)]
+struct ChildCtx {
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    cwd: *const libc::c_char,
+    fds: [RawFd; 3],
+    parent: libc::pid_t,
+    /// Set by the child on failure: 1 chdir, 2 exec, 3 dup2.
+    stage: libc::c_int,
+    errno: libc::c_int,
+}
+
+/// Runs in the child, on its own stack, sharing our memory, until execve.
+/// Only raw system calls: no allocation, no locks, no unwinding.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the ChildCtx on the parent's stack; the parent is
+    // suspended (CLONE_VFORK) until we exec or exit.
+    unsafe {
+        let ctx = &mut *(arg as *mut ChildCtx);
+        // Handlers installed in Proctor must not run here: back to default.
+        for sig in 1..65 {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
+            }
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction != libc::SIG_DFL {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+        if libc::getppid() != ctx.parent {
+            libc::_exit(137);
+        }
+        libc::setpgid(0, 0);
+        for (target, &fd) in ctx.fds.iter().enumerate() {
+            let target = target as RawFd;
+            if fd == target {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            } else if libc::dup2(fd, target) < 0 {
+                ctx.stage = 3;
+                ctx.errno = *libc::__errno_location();
+                libc::_exit(127);
+            }
+        }
+        if libc::chdir(ctx.cwd) != 0 {
+            ctx.stage = 1;
+            ctx.errno = *libc::__errno_location();
+            libc::_exit(127);
+        }
+        libc::execve(ctx.path, ctx.argv, ctx.envp);
+        ctx.stage = 2;
+        ctx.errno = *libc::__errno_location();
+        libc::_exit(127)
+    }
+}
+
+/// Where the spawn failed.
+#[derive(Debug)]
+pub enum SpawnError {
+    Chdir(io::Error),
+    Exec(io::Error),
+    Other(io::Error),
+}
+
+pub struct Child {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+}
+
+/// A reusable stack for the child between clone and exec.
+pub struct SpawnStack {
+    mem: Vec<u128>,
+}
+
+impl Default for SpawnStack {
+    fn default() -> Self {
+        // 64 KiB, 16-byte aligned (u128).
+        Self {
+            mem: vec![0u128; 4096],
+        }
+    }
+}
+
+/// Starts `prep` with `fds` as its stdin, stdout and stderr, in a process
+/// group of its own, with SIGKILL as its parent-death signal.
+pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result<Child, SpawnError> {
+    let mut argv: Vec<*const libc::c_char> = prep.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = prep.envp.iter().map(|a| a.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let mut ctx = ChildCtx {
+        path: prep.path.as_ptr(),
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        cwd: prep.cwd.as_ptr(),
+        fds,
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+        stage: 0,
+        errno: 0,
+    };
+    let mut pidfd: libc::c_int = -1;
+    // SAFETY: all pointers stay valid while the child runs: the parent is
+    // suspended until the child execs or exits (CLONE_VFORK). Signals are
+    // blocked around the clone so that no handler runs on the child's stack
+    // before it has reset them.
+    let pid = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let top = stack.mem.as_mut_ptr().add(stack.mem.len()) as *mut libc::c_void;
+        let pid = libc::clone(
+            child_main,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
+            &mut ctx as *mut ChildCtx as *mut libc::c_void,
+            &mut pidfd as *mut libc::c_int,
+        );
+        let err = io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        if pid < 0 {
+            return Err(SpawnError::Other(err));
+        }
+        pid
+    };
+    // SAFETY: CLONE_PIDFD stored a new descriptor we now own.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    if ctx.stage != 0 {
+        // The child has exited; reap it.
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let e = io::Error::from_raw_os_error(ctx.errno);
+        return Err(match ctx.stage {
+            1 => SpawnError::Chdir(e),
+            2 => SpawnError::Exec(e),
+            _ => SpawnError::Other(e),
+        });
+    }
+    Ok(Child { pid, pidfd })
+}
+
+/// A pipe whose ends are close-on-exec: (read, write).
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub fn dev_null() -> io::Result<OwnedFd> {
+    let path = c"/dev/null";
+    // SAFETY: open with a valid C string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn resolves_programs_on_the_path() {
+        let p = resolve_program("sh", Some(OsStr::new("/nonexistent:/bin:/usr/bin"))).unwrap();
+        assert!(p.ends_with("sh"));
+        assert_eq!(
+            resolve_program("no-such-prog-xyz", None).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            resolve_program("/bin/sh", None).unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+    }
+
+    #[test]
+    fn spawns_with_pipes_and_reports_exec_and_chdir_errors() {
+        let (r, w) = pipe().unwrap();
+        let null = dev_null().unwrap();
+        let prep = Prepared::new(
+            Path::new("/bin/sh"),
+            &["sh".into(), "-c".into(), "echo hi $X; pwd".into()],
+            &[("X".into(), "there".into())],
+            Path::new("/tmp"),
+        )
+        .unwrap();
+        let mut stack = SpawnStack::default();
+        let child = spawn(
+            &prep,
+            [null.as_raw_fd(), w.as_raw_fd(), w.as_raw_fd()],
+            &mut stack,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        drop(w);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
+        assert_eq!(out, "hi there\n/tmp\n");
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(child.pid, &mut status, 0) };
+        assert_eq!(status, 0);
+
+        let bad = Prepared::new(Path::new("/no/such/bin"), &["x".into()], &[], Path::new("/")).unwrap();
+        match spawn(&bad, [0, 1, 2], &mut stack) {
+            Err(SpawnError::Exec(e)) => assert_eq!(e.kind(), io::ErrorKind::NotFound),
+            other => panic!("{:?}", other.err()),
+        }
+        let bad_cwd = Prepared::new(
+            Path::new("/bin/true"),
+            &["true".into()],
+            &[],
+            Path::new("/no/such/dir"),
+        )
+        .unwrap();
+        assert!(matches!(
+            spawn(&bad_cwd, [0, 1, 2], &mut stack),
+            Err(SpawnError::Chdir(_))
+        ));
+    }
+}
