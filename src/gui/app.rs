@@ -1,22 +1,27 @@
 //! The app: owns the engine, folds its events into the view model and the
-//! log, draws the panels, and applies what they ask for (intents) in one
-//! place. It never touches a child process itself.
+//! log, draws the panels, and applies what they ask for (intents, in
+//! `apply.rs`) in one place. It never touches a child process itself.
 
 use super::definitions::Definitions;
+use super::export_dialog::ExportDialog;
+use super::export_job::ExportJob;
 use super::files::{Dialogs, Picked, Target};
-use super::intent::{Intent, PathPurpose};
+use super::history::{History, PastSession};
+use super::intent::Intent;
 use super::log::Log;
 use super::menu::{self, BarState};
-use super::pools::{PoolInfo, PoolsView};
-use super::processes::{self, ProcessesView, Row};
+use super::pools::PoolsView;
+use super::processes::{self, ProcessesView};
+use super::settings::{AppDirs, Settings};
 use super::stats::Stats;
 use super::status::{self, Notice, StatusInfo};
 use crate::engine::event::{Event, EventKind};
-use crate::engine::export::export_events;
-use crate::engine::spec::{parse_session_file, session_to_toml, Session};
-use crate::engine::{Command, Engine, EngineConfig, PoolAction, StopHow};
+use crate::engine::journal::JournalConfig;
+use crate::engine::spec::{parse_session_file, Session};
+use crate::engine::{Engine, EngineConfig};
 use crate::model::{RowState, SessionModel};
-use egui::{RichText, ThemePreference, Ui, ViewportCommand};
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use egui::{Ui, ViewportCommand};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +36,7 @@ const STARTING_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Tab {
     Processes,
     Pools,
+    History,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,57 +51,97 @@ pub enum QuitState {
 }
 
 pub struct ProctorApp {
-    engine: Option<Engine>,
-    model: SessionModel,
-    log: Log,
-    defs: Definitions,
-    procs: ProcessesView,
-    pools: PoolsView,
-    stats: Stats,
-    dialogs: Dialogs,
+    pub(super) engine: Option<Engine>,
+    /// This session's journal, if one is kept.
+    pub(super) journal: Option<PathBuf>,
+    pub(super) model: SessionModel,
+    pub(super) log: Log,
+    pub(super) defs: Definitions,
+    pub(super) procs: ProcessesView,
+    pub(super) pools: PoolsView,
+    pub(super) stats: Stats,
+    pub(super) dialogs: Dialogs,
     /// Names sent a start, not yet spawned (or failed).
-    starting: HashMap<String, Instant>,
-    paused: HashSet<String>,
-    pool_workers: HashMap<String, usize>,
-    tab: Tab,
-    notice: Option<Notice>,
-    quit: QuitState,
-    cpus: usize,
-    theme: ThemePreference,
-    title: String,
-    ctx: egui::Context,
+    pub(super) starting: HashMap<String, Instant>,
+    pub(super) tab: Tab,
+    pub(super) notice: Option<Notice>,
+    pub(super) quit: QuitState,
+    pub(super) cpus: usize,
+    pub(super) title: String,
+    pub(super) ctx: egui::Context,
+    pub(super) dirs: AppDirs,
+    pub(super) settings: Settings,
+    /// The settings dialog's draft, while it is open.
+    pub(super) settings_form: Option<Settings>,
+    pub(super) history: History,
+    /// A past session shown read-only instead of the live one.
+    pub(super) past: Option<PastSession>,
+    pub(super) export_dialog: ExportDialog,
+    pub(super) exports: Vec<ExportJob>,
+    /// New / Open waiting for the user to discard unsaved definitions.
+    pub(super) pending_discard: Option<Intent>,
+    /// The definitions as last autosaved, and when.
+    pub(super) autosaved: (String, Instant),
+    /// Background writes report failures here.
+    pub(super) write_errors: (Sender<String>, Receiver<String>),
 }
 
 impl ProctorApp {
-    /// The app with a session (its definitions only: nothing starts unless
-    /// `start`, and then only the autostart ones).
-    pub fn new(ctx: &egui::Context, session: Session, start: bool) -> anyhow::Result<Self> {
+    /// The app over a session's definitions (nothing starts unless `start`,
+    /// and then only the autostart ones). `None`: the definitions autosaved
+    /// last time, if any. Settings, autosave and journals live in `dirs`.
+    pub fn new(
+        ctx: &egui::Context,
+        session: Option<Session>,
+        start: bool,
+        dirs: AppDirs,
+    ) -> anyhow::Result<Self> {
         super::theme::apply_style(ctx);
-        let repaint = ctx.clone();
-        let engine = Engine::start(EngineConfig {
-            notify: Some(Arc::new(move || repaint.request_repaint())),
-            ..Default::default()
-        })?;
+        let (settings, settings_problem) = Settings::load(&dirs.settings_file());
+        ctx.set_theme(settings.theme_preference());
+        let (engine, journal_problem) = start_engine(ctx, &dirs, &settings)?;
+        let restored = session.is_none();
+        let (defs, autosave_problem) = match session {
+            Some(s) => (Definitions::new(&s), None),
+            None => super::session_io::restore_autosave(&dirs, &settings),
+        };
         let mut app = Self {
+            journal: engine.journal_path().map(Path::to_path_buf),
             engine: Some(engine),
             model: SessionModel::default(),
-            log: Log::default(),
-            defs: Definitions::new(&session),
+            log: Log::with_capacity(settings.log_window),
+            defs,
             procs: ProcessesView::default(),
             pools: PoolsView::default(),
             stats: Stats::start(),
             dialogs: Dialogs::new(ctx.clone()),
             starting: HashMap::new(),
-            paused: HashSet::new(),
-            pool_workers: HashMap::new(),
             tab: Tab::Processes,
             notice: None,
             quit: QuitState::Idle,
             cpus: crate::engine::spec::default_workers(),
-            theme: ctx.options(|o| o.theme_preference),
             title: String::new(),
             ctx: ctx.clone(),
+            dirs,
+            settings,
+            settings_form: None,
+            history: History::default(),
+            past: None,
+            export_dialog: ExportDialog::default(),
+            exports: Vec::new(),
+            pending_discard: None,
+            autosaved: (String::new(), Instant::now()),
+            write_errors: unbounded(),
         };
+        if restored {
+            app.autosaved.0 = app.defs_toml().unwrap_or_default();
+        }
+        for p in [settings_problem, journal_problem, autosave_problem]
+            .into_iter()
+            .flatten()
+        {
+            app.error(p);
+        }
         if start {
             match app.defs.start_autostart() {
                 Ok(intents) => intents.into_iter().for_each(|i| app.apply(i)),
@@ -105,19 +151,22 @@ impl ProctorApp {
         Ok(app)
     }
 
-    /// The app with a session file. A file with problems opens nothing and
-    /// says why (file, line and field); the window still opens.
+    /// The app with a session file (else the autosaved definitions). A file
+    /// with problems opens nothing and says why (file, line and field); the
+    /// window still opens.
     pub fn open(ctx: &egui::Context, path: Option<&Path>, start: bool) -> anyhow::Result<Self> {
         let (session, problem) = match path {
-            None => (Session::default(), None),
+            None => (None, None),
             Some(p) => match parse_session_file(p) {
-                Ok(s) => (s, None),
-                Err(e) => (Session::default(), Some(e.to_string())),
+                Ok(s) => (Some(s), None),
+                Err(e) => (Some(Session::default()), Some(e.to_string())),
             },
         };
-        let mut app = Self::new(ctx, session, start && problem.is_none())?;
-        if let Some(p) = problem {
-            app.error(format!("could not open the session; nothing was started. {p}"));
+        let mut app = Self::new(ctx, session, start && problem.is_none(), AppDirs::from_env())?;
+        match (problem, path) {
+            (Some(p), _) => app.error(format!("could not open the session; nothing was started. {p}")),
+            (None, Some(p)) => app.remember(p),
+            _ => {}
         }
         Ok(app)
     }
@@ -139,6 +188,20 @@ impl ProctorApp {
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
     }
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.journal.as_deref()
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    /// The past session shown, if one is.
+    pub fn past(&self) -> Option<&PastSession> {
+        self.past.as_ref()
+    }
+    /// An export is running.
+    pub fn exporting(&self) -> bool {
+        !self.exports.is_empty()
+    }
 
     /// Something is alive, stopping, or about to be (re)started.
     pub fn busy(&self) -> bool {
@@ -150,26 +213,16 @@ impl ProctorApp {
                 .any(|r| r.state.is_alive() || matches!(r.state, RowState::BackingOff { .. }))
     }
 
-    fn pools_active(&self) -> bool {
+    pub(super) fn pools_active(&self) -> bool {
         self.model.pools.iter().any(|p| p.finished.is_none())
     }
 
-    fn error(&mut self, text: String) {
+    pub(super) fn error(&mut self, text: String) {
         self.notice = Some(Notice { text, error: true });
     }
 
-    fn info(&mut self, text: String) {
+    pub(super) fn info(&mut self, text: String) {
         self.notice = Some(Notice { text, error: false });
-    }
-
-    fn send(&mut self, c: Command) {
-        let failed = match &self.engine {
-            Some(e) => e.send(c).is_err(),
-            None => true,
-        };
-        if failed {
-            self.error("the engine has stopped; restart Proctor".into());
-        }
     }
 
     // ----- events ------------------------------------------------------
@@ -204,227 +257,65 @@ impl ProctorApp {
                 self.starting.retain(|n, _| !message.contains(&format!("`{n}`")));
                 self.error(message.clone());
             }
-            EventKind::PoolDone { .. } => {
-                if let Some(p) = &e.pool {
-                    self.paused.remove(p);
-                }
-            }
             _ => {}
         }
         self.log.push(e);
     }
 
-    // ----- intents -----------------------------------------------------
-
-    pub fn apply(&mut self, intent: Intent) {
-        match intent {
-            Intent::Send(c) => {
-                if let Command::Pool { pool, action } = &c {
-                    match action {
-                        PoolAction::Pause => {
-                            self.paused.insert(pool.clone());
-                        }
-                        PoolAction::Resume => {
-                            self.paused.remove(pool);
-                        }
-                        PoolAction::Resize(n) => {
-                            self.pool_workers.insert(pool.clone(), *n);
-                        }
-                        _ => {}
-                    }
-                }
-                self.send(c);
-            }
-            Intent::StartTask(task) => {
-                let now = Instant::now();
-                for n in task.instance_names() {
-                    let alive = self.model.row(&n).is_some_and(|r| r.state.is_alive());
-                    if !alive {
-                        self.starting.insert(n, now);
-                    }
-                }
-                self.send(Command::Start { task });
-            }
-            Intent::StartPool(pool) => {
-                self.pool_workers.insert(pool.name.clone(), pool.workers);
-                self.paused.remove(&pool.name);
-                self.send(Command::StartPool { pool });
-            }
-            Intent::StartAll => match self.defs.start_all() {
-                Ok(v) => v.into_iter().for_each(|i| self.apply(i)),
-                Err(e) => self.error(e),
-            },
-            Intent::Restart(name) => {
-                if self.model.row(&name).is_some_and(|r| !r.state.is_alive()) {
-                    self.starting.insert(name.clone(), Instant::now());
-                }
-                self.send(Command::Restart { process: name });
-            }
-            Intent::ClearEnded => {
-                self.send(Command::ClearEnded);
-                self.model.clear_ended();
-                self.procs.prune(&self.model);
-            }
-            Intent::ShowInLog(name) => self.log.show_process(&name),
-            Intent::Quit => self.ask_quit(),
-            Intent::NewSession => {
-                self.defs = Definitions::new(&Session::default());
-            }
-            Intent::OpenSession(p) => match parse_session_file(&p) {
-                Ok(s) => {
-                    self.defs = Definitions::new(&s);
-                    self.info(format!("opened {}", p.display()));
-                }
-                Err(e) => self.error(format!("could not open the session: {e}")),
-            },
-            Intent::SaveSession(p) => self.save_session(p),
-            Intent::ExportLog(p, f) => match export_events(&p, f, self.log.events()) {
-                Ok(()) => self.info(format!("wrote {} events to {}", self.log.len(), p.display())),
-                Err(e) => self.error(format!("could not write {}: {e}", p.display())),
-            },
-            Intent::ExportProcesses(p) => {
-                let rows = self.rows_unfiltered();
-                match std::fs::write(&p, processes::rows_csv(&rows)) {
-                    Ok(()) => self.info(format!("wrote {} rows to {}", rows.len(), p.display())),
-                    Err(e) => self.error(format!("could not write {}: {e}", p.display())),
-                }
-            }
-            Intent::AskPath(purpose) => {
-                let default = self.default_path(purpose);
-                self.dialogs.ask(purpose, default);
-            }
-            Intent::SetTheme(t) => {
-                self.theme = t;
-                self.ctx.set_theme(t);
-            }
-        }
-    }
-
-    fn save_session(&mut self, p: PathBuf) {
-        match self.defs.session() {
-            Ok(s) => match std::fs::write(&p, session_to_toml(&s)) {
-                Ok(()) => {
-                    self.defs.path = Some(p.clone());
-                    self.defs.dirty = false;
-                    self.info(format!("saved {}", p.display()));
-                }
-                Err(e) => self.error(format!("could not write {}: {e}", p.display())),
-            },
-            Err(e) => self.error(format!("not saved: {e}")),
-        }
-    }
-
-    fn default_path(&self, purpose: PathPurpose) -> String {
-        let dir = &self.defs.base_dir;
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let p = match purpose {
-            PathPurpose::OpenSession => return String::new(),
-            PathPurpose::SaveSession => match &self.defs.path {
-                Some(p) => return p.display().to_string(),
-                None => dir.join("session.toml"),
-            },
-            PathPurpose::ExportLog(f) => dir.join(format!("proctor-log-{stamp}.{}", f.extension())),
-            PathPurpose::ExportProcesses => dir.join(format!("proctor-processes-{stamp}.csv")),
-        };
-        p.display().to_string()
-    }
-
-    fn rows_unfiltered(&self) -> Vec<Row> {
-        let names: HashSet<String> = self.starting.keys().cloned().collect();
-        processes::rows(&self.model, &names, &self.stats.snapshot(), "", None, now())
-    }
-
-    // ----- quitting ----------------------------------------------------
-
-    fn ask_quit(&mut self) {
-        if self.busy() || self.pools_active() {
-            if self.quit == QuitState::Idle {
-                self.quit = QuitState::Asking;
-            }
-        } else {
-            self.quit = QuitState::Closing;
-            self.ctx.send_viewport_cmd(ViewportCommand::Close);
-        }
-    }
-
-    fn handle_close_request(&mut self, ui: &Ui) {
-        if !ui.input(|i| i.viewport().close_requested()) {
-            return;
-        }
-        match self.quit {
-            QuitState::Closing => {}
-            _ if self.busy() || self.pools_active() => {
-                ui.send_viewport_cmd(ViewportCommand::CancelClose);
-                if self.quit == QuitState::Idle {
-                    self.quit = QuitState::Asking;
-                }
-            }
-            _ => self.quit = QuitState::Closing,
-        }
-    }
-
-    fn quit_dialog(&mut self, ui: &mut Ui) {
-        if !matches!(self.quit, QuitState::Asking | QuitState::Stopping) {
-            return;
-        }
-        let alive: Vec<String> = self
-            .model
-            .processes
-            .iter()
-            .filter(|r| r.state.is_alive())
-            .map(|r| r.name.clone())
-            .collect();
-        if self.quit == QuitState::Stopping && !self.busy() {
-            self.quit = QuitState::Closing;
-            ui.send_viewport_cmd(ViewportCommand::Close);
-            return;
-        }
-        let mut choice = None;
-        egui::Modal::new(egui::Id::unique("quit_dialog")).show(ui.ctx(), |ui| {
-            ui.set_width(420.0);
-            if self.quit == QuitState::Asking {
-                ui.heading("Quit Proctor?");
-                ui.add_space(4.0);
-                let n = alive.len();
-                ui.label(format!(
-                    "{n} process{} still running. Quitting terminates {} (stop signal, then SIGKILL after the stop timeout).",
-                    if n == 1 { " is" } else { "es are" },
-                    if n == 1 { "it" } else { "them" }
-                ));
-                list_names(ui, &alive);
-                ui.add_space(8.0);
-                ui.horizontal(|ui| {
-                    if ui.button("Terminate all and quit").clicked() {
-                        choice = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        choice = Some(false);
-                    }
-                });
-            } else {
-                ui.heading("Stopping\u{2026}");
-                ui.label(format!("Waiting for {} process(es) to end.", alive.len()));
-                list_names(ui, &alive);
-                ui.add_space(8.0);
-                if ui.button("Kill now").on_hover_text("SIGKILL whatever is left").clicked() {
-                    self.send(Command::StopAll { how: StopHow::Kill });
-                }
-            }
-        });
-        match choice {
-            Some(true) => {
-                self.quit = QuitState::Stopping;
-                self.starting.clear();
-                self.send(Command::StopAll {
-                    how: StopHow::Terminate,
-                });
-            }
-            Some(false) => self.quit = QuitState::Idle,
-            None => {}
-        }
-    }
-
     // ----- the frame ---------------------------------------------------
+
+    /// Results of helper threads: picked paths, exports, history, writes.
+    fn poll_helpers(&mut self) {
+        for picked in self.dialogs.poll() {
+            match picked {
+                Picked::Path(Target::Field(i, f), p) => self.defs.set_picked(i, f, &p),
+                Picked::Path(Target::Export, p) => self.export_dialog.set_path(&p),
+                Picked::Path(Target::Prompt(_), _) => {}
+                Picked::Unavailable => self.error(
+                    "no file dialog is available on this system; type the path in the field instead".into(),
+                ),
+            }
+        }
+        let mut done = Vec::new();
+        self.exports.retain_mut(|job| match job.poll() {
+            Some(r) => {
+                done.push(r);
+                false
+            }
+            None => true,
+        });
+        for r in done {
+            match r {
+                Ok(x) => {
+                    let note = x.note.map(|n| format!(" ({n})")).unwrap_or_default();
+                    self.info(format!("exported {} to {}{note}", x.count, x.dest.display()));
+                }
+                Err(e) => self.error(e),
+            }
+        }
+        if let Some(r) = self.history.poll() {
+            match r {
+                Ok(past) => {
+                    let problems = past.problems.len();
+                    self.info(format!(
+                        "showing the past session {}{}",
+                        super::history::file_name(&past.path),
+                        if problems > 0 {
+                            format!(" ({problems} unreadable line(s) skipped)")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    self.past = Some(past);
+                    self.tab = Tab::Processes;
+                }
+                Err(e) => self.error(e),
+            }
+        }
+        while let Ok(e) = self.write_errors.1.try_recv() {
+            self.error(e);
+        }
+    }
 
     /// One frame: drain events, draw every panel, apply the intents.
     pub fn show(&mut self, ui: &mut Ui) {
@@ -441,31 +332,25 @@ impl ProctorApp {
             .filter_map(|r| r.pid)
             .collect();
         self.stats.set_pids(live);
-        let mut intents = Vec::new();
-        for picked in self.dialogs.poll() {
-            match picked {
-                Picked::Path(Target::Field(i, f), p) => self.defs.set_picked(i, f, &p),
-                Picked::Path(Target::Prompt(_), _) => {}
-                Picked::Unavailable => self.error(
-                    "no file dialog is available on this system; type the path in the field instead".into(),
-                ),
-            }
-        }
+        self.poll_helpers();
+        let mut intents = super::session_io::shortcuts_and_drops(ui, self.defs.path.as_deref());
+        self.autosave();
         self.update_title(ui);
 
         let now = now();
         let sample = self.stats.snapshot();
         let starting: HashSet<String> = self.starting.keys().cloned().collect();
-        let all_rows = processes::rows(&self.model, &starting, &sample, "", self.procs.sort, now);
-        let checked_all = self.defs.session().err();
+        let live_rows = processes::rows(&self.model, &starting, &sample, "", self.procs.sort, now);
         let bar = BarState {
-            start_all_blocked: checked_all,
+            start_all_blocked: self.defs.session().err(),
             any_definition: !self.defs.defs.is_empty(),
-            any_alive: all_rows.iter().any(|r| r.status.is_alive()),
+            any_alive: live_rows.iter().any(|r| r.status.is_alive()),
             any_ended: self.model.processes.iter().any(|r| r.state.is_ended())
                 || self.model.pools.iter().any(|p| p.finished.is_some()),
             session_path: self.defs.path.clone(),
-            theme: self.theme,
+            theme: self.settings.theme_preference(),
+            recent: self.settings.recent.clone(),
+            past: self.past.is_some(),
         };
 
         egui::Panel::top("menu").show(ui, |ui| {
@@ -473,77 +358,68 @@ impl ProctorApp {
         });
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
-            intents.extend(menu::toolbar(ui, &bar));
+            match &self.past {
+                Some(p) => intents.extend(menu::past_banner(ui, p)),
+                None => intents.extend(menu::toolbar(ui, &bar)),
+            }
             ui.add_space(2.0);
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             let info = StatusInfo {
                 cpus: self.cpus,
-                running: all_rows.iter().filter(|r| r.status.is_alive()).count(),
-                total: all_rows.len(),
+                running: live_rows.iter().filter(|r| r.status.is_alive()).count(),
+                total: live_rows.len(),
                 events: self.model.events_seen,
                 own_memory: sample.own_rss,
+                exporting: self.exports.first().map(|j| (j.dest.clone(), j.progress)),
             };
             if status::ui(ui, &info, self.notice.as_ref()) {
                 self.notice = None;
             }
         });
+        let selected = match &self.past {
+            Some(p) => p.procs.selected.clone(),
+            None => self.procs.selected.clone(),
+        };
         egui::Panel::bottom("log")
             .resizable(true)
             .default_size(230.0)
             .min_size(120.0)
             .show(ui, |ui| {
-                self.log.set_selection(&self.procs.selected);
-                self.log.ui(ui, &self.model);
+                let (log, model) = match self.past.as_mut() {
+                    Some(p) => (&mut p.log, &p.model),
+                    None => (&mut self.log, &self.model),
+                };
+                log.set_selection(&selected);
+                log.ui(ui, model);
             });
-        egui::Panel::left("definitions")
-            .resizable(true)
-            .default_size(340.0)
-            .size_range(260.0..=720.0)
-            .show(ui, |ui| {
-                let out = self.defs.ui(ui);
-                intents.extend(out.intents);
-                if let Some((i, field)) = out.browse {
-                    self.dialogs
-                        .pick(Target::Field(i, field), self.defs.base_dir.clone());
-                }
-            });
+        if self.past.is_none() {
+            egui::Panel::left("definitions")
+                .resizable(true)
+                .default_size(340.0)
+                .size_range(260.0..=720.0)
+                .show(ui, |ui| {
+                    let out = self.defs.ui(ui);
+                    intents.extend(out.intents);
+                    if let Some((i, field)) = out.browse {
+                        self.dialogs
+                            .pick(Target::Field(i, field), self.defs.base_dir.clone());
+                    }
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let n = all_rows.len();
-                ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
-                let p = self.model.pools.len();
-                ui.selectable_value(&mut self.tab, Tab::Pools, format!("Pools ({p})"));
-            });
-            ui.separator();
-            match self.tab {
-                Tab::Processes => {
-                    let rows = if self.procs.filter.trim().is_empty() {
-                        all_rows.clone()
-                    } else {
-                        processes::rows(
-                            &self.model,
-                            &starting,
-                            &sample,
-                            &self.procs.filter,
-                            self.procs.sort,
-                            now,
-                        )
-                    };
-                    intents.extend(self.procs.ui(ui, &rows, all_rows.len()));
-                }
-                Tab::Pools => {
-                    let info = PoolInfo {
-                        paused: &self.paused,
-                        workers: &self.pool_workers,
-                    };
-                    intents.extend(self.pools.ui(ui, &self.model, &all_rows, &info, now));
-                }
-            }
+            intents.extend(self.central(ui, &live_rows, &starting, &sample, now));
         });
         if let Some(i) = self.dialogs.prompt_ui(ui, self.defs.base_dir.clone()) {
             intents.push(i);
         }
+        let out = self.export_dialog.ui(ui);
+        intents.extend(out.intent);
+        if let Some(dir) = out.browse {
+            self.dialogs.pick(Target::Export, dir);
+        }
+        intents.extend(self.discard_dialog(ui));
+        intents.extend(self.settings_dialog(ui));
         self.quit_dialog(ui);
 
         for i in intents {
@@ -552,10 +428,78 @@ impl ProctorApp {
 
         if more {
             ui.ctx().request_repaint();
-        } else if self.busy() || self.pools_active() || self.quit == QuitState::Stopping {
+        } else if self.busy()
+            || self.pools_active()
+            || self.quit == QuitState::Stopping
+            || !self.exports.is_empty()
+        {
             // Runtimes, countdowns and CPU tick once a second; idle means no repaint.
             ui.ctx().request_repaint_after(Duration::from_secs(1));
         }
+    }
+
+    /// The tabs: processes, pools (of the live or the past session), history.
+    fn central(
+        &mut self,
+        ui: &mut Ui,
+        live_rows: &[processes::Row],
+        starting: &HashSet<String>,
+        sample: &super::stats::Sample,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let (model, procs, pools, starting, past) = match self.past.as_mut() {
+            Some(p) => (&p.model, &mut p.procs, &mut p.pools, HashSet::new(), true),
+            None => (
+                &self.model,
+                &mut self.procs,
+                &mut self.pools,
+                starting.clone(),
+                false,
+            ),
+        };
+        let empty = super::stats::Sample::default();
+        let sample = if past { &empty } else { sample };
+        let all_rows = if past {
+            processes::rows(model, &starting, sample, "", procs.sort, now)
+        } else {
+            live_rows.to_vec()
+        };
+        ui.horizontal(|ui| {
+            let n = all_rows.len();
+            ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
+            let p = model.pools.len();
+            ui.selectable_value(&mut self.tab, Tab::Pools, format!("Pools ({p})"));
+            if ui
+                .selectable_label(self.tab == Tab::History, "History")
+                .on_hover_text("Past sessions, from their journals")
+                .clicked()
+                && self.tab != Tab::History
+            {
+                out.push(Intent::ShowHistory);
+            }
+        });
+        ui.separator();
+        match self.tab {
+            Tab::Processes => {
+                let rows = if procs.filter.trim().is_empty() {
+                    all_rows.clone()
+                } else {
+                    processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
+                };
+                out.extend(procs.ui(ui, &rows, all_rows.len()));
+            }
+            Tab::Pools => out.extend(pools.ui(ui, model, &all_rows, now)),
+            Tab::History => {
+                let viewing = self.past.as_ref().map(|p| p.path.clone());
+                out.extend(self.history.ui(ui, self.journal.as_deref(), viewing.as_deref()));
+            }
+        }
+        if past {
+            // A past session is only looked at.
+            out.retain(|i| !matches!(i, Intent::Send(_) | Intent::Restart(_) | Intent::ClearEnded));
+        }
+        out
     }
 
     fn update_title(&mut self, ui: &Ui) {
@@ -567,7 +511,11 @@ impl ProctorApp {
             .map(|f| format!(" \u{2014} {}", f.to_string_lossy()))
             .unwrap_or_default();
         let dirty = if self.defs.dirty { " *" } else { "" };
-        let title = format!("Proctor{file}{dirty}");
+        let past = match &self.past {
+            Some(p) => format!(" [past session {}]", p.started.as_deref().unwrap_or("")),
+            None => String::new(),
+        };
+        let title = format!("Proctor{file}{dirty}{past}");
         if title != self.title {
             ui.send_viewport_cmd(ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -575,19 +523,36 @@ impl ProctorApp {
     }
 }
 
-fn list_names(ui: &mut Ui, names: &[String]) {
-    let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
-    if !shown.is_empty() {
-        let more = names.len().saturating_sub(shown.len());
-        let mut t = shown.join(", ");
-        if more > 0 {
-            t.push_str(&format!(" and {more} more"));
+/// The engine, keeping a journal where the settings say; without one (and
+/// why) if the journal cannot be created.
+fn start_engine(
+    ctx: &egui::Context,
+    dirs: &AppDirs,
+    settings: &Settings,
+) -> anyhow::Result<(Engine, Option<String>)> {
+    let config = |journal| {
+        let repaint = ctx.clone();
+        EngineConfig {
+            notify: Some(Arc::new(move || repaint.request_repaint())),
+            journal,
+            ..Default::default()
         }
-        ui.label(RichText::new(t).monospace().weak());
+    };
+    let journal = JournalConfig {
+        dir: dirs.journals.clone(),
+        max_total_bytes: settings.journal_max_bytes(),
+    };
+    match Engine::start(config(Some(journal))) {
+        Ok(e) => Ok((e, None)),
+        Err(e) => {
+            let why =
+                format!("no journal is kept for this session ({e}); exports hold only the events in memory");
+            Ok((Engine::start(config(None))?, Some(why)))
+        }
     }
 }
 
-fn now() -> chrono::DateTime<chrono::FixedOffset> {
+pub(super) fn now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Local::now().fixed_offset()
 }
 
@@ -597,6 +562,7 @@ impl eframe::App for ProctorApp {
     }
 
     fn on_exit(&mut self) {
+        self.autosave_now();
         // Stop every child by its stop policy and wait (the engine's Drop
         // does the same; doing it here keeps the order explicit).
         if let Some(engine) = self.engine.take() {

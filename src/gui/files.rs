@@ -1,5 +1,6 @@
 //! Paths from the user: an in-app prompt with a text field (always works),
-//! and the system file dialog on a helper thread (rfd), which may be
+//! and the system file dialog (rfd's AsyncFileDialog, driven on a helper
+//! thread), which may be
 //! missing: with no portal or zenity it returns at once with nothing, and
 //! the text field is what remains.
 
@@ -13,12 +14,35 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Prompt(PathPurpose),
+    /// The export dialog's path field.
+    Export,
     Field(usize, PickField),
 }
 
 struct Prompt {
     purpose: PathPurpose,
     text: String,
+}
+
+/// Runs a future to its end on this (helper) thread.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
 }
 
 pub struct Dialogs {
@@ -60,16 +84,21 @@ impl Dialogs {
             .name("proctor-file-dialog".into())
             .spawn(move || {
                 let t0 = Instant::now();
-                let d = rfd::FileDialog::new().set_directory(&start_dir);
-                let path = match target {
-                    Target::Field(_, PickField::Cwd) => d.set_title("Working folder").pick_folder(),
-                    Target::Field(_, PickField::InputsFile) => d.set_title("Inputs file").pick_file(),
-                    Target::Prompt(p) if p.is_save() => d.set_title(p.title()).save_file(),
-                    Target::Prompt(p) => d
-                        .set_title(p.title())
-                        .add_filter("Session (TOML)", &["toml"])
-                        .pick_file(),
+                let d = rfd::AsyncFileDialog::new().set_directory(&start_dir);
+                let handle = match target {
+                    Target::Field(_, PickField::Cwd) => block_on(d.set_title("Working folder").pick_folder()),
+                    Target::Field(_, PickField::InputsFile) => {
+                        block_on(d.set_title("Inputs file").pick_file())
+                    }
+                    Target::Export => block_on(d.set_title("Export the event log").save_file()),
+                    Target::Prompt(p) if p.is_save() => block_on(d.set_title(p.title()).save_file()),
+                    Target::Prompt(p) => block_on(
+                        d.set_title(p.title())
+                            .add_filter("Session (TOML)", &["toml"])
+                            .pick_file(),
+                    ),
                 };
+                let path = handle.map(|h| h.path().to_path_buf());
                 let _ = tx.send((target, path, t0.elapsed()));
                 ctx.request_repaint();
             });

@@ -26,8 +26,25 @@ pub enum Intent {
     NewSession,
     OpenSession(PathBuf),
     SaveSession(PathBuf),
-    ExportLog(PathBuf, Format),
+    /// Export the shown session's log: all of it, or what the filter passes.
+    ExportLog {
+        path: PathBuf,
+        format: Format,
+        filtered: bool,
+    },
     ExportProcesses(PathBuf),
+    /// The export dialog (File ▸ Export log…, Ctrl+E).
+    ShowExportDialog,
+    /// The History tab, listing past sessions afresh.
+    ShowHistory,
+    RefreshHistory,
+    /// Show a past session's journal read-only.
+    OpenPast(PathBuf),
+    BackToLive,
+    ShowSettings,
+    ApplySettings(super::settings::Settings),
+    /// Drop a file from the recent list (it is gone).
+    ForgetRecent(PathBuf),
     /// A path dialog (Open, Save as, Export) should appear.
     AskPath(PathPurpose),
     SetTheme(egui::ThemePreference),
@@ -38,7 +55,6 @@ pub enum Intent {
 pub enum PathPurpose {
     OpenSession,
     SaveSession,
-    ExportLog(Format),
     ExportProcesses,
 }
 
@@ -47,9 +63,6 @@ impl PathPurpose {
         match self {
             Self::OpenSession => "Open session",
             Self::SaveSession => "Save session as",
-            Self::ExportLog(Format::JsonLines) => "Export event log as JSON Lines",
-            Self::ExportLog(Format::Csv) => "Export event log as CSV",
-            Self::ExportLog(Format::Text) => "Export event log as text",
             Self::ExportProcesses => "Export process table as CSV",
         }
     }
@@ -62,7 +75,6 @@ impl PathPurpose {
         match self {
             Self::OpenSession => Intent::OpenSession(path),
             Self::SaveSession => Intent::SaveSession(path),
-            Self::ExportLog(f) => Intent::ExportLog(path, f),
             Self::ExportProcesses => Intent::ExportProcesses(path),
         }
     }

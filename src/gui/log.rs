@@ -21,6 +21,65 @@ pub enum ProcessFilter {
     One(String),
 }
 
+/// A snapshot of the log's filters, usable off the UI thread.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogFilter {
+    pub process: ProcessFilter,
+    pub selection: BTreeSet<String>,
+    pub hidden_kinds: BTreeSet<&'static str>,
+    pub problems_only: bool,
+    /// The search text, trimmed and lower-cased.
+    pub needle: String,
+}
+
+impl LogFilter {
+    pub fn matches(&self, e: &Event) -> bool {
+        filter_matches(
+            e,
+            &self.process,
+            &self.selection,
+            &self.hidden_kinds,
+            self.problems_only,
+            &self.needle,
+        )
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.process != ProcessFilter::All
+            || !self.hidden_kinds.is_empty()
+            || self.problems_only
+            || !self.needle.is_empty()
+    }
+}
+
+fn filter_matches(
+    e: &Event,
+    process: &ProcessFilter,
+    selection: &BTreeSet<String>,
+    hidden_kinds: &BTreeSet<&'static str>,
+    problems_only: bool,
+    needle: &str,
+) -> bool {
+    let who = |name: &str| e.process.as_deref() == Some(name) || e.pool.as_deref() == Some(name);
+    let process_ok = match process {
+        ProcessFilter::All => true,
+        ProcessFilter::One(n) => who(n),
+        ProcessFilter::Selected => selection.iter().any(|n| who(n)),
+    };
+    if !process_ok || hidden_kinds.contains(e.kind.name()) {
+        return false;
+    }
+    if problems_only && !e.kind.is_problem() {
+        return false;
+    }
+    needle.is_empty()
+        || e.text().to_lowercase().contains(needle)
+        || e.process
+            .as_deref()
+            .is_some_and(|p| p.to_lowercase().contains(needle))
+        || e.kind.name().contains(needle)
+}
+
 pub struct Log {
     events: VecDeque<Event>,
     /// The absolute index of `events[0]` (grows as old events are dropped).
@@ -143,24 +202,58 @@ impl Log {
     }
 
     fn matches(&self, e: &Event, needle: &str) -> bool {
-        let who = |name: &str| e.process.as_deref() == Some(name) || e.pool.as_deref() == Some(name);
-        let process_ok = match &self.process {
-            ProcessFilter::All => true,
-            ProcessFilter::One(n) => who(n),
-            ProcessFilter::Selected => self.selection.iter().any(|n| who(n)),
-        };
-        if !process_ok || self.hidden_kinds.contains(e.kind.name()) {
-            return false;
+        filter_matches(
+            e,
+            &self.process,
+            &self.selection,
+            &self.hidden_kinds,
+            self.problems_only,
+            needle,
+        )
+    }
+
+    /// The filters as they stand, to apply to events elsewhere (an export
+    /// of what the filter shows reads the whole journal through this).
+    pub fn filter(&self) -> LogFilter {
+        LogFilter {
+            process: self.process.clone(),
+            selection: self.selection.clone(),
+            hidden_kinds: self.hidden_kinds.clone(),
+            problems_only: self.problems_only,
+            needle: self.search.trim().to_lowercase(),
         }
-        if self.problems_only && !e.kind.is_problem() {
-            return false;
+    }
+
+    /// Whether any filter narrows the log.
+    pub fn is_filtered(&self) -> bool {
+        self.filter().is_active()
+    }
+
+    /// The newest event kept.
+    pub fn last(&self) -> Option<&Event> {
+        self.events.back()
+    }
+
+    /// The newest `n` events kept, oldest first.
+    pub fn tail(&self, n: usize) -> Vec<Event> {
+        let skip = self.events.len().saturating_sub(n);
+        self.events.iter().skip(skip).cloned().collect()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Keeps at most `capacity` events from now on (dropping the oldest now).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.events.len() > self.capacity {
+            self.events.pop_front();
+            self.first += 1;
         }
-        needle.is_empty()
-            || e.text().to_lowercase().contains(needle)
-            || e.process
-                .as_deref()
-                .is_some_and(|p| p.to_lowercase().contains(needle))
-            || e.kind.name().contains(needle)
+        while self.shown.front().is_some_and(|&a| a < self.first) {
+            self.shown.pop_front();
+        }
     }
 
     fn refilter_if_changed(&mut self) {

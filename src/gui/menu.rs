@@ -1,9 +1,10 @@
 //! The menu bar and the toolbar above the tables.
 
+use super::history::PastSession;
 use super::intent::{Intent, PathPurpose};
-use crate::engine::export::Format;
+use super::theme::{color, Tone};
 use crate::engine::{Command, StopHow};
-use egui::{ThemePreference, Ui};
+use egui::{RichText, ThemePreference, Ui};
 
 pub struct BarState {
     /// Why Start all cannot run, if it cannot.
@@ -13,19 +14,42 @@ pub struct BarState {
     pub any_ended: bool,
     pub session_path: Option<std::path::PathBuf>,
     pub theme: ThemePreference,
+    pub recent: Vec<std::path::PathBuf>,
+    /// A past session is shown.
+    pub past: bool,
 }
 
 pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
     let mut out = Vec::new();
+    let item =
+        |ui: &mut Ui, label: &str, keys: &str| ui.add(egui::Button::new(label).shortcut_text(keys)).clicked();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
-            if ui.button("New session").clicked() {
+            if item(ui, "New session", "Ctrl+N") {
                 out.push(Intent::NewSession);
             }
-            if ui.button("Open session\u{2026}").clicked() {
+            if item(ui, "Open session\u{2026}", "Ctrl+O") {
                 out.push(Intent::AskPath(PathPurpose::OpenSession));
             }
-            if ui.button("Save session").clicked() {
+            ui.add_enabled_ui(!s.recent.is_empty(), |ui| {
+                ui.menu_button("Open recent", |ui| {
+                    for p in &s.recent {
+                        let name = p
+                            .file_name()
+                            .map(|f| f.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        let r = ui.button(name).on_hover_text(p.display().to_string());
+                        if r.clicked() {
+                            out.push(if p.exists() {
+                                Intent::OpenSession(p.clone())
+                            } else {
+                                Intent::ForgetRecent(p.clone())
+                            });
+                        }
+                    }
+                });
+            });
+            if item(ui, "Save session", "Ctrl+S") {
                 out.push(match &s.session_path {
                     Some(p) => Intent::SaveSession(p.clone()),
                     None => Intent::AskPath(PathPurpose::SaveSession),
@@ -35,15 +59,16 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
                 out.push(Intent::AskPath(PathPurpose::SaveSession));
             }
             ui.separator();
-            ui.menu_button("Export event log", |ui| {
-                for f in Format::ALL {
-                    if ui.button(format!("{}\u{2026}", f.label())).clicked() {
-                        out.push(Intent::AskPath(PathPurpose::ExportLog(f)));
-                    }
-                }
-            });
+            let whose = if s.past { " (past session)" } else { "" };
+            if item(ui, &format!("Export log\u{2026}{whose}"), "Ctrl+E") {
+                out.push(Intent::ShowExportDialog);
+            }
             if ui.button("Export process table as CSV\u{2026}").clicked() {
                 out.push(Intent::AskPath(PathPurpose::ExportProcesses));
+            }
+            ui.separator();
+            if ui.button("Past sessions (History)").clicked() {
+                out.push(Intent::ShowHistory);
             }
             ui.separator();
             if ui.button("Quit").clicked() {
@@ -59,8 +84,55 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
             if t != s.theme {
                 out.push(Intent::SetTheme(t));
             }
+            ui.separator();
+            if ui.button("Settings\u{2026}").clicked() {
+                out.push(Intent::ShowSettings);
+            }
         });
     });
+    out
+}
+
+/// Instead of the toolbar while a past session is shown.
+pub fn past_banner(ui: &mut Ui, past: &PastSession) -> Vec<Intent> {
+    let mut out = Vec::new();
+    let dark = ui.visuals().dark_mode;
+    let fill = if dark {
+        egui::Color32::from_rgb(0x3a, 0x2f, 0x0b)
+    } else {
+        egui::Color32::from_rgb(0xff, 0xf4, 0xd0)
+    };
+    egui::Frame::new()
+        .fill(fill)
+        .inner_margin(6.0)
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new("PAST SESSION (read-only)")
+                        .strong()
+                        .color(color(dark, Tone::Stopping)),
+                );
+                let started = past.started.as_deref().unwrap_or("unknown start");
+                ui.label(format!(
+                    "started {started} \u{00b7} {} processes \u{00b7} {} events",
+                    past.model.processes.len(),
+                    past.model.events_seen
+                ));
+                ui.label(RichText::new(past.path.display().to_string()).monospace().weak());
+                if ui.button("Export log\u{2026}").clicked() {
+                    out.push(Intent::ShowExportDialog);
+                }
+                if ui
+                    .button("Back to live session")
+                    .on_hover_text("The live session kept running meanwhile")
+                    .clicked()
+                {
+                    out.push(Intent::BackToLive);
+                }
+            });
+        });
     out
 }
 

@@ -2,24 +2,34 @@
 //! state and applies intents; each panel lives in its own file.
 
 mod app;
+mod apply;
 mod definitions;
+mod export_dialog;
+mod export_job;
 mod files;
 mod form_ui;
 mod forms;
+mod history;
 mod intent;
 mod log;
 mod menu;
 mod pools;
 mod processes;
+mod quit;
 mod rows;
+mod session_io;
+mod settings;
 mod stats;
 mod status;
 mod theme;
 
 pub use app::{ProctorApp, QuitState, Tab};
+pub use export_job::{export_log, Exported, LogExport};
+pub use history::PastSession;
 pub use intent::Intent;
-pub use log::{Log, ProcessFilter};
+pub use log::{Log, LogFilter, ProcessFilter, LOG_CAPACITY};
 pub use processes::{rows, Col, Row, Sort, Status};
+pub use settings::{AppDirs, Settings};
 pub use status::Notice;
 
 use std::path::PathBuf;

@@ -18,13 +18,8 @@ pub struct PoolsView {
     by_completion: HashSet<String>,
     add_text: HashMap<String, String>,
     resize: HashMap<String, u32>,
-}
-
-/// What the app knows about a pool beyond its events.
-pub struct PoolInfo<'a> {
-    pub paused: &'a HashSet<String>,
-    /// The number of workers last asked for.
-    pub workers: &'a HashMap<String, usize>,
+    /// A past session: no controls.
+    pub read_only: bool,
 }
 
 fn send(pool: &str, action: PoolAction) -> Intent {
@@ -76,12 +71,19 @@ fn progress_bar(ui: &mut Ui, p: &Progress, dark: bool) {
 }
 
 impl PoolsView {
+    /// For a past session: nothing to act on.
+    pub fn read_only() -> Self {
+        Self {
+            read_only: true,
+            ..Default::default()
+        }
+    }
+
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         model: &SessionModel,
         rows: &[Row],
-        info: &PoolInfo<'_>,
         now: DateTime<FixedOffset>,
     ) -> Vec<Intent> {
         let mut out = Vec::new();
@@ -97,7 +99,7 @@ impl PoolsView {
                 for pool in &model.pools {
                     egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
                         ui.set_width(ui.available_width());
-                        self.card(ui, pool, rows, info, now, &mut out);
+                        self.card(ui, pool, rows, now, &mut out);
                     });
                     ui.add_space(6.0);
                 }
@@ -110,14 +112,13 @@ impl PoolsView {
         ui: &mut Ui,
         pool: &PoolRow,
         rows: &[Row],
-        info: &PoolInfo<'_>,
         now: DateTime<FixedOffset>,
         out: &mut Vec<Intent>,
     ) {
         let dark = ui.visuals().dark_mode;
         let name = &pool.name;
         let p = pool.progress();
-        let paused = info.paused.contains(name);
+        let paused = pool.paused;
         let finished = pool.finished.is_some();
         let (state, tone) = if finished {
             if p.failed > 0 || p.cancelled > 0 {
@@ -167,8 +168,8 @@ impl PoolsView {
             }
             ui.weak(format!("of {}", p.total));
         });
-        if !finished {
-            self.controls(ui, name, paused, info, out);
+        if !finished && !self.read_only {
+            self.controls(ui, name, paused, pool.workers, out);
         }
         let workers: Vec<&Row> = rows.iter().filter(|r| r.pool.as_deref() == Some(name)).collect();
         let alive = workers.iter().filter(|r| r.status.is_alive()).count();
@@ -185,14 +186,7 @@ impl PoolsView {
         .show(ui, |ui| self.results(ui, pool, dark));
     }
 
-    fn controls(
-        &mut self,
-        ui: &mut Ui,
-        name: &str,
-        paused: bool,
-        info: &PoolInfo<'_>,
-        out: &mut Vec<Intent>,
-    ) {
+    fn controls(&mut self, ui: &mut Ui, name: &str, paused: bool, workers: usize, out: &mut Vec<Intent>) {
         ui.horizontal(|ui| {
             if paused {
                 if ui
@@ -240,7 +234,7 @@ impl PoolsView {
                 }
             });
             ui.separator();
-            let current = info.workers.get(name).copied().unwrap_or(1) as u32;
+            let current = workers.max(1) as u32;
             let want = self.resize.entry(name.to_string()).or_insert(current);
             let l = ui.label("Workers");
             ui.add(egui::DragValue::new(want).range(1..=4096))

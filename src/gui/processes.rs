@@ -20,6 +20,8 @@ pub struct ProcessesView {
     pub sort: Option<Sort>,
     pub selected: BTreeSet<String>,
     anchor: Option<String>,
+    /// A past session: rows can be looked at, not acted on.
+    pub read_only: bool,
 }
 
 /// Actions that apply to some processes.
@@ -105,6 +107,14 @@ fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
 }
 
 impl ProcessesView {
+    /// For a past session: nothing to act on.
+    pub fn read_only() -> Self {
+        Self {
+            read_only: true,
+            ..Default::default()
+        }
+    }
+
     /// The selected names that are still listed.
     pub fn prune(&mut self, model: &SessionModel) {
         self.selected.retain(|n| model.row(n).is_some());
@@ -124,6 +134,9 @@ impl ProcessesView {
                 self.filter.clear();
             }
             ui.weak(format!("{} of {total}", rows.len()));
+            if self.read_only {
+                return;
+            }
             ui.separator();
             let targets: Vec<&Row> = rows.iter().filter(|r| self.selected.contains(&r.name)).collect();
             ui.label(format!("{} selected", targets.len()));
@@ -313,7 +326,14 @@ impl ProcessesView {
                                     } else {
                                         vec![r]
                                     };
-                                    action_menu(ui, &targets, out);
+                                    if self.read_only {
+                                        if ui.button("Show in log").clicked() {
+                                            out.push(Intent::ShowInLog(r.name.clone()));
+                                            ui.close();
+                                        }
+                                    } else {
+                                        action_menu(ui, &targets, out);
+                                    }
                                 })
                                 .response
                                 .on_hover_text(format!("Actions for {}", r.name));

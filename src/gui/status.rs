@@ -10,6 +10,8 @@ pub struct StatusInfo {
     pub total: usize,
     pub events: u64,
     pub own_memory: u64,
+    /// A running export: its file and the events written so far.
+    pub exporting: Option<(std::path::PathBuf, u64)>,
 }
 
 /// A message for the user at the end of the status bar.
@@ -39,6 +41,12 @@ pub fn ui(ui: &mut Ui, s: &StatusInfo, notice: Option<&Notice>) -> bool {
         ui.separator();
         ui.label(mono(format!("Proctor {}", format_bytes(s.own_memory))))
             .on_hover_text("Proctor's own resident memory");
+        if let Some((p, n)) = &s.exporting {
+            ui.separator();
+            ui.spinner();
+            let name = p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default();
+            ui.label(mono(format!("exporting {name}: {n} events")));
+        }
         if let Some(n) = notice {
             ui.separator();
             let tone = if n.error { Tone::Failure } else { Tone::Success };

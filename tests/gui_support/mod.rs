@@ -5,7 +5,7 @@
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use proctor::engine::spec::{RunSpec, Session, TaskSpec};
-use proctor::gui::ProctorApp;
+use proctor::gui::{AppDirs, ProctorApp};
 use std::time::{Duration, Instant};
 
 /// The app is built on the harness's first frame, with the harness's context.
@@ -13,6 +13,10 @@ pub struct TestApp {
     pub app: Option<ProctorApp>,
     session: Option<Session>,
     start: bool,
+    pub dirs: AppDirs,
+    /// Holds the temp folder the settings, autosave and journals live in
+    /// (unless the test gave its own).
+    _root: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
@@ -22,10 +26,29 @@ impl TestApp {
 }
 
 pub fn harness(session: Session, start: bool) -> Harness<'static, TestApp> {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dirs = AppDirs::under(root.path());
+    build(Some(session), start, dirs, Some(root))
+}
+
+/// The app over `dirs` (settings, autosave, journals); `None` restores the
+/// autosaved definitions.
+pub fn harness_in(dirs: AppDirs, session: Option<Session>, start: bool) -> Harness<'static, TestApp> {
+    build(session, start, dirs, None)
+}
+
+fn build(
+    session: Option<Session>,
+    start: bool,
+    dirs: AppDirs,
+    root: Option<tempfile::TempDir>,
+) -> Harness<'static, TestApp> {
     let state = TestApp {
         app: None,
-        session: Some(session),
+        session,
         start,
+        dirs,
+        _root: root,
     };
     Harness::builder()
         .with_size([1400.0, 900.0])
@@ -33,8 +56,9 @@ pub fn harness(session: Session, start: bool) -> Harness<'static, TestApp> {
         .build_ui_state(
             |ui, t: &mut TestApp| {
                 if t.app.is_none() {
-                    let s = t.session.take().unwrap_or_default();
-                    t.app = Some(ProctorApp::new(ui.ctx(), s, t.start).expect("engine starts"));
+                    let s = t.session.take();
+                    let dirs = t.dirs.clone();
+                    t.app = Some(ProctorApp::new(ui.ctx(), s, t.start, dirs).expect("engine starts"));
                 }
                 if let Some(app) = t.app.as_mut() {
                     app.show(ui);
@@ -55,7 +79,7 @@ pub fn wait_until(
     what: &str,
     mut cond: impl FnMut(&Harness<'_, TestApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         h.step();
         if cond(h) {

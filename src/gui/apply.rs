@@ -1,0 +1,235 @@
+//! Carrying out intents: the one place where what a panel asked for
+//! happens (commands to the engine, files, exports, views).
+
+use super::app::{now, ProctorApp, Tab};
+use super::definitions::Definitions;
+use super::export_job::{ExportJob, ExportWhat, LogExport};
+use super::intent::{Intent, PathPurpose};
+use super::processes::{self, Row};
+use crate::engine::export::Format;
+use crate::engine::journal::rotate;
+use crate::engine::spec::{parse_session_file, session_to_toml, Session};
+use crate::engine::Command;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Events of the in-memory window handed to an export, for what the
+/// journal has not flushed yet (or all it has, if there is no journal).
+const EXPORT_TAIL: usize = 200_000;
+
+impl ProctorApp {
+    pub(super) fn send(&mut self, c: Command) {
+        let failed = match &self.engine {
+            Some(e) => e.send(c).is_err(),
+            None => true,
+        };
+        if failed {
+            self.error("the engine has stopped; restart Proctor".into());
+        }
+    }
+
+    pub fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::Send(c) => self.send(c),
+            Intent::StartTask(task) => {
+                let now = Instant::now();
+                for n in task.instance_names() {
+                    let alive = self.model.row(&n).is_some_and(|r| r.state.is_alive());
+                    if !alive {
+                        self.starting.insert(n, now);
+                    }
+                }
+                self.send(Command::Start { task });
+            }
+            Intent::StartPool(pool) => self.send(Command::StartPool { pool }),
+            Intent::StartAll => match self.defs.start_all() {
+                Ok(v) => v.into_iter().for_each(|i| self.apply(i)),
+                Err(e) => self.error(e),
+            },
+            Intent::Restart(name) => {
+                if self.model.row(&name).is_some_and(|r| !r.state.is_alive()) {
+                    self.starting.insert(name.clone(), Instant::now());
+                }
+                self.send(Command::Restart { process: name });
+            }
+            Intent::ClearEnded => {
+                self.send(Command::ClearEnded);
+                self.model.clear_ended();
+                self.procs.prune(&self.model);
+            }
+            Intent::ShowInLog(name) => match self.past.as_mut() {
+                Some(p) => p.log.show_process(&name),
+                None => self.log.show_process(&name),
+            },
+            Intent::Quit => self.ask_quit(),
+            Intent::NewSession | Intent::OpenSession(_) if self.defs.dirty => {
+                self.pending_discard = Some(intent);
+            }
+            Intent::NewSession => {
+                self.defs = Definitions::new(&Session::default());
+                self.info("new session: no definitions yet".into());
+            }
+            Intent::OpenSession(p) => self.open_session(p),
+            Intent::SaveSession(p) => self.save_session(p),
+            Intent::ExportLog {
+                path,
+                format,
+                filtered,
+            } => self.export_log(path, format, filtered),
+            Intent::ExportProcesses(p) => {
+                let text = processes::rows_csv(&self.table_rows());
+                self.spawn_export(p, ExportWhat::Text(text));
+            }
+            Intent::ShowExportDialog => {
+                let (active, shown) = match &self.past {
+                    Some(p) => (p.log.is_filtered(), p.log.shown_len()),
+                    None => (self.log.is_filtered(), self.log.shown_len()),
+                };
+                let dir = self.defs.base_dir.clone();
+                self.export_dialog.open(&dir, active, shown, self.past.is_some());
+            }
+            Intent::AskPath(purpose) => {
+                let default = self.default_path(purpose);
+                self.dialogs.ask(purpose, default);
+            }
+            Intent::SetTheme(t) => {
+                self.settings.set_theme(t);
+                self.ctx.set_theme(t);
+                self.save_settings();
+            }
+            Intent::ShowHistory => {
+                self.tab = Tab::History;
+                self.history.refresh(&self.dirs.journals, &self.ctx);
+            }
+            Intent::RefreshHistory => self.history.refresh(&self.dirs.journals, &self.ctx),
+            Intent::OpenPast(p) => {
+                if let Err(e) = self.history.open(p, self.settings.log_window, &self.ctx) {
+                    self.error(e);
+                }
+            }
+            Intent::BackToLive => {
+                self.past = None;
+                if self.tab == Tab::History {
+                    self.tab = Tab::Processes;
+                }
+                self.info("back to the live session".into());
+            }
+            Intent::ShowSettings => self.settings_form = Some(self.settings.clone()),
+            Intent::ApplySettings(s) => self.apply_settings(s),
+            Intent::ForgetRecent(p) => {
+                self.settings.forget(&p);
+                self.save_settings();
+            }
+        }
+    }
+
+    fn apply_settings(&mut self, s: super::settings::Settings) {
+        let rotate_now = s.journal_max_mb < self.settings.journal_max_mb;
+        self.settings.log_window = s.log_window.max(1_000);
+        self.settings.journal_max_mb = s.journal_max_mb.max(1);
+        self.log.set_capacity(self.settings.log_window);
+        if rotate_now {
+            let (dir, max) = (self.dirs.journals.clone(), self.settings.journal_max_bytes());
+            let keep = self.journal.clone();
+            let _ = std::thread::Builder::new()
+                .name("proctor-rotate".into())
+                .spawn(move || rotate(&dir, max, keep.as_deref()));
+        }
+        self.save_settings();
+        self.info("settings saved".into());
+    }
+
+    fn open_session(&mut self, p: PathBuf) {
+        match parse_session_file(&p) {
+            Ok(s) => {
+                self.defs = Definitions::new(&s);
+                self.remember(&p);
+                self.past = None;
+                self.info(format!("opened {}", p.display()));
+            }
+            Err(e) => self.error(format!("could not open the session: {e}")),
+        }
+    }
+
+    fn save_session(&mut self, p: PathBuf) {
+        match self.defs.session() {
+            Ok(s) => match super::settings::write_atomic(&p, &session_to_toml(&s)) {
+                Ok(()) => {
+                    self.defs.path = Some(p.clone());
+                    self.defs.dirty = false;
+                    self.remember(&p);
+                    self.info(format!("saved {}", p.display()));
+                }
+                Err(e) => self.error(format!("could not write {}: {e}", p.display())),
+            },
+            Err(e) => self.error(format!("not saved: {e}")),
+        }
+    }
+
+    /// Exports the shown session's log on a helper thread: the journal
+    /// first, then the newer events held in memory.
+    fn export_log(&mut self, path: PathBuf, format: Format, filtered: bool) {
+        let req = match &self.past {
+            Some(p) => LogExport {
+                format,
+                filter: filtered.then(|| p.log.filter()),
+                journal: Some(p.path.clone()),
+                live: false,
+                upto: p.last_seq,
+                tail: Vec::new(),
+            },
+            None => LogExport {
+                format,
+                filter: filtered.then(|| self.log.filter()),
+                journal: self.journal.clone(),
+                live: true,
+                upto: self.log.last().map_or(0, |e| e.seq),
+                tail: self.log.tail(EXPORT_TAIL),
+            },
+        };
+        self.spawn_export(path, ExportWhat::Log(req));
+    }
+
+    fn spawn_export(&mut self, path: PathBuf, what: ExportWhat) {
+        match ExportJob::spawn(path.clone(), what, self.ctx.clone()) {
+            Ok(job) => {
+                self.info(format!("exporting to {}\u{2026}", path.display()));
+                self.exports.push(job);
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn default_path(&self, purpose: PathPurpose) -> String {
+        let dir = &self.defs.base_dir;
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let p = match purpose {
+            PathPurpose::OpenSession => return String::new(),
+            PathPurpose::SaveSession => match &self.defs.path {
+                Some(p) => return p.display().to_string(),
+                None => dir.join("session.toml"),
+            },
+            PathPurpose::ExportProcesses => dir.join(format!("proctor-processes-{stamp}.csv")),
+        };
+        p.display().to_string()
+    }
+
+    /// Every row of the table shown (the live or the past session's).
+    fn table_rows(&self) -> Vec<Row> {
+        match &self.past {
+            Some(p) => processes::rows(
+                &p.model,
+                &HashSet::new(),
+                &super::stats::Sample::default(),
+                "",
+                None,
+                now(),
+            ),
+            None => {
+                let names: HashSet<String> = self.starting.keys().cloned().collect();
+                processes::rows(&self.model, &names, &self.stats.snapshot(), "", None, now())
+            }
+        }
+    }
+}

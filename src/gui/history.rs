@@ -1,0 +1,206 @@
+//! Past sessions: the journals in the state folder, listed with their start
+//! time, tasks and counts, and opened read-only into the same log and
+//! tables the live session uses. Listing and opening read files, so both
+//! run on helper threads.
+
+use super::intent::Intent;
+use super::log::Log;
+use super::pools::PoolsView;
+use super::processes::ProcessesView;
+use super::theme::{color, format_bytes, Tone};
+use crate::engine::journal::{list_journals, read_journal, JournalSummary};
+use crate::model::SessionModel;
+use crossbeam_channel::{bounded, Receiver};
+use egui::{RichText, Ui};
+use std::path::{Path, PathBuf};
+
+/// A past session, opened read-only.
+pub struct PastSession {
+    pub path: PathBuf,
+    pub started: Option<String>,
+    pub model: SessionModel,
+    pub log: Log,
+    pub procs: ProcessesView,
+    pub pools: PoolsView,
+    /// Lines of the journal that could not be read.
+    pub problems: Vec<String>,
+    pub last_seq: u64,
+}
+
+#[derive(Default)]
+pub struct History {
+    list: Option<Vec<JournalSummary>>,
+    listing: Option<Receiver<Vec<JournalSummary>>>,
+    opening: Option<(PathBuf, Receiver<Result<PastSession, String>>)>,
+}
+
+impl History {
+    /// Lists the journals in `dir` again (on a helper thread).
+    pub fn refresh(&mut self, dir: &Path, ctx: &egui::Context) {
+        let (tx, rx) = bounded(1);
+        let dir = dir.to_path_buf();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("proctor-history".into())
+            .spawn(move || {
+                let _ = tx.send(list_journals(&dir));
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.listing = Some(rx);
+        }
+    }
+
+    /// Reads the journal at `path` into a model and a log of `window` events.
+    pub fn open(&mut self, path: PathBuf, window: usize, ctx: &egui::Context) -> Result<(), String> {
+        let (tx, rx) = bounded(1);
+        let p = path.clone();
+        let ctx = ctx.clone();
+        std::thread::Builder::new()
+            .name("proctor-open-journal".into())
+            .spawn(move || {
+                let _ = tx.send(load(&p, window));
+                ctx.request_repaint();
+            })
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        self.opening = Some((path, rx));
+        Ok(())
+    }
+
+    /// A past session that finished loading (or why it could not).
+    pub fn poll(&mut self) -> Option<Result<PastSession, String>> {
+        if let Some(rx) = &self.listing {
+            if let Ok(list) = rx.try_recv() {
+                self.list = Some(list);
+                self.listing = None;
+            }
+        }
+        let (_, rx) = self.opening.as_ref()?;
+        let r = match rx.try_recv() {
+            Ok(r) => r,
+            Err(crossbeam_channel::TryRecvError::Empty) => return None,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Err("the journal could not be read".to_string())
+            }
+        };
+        self.opening = None;
+        Some(r)
+    }
+
+    /// The list of past sessions; `live` is this session's own journal.
+    pub fn ui(&mut self, ui: &mut Ui, live: Option<&Path>, viewing: Option<&Path>) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal(|ui| {
+            ui.strong("Past sessions");
+            if ui
+                .button("Refresh")
+                .on_hover_text("Read the journal folder again")
+                .clicked()
+            {
+                out.push(Intent::RefreshHistory);
+            }
+            if self.listing.is_some() {
+                ui.spinner();
+            }
+            if let Some((p, _)) = &self.opening {
+                ui.spinner();
+                ui.weak(format!("opening {}\u{2026}", file_name(p)));
+            }
+        });
+        ui.add_space(4.0);
+        let Some(list) = &self.list else {
+            ui.weak("Reading the journals\u{2026}");
+            return out;
+        };
+        if list.is_empty() {
+            ui.weak("No journals yet: every session, here or with `proctor run`, keeps one.");
+            return out;
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("history")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                egui::Grid::new("history_grid")
+                    .striped(true)
+                    .num_columns(7)
+                    .spacing([14.0, 6.0])
+                    .show(ui, |ui| {
+                        for h in ["Started", "Tasks", "Processes", "Failures", "Events", "Size", ""] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for s in list {
+                            let this = live == Some(s.path.as_path());
+                            let mut started = s.started.clone().unwrap_or_else(|| "(empty)".into());
+                            if this {
+                                started.push_str("  (this session)");
+                            }
+                            ui.label(RichText::new(started).monospace())
+                                .on_hover_text(s.path.display().to_string());
+                            let mut names = s.names.join(", ");
+                            if names.is_empty() {
+                                names = "\u{2014}".into();
+                            }
+                            ui.add(egui::Label::new(names).truncate());
+                            ui.label(RichText::new(s.processes.to_string()).monospace());
+                            let f = RichText::new(s.failures.to_string()).monospace();
+                            ui.label(if s.failures > 0 {
+                                f.color(color(dark, Tone::Failure))
+                            } else {
+                                f
+                            });
+                            ui.label(RichText::new(s.events.to_string()).monospace());
+                            ui.label(RichText::new(format_bytes(s.size)).monospace());
+                            let open = viewing == Some(s.path.as_path());
+                            let b = ui
+                                .add_enabled(!open && !this, egui::Button::new("Open"))
+                                .on_hover_text("Show this session read-only in the log and tables")
+                                .on_disabled_hover_text(if this {
+                                    "This is the live session"
+                                } else {
+                                    "Shown now"
+                                });
+                            if b.clicked() {
+                                out.push(Intent::OpenPast(s.path.clone()));
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        out
+    }
+}
+
+pub fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Folds a journal into a read-only past session.
+fn load(path: &Path, window: usize) -> Result<PastSession, String> {
+    let (events, problems) =
+        read_journal(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut model = SessionModel::default();
+    let mut log = Log::with_capacity(window);
+    let started = events
+        .first()
+        .map(|e| e.time.format("%Y-%m-%d %H:%M:%S").to_string());
+    let mut last_seq = 0;
+    for e in events {
+        model.apply(&e);
+        last_seq = last_seq.max(e.seq);
+        log.push(e);
+    }
+    Ok(PastSession {
+        path: path.to_path_buf(),
+        started,
+        model,
+        log,
+        procs: ProcessesView::read_only(),
+        pools: PoolsView::read_only(),
+        problems,
+        last_seq,
+    })
+}

@@ -1,0 +1,108 @@
+//! Quitting: with processes still running, a dialog asks to terminate them
+//! all (then waits for them) or to cancel; otherwise the window closes.
+
+use super::app::{ProctorApp, QuitState};
+use crate::engine::{Command, StopHow};
+use egui::{RichText, Ui, ViewportCommand};
+
+impl ProctorApp {
+    pub(super) fn ask_quit(&mut self) {
+        if self.busy() || self.pools_active() {
+            if self.quit == QuitState::Idle {
+                self.quit = QuitState::Asking;
+            }
+        } else {
+            self.quit = QuitState::Closing;
+            self.ctx.send_viewport_cmd(ViewportCommand::Close);
+        }
+    }
+
+    pub(super) fn handle_close_request(&mut self, ui: &Ui) {
+        if !ui.input(|i| i.viewport().close_requested()) {
+            return;
+        }
+        match self.quit {
+            QuitState::Closing => {}
+            _ if self.busy() || self.pools_active() => {
+                ui.send_viewport_cmd(ViewportCommand::CancelClose);
+                if self.quit == QuitState::Idle {
+                    self.quit = QuitState::Asking;
+                }
+            }
+            _ => self.quit = QuitState::Closing,
+        }
+    }
+
+    pub(super) fn quit_dialog(&mut self, ui: &mut Ui) {
+        if !matches!(self.quit, QuitState::Asking | QuitState::Stopping) {
+            return;
+        }
+        let alive: Vec<String> = self
+            .model
+            .processes
+            .iter()
+            .filter(|r| r.state.is_alive())
+            .map(|r| r.name.clone())
+            .collect();
+        if self.quit == QuitState::Stopping && !self.busy() {
+            self.quit = QuitState::Closing;
+            ui.send_viewport_cmd(ViewportCommand::Close);
+            return;
+        }
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("quit_dialog")).show(ui.ctx(), |ui| {
+            ui.set_width(420.0);
+            if self.quit == QuitState::Asking {
+                ui.heading("Quit Proctor?");
+                ui.add_space(4.0);
+                let n = alive.len();
+                ui.label(format!(
+                    "{n} process{} still running. Quitting terminates {} (stop signal, then SIGKILL after the stop timeout).",
+                    if n == 1 { " is" } else { "es are" },
+                    if n == 1 { "it" } else { "them" }
+                ));
+                list_names(ui, &alive);
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    if ui.button("Terminate all and quit").clicked() {
+                        choice = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        choice = Some(false);
+                    }
+                });
+            } else {
+                ui.heading("Stopping\u{2026}");
+                ui.label(format!("Waiting for {} process(es) to end.", alive.len()));
+                list_names(ui, &alive);
+                ui.add_space(8.0);
+                if ui.button("Kill now").on_hover_text("SIGKILL whatever is left").clicked() {
+                    self.send(Command::StopAll { how: StopHow::Kill });
+                }
+            }
+        });
+        match choice {
+            Some(true) => {
+                self.quit = QuitState::Stopping;
+                self.starting.clear();
+                self.send(Command::StopAll {
+                    how: StopHow::Terminate,
+                });
+            }
+            Some(false) => self.quit = QuitState::Idle,
+            None => {}
+        }
+    }
+}
+
+fn list_names(ui: &mut Ui, names: &[String]) {
+    let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
+    if !shown.is_empty() {
+        let more = names.len().saturating_sub(shown.len());
+        let mut t = shown.join(", ");
+        if more > 0 {
+            t.push_str(&format!(" and {more} more"));
+        }
+        ui.label(RichText::new(t).monospace().weak());
+    }
+}

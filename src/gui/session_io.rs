@@ -1,0 +1,241 @@
+//! Sessions as files around the edges of the app: the definitions
+//! autosaved in the config folder and restored at the next start, the
+//! recent list, keyboard shortcuts, files dropped on the window, the prompt
+//! before unsaved definitions are lost, and the settings dialog.
+
+use super::app::ProctorApp;
+use super::definitions::Definitions;
+use super::intent::{Intent, PathPurpose};
+use super::settings::{write_in_background, AppDirs, Settings};
+use crate::engine::spec::{parse_session, session_to_toml, Session};
+use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The autosave is written at most this often (and when the app closes).
+const AUTOSAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The definitions autosaved last time (empty if none), with the file they
+/// belong to and whether they had unsaved changes.
+pub fn restore_autosave(dirs: &AppDirs, settings: &Settings) -> (Definitions, Option<String>) {
+    let file = dirs.autosave_file();
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (Definitions::new(&Session::default()), None)
+        }
+        Err(e) => {
+            let why = format!("cannot read the autosaved definitions {}: {e}", file.display());
+            return (Definitions::new(&Session::default()), Some(why));
+        }
+    };
+    let base = match &settings.autosave_of {
+        Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    match parse_session(&text, &file.display().to_string(), &base) {
+        Ok(mut s) => {
+            s.path = settings.autosave_of.clone();
+            let mut defs = Definitions::new(&s);
+            defs.dirty = settings.autosave_dirty;
+            (defs, None)
+        }
+        Err(e) => (
+            Definitions::new(&Session::default()),
+            Some(format!("the autosaved definitions could not be read: {e}")),
+        ),
+    }
+}
+
+/// Ctrl+N, Ctrl+O, Ctrl+S, Ctrl+E, and `.toml` files dropped on the window.
+pub fn shortcuts_and_drops(ui: &Ui, session_path: Option<&Path>) -> Vec<Intent> {
+    let mut out = Vec::new();
+    let shortcut = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+    ui.input_mut(|i| {
+        if i.consume_shortcut(&shortcut(Key::E)) {
+            out.push(Intent::ShowExportDialog);
+        }
+        if i.consume_shortcut(&shortcut(Key::O)) {
+            out.push(Intent::AskPath(PathPurpose::OpenSession));
+        }
+        if i.consume_shortcut(&shortcut(Key::N)) {
+            out.push(Intent::NewSession);
+        }
+        if i.consume_shortcut(&shortcut(Key::S)) {
+            out.push(match session_path {
+                Some(p) => Intent::SaveSession(p.to_path_buf()),
+                None => Intent::AskPath(PathPurpose::SaveSession),
+            });
+        }
+        for f in std::mem::take(&mut i.raw.dropped_files) {
+            let p = f.path();
+            if !p.as_os_str().is_empty() {
+                out.push(Intent::OpenSession(p.to_path_buf()));
+            }
+        }
+    });
+    let hovering = ui.input(|i| !i.raw.hovered_files.is_empty());
+    if hovering {
+        let screen = ui.ctx().content_rect();
+        let painter = ui.ctx().layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("drop_overlay"),
+        ));
+        painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(160));
+        painter.text(
+            screen.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a session file (.toml) to open it",
+            egui::FontId::proportional(22.0),
+            egui::Color32::WHITE,
+        );
+    }
+    out
+}
+
+impl ProctorApp {
+    /// The definitions as TOML, if they are complete enough to save.
+    pub(super) fn defs_toml(&self) -> Option<String> {
+        self.defs.session().ok().map(|s| session_to_toml(&s))
+    }
+
+    /// Writes the definitions to the autosave file when they changed (at
+    /// most once a second; on a helper thread).
+    pub(super) fn autosave(&mut self) {
+        if self.autosaved.1.elapsed() < AUTOSAVE_EVERY {
+            return;
+        }
+        self.autosaved.1 = Instant::now();
+        self.autosave_now();
+    }
+
+    pub(super) fn autosave_now(&mut self) {
+        let Some(text) = self.defs_toml() else { return };
+        let owner_changed =
+            self.settings.autosave_of != self.defs.path || self.settings.autosave_dirty != self.defs.dirty;
+        if text != self.autosaved.0 {
+            write_in_background(
+                self.dirs.autosave_file(),
+                text.clone(),
+                self.write_errors.0.clone(),
+            );
+            self.autosaved.0 = text;
+        }
+        if owner_changed {
+            self.settings.autosave_of = self.defs.path.clone();
+            self.settings.autosave_dirty = self.defs.dirty;
+            self.save_settings();
+        }
+    }
+
+    pub(super) fn save_settings(&self) {
+        write_in_background(
+            self.dirs.settings_file(),
+            self.settings.to_toml(),
+            self.write_errors.0.clone(),
+        );
+    }
+
+    /// Puts a session file first in the recent list.
+    pub(super) fn remember(&mut self, p: &Path) {
+        self.settings.remember(p);
+        self.save_settings();
+    }
+
+    /// New or Open with unsaved definitions: save, discard, or cancel.
+    pub(super) fn discard_dialog(&mut self, ui: &mut Ui) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let Some(pending) = self.pending_discard.clone() else {
+            return out;
+        };
+        let mut close = false;
+        egui::Modal::new(egui::Id::unique("discard_dialog")).show(ui.ctx(), |ui| {
+            ui.set_width(440.0);
+            ui.heading("Unsaved definitions");
+            ui.add_space(4.0);
+            let what = match &pending {
+                Intent::OpenSession(p) => format!("Opening {}", p.display()),
+                _ => "A new session".to_string(),
+            };
+            ui.label(format!(
+                "{what} replaces the definitions, which have changes not saved to a file."
+            ));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if let Some(p) = self.defs.path.clone() {
+                    if ui.button("Save, then continue").clicked() {
+                        out.push(Intent::SaveSession(p));
+                        out.push(pending.clone());
+                        close = true;
+                    }
+                }
+                if ui.button("Discard changes").clicked() {
+                    self.defs.dirty = false;
+                    out.push(pending.clone());
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            self.pending_discard = None;
+        }
+        out
+    }
+
+    /// View ▸ Settings…: the log window and the journals' total size.
+    pub(super) fn settings_dialog(&mut self, ui: &mut Ui) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let Some(form) = self.settings_form.as_mut() else {
+            return out;
+        };
+        let mut close = false;
+        egui::Modal::new(egui::Id::unique("settings_dialog")).show(ui.ctx(), |ui| {
+            ui.set_width(520.0);
+            ui.heading("Settings");
+            ui.add_space(6.0);
+            egui::Grid::new("settings_grid")
+                .num_columns(2)
+                .spacing([12.0, 8.0])
+                .show(ui, |ui| {
+                    let l = ui.label("Events kept for the log view");
+                    ui.add(
+                        egui::DragValue::new(&mut form.log_window)
+                            .range(1_000..=50_000_000)
+                            .speed(1000.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text("Older events stay in the journal; exports read it");
+                    ui.end_row();
+                    let l = ui.label("Journals kept, in all (MiB)");
+                    ui.add(
+                        egui::DragValue::new(&mut form.journal_max_mb)
+                            .range(1..=1_000_000)
+                            .speed(10.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text("Beyond this, the oldest journals are removed first");
+                    ui.end_row();
+                    ui.label("Journal folder");
+                    ui.label(egui::RichText::new(self.dirs.journals.display().to_string()).monospace());
+                    ui.end_row();
+                });
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Save settings").clicked() {
+                    out.push(Intent::ApplySettings(form.clone()));
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            self.settings_form = None;
+        }
+        out
+    }
+}
