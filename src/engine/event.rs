@@ -6,6 +6,7 @@
 use super::exit::describe_exit;
 use chrono::{DateTime, FixedOffset, Local, SecondsFormat};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What an exited process cost, from the kernel's accounting of the reaped
 /// child (`wait4`'s rusage).
@@ -281,7 +282,8 @@ impl Event {
         )
     }
 
-    pub fn to_record(&self) -> Record {
+    /// The flat form, borrowing the event's text.
+    pub fn to_record(&self) -> Record<Cow<'_, str>> {
         Record::from(self)
     }
 }
@@ -291,33 +293,33 @@ impl Event {
 /// remaining data so that a JSON Lines export is lossless.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Record {
+pub struct Record<S = String> {
     pub seq: u64,
-    pub time: String,
-    pub kind: String,
+    pub time: S,
+    pub kind: S,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<String>,
+    pub process: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
+    pub pool: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<String>,
+    pub line: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signal: Option<String>,
+    pub signal: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<S>,
     // Beyond the contract:
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub command: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_text: Option<String>,
+    pub input_text: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -372,37 +374,42 @@ impl Record {
         "result",
         "message",
     ];
+}
 
+impl<S: AsRef<str>> Record<S> {
     pub fn csv_values(&self) -> [String; 12] {
         fn o<T: ToString>(v: &Option<T>) -> String {
             v.as_ref().map(ToString::to_string).unwrap_or_default()
         }
+        fn s<S: AsRef<str>>(v: &Option<S>) -> String {
+            v.as_ref().map(|x| x.as_ref().to_string()).unwrap_or_default()
+        }
         [
             self.seq.to_string(),
-            self.time.clone(),
-            self.kind.clone(),
-            o(&self.process),
+            self.time.as_ref().to_string(),
+            self.kind.as_ref().to_string(),
+            s(&self.process),
             o(&self.pid),
-            o(&self.pool),
+            s(&self.pool),
             o(&self.input),
-            o(&self.line),
+            s(&self.line),
             o(&self.exit_code),
-            o(&self.signal),
-            o(&self.result),
-            o(&self.message),
+            s(&self.signal),
+            s(&self.result),
+            s(&self.message),
         ]
     }
 }
 
-impl From<&Event> for Record {
-    fn from(e: &Event) -> Self {
+impl<'a> From<&'a Event> for Record<Cow<'a, str>> {
+    fn from(e: &'a Event) -> Self {
         let mut r = Record {
             seq: e.seq,
-            time: e.time.to_rfc3339_opts(SecondsFormat::Millis, false),
-            kind: e.kind.name().to_string(),
-            process: e.process.clone(),
+            time: Cow::Owned(e.time.to_rfc3339_opts(SecondsFormat::Millis, false)),
+            kind: Cow::Borrowed(e.kind.name()),
+            process: e.process.as_deref().map(Cow::Borrowed),
             pid: e.pid,
-            pool: e.pool.clone(),
+            pool: e.pool.as_deref().map(Cow::Borrowed),
             input: e.input,
             ..Default::default()
         };
@@ -411,16 +418,18 @@ impl From<&Event> for Record {
             | EventKind::SpawnFailed { message }
             | EventKind::Error { message }
             | EventKind::Leftover { message }
-            | EventKind::SessionEnded { message } => r.message = Some(message.clone()),
-            EventKind::Spawned { command } => r.command = Some(command.clone()),
-            EventKind::Stdout { line } | EventKind::Stderr { line } => r.line = Some(line.clone()),
+            | EventKind::SessionEnded { message } => r.message = Some(Cow::Borrowed(message.as_str())),
+            EventKind::Spawned { command } => r.command = Some(Cow::Borrowed(command.as_str())),
+            EventKind::Stdout { line } | EventKind::Stderr { line } => {
+                r.line = Some(Cow::Borrowed(line.as_str()))
+            }
             EventKind::SignalSent {
                 signal,
                 message,
                 kill_in,
             } => {
-                r.signal = Some(signal.clone());
-                r.message = Some(message.clone());
+                r.signal = Some(Cow::Borrowed(signal.as_str()));
+                r.message = Some(Cow::Borrowed(message.as_str()));
                 r.kill_in = *kill_in;
             }
             EventKind::Exited {
@@ -432,7 +441,7 @@ impl From<&Event> for Record {
                 r.exit_code = Some(*exit_code);
                 r.runtime = Some(*runtime);
                 r.restart_in = *restart_in;
-                r.message = Some(e.text());
+                r.message = Some(Cow::Owned(e.text()));
                 if let Some(u) = usage {
                     r.peak_rss_kb = Some(u.peak_rss_kb);
                     r.user_cpu = Some(u.user_cpu);
@@ -441,10 +450,10 @@ impl From<&Event> for Record {
             }
             EventKind::Restarting { attempt, message } => {
                 r.attempt = Some(*attempt);
-                r.message = Some(message.clone());
+                r.message = Some(Cow::Borrowed(message.as_str()));
             }
             EventKind::TaskQueued { input_text } | EventKind::TaskStarted { input_text } => {
-                r.input_text = Some(input_text.clone())
+                r.input_text = Some(Cow::Borrowed(input_text.as_str()))
             }
             EventKind::TaskDone {
                 exit_code,
@@ -452,7 +461,7 @@ impl From<&Event> for Record {
                 duration,
             } => {
                 r.exit_code = Some(*exit_code);
-                r.result = Some(result.clone());
+                r.result = Some(Cow::Borrowed(result.as_str()));
                 r.duration = Some(*duration);
             }
             EventKind::TaskFailed {
@@ -462,7 +471,7 @@ impl From<&Event> for Record {
                 will_retry,
             } => {
                 r.exit_code = *exit_code;
-                r.message = Some(message.clone());
+                r.message = Some(Cow::Borrowed(message.as_str()));
                 r.duration = Some(*duration);
                 r.will_retry = Some(*will_retry);
             }
@@ -470,7 +479,7 @@ impl From<&Event> for Record {
             EventKind::PoolState { paused, workers } => {
                 r.paused = Some(*paused);
                 r.workers = Some(*workers as u64);
-                r.message = Some(e.text());
+                r.message = Some(Cow::Owned(e.text()));
             }
             EventKind::PoolDone { totals: t } => {
                 r.inputs = Some(t.inputs);
@@ -480,7 +489,7 @@ impl From<&Event> for Record {
                 r.wall = Some(t.wall);
                 r.busy = Some(t.busy);
                 r.speedup = Some(t.speedup());
-                r.message = Some(e.text());
+                r.message = Some(Cow::Owned(e.text()));
             }
         }
         r
@@ -684,7 +693,8 @@ mod tests {
 
     #[test]
     fn time_is_rfc3339_with_millis_and_offset() {
-        let r = sample_events()[0].to_record();
+        let events = sample_events();
+        let r = events[0].to_record();
         assert!(DateTime::parse_from_rfc3339(&r.time).is_ok());
         let t = &r.time;
         assert_eq!(&t[19..20], ".", "{t}");

@@ -63,11 +63,12 @@ pub(super) struct PoolRun {
 }
 
 impl PoolRun {
+    /// Inputs not yet done, failed or cancelled (counted, not scanned:
+    /// this is asked after every event).
     fn unresolved(&self) -> usize {
-        self.state
-            .iter()
-            .filter(|s| matches!(s, InputState::Queued | InputState::Running))
-            .count()
+        self.inputs
+            .len()
+            .saturating_sub((self.done + self.failed + self.cancelled) as usize)
     }
     fn in_flight(&self) -> usize {
         self.workers.iter().map(|w| w.in_flight.len()).sum()
@@ -357,8 +358,22 @@ impl Supervisor {
                 .collect();
             let depth = if persistent { PIPELINE_DEPTH } else { 1 };
             let plan = sched::assign(&mut run.queue, &views, depth, false);
+            let mut touched = Vec::new();
             for (w, input) in plan {
                 self.dispatch_input(pool, w, input);
+                if !touched.contains(&w) {
+                    touched.push(w);
+                }
+            }
+            // Persistent workers get their new lines in one write each.
+            if persistent {
+                let keys: Vec<usize> = touched
+                    .iter()
+                    .filter_map(|&w| self.pools[pool].as_ref().and_then(|r| r.workers[w].key))
+                    .collect();
+                for k in keys {
+                    self.flush_stdin(k);
+                }
             }
         }
         self.retire_idle(pool);
@@ -454,7 +469,7 @@ impl Supervisor {
                 let mut line = text.clone().into_bytes();
                 line.retain(|&b| b != b'\n');
                 line.push(b'\n');
-                self.write_stdin(key, &line);
+                self.queue_stdin(key, &line);
                 let (name, pid) = self.procs[key]
                     .as_ref()
                     .map(|p| (p.name.clone(), p.pid()))

@@ -1386,15 +1386,14 @@ impl Supervisor {
 
     // ----- stdin (persistent pool workers) --------------------------------
 
-    /// Queues bytes for a worker's stdin and writes what the pipe takes now.
-    pub(super) fn write_stdin(&mut self, key: usize, bytes: &[u8]) {
+    /// Queues bytes for a worker's stdin; `flush_stdin` writes them.
+    pub(super) fn queue_stdin(&mut self, key: usize, bytes: &[u8]) {
         if let Some(s) = self.procs[key].as_mut().and_then(|p| p.stdin.as_mut()) {
             s.buf.extend_from_slice(bytes);
         }
-        self.flush_stdin(key);
     }
 
-    fn flush_stdin(&mut self, key: usize) {
+    pub(super) fn flush_stdin(&mut self, key: usize) {
         let Some(p) = self.procs[key].as_mut() else { return };
         let gen = p.gen;
         let Some(s) = p.stdin.as_mut() else { return };
