@@ -288,7 +288,12 @@ impl ProctorApp {
             match r {
                 Ok(x) => {
                     let note = x.note.map(|n| format!(" ({n})")).unwrap_or_default();
-                    self.info(format!("exported {} to {}{note}", x.count, x.dest.display()));
+                    self.info(format!(
+                        "exported {} {} to {}{note}",
+                        x.count,
+                        x.unit,
+                        x.dest.display()
+                    ));
                 }
                 Err(e) => self.error(e),
             }

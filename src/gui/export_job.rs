@@ -46,6 +46,8 @@ pub struct Exported {
     pub dest: PathBuf,
     /// Events (or table rows) written.
     pub count: u64,
+    /// "events" or "rows".
+    pub unit: &'static str,
     /// Something the user should know (e.g. unreadable journal lines).
     pub note: Option<String>,
 }
@@ -114,6 +116,7 @@ fn write_text(dest: &std::path::Path, text: &str) -> std::io::Result<Exported> {
     Ok(Exported {
         dest: dest.to_path_buf(),
         count: text.lines().count().saturating_sub(1) as u64,
+        unit: "rows",
         note: None,
     })
 }
@@ -195,6 +198,7 @@ pub fn export_log(
     Ok(Exported {
         dest: dest.to_path_buf(),
         count,
+        unit: "events",
         note,
     })
 }

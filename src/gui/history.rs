@@ -142,7 +142,11 @@ impl History {
                             if names.is_empty() {
                                 names = "\u{2014}".into();
                             }
-                            ui.add(egui::Label::new(names).truncate());
+                            ui.allocate_ui_with_layout(
+                                egui::vec2(320.0, 18.0),
+                                egui::Layout::left_to_right(egui::Align::Center),
+                                |ui| ui.add(egui::Label::new(names).truncate()),
+                            );
                             ui.label(RichText::new(s.processes.to_string()).monospace());
                             let f = RichText::new(s.failures.to_string()).monospace();
                             ui.label(if s.failures > 0 {
