@@ -234,3 +234,31 @@ fn open_edit_save_and_reopen_a_session_file() {
     let recent = &app(&h).settings().recent;
     assert_eq!(recent.first().and_then(|p| p.file_name()), file.file_name());
 }
+
+/// A file as the windowing backend hands over a dropped one.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_session_file_dropped_on_the_window_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("dropped.toml");
+    std::fs::write(&file, "[[task]]\nname = \"from-a-drop\"\nrun = \"true\"\n").expect("file");
+    let mut h = harness(Session::default(), false);
+    frames(&mut h, 2);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(file.clone())));
+    wait_until(&mut h, "the dropped session", |h| shows(h, "from-a-drop"));
+    assert_eq!(app(&h).definitions().path.as_deref(), Some(file.as_path()));
+    assert!(shows_containing(&h, "opened "));
+}

@@ -47,7 +47,8 @@ pub fn restore_autosave(dirs: &AppDirs, settings: &Settings) -> (Definitions, Op
     }
 }
 
-/// Ctrl+N, Ctrl+O, Ctrl+S, Ctrl+E, and `.toml` files dropped on the window.
+/// Ctrl+N, Ctrl+O, Ctrl+S, Ctrl+E, and files dropped on the window: a
+/// session (`.toml`) opens, a journal (`.jsonl`) shows as a past session.
 pub fn shortcuts_and_drops(ui: &Ui, session_path: Option<&Path>) -> Vec<Intent> {
     let mut out = Vec::new();
     let shortcut = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
@@ -69,7 +70,10 @@ pub fn shortcuts_and_drops(ui: &Ui, session_path: Option<&Path>) -> Vec<Intent> 
         }
         for f in std::mem::take(&mut i.raw.dropped_files) {
             let p = f.path();
-            if !p.as_os_str().is_empty() {
+            if p.extension().is_some_and(|x| x == "jsonl") {
+                // A journal (or a JSON Lines export): shown as a past session.
+                out.push(Intent::OpenPast(p.to_path_buf()));
+            } else if !p.as_os_str().is_empty() {
                 out.push(Intent::OpenSession(p.to_path_buf()));
             }
         }
