@@ -14,9 +14,11 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Events of the in-memory window handed to an export, for what the
-/// journal has not flushed yet (or all it has, if there is no journal).
-const EXPORT_TAIL: usize = 200_000;
+/// Newest events of the in-memory window handed to a live export, for what
+/// the journal has not flushed yet when it stops waiting for it (the
+/// engine flushes every 100 ms or 256 KiB). Without a journal, the whole
+/// window is handed over.
+const EXPORT_TAIL: usize = 50_000;
 
 impl ProctorApp {
     pub(super) fn send(&mut self, c: Command) {
@@ -185,7 +187,10 @@ impl ProctorApp {
                 journal: self.journal.clone(),
                 live: true,
                 upto: self.log.last().map_or(0, |e| e.seq),
-                tail: self.log.tail(EXPORT_TAIL),
+                tail: match self.journal {
+                    Some(_) => self.log.tail(EXPORT_TAIL),
+                    None => self.log.tail(usize::MAX),
+                },
             },
         };
         self.spawn_export(path, ExportWhat::Log(req));
