@@ -107,6 +107,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 Err(_) => break,
             }
         }
+        let batch_len = batch.len();
         for e in batch {
             model.apply(&e);
             if !args.quiet {
@@ -125,6 +126,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
         if ended {
             break;
+        }
+        if batch_len < 1024 {
+            // Take the queue in batches rather than one wake-up per event:
+            // fewer context switches leave the CPUs to the children.
+            std::thread::sleep(Duration::from_millis(2));
         }
         if engine.is_finished() && engine.events().is_empty() {
             break;

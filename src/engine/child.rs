@@ -2,8 +2,7 @@
 
 use super::event::Usage;
 use super::exit::exit_code_from_wait_status;
-use super::reactor::set_nonblocking;
-use super::spawn::{dev_null, pipe, resolve_program, Prepared, SpawnError, SpawnStack};
+use super::spawn::{dev_null, pipe, Prepared, SpawnCache, SpawnError};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
@@ -36,38 +35,52 @@ pub struct Spawned {
 /// Spawning happens on the supervisor thread, which lives as long as the
 /// engine: `PR_SET_PDEATHSIG` is tied to the thread that forked, so the
 /// children get SIGKILL if Proctor dies. See `spawn` for how.
-pub fn spawn(req: &SpawnRequest<'_>, stack: &mut SpawnStack) -> Result<Spawned, String> {
+pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, String> {
     use std::os::fd::AsRawFd;
     let program = &req.argv[0];
-    let path_var = req
-        .env
-        .get("PATH")
-        .map(std::ffi::OsString::from)
-        .or_else(|| std::env::var_os("PATH"));
-    let resolved =
-        resolve_program(program, path_var.as_deref()).map_err(|e| describe_spawn_error(program, &e))?;
+    let path_var = match req.env.get("PATH") {
+        Some(p) => Some(std::ffi::OsString::from(p)),
+        None => cache
+            .base_env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone()),
+    };
+    let resolved = cache
+        .resolve(program, path_var.as_deref())
+        .map_err(|e| describe_spawn_error(program, &e))?;
     let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
         req.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push((super::tree::PROCESS_VAR.into(), req.name.into()));
     env.push((super::tree::SESSION_VAR.into(), req.session.into()));
-    let prep = Prepared::new(&resolved, req.argv, &env, req.cwd)?;
+    let prep = Prepared::with_base(&resolved, req.argv, cache.base_env.clone(), &env, req.cwd)?;
     let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
     let (out_r, out_w) = pipe().map_err(io)?;
     let (err_r, err_w) = pipe().map_err(io)?;
     let (stdin_child, stdin_parent) = if req.stdin_pipe {
         let (r, w) = pipe().map_err(io)?;
-        (r, Some(w))
+        (Some(r), Some(w))
     } else {
-        (dev_null().map_err(io)?, None)
+        (None, None)
+    };
+    if cache.dev_null.is_none() {
+        cache.dev_null = Some(dev_null().map_err(io)?);
+    }
+    let stdin_fd = match (&stdin_child, &cache.dev_null) {
+        (Some(fd), _) | (None, Some(fd)) => fd.as_raw_fd(),
+        (None, None) => unreachable!("opened above"),
     };
     let child = super::spawn::spawn(
         &prep,
-        [stdin_child.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()],
-        stack,
+        [stdin_fd, out_w.as_raw_fd(), err_w.as_raw_fd()],
+        &mut cache.stack,
     )
     .map_err(|e| match e {
         SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()),
-        SpawnError::Exec(e) => describe_spawn_error(program, &e),
+        SpawnError::Exec(e) => {
+            cache.forget(program);
+            describe_spawn_error(program, &e)
+        }
         SpawnError::Other(e) => format!("cannot start `{program}`: {e}"),
     })?;
     drop((stdin_child, out_w, err_w));
@@ -75,7 +88,9 @@ pub fn spawn(req: &SpawnRequest<'_>, stack: &mut SpawnStack) -> Result<Spawned, 
         .into_iter()
         .flatten()
     {
-        let _ = set_nonblocking(fd.as_raw_fd());
+        // Our ends only; the flags of a fresh pipe end are known.
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
     }
     Ok(Spawned {
         pid: child.pid,

@@ -116,12 +116,6 @@ impl Waker {
     }
 }
 
-pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own.
-    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
-    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }).map(|_| ())
-}
-
 /// Reads into `buf`; `Ok(0)` is end of file; `WouldBlock` when empty.
 pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     loop {

@@ -66,13 +66,24 @@ fn cstr(bytes: &[u8], what: &str) -> Result<CString, String> {
 
 impl Prepared {
     /// `env` is added to (and overrides) this process's environment.
+    #[cfg(test)]
     pub fn new(
         program: &Path,
         argv: &[String],
         env: &[(OsString, OsString)],
         cwd: &Path,
     ) -> Result<Self, String> {
-        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        Self::with_base(program, argv, std::env::vars_os().collect(), env, cwd)
+    }
+
+    /// As `new`, over a given base environment.
+    pub fn with_base(
+        program: &Path,
+        argv: &[String],
+        mut vars: Vec<(OsString, OsString)>,
+        env: &[(OsString, OsString)],
+        cwd: &Path,
+    ) -> Result<Self, String> {
         for (k, v) in env {
             match vars.iter_mut().find(|(key, _)| key == k) {
                 Some(slot) => slot.1 = v.clone(),
@@ -195,6 +206,47 @@ impl Default for SpawnStack {
         Self {
             mem: vec![0u128; 4096],
         }
+    }
+}
+
+/// What the supervisor keeps between spawns: the child stack, this
+/// process's environment (read once), and where programs were found.
+pub struct SpawnCache {
+    pub stack: SpawnStack,
+    /// Opened once, given to every child without a stdin pipe.
+    pub dev_null: Option<OwnedFd>,
+    pub base_env: Vec<(OsString, OsString)>,
+    found: std::collections::HashMap<(String, Option<OsString>), PathBuf>,
+}
+
+impl Default for SpawnCache {
+    fn default() -> Self {
+        Self {
+            stack: SpawnStack::default(),
+            dev_null: None,
+            base_env: std::env::vars_os().collect(),
+            found: Default::default(),
+        }
+    }
+}
+
+impl SpawnCache {
+    /// `resolve_program`, remembered until an exec of it fails.
+    pub fn resolve(&mut self, program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, io::Error> {
+        let key = (program.to_string(), path_var.map(OsStr::to_os_string));
+        if let Some(p) = self.found.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = resolve_program(program, path_var)?;
+        if self.found.len() > 1024 {
+            self.found.clear();
+        }
+        self.found.insert(key, p.clone());
+        Ok(p)
+    }
+
+    pub fn forget(&mut self, program: &str) {
+        self.found.retain(|k, _| k.0 != program);
     }
 }
 

@@ -140,9 +140,13 @@ impl Engine {
 
     fn join_draining(&mut self, sink: &mut dyn FnMut(Event)) {
         if let Some(t) = self.thread.take() {
-            while !t.is_finished() {
-                if let Ok(e) = self.events.recv_timeout(Duration::from_millis(20)) {
-                    sink(e);
+            loop {
+                match self.events.recv_timeout(Duration::from_millis(20)) {
+                    Ok(e) => sink(e),
+                    // The supervisor has let go of the queue: it is ending.
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) if t.is_finished() => break,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 }
             }
             let _ = t.join();
@@ -310,7 +314,7 @@ pub(super) struct Supervisor {
     watchdog: Option<child::Watchdog>,
     startup_warning: Option<String>,
     snapshot: Option<(Instant, Snapshot)>,
-    spawn_stack: super::spawn::SpawnStack,
+    spawn_cache: super::spawn::SpawnCache,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -354,7 +358,7 @@ impl Supervisor {
             watchdog: None,
             startup_warning: None,
             snapshot: None,
-            spawn_stack: Default::default(),
+            spawn_cache: Default::default(),
         }
     }
 
@@ -659,7 +663,7 @@ impl Supervisor {
             stdin_pipe,
         };
         let pool_name = self.pool_of_key(key);
-        match child::spawn(&req, &mut self.spawn_stack) {
+        match child::spawn(&req, &mut self.spawn_cache) {
             Ok(s) => {
                 let gen = self.procs[key].as_ref()?.gen;
                 let _ = self.epoll.add(
