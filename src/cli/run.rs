@@ -6,7 +6,7 @@
 use super::summary;
 use crate::engine::command::{Command, StopHow};
 use crate::engine::event::{Event, EventKind};
-use crate::engine::export::{AtomicFile, EventWriter, Format};
+use crate::engine::export::{AtomicFile, ExportFile, Format};
 use crate::engine::journal::JournalConfig;
 use crate::engine::spec::{parse_session_file, Session};
 use crate::engine::{Engine, EngineConfig};
@@ -59,9 +59,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     .with_context(|| format!("unknown --format `{f}` (use jsonl, csv or text)"))?,
                 None => Format::from_path(path).unwrap_or(Format::JsonLines),
             };
-            let file = AtomicFile::create(path)
-                .with_context(|| format!("cannot write the export file {}", path.display()))?;
-            Some((file, format, Vec::<Event>::new()))
+            Some(
+                ExportFile::create(path, format)
+                    .with_context(|| format!("cannot write the export file {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -116,8 +117,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             if matches!(e.kind, EventKind::SessionEnded { .. }) {
                 ended = true;
             }
-            if let Some((_, _, events)) = export.as_mut() {
-                events.push(e);
+            if let Some(x) = export.as_mut() {
+                x.write(&e);
             }
         }
         if last_flush.elapsed() > Duration::from_millis(50) || ended {
@@ -160,8 +161,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     engine.shutdown(|e| rest.push(e));
     for e in rest {
         model.apply(&e);
-        if let Some((_, _, events)) = export.as_mut() {
-            events.push(e);
+        if let Some(x) = export.as_mut() {
+            x.write(&e);
         }
     }
 
@@ -186,18 +187,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
 
-    if let Some((mut file, format, events)) = export {
+    if let Some(x) = export {
         let path = args.export.as_ref().expect("export path");
-        let written = (|| -> std::io::Result<()> {
-            let mut w = EventWriter::new(file.writer(), format)?;
-            for e in &events {
-                w.write(e)?;
-            }
-            w.into_inner()?;
-            file.commit()
-        })();
-        match written {
-            Ok(()) => eprintln!("wrote {} events to {}", events.len(), path.display()),
+        match x.finish() {
+            Ok(n) => eprintln!("wrote {n} events to {}", path.display()),
             Err(e) => {
                 eprintln!("error: cannot write the export file {}: {e}", path.display());
                 return Ok(1);

@@ -63,6 +63,26 @@ pub fn csv_row(fields: &[impl AsRef<str>]) -> String {
     cells.join(",")
 }
 
+/// Writes the CSV header (other formats have none).
+pub fn write_header(out: &mut impl Write, format: Format) -> io::Result<()> {
+    if format == Format::Csv {
+        writeln!(out, "{}", csv_row(&Record::CSV_COLUMNS))?;
+    }
+    Ok(())
+}
+
+/// Writes one event in a format.
+pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::Result<()> {
+    match format {
+        Format::JsonLines => {
+            serde_json::to_writer(&mut *out, &event.to_record())?;
+            out.write_all(b"\n")
+        }
+        Format::Csv => writeln!(out, "{}", csv_row(&event.to_record().csv_values())),
+        Format::Text => writeln!(out, "{}", event.text_line()),
+    }
+}
+
 /// Writes events one at a time in a format (the header first for CSV).
 pub struct EventWriter<W: Write> {
     out: W,
@@ -71,26 +91,60 @@ pub struct EventWriter<W: Write> {
 
 impl<W: Write> EventWriter<W> {
     pub fn new(mut out: W, format: Format) -> io::Result<Self> {
-        if format == Format::Csv {
-            writeln!(out, "{}", csv_row(&Record::CSV_COLUMNS))?;
-        }
+        write_header(&mut out, format)?;
         Ok(Self { out, format })
     }
 
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
-        match self.format {
-            Format::JsonLines => {
-                serde_json::to_writer(&mut self.out, &event.to_record())?;
-                self.out.write_all(b"\n")
-            }
-            Format::Csv => writeln!(self.out, "{}", csv_row(&event.to_record().csv_values())),
-            Format::Text => writeln!(self.out, "{}", event.text_line()),
-        }
+        write_event(&mut self.out, self.format, event)
     }
 
     pub fn into_inner(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// An export written as the events come (memory stays flat however long
+/// the run), to a file that appears, complete, only on `finish`.
+pub struct ExportFile {
+    file: AtomicFile,
+    format: Format,
+    count: u64,
+    error: Option<io::Error>,
+}
+
+impl ExportFile {
+    /// Creates the temporary file now: an unwritable path is an error before
+    /// anything runs.
+    pub fn create(path: &Path, format: Format) -> io::Result<Self> {
+        let mut file = AtomicFile::create(path)?;
+        write_header(file.writer(), format)?;
+        Ok(Self {
+            file,
+            format,
+            count: 0,
+            error: None,
+        })
+    }
+
+    pub fn write(&mut self, event: &Event) {
+        if self.error.is_none() {
+            match write_event(self.file.writer(), self.format, event) {
+                Ok(()) => self.count += 1,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    /// Renames the file into place; the number of events written.
+    pub fn finish(self) -> io::Result<u64> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let n = self.count;
+        self.file.commit()?;
+        Ok(n)
     }
 }
 
