@@ -219,6 +219,16 @@ pub struct SessionModel {
     pool_index: HashMap<String, usize>,
     pub events_seen: u64,
     pub session_ended: bool,
+    /// Processes of stopped trees still running (`leftover` events), until
+    /// a SIGKILL for their pid is reported.
+    pub leftovers: Vec<Leftover>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leftover {
+    pub process: Option<String>,
+    pub pid: u32,
+    pub message: String,
 }
 
 impl SessionModel {
@@ -260,6 +270,9 @@ impl SessionModel {
     /// Folds one event into the tables.
     pub fn apply(&mut self, e: &Event) {
         self.events_seen += 1;
+        if self.apply_leftover(e) {
+            return;
+        }
         self.apply_pool(e);
         let Some(name) = e.process.as_deref() else {
             if let EventKind::SessionEnded { .. } = e.kind {
@@ -323,6 +336,32 @@ impl SessionModel {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Leftover reports and the kills of leftovers; true if `e` was one
+    /// (they concern a stray pid, not the named process's row).
+    fn apply_leftover(&mut self, e: &Event) -> bool {
+        match (&e.kind, e.pid) {
+            (EventKind::Leftover { message }, Some(pid)) => {
+                if !self.leftovers.iter().any(|l| l.pid == pid) {
+                    self.leftovers.push(Leftover {
+                        process: e.process.clone(),
+                        pid,
+                        message: message.clone(),
+                    });
+                }
+                true
+            }
+            (EventKind::SignalSent { signal, .. }, Some(pid))
+                if self.leftovers.iter().any(|l| l.pid == pid) =>
+            {
+                if signal == "SIGKILL" {
+                    self.leftovers.retain(|l| l.pid != pid);
+                }
+                true
+            }
+            _ => false,
         }
     }
 

@@ -922,7 +922,7 @@ impl Supervisor {
             .collect();
         left.extend(
             snap.adopted_orphans()
-                .map(|p| (p.pid, "(orphan)".to_string(), p.comm.clone(), true)),
+                .map(|p| (p.pid, String::new(), p.comm.clone(), true)),
         );
         let mut killed = Vec::new();
         for (pid, name, comm, orphan) in left {
@@ -938,14 +938,15 @@ impl Supervisor {
             };
             if super::tree::signal_checked(pid, Signal::SIGKILL, still_ours) {
                 killed.push(pid);
-                self.emit(
-                    Event::now(EventKind::SignalSent {
-                        signal: "SIGKILL".into(),
-                        message: format!("{why}leftover pid {pid} ({comm})"),
-                        kill_in: None,
-                    })
-                    .process(&name, Some(pid as u32)),
-                );
+                let mut e = Event::now(EventKind::SignalSent {
+                    signal: "SIGKILL".into(),
+                    message: format!("{why}leftover pid {pid} ({comm})"),
+                    kill_in: None,
+                });
+                // An orphan's task is not known: no process name.
+                e.process = (!name.is_empty()).then_some(name);
+                e.pid = Some(pid as u32);
+                self.emit(e);
             }
         }
         killed

@@ -352,6 +352,7 @@ impl ProctorApp {
             any_alive: live_rows.iter().any(|r| r.status.is_alive()),
             any_ended: self.model.processes.iter().any(|r| r.state.is_ended())
                 || self.model.pools.iter().any(|p| p.finished.is_some()),
+            leftovers: self.model.leftovers.len(),
             session_path: self.defs.path.clone(),
             theme: self.settings.theme_preference(),
             recent: self.settings.recent.clone(),

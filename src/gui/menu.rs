@@ -12,6 +12,8 @@ pub struct BarState {
     pub any_definition: bool,
     pub any_alive: bool,
     pub any_ended: bool,
+    /// Processes of stopped trees still running.
+    pub leftovers: usize,
     pub session_path: Option<std::path::PathBuf>,
     pub theme: ThemePreference,
     pub recent: Vec<std::path::PathBuf>,
@@ -174,6 +176,19 @@ pub fn toolbar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
             .clicked()
         {
             out.push(Intent::ClearEnded);
+        }
+        if s.leftovers > 0 {
+            let text = egui::RichText::new(format!("Kill leftovers ({})", s.leftovers))
+                .color(ui.visuals().error_fg_color);
+            if ui
+                .button(text)
+                .on_hover_text(
+                    "Processes of stopped tasks are still running (see `leftover` in the log): SIGKILL them",
+                )
+                .clicked()
+            {
+                out.push(Intent::Send(Command::KillLeftovers));
+            }
         }
     });
     out
