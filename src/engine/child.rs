@@ -53,7 +53,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         req.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push((super::tree::PROCESS_VAR.into(), req.name.into()));
     env.push((super::tree::SESSION_VAR.into(), req.session.into()));
-    let prep = Prepared::with_base(&resolved, req.argv, cache.base_env.clone(), &env, req.cwd)?;
+    let prep = Prepared::with_base(&resolved, req.argv, cache.base_envp.clone(), &env, req.cwd)?;
     let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
     let (out_r, out_w) = pipe().map_err(io)?;
     let (err_r, err_w) = pipe().map_err(io)?;

@@ -22,8 +22,27 @@ use std::path::{Path, PathBuf};
 pub struct Prepared {
     path: CString,
     argv: Vec<CString>,
-    envp: Vec<CString>,
+    /// This process's environment as `KEY=value`, built once and shared.
+    base_env: std::sync::Arc<Vec<CString>>,
+    /// Variables added or overridden for this child.
+    extra_env: Vec<CString>,
     cwd: CString,
+}
+
+/// `KEY=value` strings of an environment.
+pub fn env_strings(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<CString> {
+    vars.into_iter()
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec_bytes();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect()
+}
+
+fn key_of(kv: &[u8]) -> &[u8] {
+    kv.split(|&b| b == b'=').next().unwrap_or(kv)
 }
 
 /// Finds `program` the way a shell would: as given if it has a `/`,
@@ -67,35 +86,34 @@ fn cstr(bytes: &[u8], what: &str) -> Result<CString, String> {
 impl Prepared {
     /// `env` is added to (and overrides) this process's environment.
     #[cfg(test)]
+    #[cfg(test)]
     pub fn new(
         program: &Path,
         argv: &[String],
         env: &[(OsString, OsString)],
         cwd: &Path,
     ) -> Result<Self, String> {
-        Self::with_base(program, argv, std::env::vars_os().collect(), env, cwd)
+        let base = std::sync::Arc::new(env_strings(std::env::vars_os()));
+        Self::with_base(program, argv, base, env, cwd)
     }
 
-    /// As `new`, over a given base environment.
+    /// `env` is added to (and overrides) the base environment.
     pub fn with_base(
         program: &Path,
         argv: &[String],
-        mut vars: Vec<(OsString, OsString)>,
+        base_env: std::sync::Arc<Vec<CString>>,
         env: &[(OsString, OsString)],
         cwd: &Path,
     ) -> Result<Self, String> {
+        let mut extra_env = Vec::with_capacity(env.len());
         for (k, v) in env {
-            match vars.iter_mut().find(|(key, _)| key == k) {
-                Some(slot) => slot.1 = v.clone(),
-                None => vars.push((k.clone(), v.clone())),
+            let mut kv = k.as_bytes().to_vec();
+            if kv.is_empty() || kv.contains(&b'=') {
+                return Err(format!("`{}` is not a valid variable name", k.to_string_lossy()));
             }
-        }
-        let mut envp = Vec::with_capacity(vars.len());
-        for (k, v) in vars {
-            let mut kv = k.into_vec_bytes();
             kv.push(b'=');
             kv.extend_from_slice(v.as_bytes());
-            envp.push(cstr(&kv, "an environment variable")?);
+            extra_env.push(cstr(&kv, "an environment variable")?);
         }
         Ok(Self {
             path: cstr(program.as_os_str().as_bytes(), "the program path")?,
@@ -103,9 +121,30 @@ impl Prepared {
                 .iter()
                 .map(|a| cstr(a.as_bytes(), "an argument"))
                 .collect::<Result<_, _>>()?,
-            envp,
+            base_env,
+            extra_env,
             cwd: cstr(cwd.as_os_str().as_bytes(), "the working directory")?,
         })
+    }
+
+    /// The child's environment: the base less what is overridden, then the
+    /// extra variables.
+    fn envp(&self) -> Vec<*const libc::c_char> {
+        let overridden = |kv: &CString| {
+            let key = key_of(kv.as_bytes());
+            self.extra_env.iter().any(|e| key_of(e.as_bytes()) == key)
+        };
+        let mut out: Vec<*const libc::c_char> =
+            Vec::with_capacity(self.base_env.len() + self.extra_env.len() + 1);
+        out.extend(
+            self.base_env
+                .iter()
+                .filter(|kv| !overridden(kv))
+                .map(|kv| kv.as_ptr()),
+        );
+        out.extend(self.extra_env.iter().map(|kv| kv.as_ptr()));
+        out.push(std::ptr::null());
+        out
     }
 }
 
@@ -216,6 +255,7 @@ pub struct SpawnCache {
     /// Opened once, given to every child without a stdin pipe.
     pub dev_null: Option<OwnedFd>,
     pub base_env: Vec<(OsString, OsString)>,
+    pub base_envp: std::sync::Arc<Vec<CString>>,
     found: std::collections::HashMap<(String, Option<OsString>), PathBuf>,
 }
 
@@ -225,6 +265,7 @@ impl Default for SpawnCache {
             stack: SpawnStack::default(),
             dev_null: None,
             base_env: std::env::vars_os().collect(),
+            base_envp: std::sync::Arc::new(env_strings(std::env::vars_os())),
             found: Default::default(),
         }
     }
@@ -255,8 +296,7 @@ impl SpawnCache {
 pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result<Child, SpawnError> {
     let mut argv: Vec<*const libc::c_char> = prep.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = prep.envp.iter().map(|a| a.as_ptr()).collect();
-    envp.push(std::ptr::null());
+    let envp = prep.envp();
     let mut ctx = ChildCtx {
         path: prep.path.as_ptr(),
         argv: argv.as_ptr(),

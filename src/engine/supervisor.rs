@@ -212,7 +212,8 @@ pub(super) enum Origin {
 /// The live child of a process (its leader, until reaped).
 pub(super) struct Live {
     pub pid: i32,
-    pub pidfd: OwnedFd,
+    /// Held open while the child lives: epoll watches it for the exit.
+    pub _pidfd: OwnedFd,
     pub started: Instant,
 }
 
@@ -685,7 +686,7 @@ impl Supervisor {
                 p.run_id += 1;
                 p.live = Some(Live {
                     pid: s.pid,
-                    pidfd: s.pidfd,
+                    _pidfd: s.pidfd,
                     started: Instant::now(),
                 });
                 p.pgid = Some(s.pid);
@@ -1185,13 +1186,11 @@ impl Supervisor {
                 Ok(0) => {
                     let mut lines = Vec::new();
                     stream.lines.finish(&mut |l| lines.push(l));
-                    let fd = match which {
+                    // Dropping it closes it, which also takes it out of epoll.
+                    drop(match which {
                         Fd::Stdout => p.stdout.take(),
                         _ => p.stderr.take(),
-                    };
-                    if let Some(s) = fd {
-                        self.epoll.delete(s.fd.as_raw_fd());
-                    }
+                    });
                     self.emit_lines(key, which, lines);
                     break;
                 }
@@ -1270,13 +1269,9 @@ impl Supervisor {
 
     pub(super) fn close_streams(&mut self, key: usize) {
         let Some(p) = self.procs[key].as_mut() else { return };
-        let (out, err, inp) = (p.stdout.take(), p.stderr.take(), p.stdin.take());
-        for s in [out, err].into_iter().flatten() {
-            self.epoll.delete(s.fd.as_raw_fd());
-        }
-        if let Some(s) = inp {
-            self.epoll.delete(s.fd.as_raw_fd());
-        }
+        // Closing an fd takes it out of the epoll set: it is never dup'ed in
+        // this process, so the close is its last reference.
+        drop((p.stdout.take(), p.stderr.take(), p.stdin.take()));
     }
 
     fn on_exit(&mut self, key: usize) {
@@ -1327,9 +1322,9 @@ impl Supervisor {
         let runtime = live.started.elapsed().as_secs_f64();
         self.drain_streams(key);
         let p = self.procs[key].as_mut().expect("checked above");
-        let live = p.live.take().expect("checked above");
-        self.epoll.delete(live.pidfd.as_raw_fd());
-        drop(live);
+        // Closing the pidfd takes it out of the epoll set (tokens carry a
+        // generation, so nothing stale can reach a reused slot).
+        drop(p.live.take());
         // Nothing more can be written to a dead worker.
         if let Some(s) = p.stdin.take() {
             self.epoll.delete(s.fd.as_raw_fd());
