@@ -93,6 +93,24 @@ fn an_escaped_orphan_is_reported_as_a_leftover_and_killed_on_request() {
     let left = run.wait_event("leftover report", |e| e.kind.name() == "leftover");
     assert_eq!(left.pid, Some(pid as u32), "{}", left.text());
     assert!(exists(pid));
+    // A second stopped task audits too, but an orphan is reported once.
+    run.start(sh("bystander", "sleep 60"));
+    run.pid_of("bystander");
+    run.send(Command::Stop {
+        process: "bystander".into(),
+        how: StopHow::Terminate,
+    });
+    run.wait_exit("bystander");
+    std::thread::sleep(Duration::from_millis(800));
+    while let Ok(e) = run.engine.events().try_recv() {
+        run.events.push(e);
+    }
+    let reports = run
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "leftover" && e.pid == Some(pid as u32))
+        .count();
+    assert_eq!(reports, 1, "{}", run.dump());
     run.send(Command::KillLeftovers);
     wait_for("the leftover to be killed", || gone(pid));
 }

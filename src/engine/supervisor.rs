@@ -315,6 +315,8 @@ pub(super) struct Supervisor {
     watchdog: Option<child::Watchdog>,
     startup_warning: Option<String>,
     snapshot: Option<(Instant, Snapshot)>,
+    /// Orphans already reported as leftovers.
+    reported_orphans: std::collections::HashSet<i32>,
     spawn_cache: super::spawn::SpawnCache,
 }
 
@@ -359,6 +361,7 @@ impl Supervisor {
             watchdog: None,
             startup_warning: None,
             snapshot: None,
+            reported_orphans: Default::default(),
             spawn_cache: Default::default(),
         }
     }
@@ -889,12 +892,16 @@ impl Supervisor {
                 )
             })
             .collect();
-        left.extend(snap.adopted_orphans().map(|p| {
+        let mut orphans: Vec<(i32, String)> =
+            snap.adopted_orphans().map(|p| (p.pid, p.comm.clone())).collect();
+        orphans.retain(|o| !self.reported_orphans.contains(&o.0));
+        // An orphan cannot be told to belong to one task: report it once.
+        self.reported_orphans.extend(orphans.iter().map(|o| o.0));
+        left.extend(orphans.into_iter().map(|(pid, comm)| {
             (
-                p.pid,
+                pid,
                 format!(
-                    "pid {} ({}) left its session and cleared its environment; it was re-parented to Proctor and is still running after `{name}` was stopped",
-                    p.pid, p.comm
+                    "pid {pid} ({comm}) left its session and cleared its environment; it was re-parented to Proctor and is still running after `{name}` was stopped"
                 ),
             )
         }));
