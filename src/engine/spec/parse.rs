@@ -23,7 +23,9 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else if self.field.is_empty() {
             write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
             write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
