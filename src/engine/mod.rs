@@ -18,6 +18,10 @@ mod pool;
 mod reactor;
 pub mod sched;
 mod spawn;
+mod stopping;
+mod streams;
+mod tasks;
+mod timers;
 pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};

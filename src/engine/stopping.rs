@@ -1,0 +1,292 @@
+//! Stopping a process's whole tree, escalating to SIGKILL, and finding
+//! what a stop left behind (see `tree` for how descendants are found).
+
+use super::child::signal_group;
+use super::command::StopHow;
+use super::event::{Event, EventKind};
+use super::supervisor::*;
+use super::tree::Snapshot;
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+impl Supervisor {
+    /// Stops the process at `key`. `by_user` marks it so that its restart
+    /// policy does not start it again.
+    pub(super) fn stop(&mut self, key: usize, how: StopHow, by_user: bool, why: &str) {
+        let Some(p) = self.procs[key].as_mut() else { return };
+        if by_user && !matches!(how, StopHow::Signal(_)) {
+            p.stopped_by_user = true;
+            if p.restart_pending {
+                p.restart_pending = false;
+                let name = p.name.clone();
+                self.emit(
+                    Event::now(EventKind::Restarting {
+                        attempt: 0,
+                        message: "restart cancelled: stopped by the user".into(),
+                    })
+                    .process(&name, None),
+                );
+                return;
+            }
+        }
+        let p = self.procs[key].as_ref().expect("checked above");
+        let Some(pgid) = p.pgid else { return };
+        if how == StopHow::Terminate && p.kill_at.is_some() {
+            // Already being terminated; SIGKILL is scheduled.
+            return;
+        }
+        let leader = p.live.as_ref().map(|l| l.pid);
+        let name = p.name.clone();
+        let (sig, message) = match how {
+            StopHow::Terminate => {
+                let t = p.stop.timeout;
+                (p.stop.signal, format!("{why}SIGKILL in {t:.1}s if still running"))
+            }
+            StopHow::Kill => (Signal::SIGKILL, why.trim_end_matches("; ").to_string()),
+            StopHow::Signal(s) => (s, why.trim_end_matches("; ").to_string()),
+        };
+        let (reached, error) = self.signal_tree(&name, leader, pgid, sig);
+        if reached == 0 {
+            if let Some(err) = error {
+                self.error(format!("cannot send {} to `{name}`: {err}", sig.as_str()));
+            }
+            return;
+        }
+        let p = self.procs[key].as_mut().expect("checked above");
+        let pid = p.pid();
+        let run_id = p.run_id;
+        let stop_timeout = p.stop.timeout;
+        if how == StopHow::Terminate && p.kill_at.is_none() {
+            let d = Duration::from_secs_f64(stop_timeout);
+            p.kill_at = Some(Instant::now() + d);
+            self.add_timer(key, run_id, TimerWhat::Kill, d);
+        }
+        let pool = self.pool_of_key(key);
+        let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout);
+        let extra = if reached > 1 {
+            format!(" ({reached} processes)")
+        } else {
+            String::new()
+        };
+        let mut e = Event::now(EventKind::SignalSent {
+            signal: sig.as_str().to_string(),
+            message: format!("{message}{extra}"),
+            kill_in,
+        })
+        .process(&name, pid);
+        e.pool = pool;
+        self.emit(e);
+    }
+
+    /// A snapshot of /proc no older than 50 ms.
+    pub(super) fn snapshot(&mut self) -> &Snapshot {
+        let stale = self
+            .snapshot
+            .as_ref()
+            .is_none_or(|(t, _)| t.elapsed() > Duration::from_millis(50));
+        if stale {
+            self.snapshot = Some((Instant::now(), Snapshot::take(&self.session)));
+        }
+        &self.snapshot.as_ref().expect("just set").1
+    }
+
+    pub(super) fn fresh_snapshot(&mut self) -> &Snapshot {
+        self.snapshot = None;
+        self.snapshot()
+    }
+
+    /// Sends `sig` to the whole tree of process `name`: its group (while the
+    /// leader is unreaped the group id cannot be reused, so `killpg` is
+    /// safe), every process tagged with its name in any group or session,
+    /// and the leader's descendants by parent link. Returns how many
+    /// processes (or groups) it reached, and the last error.
+    pub(super) fn signal_tree(
+        &mut self,
+        name: &str,
+        leader: Option<i32>,
+        pgid: i32,
+        sig: Signal,
+    ) -> (usize, Option<nix::Error>) {
+        let mut reached = 0;
+        let mut error = None;
+        if leader.is_some() {
+            match signal_group(pgid, sig) {
+                Ok(()) => reached += 1,
+                Err(nix::errno::Errno::ESRCH) => {}
+                Err(e) => error = Some(e),
+            }
+        }
+        let session = self.session.clone();
+        let snap = self.snapshot();
+        let mut targets: Vec<(i32, Option<i32>)> = snap
+            .tagged_as(name)
+            .filter(|p| leader.is_none() || p.pgrp != pgid)
+            .map(|p| (p.pid, None))
+            .collect();
+        if let Some(l) = leader {
+            for d in snap.descendants(l) {
+                if d.pgrp != pgid && !targets.iter().any(|t| t.0 == d.pid) {
+                    targets.push((d.pid, Some(d.ppid)));
+                }
+            }
+        }
+        for (pid, parent) in targets {
+            let ok = super::tree::signal_checked(pid, sig, |p| match parent {
+                None => super::tree::tag_of(p, &session).as_deref() == Some(name),
+                Some(pp) => std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| super::tree::parse_stat(&s))
+                    .is_some_and(|(_, _, ppid, _, _)| ppid == pp),
+            });
+            if ok {
+                reached += 1;
+            }
+        }
+        (reached, error)
+    }
+
+    /// After a stop: anything of the tree still running is a leftover.
+    pub(super) fn audit(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        if p.alive() {
+            return;
+        }
+        let name = p.name.clone();
+        let snap = self.fresh_snapshot();
+        let mut left: Vec<(i32, String)> = snap
+            .tagged_as(&name)
+            .map(|p| {
+                (
+                    p.pid,
+                    format!(
+                        "pid {} ({}) of `{name}` is still running after it was stopped",
+                        p.pid, p.comm
+                    ),
+                )
+            })
+            .collect();
+        let mut orphans: Vec<(i32, String)> =
+            snap.adopted_orphans().map(|p| (p.pid, p.comm.clone())).collect();
+        orphans.retain(|o| !self.reported_orphans.contains(&o.0));
+        // An orphan cannot be told to belong to one task: report it once.
+        self.reported_orphans.extend(orphans.iter().map(|o| o.0));
+        left.extend(orphans.into_iter().map(|(pid, comm)| {
+            (
+                pid,
+                format!(
+                    "pid {pid} ({comm}) left its session and cleared its environment; it was re-parented to Proctor and is still running after `{name}` was stopped"
+                ),
+            )
+        }));
+        for (pid, message) in left {
+            self.emit(Event::now(EventKind::Leftover { message }).process(&name, Some(pid as u32)));
+        }
+    }
+
+    /// Kills every process of this session whose named process has ended
+    /// (and orphans that escaped their tag): the leftovers. Returns the pids.
+    pub(super) fn kill_leftovers(&mut self, why: &str) -> Vec<i32> {
+        let live: std::collections::HashSet<String> = self
+            .procs
+            .iter()
+            .flatten()
+            .filter(|p| p.alive())
+            .map(|p| p.name.clone())
+            .collect();
+        let session = self.session.clone();
+        let me = std::process::id() as i32;
+        let snap = self.fresh_snapshot();
+        let mut left: Vec<(i32, String, String, bool)> = snap
+            .tagged()
+            .filter(|p| !live.contains(p.tagged.as_deref().unwrap_or("")))
+            .map(|p| (p.pid, p.tagged.clone().unwrap_or_default(), p.comm.clone(), false))
+            .collect();
+        left.extend(
+            snap.adopted_orphans()
+                .map(|p| (p.pid, String::new(), p.comm.clone(), true)),
+        );
+        let mut killed = Vec::new();
+        for (pid, name, comm, orphan) in left {
+            let still_ours = |p: i32| {
+                if orphan {
+                    std::fs::read_to_string(format!("/proc/{p}/stat"))
+                        .ok()
+                        .and_then(|s| super::tree::parse_stat(&s))
+                        .is_some_and(|(_, _, ppid, _, _)| ppid == me)
+                } else {
+                    super::tree::tag_of(p, &session).is_some()
+                }
+            };
+            if super::tree::signal_checked(pid, Signal::SIGKILL, still_ours) {
+                killed.push(pid);
+                let mut e = Event::now(EventKind::SignalSent {
+                    signal: "SIGKILL".into(),
+                    message: format!("{why}leftover pid {pid} ({comm})"),
+                    kill_in: None,
+                });
+                // An orphan's task is not known: no process name.
+                e.process = (!name.is_empty()).then_some(name);
+                e.pid = Some(pid as u32);
+                self.emit(e);
+            }
+        }
+        killed
+    }
+
+    /// At the end of the session nothing it started may be left running.
+    pub(super) fn final_sweep(&mut self) {
+        for _ in 0..3 {
+            let mut killed = self.kill_leftovers("session end: ");
+            if killed.is_empty() {
+                break;
+            }
+            // Reap the ones that were re-parented to us (only those: other
+            // children of this process are not ours to reap).
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !killed.is_empty() && Instant::now() < deadline {
+                killed.retain(|&pid| {
+                    // SAFETY: reaping one known pid without blocking.
+                    let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+                    r == 0
+                });
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    pub(super) fn escalate(&mut self, key: usize) {
+        let Some(p) = self.procs[key].as_mut() else { return };
+        if p.kill_at.take().is_none() {
+            return;
+        }
+        let t = p.stop.timeout;
+        let run_id = p.run_id;
+        self.stop(
+            key,
+            StopHow::Kill,
+            false,
+            &format!("still running {t:.1}s after the stop signal; "),
+        );
+        self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
+    }
+
+    pub(super) fn on_timeout(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        if !p.alive() {
+            return;
+        }
+        let why = match &p.origin {
+            Origin::Task(spec) => format!("timeout after {:.1}s; ", spec.timeout),
+            Origin::Worker { pool, .. } => {
+                let t = self
+                    .pools
+                    .get(*pool)
+                    .and_then(Option::as_ref)
+                    .map(|p| p.spec.timeout)
+                    .unwrap_or(0.0);
+                format!("input timeout after {t:.1}s; ")
+            }
+        };
+        self.stop(key, StopHow::Terminate, false, &why);
+    }
+}

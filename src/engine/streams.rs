@@ -1,0 +1,318 @@
+//! Output, exits and stdin: reading pipes line by line, reaping children,
+//! writing to persistent workers.
+
+use super::child::{self, group_alive};
+use super::event::{Event, EventKind};
+use super::reactor;
+use super::restart::{restart_delay, RestartInput};
+use super::supervisor::*;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+impl Supervisor {
+    // ----- I/O -----------------------------------------------------------
+
+    pub(super) fn dispatch(&mut self, tok: u64, events: u32) {
+        let (key, gen, fd) = untoken(tok);
+        let valid = self
+            .procs
+            .get(key)
+            .and_then(Option::as_ref)
+            .is_some_and(|p| (p.gen & 0x00FF_FFFF) == gen);
+        if !valid {
+            return;
+        }
+        match fd {
+            x if x == Fd::Stdout as u8 => self.read_stream(key, Fd::Stdout, READ_BUDGET),
+            x if x == Fd::Stderr as u8 => self.read_stream(key, Fd::Stderr, READ_BUDGET),
+            x if x == Fd::Exit as u8 => self.on_exit(key),
+            x if x == Fd::Stdin as u8 => {
+                let _ = events;
+                self.flush_stdin(key);
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads up to `budget` chunks from a pipe; emits one event per line.
+    /// Returns after EOF (the stream is closed) or when the pipe is empty.
+    pub(super) fn read_stream(&mut self, key: usize, which: Fd, budget: usize) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for _ in 0..budget {
+            let Some(p) = self.procs[key].as_mut() else { break };
+            let stream = match which {
+                Fd::Stdout => p.stdout.as_mut(),
+                _ => p.stderr.as_mut(),
+            };
+            let Some(stream) = stream else { break };
+            match reactor::read_fd(stream.fd.as_raw_fd(), &mut scratch) {
+                Ok(0) => {
+                    let mut lines = Vec::new();
+                    stream.lines.finish(&mut |l| lines.push(l));
+                    // Dropping it closes it, which also takes it out of epoll.
+                    drop(match which {
+                        Fd::Stdout => p.stdout.take(),
+                        _ => p.stderr.take(),
+                    });
+                    self.emit_lines(key, which, lines);
+                    break;
+                }
+                Ok(n) => {
+                    let mut lines = Vec::new();
+                    stream.lines.push(&scratch[..n], &mut |l| lines.push(l));
+                    self.emit_lines(key, which, lines);
+                    if n < scratch.len() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    let name = p.name.clone();
+                    let fd = match which {
+                        Fd::Stdout => p.stdout.take(),
+                        _ => p.stderr.take(),
+                    };
+                    if let Some(s) = fd {
+                        self.epoll.delete(s.fd.as_raw_fd());
+                    }
+                    self.error(format!("reading output of `{name}` failed: {e}"));
+                    break;
+                }
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    pub(super) fn emit_lines(&mut self, key: usize, which: Fd, lines: Vec<String>) {
+        if lines.is_empty() {
+            return;
+        }
+        if which == Fd::Stdout && matches!(self.proc(key).map(|p| &p.origin), Some(Origin::Worker { .. })) {
+            for line in lines {
+                self.pool_stdout_line(key, line);
+            }
+            return;
+        }
+        let Some(p) = self.proc(key) else { return };
+        let name = p.name.clone();
+        let pid = p.pid().or(p.pgid.map(|g| g as u32));
+        let pool = self.pool_of_key(key);
+        for line in lines {
+            let kind = match which {
+                Fd::Stdout => EventKind::Stdout { line },
+                _ => EventKind::Stderr { line },
+            };
+            let mut e = Event::now(kind).process(&name, pid);
+            e.pool = pool.clone();
+            self.emit(e);
+        }
+    }
+
+    /// Emits a stdout line of a pool worker as a plain output event.
+    pub(super) fn emit_stdout(&mut self, key: usize, line: String, input: Option<u64>) {
+        let Some(p) = self.proc(key) else { return };
+        let name = p.name.clone();
+        let pid = p.pid().or(p.pgid.map(|g| g as u32));
+        let pool = self.pool_of_key(key);
+        let mut e = Event::now(EventKind::Stdout { line }).process(&name, pid);
+        e.pool = pool;
+        e.input = input;
+        self.emit(e);
+    }
+
+    /// Reads whatever the pipes hold now (bounded), so that output printed
+    /// before an exit is logged before the exit.
+    pub(super) fn drain_streams(&mut self, key: usize) {
+        // 16 MiB per stream at most: a grandchild that keeps the pipe open
+        // and floods it cannot hold us here.
+        for which in [Fd::Stdout, Fd::Stderr] {
+            self.read_stream(key, which, 256);
+        }
+    }
+
+    pub(super) fn close_streams(&mut self, key: usize) {
+        let Some(p) = self.procs[key].as_mut() else { return };
+        // Closing an fd takes it out of the epoll set: it is never dup'ed in
+        // this process, so the close is its last reference.
+        drop((p.stdout.take(), p.stderr.take(), p.stdin.take()));
+    }
+
+    pub(super) fn on_exit(&mut self, key: usize) {
+        let Some(pid) = self.proc(key).and_then(|p| p.live.as_ref()).map(|l| l.pid) else {
+            return;
+        };
+        if let Some((exit_code, usage)) = child::try_reap(pid) {
+            self.finish_exit(key, exit_code, usage);
+        }
+    }
+
+    /// Reaps what has exited in the group of `key`: orphans adopted from it
+    /// and, if it has exited, its leader.
+    pub(super) fn reap_group(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        let Some(pgid) = p.pgid else { return };
+        let leader = p.live.as_ref().map(|l| l.pid);
+        while let Some((pid, exit_code, usage)) = child::reap_group_member(pgid) {
+            if Some(pid) == leader {
+                self.finish_exit(key, exit_code, usage);
+            }
+        }
+    }
+
+    pub(super) fn sweep_due(&self) -> bool {
+        self.shutting_down || self.procs.iter().flatten().any(|p| p.kill_at.is_some())
+    }
+
+    /// Reaps exited members of the groups we know. Run often while a stop
+    /// is in progress (so that a stopped group is seen gone promptly) and
+    /// at most once a second otherwise.
+    pub(super) fn sweep(&mut self, force: bool) {
+        if !force && self.last_sweep.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last_sweep = Instant::now();
+        for key in 0..self.procs.len() {
+            if self.procs[key].as_ref().is_some_and(|p| p.pgid.is_some()) {
+                self.reap_group(key);
+            }
+        }
+    }
+
+    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, usage: super::event::Usage) {
+        let Some(p) = self.procs[key].as_ref() else { return };
+        let Some(live) = p.live.as_ref() else { return };
+        let pid = live.pid;
+        let runtime = live.started.elapsed().as_secs_f64();
+        self.drain_streams(key);
+        let p = self.procs[key].as_mut().expect("checked above");
+        // Closing the pidfd takes it out of the epoll set (tokens carry a
+        // generation, so nothing stale can reach a reused slot).
+        drop(p.live.take());
+        // Nothing more can be written to a dead worker.
+        if let Some(s) = p.stdin.take() {
+            self.epoll.delete(s.fd.as_raw_fd());
+        }
+        let name = p.name.clone();
+        // A stopped process whose whole group is gone needs no SIGKILL; the
+        // audit still looks for anything of its tree left elsewhere.
+        if p.kill_at.is_some() && !p.pgid.is_some_and(group_alive) {
+            p.kill_at = None;
+            let run_id = p.run_id;
+            self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
+        }
+        let p = self.procs[key].as_mut().expect("checked above");
+        if let Origin::Worker { .. } = p.origin {
+            return self.pool_worker_exited(key, pid, exit_code, runtime, usage);
+        }
+        let Origin::Task(spec) = p.origin.clone() else {
+            return;
+        };
+        let restart_now = std::mem::take(&mut p.restart_on_exit) && !self.shutting_down;
+        let delay = if restart_now {
+            None
+        } else {
+            restart_delay(&RestartInput {
+                policy: spec.restart,
+                exit_code,
+                restarts: p.restarts,
+                max_restarts: spec.max_restarts,
+                stopped_by_user: p.stopped_by_user,
+                shutting_down: self.shutting_down,
+                backoff: spec.backoff,
+                backoff_max: spec.backoff_max,
+            })
+        };
+        let run_id = p.run_id;
+        p.restart_pending = delay.is_some();
+        self.emit(
+            Event::now(EventKind::Exited {
+                exit_code,
+                runtime,
+                restart_in: delay,
+                usage: Some(usage),
+            })
+            .process(&name, Some(pid as u32)),
+        );
+        if let Some(d) = delay {
+            self.add_timer(key, run_id, TimerWhat::Restart, Duration::from_secs_f64(d));
+        } else if restart_now {
+            self.emit(
+                Event::now(EventKind::Restarting {
+                    attempt: 0,
+                    message: "restarted by the user".into(),
+                })
+                .process(&name, None),
+            );
+            self.spawn_task(key);
+        }
+    }
+
+    // ----- stdin (persistent pool workers) --------------------------------
+
+    /// Queues bytes for a worker's stdin; `flush_stdin` writes them.
+    pub(super) fn queue_stdin(&mut self, key: usize, bytes: &[u8]) {
+        if let Some(s) = self.procs[key].as_mut().and_then(|p| p.stdin.as_mut()) {
+            s.buf.extend_from_slice(bytes);
+        }
+    }
+
+    pub(super) fn flush_stdin(&mut self, key: usize) {
+        let Some(p) = self.procs[key].as_mut() else { return };
+        let gen = p.gen;
+        let Some(s) = p.stdin.as_mut() else { return };
+        let mut broken = false;
+        while !s.buf.is_empty() {
+            match reactor::write_fd(s.fd.as_raw_fd(), &s.buf) {
+                Ok(n) => {
+                    s.buf.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    broken = true;
+                    break;
+                }
+            }
+        }
+        if broken {
+            // The worker closed its stdin; its exit will be handled.
+            if let Some(s) = p.stdin.take() {
+                self.epoll.delete(s.fd.as_raw_fd());
+            }
+            return;
+        }
+        if s.buf.is_empty() && s.close_when_flushed {
+            if let Some(s) = p.stdin.take() {
+                self.epoll.delete(s.fd.as_raw_fd());
+            }
+            return;
+        }
+        let want = !s.buf.is_empty();
+        if want != s.waiting {
+            let fd = s.fd.as_raw_fd();
+            let tok = token(key, gen, Fd::Stdin);
+            let r = if want {
+                if s.waiting {
+                    self.epoll.modify(fd, tok, reactor::WRITABLE)
+                } else {
+                    self.epoll.add(fd, tok, reactor::WRITABLE)
+                }
+            } else {
+                self.epoll.delete(fd);
+                Ok(())
+            };
+            s.waiting = want && r.is_ok();
+        }
+    }
+
+    /// Closes a worker's stdin once everything queued is written.
+    pub(super) fn close_stdin(&mut self, key: usize) {
+        if let Some(s) = self.procs[key].as_mut().and_then(|p| p.stdin.as_mut()) {
+            s.close_when_flushed = true;
+        }
+        self.flush_stdin(key);
+    }
+
+    pub(super) fn remove_worker_proc(&mut self, key: usize) {
+        self.remove_proc(key);
+    }
+}

@@ -1,0 +1,231 @@
+//! Tasks in the supervisor: starting, restarting, stopping everything,
+//! shutting down, forgetting what ended.
+
+use super::child::{self, SpawnRequest};
+use super::command::StopHow;
+use super::event::{Event, EventKind};
+use super::lines::LineSplitter;
+use super::reactor;
+use super::spec::TaskSpec;
+use super::supervisor::*;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+impl Supervisor {
+    // ----- tasks ---------------------------------------------------------
+
+    pub(super) fn start_task(&mut self, task: TaskSpec) {
+        if self.shutting_down {
+            return self.error(format!("not starting `{}`: the session is ending", task.name));
+        }
+        let spec = Arc::new(task);
+        for name in spec.instance_names() {
+            let key = match self.by_name.get(&name).copied() {
+                Some(k) => {
+                    let p = self.procs[k].as_mut().expect("indexed proc exists");
+                    if p.alive() || p.restart_pending {
+                        let e = Event::now(EventKind::Error {
+                            message: format!("`{name}` is already running"),
+                        });
+                        self.emit(e.process(&name, None));
+                        continue;
+                    }
+                    if matches!(p.origin, Origin::Worker { .. }) {
+                        self.error(format!("`{name}` is a pool worker's name"));
+                        continue;
+                    }
+                    p.origin = Origin::Task(spec.clone());
+                    p.stop = spec.stop.clone();
+                    p.restarts = 0;
+                    k
+                }
+                None => self.insert_proc(name, Origin::Task(spec.clone()), spec.stop.clone()),
+            };
+            self.spawn_task(key);
+        }
+    }
+
+    /// Starts (or restarts) the process at `key` from its task spec.
+    pub(super) fn spawn_task(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        let Origin::Task(spec) = p.origin.clone() else {
+            return;
+        };
+        let argv = match spec.run.argv(spec.shell) {
+            Ok(a) => a,
+            Err(e) => {
+                let name = p.name.clone();
+                self.emit(
+                    Event::now(EventKind::SpawnFailed {
+                        message: format!("bad command: {e}"),
+                    })
+                    .process(&name, None),
+                );
+                return;
+            }
+        };
+        let cwd = spec.working_dir();
+        if let Some(pid) = self.spawn_into(key, &argv, &cwd, &spec.env, false) {
+            if spec.timeout > 0.0 {
+                let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                self.add_timer(
+                    key,
+                    run_id,
+                    TimerWhat::Timeout,
+                    Duration::from_secs_f64(spec.timeout),
+                );
+            }
+            let _ = pid;
+        }
+    }
+
+    /// Spawns a child for the process at `key`; emits `spawned` or
+    /// `spawn_failed`. Returns the pid.
+    pub(super) fn spawn_into(
+        &mut self,
+        key: usize,
+        argv: &[String],
+        cwd: &std::path::Path,
+        env: &std::collections::BTreeMap<String, String>,
+        stdin_pipe: bool,
+    ) -> Option<i32> {
+        self.close_streams(key);
+        let name = self.procs[key].as_ref()?.name.clone();
+        let req = SpawnRequest {
+            name: &name,
+            session: &self.session,
+            argv,
+            cwd,
+            env,
+            stdin_pipe,
+        };
+        let pool_name = self.pool_of_key(key);
+        match child::spawn(&req, &mut self.spawn_cache) {
+            Ok(s) => {
+                let gen = self.procs[key].as_ref()?.gen;
+                let _ = self.epoll.add(
+                    s.pidfd.as_raw_fd(),
+                    token(key, gen, Fd::Exit),
+                    libc::EPOLLIN as u32,
+                );
+                let _ = self.epoll.add(
+                    s.stdout.as_raw_fd(),
+                    token(key, gen, Fd::Stdout),
+                    reactor::READABLE,
+                );
+                let _ = self.epoll.add(
+                    s.stderr.as_raw_fd(),
+                    token(key, gen, Fd::Stderr),
+                    reactor::READABLE,
+                );
+                let p = self.procs[key].as_mut()?;
+                p.run_id += 1;
+                p.live = Some(Live {
+                    pid: s.pid,
+                    _pidfd: s.pidfd,
+                    started: Instant::now(),
+                });
+                p.pgid = Some(s.pid);
+                p.stdout = Some(Stream {
+                    fd: s.stdout,
+                    lines: LineSplitter::default(),
+                });
+                p.stderr = Some(Stream {
+                    fd: s.stderr,
+                    lines: LineSplitter::default(),
+                });
+                p.stdin = s.stdin.map(|fd| StdinPipe {
+                    fd,
+                    buf: Vec::new(),
+                    waiting: false,
+                    close_when_flushed: false,
+                });
+                p.stopped_by_user = false;
+                p.restart_pending = false;
+                p.kill_at = None;
+                let command =
+                    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
+                let mut e = Event::now(EventKind::Spawned { command }).process(&name, Some(s.pid as u32));
+                e.pool = pool_name;
+                self.emit(e);
+                Some(s.pid)
+            }
+            Err(message) => {
+                let mut e = Event::now(EventKind::SpawnFailed { message }).process(&name, None);
+                e.pool = pool_name;
+                self.emit(e);
+                None
+            }
+        }
+    }
+
+    pub(super) fn pool_of_key(&self, key: usize) -> Option<String> {
+        match self.proc(key).map(|p| &p.origin) {
+            Some(Origin::Worker { pool, .. }) => self
+                .pools
+                .get(*pool)
+                .and_then(Option::as_ref)
+                .map(|p| p.spec.name.clone()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn stop_all(&mut self, how: StopHow) {
+        for pool in 0..self.pools.len() {
+            if self.pools[pool].is_some() {
+                self.stop_pool(pool, how);
+            }
+        }
+        let keys: Vec<usize> = (0..self.procs.len())
+            .filter(|&k| matches!(self.procs[k].as_ref().map(|p| &p.origin), Some(Origin::Task(_))))
+            .collect();
+        for key in keys {
+            self.stop(key, how, true, "");
+        }
+    }
+
+    pub(super) fn restart(&mut self, name: &str) {
+        let Some(key) = self.by_name.get(name).copied() else {
+            return self.error(format!("no process named `{name}`"));
+        };
+        let p = self.procs[key].as_mut().expect("indexed");
+        if !matches!(p.origin, Origin::Task(_)) {
+            return self.error(format!("`{name}` is a pool worker; control its pool instead"));
+        }
+        p.restarts = 0;
+        if p.alive() {
+            p.restart_on_exit = true;
+            self.stop(key, StopHow::Terminate, true, "restart: ");
+        } else {
+            p.restart_pending = false;
+            self.spawn_task(key);
+        }
+    }
+
+    pub(super) fn begin_shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        for p in self.procs.iter_mut().flatten() {
+            p.restart_pending = false;
+            p.restart_on_exit = false;
+        }
+        self.stop_all(StopHow::Terminate);
+    }
+
+    pub(super) fn clear_ended(&mut self) {
+        let ended: Vec<usize> = (0..self.procs.len())
+            .filter(|&k| {
+                self.procs[k]
+                    .as_ref()
+                    .is_some_and(|p| !p.busy() && matches!(p.origin, Origin::Task(_)))
+            })
+            .collect();
+        for key in ended {
+            self.remove_proc(key);
+        }
+        self.clear_ended_pools();
+    }
+}
