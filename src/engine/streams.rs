@@ -171,10 +171,39 @@ impl Supervisor {
             return;
         }
         self.last_sweep = Instant::now();
+        // Only groups whose id cannot have been reused: the leader is
+        // unreaped, or a stop of the group is still in progress.
         for key in 0..self.procs.len() {
-            if self.procs[key].as_ref().is_some_and(|p| p.pgid.is_some()) {
+            if self.procs[key]
+                .as_ref()
+                .is_some_and(|p| p.pgid.is_some() && (p.live.is_some() || p.kill_at.is_some()))
+            {
                 self.reap_group(key);
             }
+        }
+        if self.last_orphan_reap.elapsed() >= Duration::from_secs(5) {
+            self.last_orphan_reap = Instant::now();
+            self.reap_adopted_zombies();
+        }
+    }
+
+    /// Reaps exited orphans that were re-parented to us from another
+    /// session (descendants that called `setsid`). Children this process
+    /// started itself stay in its session and are left to their owners.
+    fn reap_adopted_zombies(&mut self) {
+        let me = std::process::id() as i32;
+        // SAFETY: getsid(0) only reads our own session id.
+        let my_sid = unsafe { libc::getsid(0) };
+        let zombies: Vec<i32> = self
+            .fresh_snapshot()
+            .procs
+            .iter()
+            .filter(|p| p.state == 'Z' && p.ppid == me && p.sid != my_sid)
+            .map(|p| p.pid)
+            .collect();
+        for pid in zombies {
+            // SAFETY: reaping one exited child without blocking.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
         }
     }
 

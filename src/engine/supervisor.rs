@@ -307,6 +307,7 @@ pub(super) struct Supervisor {
     pub(super) shutting_down: bool,
     pub(super) scratch: Vec<u8>,
     pub(super) last_sweep: Instant,
+    pub(super) last_orphan_reap: Instant,
     pub(super) journal: Option<Journal>,
     /// The tag in every child's environment (see `tree`).
     pub(super) session: String,
@@ -347,6 +348,7 @@ impl Supervisor {
             shutting_down: false,
             scratch: vec![0; CHUNK],
             last_sweep: Instant::now(),
+            last_orphan_reap: Instant::now(),
             journal: None,
             session: format!(
                 "{}-{}",
