@@ -6,6 +6,17 @@ use crate::engine::event::{Event, EventKind, PoolTotals, Usage};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 
+/// `time` plus `secs` seconds, if that is a representable time.
+fn after(time: DateTime<FixedOffset>, secs: f64) -> Option<DateTime<FixedOffset>> {
+    if !secs.is_finite() || secs.abs() > 1e9 {
+        return None;
+    }
+    chrono::Duration::try_milliseconds((secs * 1000.0) as i64).and_then(|d| time.checked_add_signed(d))
+}
+
+/// How far past the known inputs an input index may point.
+const MAX_INPUT_GAP: usize = 1_000_000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum RowState {
     Running,
@@ -192,7 +203,9 @@ impl PoolRow {
     }
 
     fn input_mut(&mut self, index: u64) -> &mut InputResult {
-        let i = index as usize;
+        // Inputs arrive in order; an index far beyond them (a corrupt
+        // journal) must not allocate rows for every number in between.
+        let i = (index as usize).min(self.inputs.len() + MAX_INPUT_GAP);
         while self.inputs.len() <= i {
             let n = self.inputs.len() as u64;
             self.inputs.push(InputResult {
@@ -300,7 +313,7 @@ impl SessionModel {
             }
             EventKind::SignalSent { signal, kill_in, .. } if row.state.is_alive() => {
                 let kill_at = match (&row.state, kill_in) {
-                    (_, Some(d)) => Some(e.time + chrono::Duration::milliseconds((d * 1000.0) as i64)),
+                    (_, Some(d)) => after(e.time, *d),
                     _ if signal == "SIGKILL" => None,
                     (RowState::Stopping { kill_at, .. }, None) => *kill_at,
                     _ => None,
@@ -322,7 +335,7 @@ impl SessionModel {
                 row.last_runtime = Some(*runtime);
                 row.state = match restart_in {
                     Some(d) => RowState::BackingOff {
-                        at: e.time + chrono::Duration::milliseconds((d * 1000.0) as i64),
+                        at: after(e.time, *d).unwrap_or(e.time),
                     },
                     None => RowState::Exited,
                 };
@@ -388,6 +401,15 @@ impl SessionModel {
         };
         match &e.kind {
             EventKind::TaskQueued { input_text } => {
+                if index == 0 && p.finished.is_some() {
+                    // The pool was started again: a new run, new rows.
+                    let name = std::mem::take(&mut p.name);
+                    *p = PoolRow {
+                        name,
+                        started: Some(time),
+                        ..Default::default()
+                    };
+                }
                 p.finished = None;
                 let r = p.input_mut(index);
                 r.input = input_text.clone();
@@ -457,5 +479,43 @@ impl SessionModel {
 
     pub fn running_count(&self) -> usize {
         self.processes.iter().filter(|r| r.state.is_alive()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{Event, EventKind};
+
+    #[test]
+    fn corrupt_numbers_do_not_panic_or_allocate_without_bound() {
+        let mut m = SessionModel::default();
+        let mut e = Event::now(EventKind::TaskQueued {
+            input_text: "x".into(),
+        })
+        .pool("p", Some(u64::MAX / 2));
+        m.apply(&e);
+        assert!(m.pool("p").unwrap().inputs.len() <= MAX_INPUT_GAP + 1);
+        e = Event::now(EventKind::Spawned { command: "c".into() }).process("a", Some(1));
+        m.apply(&e);
+        for d in [f64::MAX, -f64::MAX, f64::NAN, 1e300] {
+            m.apply(
+                &Event::now(EventKind::SignalSent {
+                    signal: "SIGTERM".into(),
+                    message: String::new(),
+                    kill_in: Some(d),
+                })
+                .process("a", Some(1)),
+            );
+            m.apply(
+                &Event::now(EventKind::Exited {
+                    exit_code: 1,
+                    runtime: 0.0,
+                    restart_in: Some(d),
+                    usage: None,
+                })
+                .process("a", Some(1)),
+            );
+        }
     }
 }

@@ -323,3 +323,14 @@ fn restart_command_starts_a_process_again() {
     assert!(gone(first));
     assert!(exists(second));
 }
+
+#[test]
+fn a_background_child_left_in_the_group_is_reaped_when_it_exits() {
+    let mut run = Run::new();
+    run.start(sh("bg", "sleep 0.3 & echo $!"));
+    assert_eq!(run.wait_exit("bg"), Some(0));
+    let pid: i32 = run.lines("bg", "stdout")[0].trim().parse().unwrap();
+    // It was adopted by us (subreaper); once it exits the supervisor reaps
+    // it: no zombie is left.
+    wait_for("the orphan to exit and be reaped", || !exists(pid));
+}

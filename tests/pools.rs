@@ -270,3 +270,75 @@ fn terminating_a_pool_stops_its_workers_and_cancels_the_rest() {
     let t = m.pool("long").unwrap().finished.unwrap();
     assert_eq!((t.done, t.failed, t.cancelled), (0, 2, 3));
 }
+
+#[test]
+fn retries_of_a_command_that_cannot_start_still_finish_the_pool() {
+    // No journal, no other timers: nothing but the retry itself may wake
+    // the supervisor, and the pool must still end.
+    let mut run = Run::new();
+    let mut p = pool("ghost", 1, &["/no/such/program-xyz"], inputs(2));
+    p.retries = 2;
+    run.send(Command::StartPool { pool: p });
+    let m = wait_pool(&mut run, "ghost");
+    let t = m.pool("ghost").unwrap().finished.unwrap();
+    assert_eq!((t.done, t.failed), (0, 2));
+    assert_eq!(
+        kinds_for_input(&run.events, 0, "task_failed").len(),
+        3,
+        "three attempts"
+    );
+}
+
+#[test]
+fn shrinking_a_paused_persistent_pool_does_not_fail_its_queue() {
+    let mut run = Run::new();
+    let mut p = pool("shrink", 4, &["sed", "-u", "s/^/r/"], inputs(40));
+    p.mode = PoolMode::Persistent;
+    run.send(Command::StartPool { pool: p });
+    run.wait_event("first result", |e| e.kind.name() == "task_done");
+    run.send(Command::Pool {
+        pool: "shrink".into(),
+        action: PoolAction::Pause,
+    });
+    run.send(Command::Pool {
+        pool: "shrink".into(),
+        action: PoolAction::Resize(1),
+    });
+    // The retired workers exit as their stdin closes.
+    run.until("three workers retired", |evs| {
+        evs.iter()
+            .filter(|e| e.pool.as_deref() == Some("shrink") && e.kind.name() == "exited")
+            .count()
+            >= 3
+    });
+    run.send(Command::Pool {
+        pool: "shrink".into(),
+        action: PoolAction::Resume,
+    });
+    let m = wait_pool(&mut run, "shrink");
+    let t = m.pool("shrink").unwrap().finished.unwrap();
+    assert_eq!((t.done, t.failed), (40, 0), "{}", run.dump());
+}
+
+#[test]
+fn running_a_pool_again_starts_a_fresh_row() {
+    let mut run = Run::new();
+    run.send(Command::StartPool {
+        pool: pool("again", 2, &["echo"], inputs(5)),
+    });
+    run.wait_event("first run done", |e| e.kind.name() == "pool_done");
+    run.send(Command::StartPool {
+        pool: pool("again", 2, &["echo"], inputs(2)),
+    });
+    run.until("second run done", |evs| {
+        evs.iter().filter(|e| e.kind.name() == "pool_done").count() == 2
+    });
+    let mut m = SessionModel::default();
+    for e in &run.events {
+        m.apply(e);
+    }
+    let p = m.pool("again").unwrap();
+    assert_eq!(p.inputs.len(), 2, "the second run's inputs only");
+    assert_eq!(p.completion_order.len(), 2);
+    assert_eq!(p.progress().done, 2);
+}

@@ -40,6 +40,9 @@ pub(super) struct Worker {
     pub retiring: bool,
     /// Spawn mode: stdout of the current input.
     pub output: String,
+    /// Persistent mode: a timeout timer is pending for this worker (one at
+    /// a time, for its oldest input, so timers don't pile up).
+    pub timer_armed: bool,
 }
 
 pub(super) struct PoolRun {
@@ -314,6 +317,7 @@ impl Supervisor {
                 in_flight: VecDeque::new(),
                 retiring: false,
                 output: String::new(),
+                timer_armed: false,
             });
         }
         if !run.paused && !run.stopping && !self.shutting_down && !run.queue.is_empty() {
@@ -483,7 +487,9 @@ impl Supervisor {
                     ..e
                 };
                 self.emit(e);
-                if timeout > 0.0 {
+                let armed = &mut self.pools[pool].as_mut().expect("exists").workers[w].timer_armed;
+                if timeout > 0.0 && !*armed {
+                    *armed = true;
                     let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
                     self.add_timer(
                         key,
@@ -511,6 +517,9 @@ impl Supervisor {
                         }
                     }
                     None => {
+                        // The slot is free again at once: nothing else will
+                        // wake the loop to give it the next input.
+                        self.reschedule = true;
                         self.pools[pool].as_mut().expect("exists").workers[w]
                             .in_flight
                             .clear();
@@ -627,6 +636,8 @@ impl Supervisor {
         if will_retry {
             run.state[input] = InputState::Queued;
             run.queue.push_front(input);
+            // Nothing else may wake the loop: schedule again right away.
+            self.reschedule = true;
         } else {
             run.state[input] = InputState::Failed;
             run.failed += 1;
@@ -684,6 +695,9 @@ impl Supervisor {
             return;
         };
         let w = &mut run.workers[index];
+        w.timer_armed = false;
+        // A worker we retired (stdin closed on purpose) did not die.
+        let retired = w.retiring;
         let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
         let output = std::mem::take(&mut w.output);
         match run.spec.mode {
@@ -711,18 +725,25 @@ impl Supervisor {
                     // counting as an attempt.
                     let run = self.pools[pool].as_mut().expect("exists");
                     let rest: Vec<usize> = iter.map(|(i, _)| i).collect();
+                    let mut cancelled = Vec::new();
                     for &i in rest.iter().rev() {
                         run.attempts[i] = run.attempts[i].saturating_sub(1);
                         run.state[i] = InputState::Queued;
                         if run.stopping || self.shutting_down {
                             run.state[i] = InputState::Cancelled;
                             run.cancelled += 1;
+                            cancelled.push(i);
                         } else {
                             run.queue.push_front(i);
                         }
                     }
                     run.fruitless_deaths += 1;
-                } else if !run.queue.is_empty() && !run.stopping {
+                    for i in cancelled.into_iter().rev() {
+                        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
+                        self.emit(e);
+                    }
+                    self.reschedule = true;
+                } else if !run.queue.is_empty() && !run.stopping && !retired {
                     run.fruitless_deaths += 1;
                 }
                 let run = self.pools[pool].as_mut().expect("exists");
@@ -743,16 +764,46 @@ impl Supervisor {
         let Some(run) = self.pools.get(pool).and_then(Option::as_ref) else {
             return;
         };
-        if !run.workers[index].in_flight.iter().any(|(i, _)| *i == input) {
-            return;
-        }
+        let _ = input;
         let t = run.spec.timeout;
-        self.stop(
-            key,
-            StopHow::Terminate,
-            false,
-            &format!("input #{input} ran longer than {t:.1}s; "),
-        );
+        let front = run.workers[index].in_flight.front().copied();
+        let run = self.pools[pool].as_mut().expect("exists");
+        run.workers[index].timer_armed = false;
+        let Some((oldest, started)) = front else { return };
+        let elapsed = started.elapsed().as_secs_f64();
+        if elapsed + 0.001 >= t {
+            self.stop(
+                key,
+                StopHow::Terminate,
+                false,
+                &format!("input #{oldest} ran longer than {t:.1}s; "),
+            );
+        } else {
+            // The input this timer was for is done; watch the oldest one left.
+            run.workers[index].timer_armed = true;
+            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+            self.add_timer(
+                key,
+                run_id,
+                TimerWhat::InputTimeout(oldest),
+                Duration::from_secs_f64(t - elapsed),
+            );
+        }
+    }
+
+    /// A retired persistent worker that does not exit after its stdin
+    /// closed is terminated (else the pool could never finish).
+    pub(super) fn on_retire_timer(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        let closing = p.stdin.as_ref().is_none_or(|s| s.close_when_flushed);
+        if p.alive() && closing && p.kill_at.is_none() {
+            self.stop(
+                key,
+                StopHow::Terminate,
+                false,
+                "still running 10s after its stdin was closed; ",
+            );
+        }
     }
 
     fn check_pool_done(&mut self, pool: usize) {

@@ -333,8 +333,24 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
         }
         pid
     };
-    // SAFETY: CLONE_PIDFD stored a new descriptor we now own.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let pidfd = if pidfd >= 0 {
+        // SAFETY: CLONE_PIDFD stored a new descriptor we now own.
+        unsafe { OwnedFd::from_raw_fd(pidfd) }
+    } else {
+        // A kernel without CLONE_PIDFD: open one (the child is unreaped, so
+        // the pid is still its own).
+        match super::tree::pidfd_open(pid) {
+            Ok(fd) => fd,
+            Err(e) => {
+                // SAFETY: signalling and waiting for our own child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+                return Err(SpawnError::Other(e));
+            }
+        }
+    };
     if ctx.stage != 0 {
         // The child has exited; reap it.
         let mut status = 0;

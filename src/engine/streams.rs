@@ -143,7 +143,22 @@ impl Supervisor {
         };
         if let Some((exit_code, usage)) = child::try_reap(pid) {
             self.finish_exit(key, exit_code, usage);
+        } else if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH)
+        {
+            // Reaped elsewhere: its status is lost, but the row must end
+            // (and the readable pidfd must go, or epoll would spin).
+            let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+            self.error(format!("the exit status of `{name}` (pid {pid}) was lost"));
+            self.finish_exit(key, 255, Default::default());
         }
+    }
+
+    fn key_of_live_pid(&self, pid: i32) -> Option<usize> {
+        self.procs.iter().position(|p| {
+            p.as_ref()
+                .is_some_and(|p| p.live.as_ref().is_some_and(|l| l.pid == pid))
+        })
     }
 
     /// Reaps what has exited in the group of `key`: orphans adopted from it
@@ -155,6 +170,10 @@ impl Supervisor {
         while let Some((pid, exit_code, usage)) = child::reap_group_member(pgid) {
             if Some(pid) == leader {
                 self.finish_exit(key, exit_code, usage);
+            } else if let Some(other) = self.key_of_live_pid(pid) {
+                // A group id reused by another process of ours: its exit
+                // still goes to its own row.
+                self.finish_exit(other, exit_code, usage);
             }
         }
     }
@@ -171,16 +190,30 @@ impl Supervisor {
             return;
         }
         self.last_sweep = Instant::now();
+        let mut lingering = 0;
         // Only groups whose id cannot have been reused: the leader is
         // unreaped, or a stop of the group is still in progress.
         for key in 0..self.procs.len() {
-            if self.procs[key]
-                .as_ref()
-                .is_some_and(|p| p.pgid.is_some() && (p.live.is_some() || p.kill_at.is_some()))
-            {
+            // An ended group is swept while any member is left (zombies
+            // count): while it has a member its id cannot be reused.
+            let Some(p) = self.procs[key].as_ref() else {
+                continue;
+            };
+            let Some(g) = p.pgid else { continue };
+            let ended_but_alive = p.live.is_none() && p.kill_at.is_none() && group_alive(g);
+            if p.live.is_some() || p.kill_at.is_some() || ended_but_alive {
                 self.reap_group(key);
+                if ended_but_alive
+                    && self.procs[key]
+                        .as_ref()
+                        .and_then(|p| p.pgid)
+                        .is_some_and(group_alive)
+                {
+                    lingering += 1;
+                }
             }
         }
+        self.lingering_groups = lingering;
         if self.last_orphan_reap.elapsed() >= Duration::from_secs(5) {
             self.last_orphan_reap = Instant::now();
             self.reap_adopted_zombies();
@@ -222,6 +255,10 @@ impl Supervisor {
             self.epoll.delete(s.fd.as_raw_fd());
         }
         let name = p.name.clone();
+        // Members of its group outlive it: make sure a sweep comes by.
+        if p.pgid.is_some_and(group_alive) {
+            self.lingering_groups += 1;
+        }
         // A stopped process whose whole group is gone needs no SIGKILL; the
         // audit still looks for anything of its tree left elsewhere.
         if p.kill_at.is_some() && !p.pgid.is_some_and(group_alive) {
@@ -335,8 +372,13 @@ impl Supervisor {
 
     /// Closes a worker's stdin once everything queued is written.
     pub(super) fn close_stdin(&mut self, key: usize) {
-        if let Some(s) = self.procs[key].as_mut().and_then(|p| p.stdin.as_mut()) {
-            s.close_when_flushed = true;
+        let Some(p) = self.procs[key].as_mut() else { return };
+        let run_id = p.run_id;
+        if let Some(s) = p.stdin.as_mut() {
+            if !s.close_when_flushed {
+                s.close_when_flushed = true;
+                self.add_timer(key, run_id, TimerWhat::Retire, Duration::from_secs(10));
+            }
         }
         self.flush_stdin(key);
     }

@@ -279,6 +279,8 @@ pub(super) enum TimerWhat {
     InputTimeout(usize),
     /// Report what of a stopped process's tree is still alive.
     Audit,
+    /// A worker whose stdin was closed should have exited by now.
+    Retire,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -308,6 +310,11 @@ pub(super) struct Supervisor {
     pub(super) scratch: Vec<u8>,
     pub(super) last_sweep: Instant,
     pub(super) last_orphan_reap: Instant,
+    /// Pool work was queued again: don't sleep before scheduling.
+    pub(super) reschedule: bool,
+    /// Ended processes whose group still has members (to be reaped when
+    /// they exit): the loop wakes at least once a second while there are.
+    pub(super) lingering_groups: usize,
     pub(super) journal: Option<Journal>,
     /// The tag in every child's environment (see `tree`).
     pub(super) session: String,
@@ -349,6 +356,8 @@ impl Supervisor {
             scratch: vec![0; CHUNK],
             last_sweep: Instant::now(),
             last_orphan_reap: Instant::now(),
+            reschedule: false,
+            lingering_groups: 0,
             journal: None,
             session: format!(
                 "{}-{}",
@@ -383,6 +392,12 @@ impl Supervisor {
         loop {
             self.flush_notify();
             let mut timeout = self.next_timeout_ms();
+            if std::mem::take(&mut self.reschedule) {
+                timeout = 0;
+            }
+            if self.lingering_groups > 0 && !(0..=1000).contains(&timeout) {
+                timeout = 1000;
+            }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }

@@ -189,6 +189,9 @@ impl Supervisor {
         let Some(key) = self.by_name.get(name).copied() else {
             return self.error(format!("no process named `{name}`"));
         };
+        if self.shutting_down {
+            return self.error(format!("not restarting `{name}`: the session is ending"));
+        }
         let p = self.procs[key].as_mut().expect("indexed");
         if !matches!(p.origin, Origin::Task(_)) {
             return self.error(format!("`{name}` is a pool worker; control its pool instead"));

@@ -2,6 +2,7 @@
 //! epoll wait.
 
 use super::event::{Event, EventKind};
+use super::restart::{restart_delay, RestartInput};
 use super::supervisor::*;
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
@@ -57,6 +58,7 @@ impl Supervisor {
                 TimerWhat::Restart => self.on_restart_timer(t.key),
                 TimerWhat::InputTimeout(input) => self.on_input_timeout(t.key, input),
                 TimerWhat::Audit => self.audit(t.key),
+                TimerWhat::Retire => self.on_retire_timer(t.key),
             }
         }
     }
@@ -81,8 +83,30 @@ impl Supervisor {
             .process(&name, None),
         );
         self.spawn_task(key);
-        if let Some(p) = self.procs[key].as_mut() {
-            p.restart_pending = false;
+        let Some(p) = self.procs[key].as_mut() else { return };
+        p.restart_pending = false;
+        if p.alive() {
+            return;
+        }
+        // The restart could not start (e.g. fork failed): the policy still
+        // holds, so try again after the next backoff.
+        let Origin::Task(spec) = p.origin.clone() else {
+            return;
+        };
+        let delay = restart_delay(&RestartInput {
+            policy: spec.restart,
+            exit_code: 127,
+            restarts: p.restarts,
+            max_restarts: spec.max_restarts,
+            stopped_by_user: p.stopped_by_user,
+            shutting_down: self.shutting_down,
+            backoff: spec.backoff,
+            backoff_max: spec.backoff_max,
+        });
+        if let Some(d) = delay {
+            p.restart_pending = true;
+            let run_id = p.run_id;
+            self.add_timer(key, run_id, TimerWhat::Restart, Duration::from_secs_f64(d));
         }
     }
 }
