@@ -15,6 +15,7 @@ pub mod supervisor;
 
 mod child;
 mod pool;
+mod pool_control;
 mod reactor;
 pub mod sched;
 mod spawn;

@@ -7,7 +7,7 @@
 //! (pipelining, see DESIGN.md); results are matched by order. The decisions
 //! (who gets which input, retry or fail) are the pure functions of `sched`.
 
-use super::command::{PoolAction, StopHow};
+use super::command::StopHow;
 use super::event::{Event, EventKind, PoolTotals, Usage};
 use super::sched::{self, AfterFailure, WorkerView};
 use super::spec::{PoolMode, PoolSpec};
@@ -79,13 +79,13 @@ impl PoolRun {
 }
 
 impl Supervisor {
-    fn pool_index(&self, name: &str) -> Option<usize> {
+    pub(super) fn pool_index(&self, name: &str) -> Option<usize> {
         self.pools
             .iter()
             .position(|p| p.as_ref().is_some_and(|p| p.spec.name == name))
     }
 
-    fn pool_event(&self, pool: usize, kind: EventKind, input: Option<usize>) -> Event {
+    pub(super) fn pool_event(&self, pool: usize, kind: EventKind, input: Option<usize>) -> Event {
         let name = self.pools[pool]
             .as_ref()
             .map(|p| p.spec.name.as_str())
@@ -171,123 +171,6 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn pool_action(&mut self, name: &str, action: PoolAction) {
-        let Some(pool) = self.pool_index(name) else {
-            return self.error(format!("no pool named `{name}`"));
-        };
-        match action {
-            PoolAction::Pause | PoolAction::Resume => {
-                self.pools[pool].as_mut().expect("found").paused = action == PoolAction::Pause;
-                self.emit_pool_state(pool);
-            }
-            PoolAction::CancelPending => self.cancel_pending(pool),
-            PoolAction::AddInputs(new) => {
-                if self.shutting_down {
-                    return self.error(format!("not adding inputs to `{name}`: the session is ending"));
-                }
-                let run = self.pools[pool].as_mut().expect("found");
-                if run.stopping {
-                    return self.error(format!("pool `{name}` is being stopped; inputs not added"));
-                }
-                run.finished = false;
-                let first = run.inputs.len();
-                for text in new {
-                    run.inputs.push(text);
-                    run.state.push(InputState::Queued);
-                    run.attempts.push(0);
-                }
-                let last = run.inputs.len();
-                run.queue.extend(first..last);
-                for i in first..last {
-                    let text = self.pools[pool].as_ref().expect("found").inputs[i].clone();
-                    let e = self.pool_event(pool, EventKind::TaskQueued { input_text: text }, Some(i));
-                    self.emit(e);
-                }
-            }
-            PoolAction::Resize(n) => {
-                self.resize(pool, n.max(1));
-                self.emit_pool_state(pool);
-            }
-            PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),
-            PoolAction::Kill => self.stop_pool(pool, StopHow::Kill),
-        }
-        self.schedule_pool(pool);
-    }
-
-    fn emit_pool_state(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
-            return;
-        };
-        let kind = EventKind::PoolState {
-            paused: run.paused,
-            workers: run.target,
-        };
-        let e = self.pool_event(pool, kind, None);
-        self.emit(e);
-    }
-
-    fn cancel_pending(&mut self, pool: usize) {
-        let run = self.pools[pool].as_mut().expect("pool exists");
-        let queued: Vec<usize> = run.queue.drain(..).collect();
-        for &i in &queued {
-            run.state[i] = InputState::Cancelled;
-        }
-        run.cancelled += queued.len() as u64;
-        for i in queued {
-            let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
-            self.emit(e);
-        }
-    }
-
-    fn resize(&mut self, pool: usize, n: usize) {
-        let run = self.pools[pool].as_mut().expect("pool exists");
-        run.target = n;
-        let mut to_close = Vec::new();
-        for (i, w) in run.workers.iter_mut().enumerate() {
-            w.retiring = i >= n;
-            if w.retiring && w.in_flight.is_empty() {
-                if let Some(k) = w.key {
-                    to_close.push(k);
-                }
-            }
-        }
-        if run.spec.mode == PoolMode::Persistent {
-            for k in to_close {
-                self.close_stdin(k);
-            }
-        }
-    }
-
-    /// Stops every worker; inputs not started are cancelled.
-    pub(super) fn stop_pool(&mut self, pool: usize, how: StopHow) {
-        let Some(run) = self.pools[pool].as_mut() else {
-            return;
-        };
-        if run.finished {
-            return;
-        }
-        if !matches!(how, StopHow::Signal(_)) {
-            run.stopping = true;
-            self.cancel_pending(pool);
-        }
-        let keys: Vec<usize> = self.pools[pool]
-            .as_ref()
-            .expect("exists")
-            .workers
-            .iter()
-            .filter_map(|w| w.key)
-            .collect();
-        for k in keys {
-            self.stop(k, how, true, "");
-        }
-        self.check_pool_done(pool);
-    }
-
-    /// Stop on one worker (by name): its inputs fail, and it is replaced.
-    pub(super) fn stop_pool_worker(&mut self, _pool: usize, key: usize, how: StopHow) {
-        self.stop(key, how, false, "");
-    }
-
     pub(super) fn schedule_pools(&mut self) {
         for pool in 0..self.pools.len() {
             if self.pools[pool].as_ref().is_some_and(|p| !p.finished) {
@@ -296,7 +179,7 @@ impl Supervisor {
         }
     }
 
-    fn schedule_pool(&mut self, pool: usize) {
+    pub(super) fn schedule_pool(&mut self, pool: usize) {
         let Some(run) = self.pools[pool].as_mut() else {
             return;
         };
@@ -385,7 +268,7 @@ impl Supervisor {
     }
 
     /// Closes the stdin of persistent workers with nothing left to do.
-    fn retire_idle(&mut self, pool: usize) {
+    pub(super) fn retire_idle(&mut self, pool: usize) {
         let Some(run) = self.pools[pool].as_ref() else {
             return;
         };
@@ -806,7 +689,7 @@ impl Supervisor {
         }
     }
 
-    fn check_pool_done(&mut self, pool: usize) {
+    pub(super) fn check_pool_done(&mut self, pool: usize) {
         let Some(run) = self.pools[pool].as_ref() else {
             return;
         };

@@ -1,7 +1,7 @@
 //! Whether and when a process that ended is started again. Pure: unit-tested
 //! without spawning anything.
 
-use super::spec::RestartPolicy;
+use super::spec::{RestartPolicy, TaskSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RestartInput {
@@ -16,6 +16,28 @@ pub struct RestartInput {
     pub shutting_down: bool,
     pub backoff: f64,
     pub backoff_max: f64,
+}
+
+impl RestartInput {
+    /// The input for a task's process that ended with `exit_code`.
+    pub fn for_task(
+        spec: &TaskSpec,
+        exit_code: i32,
+        restarts: u32,
+        stopped_by_user: bool,
+        shutting_down: bool,
+    ) -> Self {
+        Self {
+            policy: spec.restart,
+            exit_code,
+            restarts,
+            max_restarts: spec.max_restarts,
+            stopped_by_user,
+            shutting_down,
+            backoff: spec.backoff,
+            backoff_max: spec.backoff_max,
+        }
+    }
 }
 
 /// `Some(delay in seconds)` if the process is to be restarted.

@@ -277,16 +277,13 @@ impl Supervisor {
         let delay = if restart_now {
             None
         } else {
-            restart_delay(&RestartInput {
-                policy: spec.restart,
+            restart_delay(&RestartInput::for_task(
+                &spec,
                 exit_code,
-                restarts: p.restarts,
-                max_restarts: spec.max_restarts,
-                stopped_by_user: p.stopped_by_user,
-                shutting_down: self.shutting_down,
-                backoff: spec.backoff,
-                backoff_max: spec.backoff_max,
-            })
+                p.restarts,
+                p.stopped_by_user,
+                self.shutting_down,
+            ))
         };
         let run_id = p.run_id;
         p.restart_pending = delay.is_some();

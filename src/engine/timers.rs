@@ -93,16 +93,8 @@ impl Supervisor {
         let Origin::Task(spec) = p.origin.clone() else {
             return;
         };
-        let delay = restart_delay(&RestartInput {
-            policy: spec.restart,
-            exit_code: 127,
-            restarts: p.restarts,
-            max_restarts: spec.max_restarts,
-            stopped_by_user: p.stopped_by_user,
-            shutting_down: self.shutting_down,
-            backoff: spec.backoff,
-            backoff_max: spec.backoff_max,
-        });
+        let input = RestartInput::for_task(&spec, 127, p.restarts, p.stopped_by_user, self.shutting_down);
+        let delay = restart_delay(&input);
         if let Some(d) = delay {
             p.restart_pending = true;
             let run_id = p.run_id;
