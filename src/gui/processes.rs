@@ -64,8 +64,10 @@ impl Action {
     }
 }
 
-/// The action menu's entries; `targets` are the rows it acts on.
-fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
+/// Terminate, Kill, Send signal, Restart, Start again for `targets`; each
+/// is enabled when it applies to at least one of them. `in_menu` closes the
+/// menu after a click.
+fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>, in_menu: bool) {
     let mut act = |ui: &mut Ui, a: Action, label: &str, hint: &str| {
         let n = targets.iter().filter(|r| a.applies(r)).count();
         if ui
@@ -74,7 +76,9 @@ fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
             .clicked()
         {
             out.extend(targets.iter().filter(|r| a.applies(r)).map(|r| a.intent(&r.name)));
-            ui.close();
+            if in_menu {
+                ui.close();
+            }
         }
     };
     act(
@@ -84,10 +88,13 @@ fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
         "Stop signal, then SIGKILL after the stop timeout",
     );
     act(ui, Action::Kill, "Kill", "SIGKILL now");
-    ui.menu_button("Send signal", |ui| {
-        for &s in COMMON_SIGNALS {
-            act(ui, Action::Signal(s), s.as_str(), "Send this signal once");
-        }
+    let any_alive = targets.iter().any(|r| r.status.is_alive());
+    ui.add_enabled_ui(any_alive, |ui| {
+        ui.menu_button("Send signal", |ui| {
+            for &s in COMMON_SIGNALS {
+                act(ui, Action::Signal(s), s.as_str(), "Send this signal once");
+            }
+        });
     });
     act(ui, Action::Restart, "Restart", "Terminate, then start it again");
     act(
@@ -96,13 +103,19 @@ fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
         "Start again",
         "Start an ended process again",
     );
-    if targets.len() == 1 {
-        act(
-            ui,
-            Action::ShowInLog,
-            "Show in log",
-            "Filter the event log to this process",
-        );
+}
+
+/// The action menu's entries; `targets` are the rows it acts on.
+fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
+    action_buttons(ui, targets, out, true);
+    if targets.len() == 1
+        && ui
+            .button("Show in log")
+            .on_hover_text("Filter the event log to this process")
+            .clicked()
+    {
+        out.push(Action::ShowInLog.intent(&targets[0].name));
+        ui.close();
     }
 }
 
@@ -140,38 +153,7 @@ impl ProcessesView {
             ui.separator();
             let targets: Vec<&Row> = rows.iter().filter(|r| self.selected.contains(&r.name)).collect();
             ui.label(format!("{} selected", targets.len()));
-            let mut act = |ui: &mut Ui, a: Action, label: &str, hint: &str| {
-                let n = targets.iter().filter(|r| a.applies(r)).count();
-                if ui
-                    .add_enabled(n > 0, egui::Button::new(label))
-                    .on_hover_text(hint)
-                    .clicked()
-                {
-                    out.extend(targets.iter().filter(|r| a.applies(r)).map(|r| a.intent(&r.name)));
-                }
-            };
-            act(
-                ui,
-                Action::Terminate,
-                "Terminate",
-                "Stop signal, then SIGKILL after the stop timeout",
-            );
-            act(ui, Action::Kill, "Kill", "SIGKILL now");
-            let any_alive = targets.iter().any(|r| r.status.is_alive());
-            ui.add_enabled_ui(any_alive, |ui| {
-                ui.menu_button("Send signal", |ui| {
-                    for &s in COMMON_SIGNALS {
-                        act(ui, Action::Signal(s), s.as_str(), "Send this signal once");
-                    }
-                });
-            });
-            act(ui, Action::Restart, "Restart", "Terminate, then start it again");
-            act(
-                ui,
-                Action::StartAgain,
-                "Start again",
-                "Start an ended process again",
-            );
+            action_buttons(ui, &targets, &mut out, false);
         });
         ui.add_space(2.0);
         self.table(ui, rows, dark, &mut out);
