@@ -263,3 +263,60 @@ fn pool_results_in_input_order_and_results_file() {
         .iter()
         .all(|r| r["worker"].as_str().unwrap().starts_with("squares/worker-")));
 }
+
+#[test]
+fn a_low_open_files_limit_still_runs_many_children_who_get_that_limit_back() {
+    // 100 children at once hold about 500 descriptors in Proctor: more than
+    // a soft limit of 256 allows unless Proctor raises its own.
+    let mut hard = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    if hard.rlim_max < 1024 {
+        eprintln!("skipped: the hard open-files limit is {}", hard.rlim_max);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<String> = (0..100).map(|i| format!("\"{i}\"")).collect();
+    let session = write_session(
+        dir.path(),
+        &format!(
+            "[[pool]]\nname = \"many\"\nworkers = 100\nrun = [\"sh\", \"-c\", \"ulimit -Sn; sleep 1\"]\ninputs = [{}]\n",
+            inputs.join(", ")
+        ),
+    );
+    let results = dir.path().join("results.jsonl");
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn 256 && exec \"$0\" run -q --results \"$1\" \"$2\"",
+        ])
+        .arg(env!("CARGO_BIN_EXE_proctor"))
+        .arg(&results)
+        .arg(&session)
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("proctor-test-state"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&results).unwrap();
+    let limits: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["result"]
+                .as_str()
+                .unwrap()
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(limits.len(), 100);
+    assert!(limits.iter().all(|l| l == "256"), "{limits:?}");
+}

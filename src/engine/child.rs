@@ -28,6 +28,11 @@ pub struct Spawned {
     pub stdout: OwnedFd,
     pub stderr: OwnedFd,
     pub stdin: Option<OwnedFd>,
+    /// Our copies of the write ends of stdout and stderr, held until the
+    /// child's exit is handled: the pipes then reach EOF at that moment
+    /// rather than a few microseconds before it, which would wake the
+    /// supervisor twice for one exit.
+    pub writers: [OwnedFd; 2],
 }
 
 /// Starts a child in its own process group with stdout and stderr piped.
@@ -83,7 +88,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         }
         SpawnError::Other(e) => format!("cannot start `{program}`: {e}"),
     })?;
-    drop((stdin_child, out_w, err_w));
+    drop(stdin_child);
     for fd in [Some(&out_r), Some(&err_r), stdin_parent.as_ref()]
         .into_iter()
         .flatten()
@@ -98,6 +103,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stdout: out_r,
         stderr: err_r,
         stdin: stdin_parent,
+        writers: [out_w, err_w],
     })
 }
 

@@ -166,6 +166,9 @@ struct ChildCtx {
     cwd: *const libc::c_char,
     fds: [RawFd; 3],
     parent: libc::pid_t,
+    /// The open-files limit Proctor started with, if it raised its own.
+    nofile: libc::rlimit,
+    restore_nofile: bool,
     /// Set by the child on failure: 1 chdir, 2 exec, 3 dup2.
     stage: libc::c_int,
     errno: libc::c_int,
@@ -198,6 +201,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             libc::_exit(137);
         }
         libc::setpgid(0, 0);
+        if ctx.restore_nofile {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &ctx.nofile);
+        }
         for (target, &fd) in ctx.fds.iter().enumerate() {
             let target = target as RawFd;
             if fd == target {
@@ -297,6 +303,7 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
     let mut argv: Vec<*const libc::c_char> = prep.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let envp = prep.envp();
+    let original = ORIGINAL_NOFILE.get().copied().flatten();
     let mut ctx = ChildCtx {
         path: prep.path.as_ptr(),
         argv: argv.as_ptr(),
@@ -305,6 +312,11 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
         fds,
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
+        nofile: original.unwrap_or(libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        }),
+        restore_nofile: original.is_some(),
         stage: 0,
         errno: 0,
     };
@@ -364,6 +376,33 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
         });
     }
     Ok(Child { pid, pidfd })
+}
+
+static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::OnceLock::new();
+
+/// Raises this process's soft limit on open files to the hard limit, once.
+/// Each child costs Proctor five descriptors (a pidfd and both ends of two
+/// pipes) and the usual soft limit of 1,024 would cap a session near 200
+/// children. Children get the original limit back before exec, as programs
+/// that use `select` expect.
+pub fn raise_fd_limit() {
+    ORIGINAL_NOFILE.get_or_init(|| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit with a valid struct.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= lim.rlim_max {
+                return None;
+            }
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(lim)
+        }
+    });
 }
 
 /// A pipe whose ends are close-on-exec: (read, write).

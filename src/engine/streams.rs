@@ -241,10 +241,13 @@ impl Supervisor {
     }
 
     pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, usage: super::event::Usage) {
-        let Some(p) = self.procs[key].as_ref() else { return };
-        let Some(live) = p.live.as_ref() else { return };
+        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;
         let runtime = live.started.elapsed().as_secs_f64();
+        // Our write ends go first, so that the drain below reads to EOF
+        // unless a descendant still holds the pipes.
+        drop(live.writers.take());
         self.drain_streams(key);
         let p = self.procs[key].as_mut().expect("checked above");
         // Closing the pidfd takes it out of the epoll set (tokens carry a

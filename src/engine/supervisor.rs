@@ -212,6 +212,8 @@ pub(super) struct Live {
     pub pid: i32,
     /// Held open while the child lives: epoll watches it for the exit.
     pub _pidfd: OwnedFd,
+    /// The write ends of its stdout and stderr (see `Spawned::writers`).
+    pub writers: Option<[OwnedFd; 2]>,
     pub started: Instant,
 }
 
@@ -376,6 +378,7 @@ impl Supervisor {
     }
 
     pub(super) fn run(mut self) {
+        super::spawn::raise_fd_limit();
         let cpus = super::spec::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {
             message: format!(
