@@ -324,11 +324,17 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
     // SAFETY: all pointers stay valid while the child runs: the parent is
     // suspended until the child execs or exits (CLONE_VFORK). Signals are
     // blocked around the clone so that no handler runs on the child's stack
-    // before it has reset them.
+    // before it has reset them. SIGCHLD stays unblocked while its action is
+    // the default (discard): a SIGCHLD that this thread blocks is not
+    // discarded but queued, and wakes another thread of ours for nothing,
+    // once for every child that exits while we are in here.
     let pid = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
+        if sigchld_is_default() {
+            libc::sigdelset(&mut all, libc::SIGCHLD);
+        }
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let top = stack.mem.as_mut_ptr().add(stack.mem.len()) as *mut libc::c_void;
         let pid = libc::clone(
@@ -403,6 +409,16 @@ pub fn raise_fd_limit() {
             (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(lim)
         }
     });
+}
+
+/// Whether SIGCHLD's action is the default one, under which the kernel
+/// discards it for a thread that does not block it.
+fn sigchld_is_default() -> bool {
+    // SAFETY: reads the current action into a zeroed struct.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL
+    }
 }
 
 /// A pipe whose ends are close-on-exec: (read, write).
