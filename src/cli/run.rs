@@ -131,7 +131,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         if batch_len < 1024 {
             // Take the queue in batches rather than one wake-up per event:
             // fewer context switches leave the CPUs to the children.
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(Duration::from_millis(10));
         }
         if engine.is_finished() && engine.events().is_empty() {
             break;
