@@ -183,12 +183,33 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// The local time now. The UTC offset is looked up at most once a second
+/// per thread: `Local::now` consults the time zone on every call, and
+/// events are stamped several times for each child.
+pub fn local_now() -> DateTime<FixedOffset> {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local! {
+        static OFFSET: Cell<Option<(FixedOffset, Instant)>> = const { Cell::new(None) };
+    }
+    let utc = chrono::Utc::now();
+    let offset = OFFSET.with(|c| match c.get() {
+        Some((o, at)) if at.elapsed() < Duration::from_secs(1) => o,
+        _ => {
+            let o = *Local::now().offset();
+            c.set(Some((o, Instant::now())));
+            o
+        }
+    });
+    utc.with_timezone(&offset)
+}
+
 impl Event {
     /// An event stamped now; `seq` is set by whoever delivers it.
     pub fn now(kind: EventKind) -> Self {
         Self {
             seq: 0,
-            time: Local::now().fixed_offset(),
+            time: local_now(),
             process: None,
             pid: None,
             pool: None,
