@@ -1,8 +1,9 @@
-//! Proctor's own threads stay asleep while children come and go. In a test
-//! binary of its own, so that no other test's children are counted.
+//! How Proctor's threads are scheduled: they stay asleep while children
+//! come and go, and the supervisor's short time slice is not passed on. In
+//! a test binary of its own, so that no other test's children are counted.
 
 mod common;
-use common::{pool, Run};
+use common::{pool, sh, Run};
 use proctor::engine::Command;
 
 /// How many times thread `tid` of this process has gone to sleep.
@@ -34,4 +35,47 @@ fn child_exits_do_not_wake_the_other_threads() {
         woken < 10,
         "the main thread woke {woken} times during 400 child exits"
     );
+}
+
+/// `se.slice` from a /proc sched file (kernels with scheduler debug info).
+fn slice(sched: &str) -> Option<u64> {
+    sched
+        .lines()
+        .find(|l| l.starts_with("se.slice"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn the_supervisor_runs_with_a_short_time_slice_and_its_children_do_not() {
+    let Some(default) = std::fs::read_to_string("/proc/thread-self/sched")
+        .ok()
+        .and_then(|s| slice(&s))
+    else {
+        eprintln!("skipped: this kernel does not show time slices");
+        return;
+    };
+    let mut run = Run::new();
+    run.start(sh("s", "cat /proc/self/sched"));
+    assert_eq!(run.wait_exit("s"), Some(0));
+    let child = slice(&run.lines("s", "stdout").join("\n")).expect("the child's slice");
+    let supervisors: Vec<u64> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "proctor-supervi")
+        })
+        .filter_map(|t| {
+            std::fs::read_to_string(t.path().join("sched"))
+                .ok()
+                .and_then(|s| slice(&s))
+        })
+        .collect();
+    assert!(!supervisors.is_empty());
+    if supervisors.iter().all(|&s| s == default) {
+        eprintln!("skipped: this kernel ignores custom time slices");
+        return;
+    }
+    assert!(supervisors.contains(&100_000), "{supervisors:?}");
+    assert_eq!(child, default, "the child kept the supervisor's slice");
 }
