@@ -21,10 +21,11 @@ fn child_exits_do_not_wake_the_other_threads() {
     // The kernel sends SIGCHLD for each exit. Discarded while the
     // supervisor thread leaves it unblocked, it would otherwise be queued
     // and wake the main thread (here: the idle test harness) every time a
-    // child exits while the supervisor is starting another.
+    // child exits while the supervisor is starting another (21 to 153 times
+    // in 400 exits, measured before the fix).
     let main = std::process::id();
     let mut run = Run::new();
-    let inputs: Vec<String> = (0..400).map(|i| i.to_string()).collect();
+    let inputs: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
     let before = voluntary_switches(main);
     run.send(Command::StartPool {
         pool: pool("t", 2, &["true"], inputs),
@@ -33,7 +34,7 @@ fn child_exits_do_not_wake_the_other_threads() {
     let woken = voluntary_switches(main) - before;
     assert!(
         woken < 10,
-        "the main thread woke {woken} times during 400 child exits"
+        "the main thread woke {woken} times during 1,000 child exits"
     );
 }
 
@@ -72,10 +73,33 @@ fn the_supervisor_runs_with_a_short_time_slice_and_its_children_do_not() {
         })
         .collect();
     assert!(!supervisors.is_empty());
-    if supervisors.iter().all(|&s| s == default) {
+    if !kernel_takes_custom_slices() {
         eprintln!("skipped: this kernel ignores custom time slices");
         return;
     }
     assert!(supervisors.contains(&100_000), "{supervisors:?}");
     assert_eq!(child, default, "the child kept the supervisor's slice");
+}
+
+/// Whether a thread that asks for a 0.1 ms slice gets it (Linux 6.12+).
+fn kernel_takes_custom_slices() -> bool {
+    std::thread::spawn(|| {
+        // SAFETY: sched_getattr/sched_setattr on this (throwaway) thread.
+        unsafe {
+            let mut attr: libc::sched_attr = std::mem::zeroed();
+            let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
+            if libc::syscall(libc::SYS_sched_getattr, 0, &mut attr, size, 0) != 0 {
+                return false;
+            }
+            attr.size = size;
+            attr.sched_runtime = 100_000;
+            libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0) == 0
+                && std::fs::read_to_string("/proc/thread-self/sched")
+                    .ok()
+                    .and_then(|s| slice(&s))
+                    == Some(100_000)
+        }
+    })
+    .join()
+    .unwrap()
 }

@@ -32,7 +32,8 @@ pub struct Spawned {
     /// child's exit is handled: the pipes then reach EOF at that moment
     /// rather than a few microseconds before it, which would wake the
     /// supervisor twice for one exit.
-    pub writers: [OwnedFd; 2],
+    /// None when the open-files limit is too low to spare them.
+    pub writers: Option<[OwnedFd; 2]>,
 }
 
 /// Starts a child in its own process group with stdout and stderr piped.
@@ -103,7 +104,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stdout: out_r,
         stderr: err_r,
         stdin: stdin_parent,
-        writers: [out_w, err_w],
+        writers: super::spawn::hold_pipe_writers().then_some([out_w, err_w]),
     })
 }
 

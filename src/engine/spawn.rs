@@ -329,7 +329,7 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
             rlim_max: 0,
         }),
         restore_nofile: original.is_some(),
-        reset_slice: SHORT_SLICE.load(std::sync::atomic::Ordering::Relaxed),
+        reset_slice: SHORT_SLICE.with(std::cell::Cell::get),
         stage: 0,
         errno: 0,
     };
@@ -338,14 +338,15 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
     // suspended until the child execs or exits (CLONE_VFORK). Signals are
     // blocked around the clone so that no handler runs on the child's stack
     // before it has reset them. SIGCHLD stays unblocked while its action is
-    // the default (discard): a SIGCHLD that this thread blocks is not
-    // discarded but queued, and wakes another thread of ours for nothing,
-    // once for every child that exits while we are in here.
+    // the default (discard) and this thread did not block it itself: a
+    // SIGCHLD that this thread blocks is not discarded but queued, and wakes
+    // another thread of ours for nothing, once for every child that exits
+    // while we are in here.
     let pid = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
-        if sigchld_is_default() {
+        if !sigchld_blocked_here() && sigchld_is_default() {
             libc::sigdelset(&mut all, libc::SIGCHLD);
         }
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
@@ -397,9 +398,16 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
     Ok(Child { pid, pidfd })
 }
 
-/// Whether some thread of ours runs with a short time slice, which its
-/// children would inherit.
-static SHORT_SLICE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+thread_local! {
+    /// Whether this thread runs with a short time slice, which children it
+    /// starts would inherit.
+    static SHORT_SLICE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this thread had SIGCHLD blocked before any spawn (asked once).
+    static SIGCHLD_BLOCKED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// The short slice asked for, in nanoseconds (the kernel's minimum).
+const SHORT_SLICE_NS: u64 = 100_000;
 
 /// Asks the scheduler for the shortest time slice (0.1 ms) for the calling
 /// thread. The supervisor runs in short bursts between children's exits
@@ -418,20 +426,41 @@ pub fn shorten_time_slice() {
             return;
         }
         attr.size = size;
-        attr.sched_runtime = 100_000;
-        SHORT_SLICE.store(true, std::sync::atomic::Ordering::Relaxed);
+        attr.sched_runtime = SHORT_SLICE_NS;
         if libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0) != 0 {
-            SHORT_SLICE.store(false, std::sync::atomic::Ordering::Relaxed);
+            return;
         }
+        // Kernels before 6.12 accept the call and ignore the slice: then
+        // the children have nothing to undo.
+        let mut now: libc::sched_attr = std::mem::zeroed();
+        let took = libc::syscall(libc::SYS_sched_getattr, 0, &mut now, size, 0) == 0
+            && now.sched_runtime == SHORT_SLICE_NS;
+        SHORT_SLICE.with(|s| s.set(took));
     }
 }
 
 static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::OnceLock::new();
 
+/// Whether the open-files limit leaves room to hold each child's pipe
+/// write ends (see `Spawned::writers`): two more descriptors a child.
+/// Under a low hard limit, children come first.
+pub fn hold_pipe_writers() -> bool {
+    static HOLD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HOLD.get_or_init(|| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit with a valid struct.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur >= 4096 }
+    })
+}
+
 /// Raises this process's soft limit on open files to the hard limit, once.
 /// Each child costs Proctor five descriptors (a pidfd and both ends of two
 /// pipes) and the usual soft limit of 1,024 would cap a session near 200
-/// children. Children get the original limit back before exec, as programs
+/// children. The raised limit is process-wide: programs started other than
+/// through `spawn` inherit it. Children get the original limit back before exec, as programs
 /// that use `select` expect.
 pub fn raise_fd_limit() {
     ORIGINAL_NOFILE.get_or_init(|| {
@@ -451,6 +480,25 @@ pub fn raise_fd_limit() {
             (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(lim)
         }
     });
+}
+
+/// Whether this thread blocks SIGCHLD of its own accord (a program that
+/// embeds the engine may, to read it with `signalfd`): then it stays
+/// blocked. Asked once per thread; `spawn` restores the mask it changes.
+fn sigchld_blocked_here() -> bool {
+    SIGCHLD_BLOCKED.with(|c| {
+        if let Some(b) = c.get() {
+            return b;
+        }
+        // SAFETY: reads this thread's signal mask into a zeroed set.
+        let b = unsafe {
+            let mut cur: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut cur) != 0
+                || libc::sigismember(&cur, libc::SIGCHLD) == 1
+        };
+        c.set(Some(b));
+        b
+    })
 }
 
 /// Whether SIGCHLD's action is the default one, under which the kernel

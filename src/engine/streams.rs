@@ -138,14 +138,13 @@ impl Supervisor {
     }
 
     pub(super) fn on_exit(&mut self, key: usize) {
-        let Some(pid) = self.proc(key).and_then(|p| p.live.as_ref()).map(|l| l.pid) else {
+        let Some(live) = self.proc(key).and_then(|p| p.live.as_ref()) else {
             return;
         };
+        let pid = live.pid;
         if let Some((exit_code, usage)) = child::try_reap(pid) {
             self.finish_exit(key, exit_code, usage);
-        } else if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH)
-        {
+        } else if !super::tree::pidfd_unreaped(&live._pidfd) {
             // Reaped elsewhere: its status is lost, but the row must end
             // (and the readable pidfd must go, or epoll would spin).
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();

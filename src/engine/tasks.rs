@@ -124,7 +124,7 @@ impl Supervisor {
                 p.live = Some(Live {
                     pid: s.pid,
                     _pidfd: s.pidfd,
-                    writers: Some(s.writers),
+                    writers: s.writers,
                     started: Instant::now(),
                 });
                 p.pgid = Some(s.pid);

@@ -174,6 +174,22 @@ pub fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// Whether the process of `fd` is unreaped (running or a zombie): signal 0
+/// through its pidfd, which a reused pid cannot fool.
+pub fn pidfd_unreaped(fd: &OwnedFd) -> bool {
+    // SAFETY: pidfd_send_signal with a valid fd, signal 0 and no siginfo.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            0,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 pub fn pidfd_signal(fd: &OwnedFd, sig: Signal) -> std::io::Result<()> {
     // SAFETY: pidfd_send_signal with a valid fd and no siginfo.
     let r = unsafe {
