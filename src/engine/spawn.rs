@@ -208,13 +208,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             libc::setrlimit(libc::RLIMIT_NOFILE, &ctx.nofile);
         }
         if ctx.reset_slice {
-            let mut attr: libc::sched_attr = std::mem::zeroed();
-            let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
-            if libc::syscall(libc::SYS_sched_getattr, 0, &mut attr, size, 0) == 0 {
-                attr.size = size;
-                attr.sched_runtime = 0;
-                libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0);
-            }
+            set_own_slice(0);
         }
         for (target, &fd) in ctx.fds.iter().enumerate() {
             let target = target as RawFd;
@@ -415,28 +409,38 @@ const SHORT_SLICE_NS: u64 = 100_000;
 /// child at once rather than when the child's slice ends (Linux 6.12 and
 /// later; older kernels ignore it). Children are given the default back.
 pub fn shorten_time_slice() {
-    // SAFETY: sched_getattr/sched_setattr on the calling thread with a
-    // struct of the size we pass.
+    // Kernels before 6.12 accept the call and ignore the slice: then the
+    // children have nothing to undo.
+    let took =
+        set_own_slice(SHORT_SLICE_NS) && own_sched_attr().is_some_and(|a| a.sched_runtime == SHORT_SLICE_NS);
+    SHORT_SLICE.with(|s| s.set(took));
+}
+
+/// The calling thread's scheduling attributes.
+fn own_sched_attr() -> Option<libc::sched_attr> {
+    // SAFETY: sched_getattr on the calling thread into a zeroed struct of
+    // the size we pass.
     unsafe {
         let mut attr: libc::sched_attr = std::mem::zeroed();
         let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
-        if libc::syscall(libc::SYS_sched_getattr, 0, &mut attr, size, 0) != 0
-            || attr.sched_policy != libc::SCHED_OTHER as u32
-        {
-            return;
-        }
-        attr.size = size;
-        attr.sched_runtime = SHORT_SLICE_NS;
-        if libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0) != 0 {
-            return;
-        }
-        // Kernels before 6.12 accept the call and ignore the slice: then
-        // the children have nothing to undo.
-        let mut now: libc::sched_attr = std::mem::zeroed();
-        let took = libc::syscall(libc::SYS_sched_getattr, 0, &mut now, size, 0) == 0
-            && now.sched_runtime == SHORT_SLICE_NS;
-        SHORT_SLICE.with(|s| s.set(took));
+        (libc::syscall(libc::SYS_sched_getattr, 0, &mut attr, size, 0) == 0).then_some(attr)
     }
+}
+
+/// Sets the calling thread's time slice (`0`: the default) if it runs
+/// under the normal policy; its other attributes stay. Raw system calls
+/// only: the vfork child calls it too.
+fn set_own_slice(ns: u64) -> bool {
+    let Some(mut attr) = own_sched_attr() else {
+        return false;
+    };
+    if attr.sched_policy != libc::SCHED_OTHER as u32 {
+        return false;
+    }
+    attr.size = std::mem::size_of::<libc::sched_attr>() as u32;
+    attr.sched_runtime = ns;
+    // SAFETY: sched_setattr on the calling thread with a complete struct.
+    unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0) == 0 }
 }
 
 static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::OnceLock::new();
@@ -446,39 +450,34 @@ static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::O
 /// Under a low hard limit, children come first.
 pub fn hold_pipe_writers() -> bool {
     static HOLD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HOLD.get_or_init(|| {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit with a valid struct.
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur >= 4096 }
-    })
+    *HOLD.get_or_init(|| nofile_limit().is_some_and(|l| l.rlim_cur >= 4096))
+}
+
+/// This process's limit on open files.
+fn nofile_limit() -> Option<libc::rlimit> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim)
 }
 
 /// Raises this process's soft limit on open files to the hard limit, once.
 /// Each child costs Proctor five descriptors (a pidfd and both ends of two
 /// pipes) and the usual soft limit of 1,024 would cap a session near 200
-/// children. The raised limit is process-wide: programs started other than
-/// through `spawn` inherit it. Children get the original limit back before exec, as programs
-/// that use `select` expect.
+/// children. Children get the original limit back before exec, as programs
+/// that use `select` expect. The raised limit is process-wide: programs
+/// started other than through `spawn` inherit it.
 pub fn raise_fd_limit() {
     ORIGINAL_NOFILE.get_or_init(|| {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
+        let lim = nofile_limit().filter(|l| l.rlim_cur < l.rlim_max)?;
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
         };
-        // SAFETY: getrlimit/setrlimit with a valid struct.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= lim.rlim_max {
-                return None;
-            }
-            let raised = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(lim)
-        }
+        // SAFETY: setrlimit with a valid struct.
+        (unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0).then_some(lim)
     });
 }
 

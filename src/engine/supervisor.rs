@@ -379,7 +379,6 @@ impl Supervisor {
 
     pub(super) fn run(mut self) {
         super::spawn::raise_fd_limit();
-        super::spawn::hold_pipe_writers();
         super::spawn::shorten_time_slice();
         let cpus = super::spec::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {

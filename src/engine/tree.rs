@@ -177,26 +177,20 @@ pub fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
 /// Whether the process of `fd` is unreaped (running or a zombie): signal 0
 /// through its pidfd, which a reused pid cannot fool.
 pub fn pidfd_unreaped(fd: &OwnedFd) -> bool {
-    // SAFETY: pidfd_send_signal with a valid fd, signal 0 and no siginfo.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.as_raw_fd(),
-            0,
-            std::ptr::null::<u8>(),
-            0,
-        )
-    };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    pidfd_send(fd, 0).map_or_else(|e| e.raw_os_error() != Some(libc::ESRCH), |()| true)
 }
 
 pub fn pidfd_signal(fd: &OwnedFd, sig: Signal) -> std::io::Result<()> {
+    pidfd_send(fd, sig as i32)
+}
+
+fn pidfd_send(fd: &OwnedFd, sig: i32) -> std::io::Result<()> {
     // SAFETY: pidfd_send_signal with a valid fd and no siginfo.
     let r = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             fd.as_raw_fd(),
-            sig as i32,
+            sig,
             std::ptr::null::<u8>(),
             0,
         )
