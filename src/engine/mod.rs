@@ -8,12 +8,14 @@ pub mod exit;
 pub mod export;
 pub mod journal;
 pub mod lines;
+pub mod record;
 pub mod restart;
 pub mod signal;
 pub mod spec;
 pub mod supervisor;
 
 mod child;
+mod handle;
 mod pool;
 mod pool_control;
 mod reactor;

@@ -1,0 +1,164 @@
+//! The handle the rest of the program holds on the engine: [`Engine`]
+//! starts the supervisor thread (see `supervisor`), takes [`Command`]s in
+//! and hands [`Event`]s out; dropping it ends the session.
+
+use super::child;
+use super::command::Command;
+use super::error::EngineError;
+use super::event::Event;
+use super::journal::{Journal, JournalConfig};
+use super::reactor::{self, Epoll, Waker};
+use super::supervisor::{Supervisor, WAKER_TOKEN};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Called after new events are queued (the GUI passes `request_repaint`).
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+pub struct EngineConfig {
+    /// How many events may wait unread before the supervisor waits.
+    pub event_capacity: usize,
+    pub notify: Option<Notify>,
+    /// Where to keep the session's journal; `None`: keep none.
+    pub journal: Option<JournalConfig>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            event_capacity: 65_536,
+            notify: None,
+            journal: None,
+        }
+    }
+}
+
+/// A running supervisor. Dropping it shuts the session down: every child is
+/// stopped by its stop policy and reaped before `drop` returns.
+pub struct Engine {
+    pub(super) commands: Sender<Command>,
+    pub(super) waker: Arc<Waker>,
+    pub(super) events: Receiver<Event>,
+    thread: Option<JoinHandle<()>>,
+    journal_path: Option<std::path::PathBuf>,
+}
+
+impl Engine {
+    pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        child::become_subreaper();
+        let epoll = Epoll::new().map_err(EngineError::Setup)?;
+        let waker = Arc::new(Waker::new().map_err(EngineError::Setup)?);
+        epoll
+            .add(waker.raw(), WAKER_TOKEN, reactor::READABLE)
+            .map_err(EngineError::Setup)?;
+        let journal = match &config.journal {
+            Some(c) => Some(Journal::create(c).map_err(|e| EngineError::Journal {
+                dir: c.dir.display().to_string(),
+                source: e,
+            })?),
+            None => None,
+        };
+        let journal_path = journal.as_ref().map(|j| j.path().to_path_buf());
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
+        let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
+        sup.journal = journal;
+        sup.watchdog = match child::Watchdog::spawn(&sup.session) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                sup.startup_warning = Some(format!(
+                    "cannot start the crash guard (/bin/sh): {e}; if Proctor is killed, grandchildren outside their group may survive"
+                ));
+                None
+            }
+        };
+        let thread = std::thread::Builder::new()
+            .name("proctor-supervisor".into())
+            .spawn(move || sup.run())
+            .map_err(EngineError::Thread)?;
+        Ok(Engine {
+            commands: cmd_tx,
+            waker,
+            events: ev_rx,
+            thread: Some(thread),
+            journal_path,
+        })
+    }
+
+    /// The journal this session writes, if it keeps one.
+    pub fn journal_path(&self) -> Option<&std::path::Path> {
+        self.journal_path.as_deref()
+    }
+
+    pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        self.commands.send(command).map_err(|_| EngineError::Stopped)?;
+        self.waker.wake();
+        Ok(())
+    }
+
+    /// A sender other threads can use (e.g. a signal handler thread).
+    pub fn sender(&self) -> EngineSender {
+        EngineSender {
+            commands: self.commands.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// Whether the supervisor thread has ended (after `Shutdown`).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Shuts down and waits, passing every remaining event to `sink`.
+    pub fn shutdown(mut self, mut sink: impl FnMut(Event)) {
+        let _ = self.send(Command::Shutdown);
+        self.join_draining(&mut sink);
+    }
+
+    pub(super) fn join_draining(&mut self, sink: &mut dyn FnMut(Event)) {
+        if let Some(t) = self.thread.take() {
+            loop {
+                match self.events.recv_timeout(Duration::from_millis(20)) {
+                    Ok(e) => sink(e),
+                    // The supervisor has let go of the queue: it is ending.
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) if t.is_finished() => break,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                }
+            }
+            let _ = t.join();
+            while let Ok(e) = self.events.try_recv() {
+                sink(e);
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.send(Command::Shutdown);
+            self.join_draining(&mut |_| {});
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EngineSender {
+    pub(super) commands: Sender<Command>,
+    pub(super) waker: Arc<Waker>,
+}
+
+impl EngineSender {
+    pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        self.commands.send(command).map_err(|_| EngineError::Stopped)?;
+        self.waker.wake();
+        Ok(())
+    }
+}
