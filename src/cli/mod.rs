@@ -1,6 +1,22 @@
 //! The command line: `proctor` opens the desktop app; subcommands run the
 //! same engine headless.
 
+/// `eprintln!` that never panics (stderr may be closed or full).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `println!` that never panics (stdout may be a closed pipe: `| head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod run;
 mod summary;
 
@@ -74,7 +90,7 @@ pub fn main(cli: Cli) -> Result<Action> {
 fn check(path: &std::path::Path) -> i32 {
     match crate::engine::spec::parse_session_file(path) {
         Ok(s) => {
-            println!(
+            out!(
                 "{}: OK ({} task{}, {} pool{})",
                 path.display(),
                 s.tasks.len(),
@@ -86,9 +102,9 @@ fn check(path: &std::path::Path) -> i32 {
         }
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("{e}");
+                say!("{e}");
             }
-            eprintln!(
+            say!(
                 "{} error{} found; nothing would run.",
                 errors.0.len(),
                 if errors.0.len() == 1 { "" } else { "s" }
@@ -123,7 +139,7 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
         events.push(e);
     }
     export_events(out, format, &events).with_context(|| format!("cannot write {}", out.display()))?;
-    eprintln!("wrote {} events to {}", events.len(), out.display());
+    say!("wrote {} events to {}", events.len(), out.display());
     Ok(())
 }
 
@@ -143,9 +159,9 @@ fn history() {
         })
         .collect();
     if rows.is_empty() {
-        println!("no journals in {}", dir.display());
+        out!("no journals in {}", dir.display());
     } else {
-        println!(
+        out!(
             "{}",
             summary::table(
                 &["STARTED", "TASKS", "PROCESSES", "FAILURES", "EVENTS", "JOURNAL"],

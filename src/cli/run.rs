@@ -14,7 +14,7 @@ use crate::model::SessionModel;
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,12 +45,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Ok(s) => s,
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("{e}");
+                say!("{e}");
             }
-            eprintln!("nothing was started.");
+            say!("nothing was started.");
             return Ok(2);
         }
     };
+    // No output may overwrite the session file or the other output.
+    if let Err(message) = check_output_paths(&args) {
+        say!("error: {message}");
+        say!("nothing was started.");
+        return Ok(2);
+    }
     // Open outputs before anything starts: a bad path is an error now.
     let mut export = match &args.export {
         Some(path) => {
@@ -80,7 +86,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         ..Default::default()
     })?;
     if let Some(p) = engine.journal_path() {
-        eprintln!("proctor: journal {}", p.display());
+        say!("proctor: journal {}", p.display());
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     install_signal_handlers(&engine, interrupted.clone())?;
@@ -93,8 +99,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         engine.send(Command::StartPool { pool: pool.clone() })?;
     }
 
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = Printer::stdout();
     let mut model = SessionModel::default();
     let mut stage = Stage::Joining;
     let mut last_flush = Instant::now();
@@ -112,7 +117,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         for e in batch {
             model.apply(&e);
             if !args.quiet {
-                let _ = writeln!(out, "{}", e.text_line());
+                out.line(&summary::terminal_safe(&e.text_line()));
             }
             if matches!(e.kind, EventKind::SessionEnded { .. }) {
                 ended = true;
@@ -122,7 +127,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
         if last_flush.elapsed() > Duration::from_millis(50) || ended {
-            let _ = out.flush();
+            out.flush();
             last_flush = Instant::now();
         }
         if ended {
@@ -153,8 +158,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             stage = Stage::ShuttingDown;
         }
     }
-    let _ = out.flush();
-    drop(out);
+    out.flush();
     let now = chrono::Local::now().fixed_offset();
     // Drain anything left (the engine thread has ended).
     let mut rest = Vec::new();
@@ -166,15 +170,15 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
 
-    println!("\n{}", summary::summary_table(&model, now));
+    out.line(&format!("\n{}", summary::summary_table(&model, now)));
     for pool in &model.pools {
-        println!(
+        out.line(&format!(
             "\nResults of pool `{}` in input order:\n{}",
-            pool.name,
+            summary::cell(&pool.name, summary::MAX_CELL),
             summary::results_in_order(pool)
-        );
+        ));
         if let Some(t) = &pool.finished {
-            println!(
+            out.line(&format!(
                 "{} inputs: {} done, {} failed, {} cancelled; wall {:.3}s, busy {:.3}s, speedup {:.2}x",
                 t.inputs,
                 t.done,
@@ -183,22 +187,28 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 t.wall,
                 t.busy,
                 t.speedup()
-            );
+            ));
         }
     }
+    out.flush();
 
-    if let Some(x) = export {
-        let path = args.export.as_ref().expect("export path");
+    // Every output is attempted, whatever became of the others; each
+    // failure is said, and any one makes the exit status non-zero.
+    let mut failed = false;
+    if let Some(e) = out.error() {
+        say!("error: cannot write to standard output: {e}");
+        failed = true;
+    }
+    if let (Some(x), Some(path)) = (export, args.export.as_ref()) {
         match x.finish() {
-            Ok(n) => eprintln!("wrote {n} events to {}", path.display()),
+            Ok(n) => say!("wrote {n} events to {}", path.display()),
             Err(e) => {
-                eprintln!("error: cannot write the export file {}: {e}", path.display());
-                return Ok(1);
+                say!("error: cannot write the export file {}: {e}", path.display());
+                failed = true;
             }
         }
     }
-    if let Some(mut file) = results_file {
-        let path = args.results.as_ref().expect("results path");
+    if let (Some(mut file), Some(path)) = (results_file, args.results.as_ref()) {
         let mut text = String::new();
         for pool in &model.pools {
             text.push_str(&summary::results_json_lines(pool));
@@ -207,16 +217,107 @@ pub fn run(args: RunArgs) -> Result<i32> {
             .writer()
             .write_all(text.as_bytes())
             .and_then(|_| file.commit());
-        if let Err(e) = written {
-            eprintln!("error: cannot write the results file {}: {e}", path.display());
-            return Ok(1);
+        match written {
+            Ok(()) => say!(
+                "wrote the results of {} pool(s) to {}",
+                model.pools.len(),
+                path.display()
+            ),
+            Err(e) => {
+                say!("error: cannot write the results file {}: {e}", path.display());
+                failed = true;
+            }
         }
     }
 
     if interrupted.load(Ordering::SeqCst) {
         return Ok(130);
     }
+    if failed {
+        return Ok(1);
+    }
     Ok(if join.all_succeeded(&model) { 0 } else { 1 })
+}
+
+/// Standard output for the event lines and the summary. A write that fails
+/// (a closed pipe, a full disk) ends the printing, not the run: the error
+/// is kept, said at the end, and makes the exit status non-zero.
+struct Printer {
+    out: BufWriter<std::io::Stdout>,
+    error: Option<std::io::Error>,
+}
+
+impl Printer {
+    fn stdout() -> Self {
+        Self {
+            out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            error: None,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.error.is_none() {
+            if let Err(e) = writeln!(self.out, "{text}") {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn error(&self) -> Option<&std::io::Error> {
+        self.error.as_ref()
+    }
+}
+
+/// The same file, whether or not it exists yet: the canonical folder plus
+/// the name (and the file's own canonical path when it exists, which sees
+/// through links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    fn key(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = std::fs::canonicalize(p) {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    }
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Outputs must not name the session file or each other.
+fn check_output_paths(args: &RunArgs) -> std::result::Result<(), String> {
+    let outputs = [("--export", &args.export), ("--results", &args.results)];
+    for (flag, path) in &outputs {
+        if let Some(p) = path {
+            if same_file(p, &args.session) {
+                return Err(format!(
+                    "{flag} {} is the session file; it would be overwritten",
+                    p.display()
+                ));
+            }
+        }
+    }
+    if let (Some(e), Some(r)) = (&args.export, &args.results) {
+        if same_file(e, r) {
+            return Err(format!(
+                "--export and --results name the same file ({}); give each its own",
+                e.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -288,10 +389,18 @@ impl Join {
     }
 }
 
+/// SIGINT, SIGTERM and SIGHUP (the terminal closed, an ssh link dropped)
+/// stop the session gracefully; a second one kills. A signal that was
+/// ignored when Proctor started (`nohup` ignores SIGHUP) stays ignored, as
+/// the shell asked.
 fn install_signal_handlers(engine: &Engine, flag: Arc<AtomicBool>) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !signal_ignored(s))
+        .collect();
     let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
+        signal_hook::iterator::Signals::new(&wanted).context("cannot install signal handlers")?;
     let sender = engine.sender();
     std::thread::Builder::new()
         .name("proctor-signals".into())
@@ -299,7 +408,7 @@ fn install_signal_handlers(engine: &Engine, flag: Arc<AtomicBool>) -> Result<()>
             for sig in signals.forever() {
                 let first = !flag.swap(true, Ordering::SeqCst);
                 if first {
-                    eprintln!("\nproctor: got signal {sig}; stopping every process…");
+                    say!("\nproctor: got signal {sig}; stopping every process…");
                     let _ = sender.send(Command::Shutdown);
                 } else {
                     // A second Ctrl-C: kill at once.
@@ -309,4 +418,13 @@ fn install_signal_handlers(engine: &Engine, flag: Arc<AtomicBool>) -> Result<()>
         })
         .context("cannot start the signal thread")?;
     Ok(())
+}
+
+/// Whether `sig`'s action is SIG_IGN now.
+fn signal_ignored(sig: i32) -> bool {
+    // SAFETY: sigaction only reads the current action into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }

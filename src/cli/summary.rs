@@ -26,30 +26,82 @@ fn summary_row(r: &ProcessRow, now: DateTime<FixedOffset>) -> [String; 5] {
     ]
 }
 
-/// Formats rows as an aligned text table with a header.
+/// The widest a table cell is shown, in characters; longer text is cut
+/// with `…` (the whole value stays in the journal, exports and --results).
+pub const MAX_CELL: usize = 120;
+
+/// A cell as a terminal may show it: control characters escaped (a child's
+/// escape sequences never reach the terminal), at most `max` characters.
+pub fn cell(text: &str, max: usize) -> String {
+    let safe = terminal_safe(text);
+    if safe.chars().count() <= max {
+        return safe.into_owned();
+    }
+    let mut cut: String = safe.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Text with every control character (but tab) written as an escape:
+/// `\n`, `\r`, `\x1b`, ... Text without any is returned as it is.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push('\t'),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{n:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Formats rows as an aligned text table with a header. Cells are made
+/// terminal-safe and cut to [`MAX_CELL`] characters, so no width is ever
+/// out of the formatter's range and one long value cannot bury the table.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| cell(c, MAX_CELL)).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
+    for r in &rows {
         for (i, c) in r.iter().enumerate() {
             if i < widths.len() {
                 widths[i] = widths[i].max(c.chars().count());
             }
         }
     }
-    let line = |cells: Vec<String>| -> String {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{:<w$}", c, w = widths[i]))
-            .collect();
-        parts.join("  ").trim_end().to_string()
+    let line = |cells: &[String]| -> String {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate().take(widths.len()) {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            out.push_str(c);
+            let pad = widths[i].saturating_sub(c.chars().count());
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.trim_end().to_string()
     };
-    let mut out = line(header.iter().map(|s| s.to_string()).collect());
+    let mut out = line(&header.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     out.push('\n');
-    out.push_str(&line(widths.iter().map(|w| "-".repeat(*w)).collect()));
-    for r in rows {
+    out.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
+    for r in &rows {
         out.push('\n');
-        out.push_str(&line(r.clone()));
+        out.push_str(&line(r));
     }
     out
 }
@@ -73,7 +125,7 @@ pub fn results_in_order(pool: &PoolRow) -> String {
                 r.worker.clone().unwrap_or_default(),
                 r.duration.map(|d| format!("{d:.3}s")).unwrap_or_default(),
                 match r.status {
-                    InputStatus::Done => r.result.clone().unwrap_or_default().replace('\n', "\\n"),
+                    InputStatus::Done => r.result.clone().unwrap_or_default(),
                     _ => r.message.clone().unwrap_or_default(),
                 },
             ]
@@ -114,5 +166,25 @@ mod tests {
     fn table_aligns_columns() {
         let t = table(&["A", "BB"], &[vec!["long".into(), "x".into()]]);
         assert_eq!(t, "A     BB\n----  --\nlong  x");
+    }
+
+    #[test]
+    fn huge_cells_are_cut_not_a_panic() {
+        let huge = "y".repeat(70_000);
+        let t = table(
+            &["A", "B"],
+            &[vec![huge.clone(), "x".into()], vec!["s".into(), huge]],
+        );
+        for line in t.lines() {
+            assert!(line.chars().count() <= 2 * MAX_CELL + 2, "{}", line.len());
+        }
+        assert!(t.contains('…'));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(cell("a\x1b[31mred\n", 100), "a\\x1b[31mred\\n");
+        assert_eq!(terminal_safe("plain\ttab"), "plain\ttab");
+        assert_eq!(cell("\u{9b}2J", 100), "\\x9b2J");
     }
 }

@@ -1,0 +1,273 @@
+//! `proctor run` against what a hostile terminal, disk or session does:
+//! huge cells, a closed stdout, a full disk, clashing output paths, SIGHUP.
+//! The real binary, real children, real signals and files.
+
+mod common;
+use common::{gone, wait_for};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn proctor() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_proctor"));
+    c.env("XDG_STATE_HOME", std::env::temp_dir().join("proctor-test-state"));
+    c
+}
+
+fn write_session(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("session.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn no_panic(stderr: &[u8]) {
+    let s = String::from_utf8_lossy(stderr);
+    assert!(!s.contains("panicked"), "{s}");
+}
+
+#[test]
+fn a_result_wider_than_a_formatter_width_is_cut_in_the_summary_and_kept_in_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(70_000);
+    std::fs::write(dir.path().join("inputs.txt"), format!("{long}\n")).unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[pool]]\nname = \"wide\"\nworkers = 1\nrun = \"echo\"\ninputs_file = \"inputs.txt\"\n",
+    );
+    let results = dir.path().join("results.jsonl");
+    let export = dir.path().join("events.jsonl");
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--results")
+        .arg(&results)
+        .arg("--export")
+        .arg(&export)
+        .output()
+        .unwrap();
+    no_panic(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains('…'), "the long cell is cut");
+    assert!(stdout.lines().all(|l| l.chars().count() < 2_000));
+    // The whole value stays in --results and the export.
+    let r = std::fs::read_to_string(&results).unwrap();
+    assert!(r.contains(&long), "results keep the whole input");
+    assert!(std::fs::metadata(&export).unwrap().len() > 70_000);
+}
+
+#[test]
+fn a_closed_stdout_loses_neither_the_export_nor_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"chatty\"\nrun = \"seq 20000\"\n\n[[pool]]\nname = \"p\"\nworkers = 1\nrun = \"echo\"\ninputs = [\"a\", \"b\"]\n",
+    );
+    let results = dir.path().join("results.jsonl");
+    let export = dir.path().join("events.csv");
+    let mut child = proctor()
+        .args(["run", "--no-journal"])
+        .arg(&session)
+        .arg("--results")
+        .arg(&results)
+        .arg("--export")
+        .arg(&export)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read two lines, then close the pipe, as `| head -2` does.
+    {
+        let mut r = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        r.read_line(&mut line).unwrap();
+    }
+    let mut stderr = Vec::new();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    no_panic(&stderr);
+    assert_eq!(status.code(), Some(1), "{}", String::from_utf8_lossy(&stderr));
+    assert!(String::from_utf8_lossy(&stderr).contains("standard output"));
+    let csv = std::fs::read_to_string(&export).unwrap();
+    assert!(csv.lines().count() > 20_000, "every event exported");
+    let r = std::fs::read_to_string(&results).unwrap();
+    assert_eq!(r.lines().count(), 2);
+}
+
+#[test]
+fn outputs_that_clash_with_each_other_or_the_session_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let text = format!(
+        "[[task]]\nname = \"t\"\nrun = [\"touch\", \"{}\"]\n",
+        marker.display()
+    );
+    let session = write_session(dir.path(), &text);
+    let same = dir.path().join("out.jsonl");
+    let out = proctor()
+        .args(["run", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&same)
+        .arg("--results")
+        .arg(dir.path().join(".").join("out.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same file"));
+    let out = proctor()
+        .args(["run", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&session)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("session file"));
+    assert_eq!(
+        std::fs::read_to_string(&session).unwrap(),
+        text,
+        "the session file is intact"
+    );
+    assert!(!marker.exists(), "nothing was started");
+}
+
+/// A small tmpfs (root only): a disk that fills up.
+struct FullDisk(PathBuf);
+
+impl FullDisk {
+    fn mount(dir: &Path) -> Option<Self> {
+        let p = dir.join("small");
+        std::fs::create_dir(&p).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+            .arg(&p)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self(p))
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn an_export_on_a_full_disk_still_lets_the_results_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(small) = FullDisk::mount(dir.path()) else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"chatty\"\nrun = \"seq 50000\"\n\n[[pool]]\nname = \"p\"\nworkers = 1\nrun = \"echo\"\ninputs = [\"a\", \"b\", \"c\"]\n",
+    );
+    let results = dir.path().join("results.jsonl");
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(small.0.join("events.jsonl"))
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    no_panic(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("export file"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap().lines().count(),
+        3,
+        "{stderr}"
+    );
+}
+
+fn read_pid_line(r: &mut impl BufRead) -> i32 {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(r.read_line(&mut line).unwrap() > 0, "no pid line");
+        if let Some((_, p)) = line.trim().split_once("stdout: pid=") {
+            return p.trim().parse().unwrap();
+        }
+    }
+}
+
+#[test]
+fn sighup_stops_the_session_gracefully_with_summary_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"sleeper\"\nrun = \"sh -c 'echo pid=$$; exec sleep 300'\"\n",
+    );
+    let export = dir.path().join("events.jsonl");
+    let mut child = proctor()
+        .args(["run", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&export)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(child.stdout.take().unwrap());
+    let pid = read_pid_line(&mut r);
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("NAME"), "the summary is printed: {rest}");
+    assert!(rest.contains("-15"), "the child was terminated: {rest}");
+    wait_for("the child to be gone", || gone(pid));
+    assert!(std::fs::read_to_string(&export)
+        .unwrap()
+        .contains("session_ended"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp file left behind");
+}
+
+#[test]
+fn a_sighup_ignored_by_the_shell_stays_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"sleeper\"\nrun = \"sh -c 'echo pid=$$; exec sleep 300'\"\n",
+    );
+    // As `nohup` does: SIGHUP ignored before proctor starts.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' HUP; exec \"$0\" run --no-journal \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_proctor"))
+        .arg(&session)
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("proctor-test-state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(child.stdout.take().unwrap());
+    let pid = read_pid_line(&mut r);
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP was ignored");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    wait_for("the child to be gone", || gone(pid));
+}
