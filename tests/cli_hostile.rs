@@ -271,3 +271,112 @@ fn a_sighup_ignored_by_the_shell_stays_ignored() {
     assert_eq!(child.wait().unwrap().code(), Some(130));
     wait_for("the child to be gone", || gone(pid));
 }
+
+#[test]
+fn export_skips_and_counts_a_torn_or_damaged_line_instead_of_refusing() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"seq 5\"\n");
+    let journal = dir.path().join("events.jsonl");
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let good = std::fs::read_to_string(&journal).unwrap().lines().count();
+    // A line of invalid bytes, then a last line cut in half by a SIGKILL.
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"\xff\xfe not json\n{\"seq\":99,\"time\":\"20");
+    std::fs::write(&journal, bytes).unwrap();
+    let csv = dir.path().join("out.csv");
+    let out = proctor().arg("export").arg(&journal).arg(&csv).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("skipped 2 lines"), "{stderr}");
+    assert!(
+        stderr.contains(":6:") || stderr.contains(&format!(":{}:", good + 1)),
+        "{stderr}"
+    );
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count();
+    assert_eq!(rows, good + 1, "every good event exported, plus the header");
+}
+
+fn journal_path(stderr_line: &str) -> Option<PathBuf> {
+    stderr_line
+        .strip_prefix("proctor: journal ")
+        .map(|p| PathBuf::from(p.trim()))
+}
+
+#[test]
+fn rotation_never_deletes_the_journal_of_a_run_still_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"sleeper\"\nrun = \"sh -c 'seq 200; echo pid=$$; exec sleep 300'\"\n",
+    );
+    let mut first = proctor()
+        .args(["run"])
+        .arg(&session)
+        .env("XDG_STATE_HOME", &state)
+        .env("PROCTOR_JOURNAL_MAX_BYTES", "100")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let live = journal_path(&line).expect("the journal line");
+    let mut r = BufReader::new(first.stdout.take().unwrap());
+    let pid = read_pid_line(&mut r);
+    // A second run while the first goes on, with a 100-byte limit.
+    let quick = dir.path().join("quick.toml");
+    std::fs::write(&quick, "[[task]]\nname = \"q\"\nrun = \"true\"\n").unwrap();
+    let out = proctor()
+        .args(["run", "-q"])
+        .arg(&quick)
+        .env("XDG_STATE_HOME", &state)
+        .env("PROCTOR_JOURNAL_MAX_BYTES", "100")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(live.exists(), "the live journal {} was removed", live.display());
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(130));
+    wait_for("the child to be gone", || gone(pid));
+    // Once that run has ended, its journal may go at the next rotation.
+    let out = proctor()
+        .args(["run", "-q"])
+        .arg(&quick)
+        .env("XDG_STATE_HOME", &state)
+        .env("PROCTOR_JOURNAL_MAX_BYTES", "100")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!live.exists(), "an ended journal is rotated away");
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(small) = FullDisk::mount(dir.path()) else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let session = write_session(dir.path(), "[[task]]\nname = \"chatty\"\nrun = \"seq 100000\"\n");
+    let out = proctor()
+        .args(["run", "-q"])
+        .arg(&session)
+        .env("XDG_STATE_HOME", &small.0)
+        .output()
+        .unwrap();
+    no_panic(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the journal"), "{stderr}");
+}

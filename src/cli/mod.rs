@@ -127,16 +127,17 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
             )
         })?,
     };
-    let text =
-        std::fs::read_to_string(journal).with_context(|| format!("cannot read {}", journal.display()))?;
-    let mut events = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let e = crate::engine::event::parse_json_line(line)
-            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", journal.display(), i + 1))?;
-        events.push(e);
+    // A torn last line (the writer was killed) or a damaged line is skipped
+    // and counted, never a reason to export nothing.
+    let (events, bad) = crate::engine::journal::read_journal(journal)
+        .with_context(|| format!("cannot read {}", journal.display()))?;
+    if let Some(first) = bad.first() {
+        say!(
+            "warning: skipped {} line{} that {} not an event (first: {first})",
+            bad.len(),
+            if bad.len() == 1 { "" } else { "s" },
+            if bad.len() == 1 { "is" } else { "are" },
+        );
     }
     export_events(out, format, &events).with_context(|| format!("cannot write {}", out.display()))?;
     say!("wrote {} events to {}", events.len(), out.display());

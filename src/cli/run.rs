@@ -85,6 +85,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         journal,
         ..Default::default()
     })?;
+    let engine_journal_failed = engine.journal_failed();
     if let Some(p) = engine.journal_path() {
         say!("proctor: journal {}", p.display());
     }
@@ -118,6 +119,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             model.apply(&e);
             if !args.quiet {
                 out.line(&summary::terminal_safe(&e.text_line()));
+            } else if matches!(e.kind, EventKind::Error { .. }) {
+                // Errors are never silent, not even with -q.
+                say!("{}", summary::terminal_safe(&e.text_line()));
             }
             if matches!(e.kind, EventKind::SessionEnded { .. }) {
                 ended = true;
@@ -195,6 +199,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Every output is attempted, whatever became of the others; each
     // failure is said, and any one makes the exit status non-zero.
     let mut failed = false;
+    if engine_journal_failed.load(Ordering::SeqCst) {
+        say!("error: the journal could not be written in full (see the error above)");
+        failed = true;
+    }
     if let Some(e) = out.error() {
         say!("error: cannot write to standard output: {e}");
         failed = true;

@@ -43,6 +43,7 @@ pub struct Engine {
     pub(super) events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
     journal_path: Option<std::path::PathBuf>,
+    journal_failed: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Engine {
@@ -61,6 +62,7 @@ impl Engine {
             None => None,
         };
         let journal_path = journal.as_ref().map(|j| j.path().to_path_buf());
+        let journal_failed = journal.as_ref().map(Journal::failed_flag);
         let (cmd_tx, cmd_rx) = unbounded();
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
@@ -84,7 +86,14 @@ impl Engine {
             events: ev_rx,
             thread: Some(thread),
             journal_path,
+            journal_failed,
         })
+    }
+
+    /// Turns true when a write to the journal fails (an `error` event says
+    /// so); it outlives the engine, so its last flush counts too.
+    pub fn journal_failed(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.journal_failed.clone().unwrap_or_default()
     }
 
     /// The journal this session writes, if it keeps one.

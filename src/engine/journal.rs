@@ -52,6 +52,9 @@ pub struct Journal {
     buf: Vec<u8>,
     last_flush: Instant,
     error: Option<String>,
+    /// Set for good at the first failed write; the engine's owner reads it
+    /// (a run whose journal failed does not end in success).
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Journal {
@@ -65,6 +68,9 @@ impl Journal {
             .append(true)
             .mode(0o600)
             .open(&path)?;
+        // Held while the journal is written: rotation never removes a
+        // journal whose session is still running (see `is_live`).
+        lock(&file, libc::LOCK_EX)?;
         rotate(&config.dir, config.max_total_bytes, Some(&path));
         Ok(Self {
             path,
@@ -72,7 +78,13 @@ impl Journal {
             buf: Vec::with_capacity(64 * 1024),
             last_flush: Instant::now(),
             error: None,
+            failed: Default::default(),
         })
+    }
+
+    /// A flag that turns true at the first failed write.
+    pub fn failed_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.failed.clone()
     }
 
     pub fn path(&self) -> &Path {
@@ -112,7 +124,8 @@ impl Journal {
             return;
         }
         if let Err(e) = self.file.write_all(&self.buf) {
-            if self.error.is_none() {
+            let first = !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst);
+            if first {
                 self.error = Some(format!("cannot write the journal {}: {e}", self.path.display()));
             }
         }
@@ -132,8 +145,28 @@ impl Drop for Journal {
     }
 }
 
+fn lock(file: &File, how: libc::c_int) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), how | libc::LOCK_NB) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Whether a session (of this or another Proctor) is still writing the
+/// journal at `path`: its writer holds an exclusive lock on it.
+pub fn is_live(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(f) => lock(&f, libc::LOCK_SH).is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock),
+        Err(_) => false,
+    }
+}
+
 /// Removes the oldest `.jsonl` journals until the total is at most `max`
-/// (never `keep`, the one being written).
+/// (never `keep`, the one being written, nor any journal a running session
+/// still writes).
 pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
     let mut files = journal_files(dir);
     let mut total: u64 = files.iter().map(|f| f.2).sum();
@@ -143,7 +176,7 @@ pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
         if total <= max {
             break;
         }
-        if Some(path.as_path()) == keep {
+        if Some(path.as_path()) == keep || is_live(&path) {
             continue;
         }
         if std::fs::remove_file(&path).is_ok() {
@@ -320,6 +353,29 @@ mod tests {
         // 500 bytes, max 300: two removed, the oldest that are not kept.
         assert_eq!(removed, vec![paths[1].clone(), paths[2].clone()]);
         assert!(paths[0].exists() && paths[3].exists() && paths[4].exists());
+    }
+
+    #[test]
+    fn rotation_never_removes_a_live_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = JournalConfig {
+            dir: dir.path().to_path_buf(),
+            max_total_bytes: 1,
+        };
+        let mut live = Journal::create(&cfg).unwrap();
+        live.append(&Event::now(EventKind::Stdout {
+            line: "x".repeat(500),
+        }));
+        live.flush();
+        assert!(is_live(live.path()));
+        std::thread::sleep(Duration::from_millis(5));
+        let second = Journal::create(&cfg).unwrap();
+        assert!(live.path().exists(), "the live journal is kept");
+        let first = live.path().to_path_buf();
+        drop(live);
+        assert!(!is_live(&first));
+        let removed = rotate(dir.path(), 1, Some(second.path()));
+        assert_eq!(removed, vec![first], "an ended journal can go");
     }
 
     #[test]
