@@ -17,6 +17,7 @@ pub mod supervisor;
 
 mod child;
 mod handle;
+mod peak;
 mod pool;
 mod pool_control;
 mod reactor;
