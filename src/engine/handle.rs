@@ -4,6 +4,7 @@
 
 use super::child;
 use super::command::Command;
+use super::contain::{self, Failure};
 use super::error::EngineError;
 use super::event::Event;
 use super::journal::{Journal, JournalConfig};
@@ -43,6 +44,7 @@ pub struct Engine {
     pub(super) events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
     journal_path: Option<std::path::PathBuf>,
+    failure: Failure,
 }
 
 impl Engine {
@@ -74,9 +76,11 @@ impl Engine {
                 None
             }
         };
+        let failure = Failure::default();
+        let failed = failure.clone();
         let thread = std::thread::Builder::new()
             .name("proctor-supervisor".into())
-            .spawn(move || sup.run())
+            .spawn(move || contain::run_contained(sup, failed))
             .map_err(EngineError::Thread)?;
         Ok(Engine {
             commands: cmd_tx,
@@ -84,12 +88,21 @@ impl Engine {
             events: ev_rx,
             thread: Some(thread),
             journal_path,
+            failure,
         })
     }
 
     /// The journal this session writes, if it keeps one.
     pub fn journal_path(&self) -> Option<&std::path::Path> {
         self.journal_path.as_deref()
+    }
+
+    /// Why the engine stopped on its own, if it did: the message of a panic
+    /// in the supervisor thread. Every child was killed, an `error` event
+    /// says why and the journal ends with `session_ended`; commands are
+    /// refused from then on. A front end offers to start a new engine.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineError> {

@@ -16,6 +16,7 @@ pub mod spec;
 pub mod supervisor;
 
 mod child;
+mod contain;
 mod handle;
 mod peak;
 mod pool;

@@ -231,7 +231,7 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn run(mut self) {
+    pub(super) fn run(&mut self) {
         super::spawn::raise_fd_limit();
         super::spawn::shorten_time_slice();
         let cpus = super::spec::default_workers();
@@ -396,6 +396,7 @@ impl Supervisor {
                 }
             }
             Command::Shutdown => self.begin_shutdown(),
+            Command::TestPanic(message) => panic!("{message}"),
         }
     }
 
@@ -458,6 +459,18 @@ impl Supervisor {
             }
             self.free.push(key);
         }
+    }
+
+    /// For the cleanup after a panic: the groups that may hold a process of
+    /// ours (leader unreaped, or members left), and the unreaped leaders.
+    pub(super) fn known_groups(&self) -> (Vec<i32>, Vec<i32>) {
+        let procs = self.procs.iter().flatten();
+        let groups = procs
+            .clone()
+            .filter_map(|p| p.pgid.filter(|&g| p.live.is_some() || group_alive(g)))
+            .collect();
+        let leaders = procs.filter_map(|p| p.live.as_ref().map(|l| l.pid)).collect();
+        (groups, leaders)
     }
 
     pub(super) fn any_busy(&self) -> bool {
