@@ -187,7 +187,9 @@ impl AtomicFile {
         let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.dest)
+        std::fs::rename(&self.tmp, &self.dest).inspect_err(|_| {
+            let _ = std::fs::remove_file(&self.tmp);
+        })
     }
 }
 
@@ -347,6 +349,26 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
             "no temp file left"
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_the_earlier_file_and_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        std::fs::write(&dest, "earlier").unwrap();
+        // A trailing slash: the temp file is made, the rename onto a file
+        // that is not a folder fails.
+        let mut slashed = dest.clone().into_os_string();
+        slashed.push("/");
+        let mut f = AtomicFile::create(Path::new(&slashed)).unwrap();
+        f.writer().write_all(b"new").unwrap();
+        assert!(f.commit().is_err());
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "earlier");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
         );
     }
 
