@@ -106,6 +106,11 @@ impl Engine {
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        // Refused from the moment the engine has failed, not only once its
+        // thread is gone.
+        if self.failure.lock().is_ok_and(|f| f.is_some()) {
+            return Err(EngineError::Stopped);
+        }
         self.commands.send(command).map_err(|_| EngineError::Stopped)?;
         self.waker.wake();
         Ok(())
