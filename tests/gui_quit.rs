@@ -2,26 +2,15 @@
 
 mod gui_support;
 
-use egui::{ViewportEvent, ViewportId};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui_support::*;
 use proctor::gui::QuitState;
 
-fn request_close(h: &mut Harness<'_, TestApp>) {
-    h.input_mut()
-        .viewports
-        .entry(ViewportId::ROOT)
-        .or_default()
-        .events
-        .push(ViewportEvent::Close);
-    h.step();
-}
-
 fn cancelled_close(h: &Harness<'_, TestApp>) -> bool {
     h.output()
         .viewport_output
-        .get(&ViewportId::ROOT)
+        .get(&egui::ViewportId::ROOT)
         .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::CancelClose))
 }
 

@@ -99,6 +99,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     for pool in session.pools.iter().filter(|p| p.autostart) {
         engine.send(Command::StartPool { pool: pool.clone() })?;
     }
+    // Tests only: make the engine panic once everything has started.
+    if let Some(message) = std::env::var_os("PROCTOR_TEST_PANIC") {
+        engine.send(Command::TestPanic(message.to_string_lossy().into_owned()))?;
+    }
 
     let mut out = Printer::stdout();
     let mut model = SessionModel::default();
@@ -163,6 +167,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
     out.flush();
+    let failure = engine.failure();
     let now = chrono::Local::now().fixed_offset();
     // Drain anything left (the engine thread has ended).
     let mut rest = Vec::new();
@@ -238,6 +243,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
 
+    if let Some(why) = failure {
+        say!(
+            "error: the engine stopped after an internal error: {why}; every process it started was killed"
+        );
+        return Ok(ENGINE_FAILED);
+    }
     if interrupted.load(Ordering::SeqCst) {
         return Ok(130);
     }
@@ -327,6 +338,10 @@ fn check_output_paths(args: &RunArgs) -> std::result::Result<(), String> {
     }
     Ok(())
 }
+
+/// The exit code when the engine stopped on an internal error (a panic in
+/// the supervisor thread); see the exit codes in README.md.
+pub const ENGINE_FAILED: i32 = 3;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {

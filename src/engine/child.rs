@@ -131,7 +131,8 @@ pub fn try_reap(pid: i32) -> Option<(i32, Usage)> {
     Some((
         exit_code_from_wait_status(status),
         Usage {
-            peak_rss_kb: ru.ru_maxrss.max(0) as u64,
+            // `ru_maxrss` is Proctor's own (see `peak`): sampled instead.
+            peak_rss_kb: None,
             user_cpu: secs(ru.ru_utime),
             sys_cpu: secs(ru.ru_stime),
         },
@@ -164,7 +165,8 @@ pub fn reap_group_member(pgid: i32) -> Option<(i32, i32, Usage)> {
         r,
         exit_code_from_wait_status(status),
         Usage {
-            peak_rss_kb: ru.ru_maxrss.max(0) as u64,
+            // `ru_maxrss` is Proctor's own (see `peak`): sampled instead.
+            peak_rss_kb: None,
             user_cpu: secs(ru.ru_utime),
             sys_cpu: secs(ru.ru_stime),
         },

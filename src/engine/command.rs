@@ -66,4 +66,8 @@ pub enum Command {
     KillLeftovers,
     /// Stop everything by its stop policy, wait for it, end the session.
     Shutdown,
+    /// Tests only: makes the supervisor thread panic with this message, to
+    /// show that a panic strands nothing (see `contain`).
+    #[doc(hidden)]
+    TestPanic(String),
 }

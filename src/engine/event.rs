@@ -8,11 +8,12 @@ use std::borrow::Cow;
 
 pub use super::record::{parse_json_line, Record};
 
-/// What an exited process cost, from the kernel's accounting of the reaped
-/// child (`wait4`'s rusage).
+/// What an exited process cost: CPU times from the kernel's accounting of
+/// the reaped child (`wait4`'s rusage); the peak memory is the child's own
+/// `VmHWM`, sampled while it ran (see `peak`), `None` if no sample was taken.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
-    pub peak_rss_kb: u64,
+    pub peak_rss_kb: Option<u64>,
     pub user_cpu: f64,
     pub sys_cpu: f64,
 }
@@ -336,7 +337,7 @@ mod tests {
                 runtime: 1.25,
                 restart_in: Some(0.5),
                 usage: Some(Usage {
-                    peak_rss_kb: 1234,
+                    peak_rss_kb: Some(1234),
                     user_cpu: 0.5,
                     sys_cpu: 0.25,
                 }),

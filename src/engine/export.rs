@@ -1,5 +1,5 @@
-//! Writing events as JSON Lines, CSV or text, atomically (a temp file in the
-//! same directory, then rename).
+//! Writing events as JSON Lines, CSV or text, atomically (a temp file with
+//! a fresh random name in the same directory, then rename).
 
 use super::event::{Event, Record};
 use std::fs::File;
@@ -170,8 +170,7 @@ impl AtomicFile {
         let name = dest
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-        let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-        let file = File::create(&tmp)?;
+        let (tmp, file) = create_temp_beside(&dir, &name.to_string_lossy())?;
         Ok(Self {
             tmp,
             dest: dest.to_path_buf(),
@@ -188,7 +187,43 @@ impl AtomicFile {
         let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.dest)
+        std::fs::rename(&self.tmp, &self.dest).inspect_err(|_| {
+            let _ = std::fs::remove_file(&self.tmp);
+        })
+    }
+}
+
+/// A new file `.NAME.RANDOM.tmp` in `dir`, made with `O_EXCL|O_NOFOLLOW`:
+/// never one that exists already (another save of the same file running at
+/// the same time, or a link someone planted), and its name not guessable.
+fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut last = None;
+    for _ in 0..16 {
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", random_u64()?));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
+}
+
+/// 64 random bits from the kernel.
+fn random_u64() -> io::Result<u64> {
+    let mut v = 0u64;
+    // SAFETY: getrandom writes at most 8 bytes into a valid u64.
+    let n = unsafe { libc::getrandom((&mut v as *mut u64).cast(), 8, 0) };
+    if n == 8 {
+        Ok(v)
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -260,6 +295,81 @@ mod tests {
         f.writer().write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
+    }
+
+    #[test]
+    fn overlapping_writers_of_one_file_do_not_share_a_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("session.toml");
+        let mut a = AtomicFile::create(&dest).unwrap();
+        let mut b = AtomicFile::create(&dest).unwrap();
+        assert_ne!(a.tmp, b.tmp);
+        a.writer().write_all(b"first").unwrap();
+        b.writer().write_all(b"second").unwrap();
+        a.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "first");
+        b.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["session.toml"], "no temp file left");
+    }
+
+    #[test]
+    fn many_threads_saving_one_file_each_succeed_with_a_whole_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.jsonl");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let dest = dest.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..25 {
+                        let mut f = AtomicFile::create(&dest).unwrap();
+                        f.writer()
+                            .write_all(format!("{t}").repeat(10_000).as_bytes())
+                            .unwrap();
+                        f.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("every save succeeds");
+        }
+        let text = std::fs::read_to_string(&dest).unwrap();
+        assert_eq!(text.len(), 10_000);
+        assert!(
+            text.chars().all(|c| text.starts_with(c)),
+            "one writer's whole text"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_the_earlier_file_and_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        std::fs::write(&dest, "earlier").unwrap();
+        // A trailing slash: the temp file is made, the rename onto a file
+        // that is not a folder fails.
+        let mut slashed = dest.clone().into_os_string();
+        slashed.push("/");
+        let mut f = AtomicFile::create(Path::new(&slashed)).unwrap();
+        f.writer().write_all(b"new").unwrap();
+        assert!(f.commit().is_err());
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "earlier");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
     }
 
     #[test]

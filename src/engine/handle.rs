@@ -4,6 +4,7 @@
 
 use super::child;
 use super::command::Command;
+use super::contain::{self, Failure};
 use super::error::EngineError;
 use super::event::Event;
 use super::journal::{Journal, JournalConfig};
@@ -44,6 +45,7 @@ pub struct Engine {
     thread: Option<JoinHandle<()>>,
     journal_path: Option<std::path::PathBuf>,
     journal_failed: Option<Arc<std::sync::atomic::AtomicBool>>,
+    failure: Failure,
 }
 
 impl Engine {
@@ -76,9 +78,11 @@ impl Engine {
                 None
             }
         };
+        let failure = Failure::default();
+        let failed = failure.clone();
         let thread = std::thread::Builder::new()
             .name("proctor-supervisor".into())
-            .spawn(move || sup.run())
+            .spawn(move || contain::run_contained(sup, failed))
             .map_err(EngineError::Thread)?;
         Ok(Engine {
             commands: cmd_tx,
@@ -87,6 +91,7 @@ impl Engine {
             thread: Some(thread),
             journal_path,
             journal_failed,
+            failure,
         })
     }
 
@@ -101,7 +106,20 @@ impl Engine {
         self.journal_path.as_deref()
     }
 
+    /// Why the engine stopped on its own, if it did: the message of a panic
+    /// in the supervisor thread. Every child was killed, an `error` event
+    /// says why and the journal ends with `session_ended`; commands are
+    /// refused from then on. A front end offers to start a new engine.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
     pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        // Refused from the moment the engine has failed, not only once its
+        // thread is gone.
+        if self.failure.lock().is_ok_and(|f| f.is_some()) {
+            return Err(EngineError::Stopped);
+        }
         self.commands.send(command).map_err(|_| EngineError::Stopped)?;
         self.waker.wake();
         Ok(())

@@ -2,6 +2,7 @@
 //! every child and talks to the rest of the program by messages only.
 
 pub mod command;
+pub mod dispositions;
 pub mod error;
 pub mod event;
 pub mod exit;
@@ -15,7 +16,9 @@ pub mod spec;
 pub mod supervisor;
 
 mod child;
+mod contain;
 mod handle;
+mod peak;
 mod pool;
 mod pool_control;
 mod reactor;

@@ -161,7 +161,7 @@ impl<'a> From<&'a Event> for Record<Cow<'a, str>> {
                 r.restart_in = *restart_in;
                 r.message = Some(Cow::Owned(e.text()));
                 if let Some(u) = usage {
-                    r.peak_rss_kb = Some(u.peak_rss_kb);
+                    r.peak_rss_kb = u.peak_rss_kb;
                     r.user_cpu = Some(u.user_cpu);
                     r.sys_cpu = Some(u.sys_cpu);
                 }
@@ -243,8 +243,10 @@ impl TryFrom<Record> for Event {
                 exit_code: r.exit_code.ok_or("`exited` event without `exit_code`")?,
                 runtime: r.runtime.unwrap_or(0.0),
                 restart_in: r.restart_in,
-                usage: r.peak_rss_kb.map(|peak_rss_kb| Usage {
-                    peak_rss_kb,
+                // Older journals always have `peak_rss_kb`; newer ones leave
+                // it out when no sample was taken.
+                usage: (r.peak_rss_kb.is_some() || r.user_cpu.is_some()).then(|| Usage {
+                    peak_rss_kb: r.peak_rss_kb,
                     user_cpu: r.user_cpu.unwrap_or(0.0),
                     sys_cpu: r.sys_cpu.unwrap_or(0.0),
                 }),

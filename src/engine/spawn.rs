@@ -184,16 +184,18 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // suspended (CLONE_VFORK) until we exec or exit.
     unsafe {
         let ctx = &mut *(arg as *mut ChildCtx);
-        // Handlers installed in Proctor must not run here: back to default.
+        // Handlers installed in Proctor must not run here: back to default,
+        // except what was ignored when Proctor started (see `dispositions`).
         for sig in 1..65 {
             if sig == libc::SIGKILL || sig == libc::SIGSTOP {
                 continue;
             }
+            let want = super::dispositions::in_child(sig);
             let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction != libc::SIG_DFL {
-                let mut dfl: libc::sigaction = std::mem::zeroed();
-                dfl.sa_sigaction = libc::SIG_DFL;
-                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction != want {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = want;
+                libc::sigaction(sig, &new, std::ptr::null_mut());
             }
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();

@@ -239,10 +239,11 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, usage: super::event::Usage) {
+    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, mut usage: super::event::Usage) {
         let Some(p) = self.procs[key].as_mut() else { return };
         let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;
+        usage.peak_rss_kb = self.peaks.take(pid);
         let runtime = live.started.elapsed().as_secs_f64();
         // Our write ends go first, so that the drain below reads to EOF
         // unless a descendant still holds the pipes.

@@ -177,6 +177,8 @@ pub(super) struct Supervisor {
     /// Orphans already reported as leftovers.
     pub(super) reported_orphans: std::collections::HashSet<i32>,
     pub(super) spawn_cache: super::spawn::SpawnCache,
+    /// Children's own peak memory, sampled (see `peak`).
+    pub(super) peaks: super::peak::Peaks,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -225,10 +227,11 @@ impl Supervisor {
             snapshot: None,
             reported_orphans: Default::default(),
             spawn_cache: Default::default(),
+            peaks: Default::default(),
         }
     }
 
-    pub(super) fn run(mut self) {
+    pub(super) fn run(&mut self) {
         super::spawn::raise_fd_limit();
         super::spawn::shorten_time_slice();
         let cpus = super::spec::default_workers();
@@ -256,7 +259,11 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
-            if let Some(at) = self.journal.as_ref().and_then(Journal::deadline) {
+            let peaks_at = self.peaks.next_at();
+            for at in [self.journal.as_ref().and_then(Journal::deadline), peaks_at]
+                .into_iter()
+                .flatten()
+            {
                 let ms = at
                     .saturating_duration_since(Instant::now())
                     .as_micros()
@@ -289,6 +296,14 @@ impl Supervisor {
                 commands_closed |= self.drain_commands();
             }
             self.fire_timers();
+            let procs = &self.procs;
+            self.peaks.sample_if_due(|| {
+                procs
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| p.live.as_ref().map(|l| l.pid))
+                    .collect()
+            });
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.schedule_pools();
@@ -381,6 +396,7 @@ impl Supervisor {
                 }
             }
             Command::Shutdown => self.begin_shutdown(),
+            Command::TestPanic(message) => panic!("{message}"),
         }
     }
 
@@ -443,6 +459,18 @@ impl Supervisor {
             }
             self.free.push(key);
         }
+    }
+
+    /// For the cleanup after a panic: the groups that may hold a process of
+    /// ours (leader unreaped, or members left), and the unreaped leaders.
+    pub(super) fn known_groups(&self) -> (Vec<i32>, Vec<i32>) {
+        let procs = self.procs.iter().flatten();
+        let groups = procs
+            .clone()
+            .filter_map(|p| p.pgid.filter(|&g| p.live.is_some() || group_alive(g)))
+            .collect();
+        let leaders = procs.filter_map(|p| p.live.as_ref().map(|l| l.pid)).collect();
+        (groups, leaders)
     }
 
     pub(super) fn any_busy(&self) -> bool {

@@ -103,6 +103,7 @@ impl Supervisor {
         let pool_name = self.pool_of_key(key);
         match child::spawn(&req, &mut self.spawn_cache) {
             Ok(s) => {
+                self.peaks.spawned();
                 let gen = self.procs[key].as_ref()?.gen;
                 let _ = self.epoll.add(
                     s.pidfd.as_raw_fd(),

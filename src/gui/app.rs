@@ -84,6 +84,8 @@ pub struct ProctorApp {
     pub(super) autosaved: (String, Instant),
     /// Background writes report failures here.
     pub(super) write_errors: (Sender<String>, Receiver<String>),
+    /// Why the engine stopped on an internal error (see `engine_failure`).
+    pub(super) engine_failure: Option<String>,
 }
 
 impl ProctorApp {
@@ -132,6 +134,7 @@ impl ProctorApp {
             pending_discard: None,
             autosaved: (String::new(), Instant::now()),
             write_errors: unbounded(),
+            engine_failure: None,
         };
         if restored {
             app.autosaved.0 = app.defs_toml().unwrap_or_default();
@@ -203,18 +206,20 @@ impl ProctorApp {
         !self.exports.is_empty()
     }
 
-    /// Something is alive, stopping, or about to be (re)started.
+    /// Something is alive, stopping, or about to be (re)started (never
+    /// after the engine failed: it killed everything).
     pub fn busy(&self) -> bool {
-        !self.starting.is_empty()
-            || self
-                .model
-                .processes
-                .iter()
-                .any(|r| r.state.is_alive() || matches!(r.state, RowState::BackingOff { .. }))
+        self.engine_failure.is_none()
+            && (!self.starting.is_empty()
+                || self
+                    .model
+                    .processes
+                    .iter()
+                    .any(|r| r.state.is_alive() || matches!(r.state, RowState::BackingOff { .. })))
     }
 
     pub(super) fn pools_active(&self) -> bool {
-        self.model.pools.iter().any(|p| p.finished.is_none())
+        self.engine_failure.is_none() && self.model.pools.iter().any(|p| p.finished.is_none())
     }
 
     pub(super) fn error(&mut self, text: String) {
@@ -326,6 +331,7 @@ impl ProctorApp {
     pub fn show(&mut self, ui: &mut Ui) {
         self.handle_close_request(ui);
         let more = self.drain_events(DRAIN_BUDGET);
+        self.watch_engine();
         let t0 = Instant::now();
         self.starting
             .retain(|_, t| t0.duration_since(*t) < STARTING_TIMEOUT);
@@ -362,6 +368,7 @@ impl ProctorApp {
         egui::Panel::top("menu").show(ui, |ui| {
             intents.extend(menu::menu_bar(ui, &bar));
         });
+        self.failure_banner(ui);
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
             match &self.past {
@@ -531,7 +538,7 @@ impl ProctorApp {
 
 /// The engine, keeping a journal where the settings say; without one (and
 /// why) if the journal cannot be created.
-fn start_engine(
+pub(super) fn start_engine(
     ctx: &egui::Context,
     dirs: &AppDirs,
     settings: &Settings,

@@ -27,7 +27,7 @@ impl ProctorApp {
             None => true,
         };
         if failed {
-            self.error("the engine has stopped; restart Proctor".into());
+            self.error("the engine has stopped; use Restart engine".into());
         }
     }
 

@@ -4,6 +4,7 @@
 mod app;
 mod apply;
 mod definitions;
+mod engine_failure;
 mod export_dialog;
 mod export_job;
 mod files;

@@ -130,3 +130,14 @@ pub fn set_text(h: &mut Harness<'_, TestApp>, label: &str, text: &str) {
     h.get_by_label(label).set_text_value_accesskit(text);
     frames(h, 2);
 }
+
+/// The window's close button (or the window manager) asks to close.
+pub fn request_close(h: &mut Harness<'_, TestApp>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+}
