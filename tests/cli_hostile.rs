@@ -380,3 +380,45 @@ fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write the journal"), "{stderr}");
 }
+
+#[test]
+fn export_to_a_device_or_to_stdout_streams_and_never_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"seq 3\"\n");
+    let journal = dir.path().join("events.jsonl");
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = proctor()
+        .arg("export")
+        .arg(&journal)
+        .args(["/dev/null", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    let out = proctor()
+        .arg("export")
+        .arg(&journal)
+        .args(["-", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("seq,") || csv.lines().count() > 3, "{csv}");
+    assert!(csv.contains("stdout"), "{csv}");
+}

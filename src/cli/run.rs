@@ -244,9 +244,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
 
     if let Some(why) = failure {
-        say!(
-            "error: the engine stopped after an internal error: {why}; every process it started was killed"
-        );
+        say!("error: the engine stopped after an internal error: {why}; every process it started was killed");
         return Ok(ENGINE_FAILED);
     }
     if interrupted.load(Ordering::SeqCst) {

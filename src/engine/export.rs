@@ -2,9 +2,10 @@
 //! a fresh random name in the same directory, then rename).
 
 use super::event::{Event, Record};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
+
+pub use super::output::AtomicFile;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -148,93 +149,6 @@ impl ExportFile {
     }
 }
 
-/// A file written under a temporary name and renamed into place on
-/// `commit`; dropped without commit, it leaves the destination untouched.
-pub struct AtomicFile {
-    tmp: PathBuf,
-    dest: PathBuf,
-    file: Option<BufWriter<File>>,
-}
-
-impl AtomicFile {
-    /// Creates the temp file now, so that an unwritable destination is an
-    /// error before any work starts.
-    pub fn create(dest: &Path) -> io::Result<Self> {
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if dest.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
-        }
-        let name = dest
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-        let (tmp, file) = create_temp_beside(&dir, &name.to_string_lossy())?;
-        Ok(Self {
-            tmp,
-            dest: dest.to_path_buf(),
-            file: Some(BufWriter::with_capacity(256 * 1024, file)),
-        })
-    }
-
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
-        self.file.as_mut().expect("writer used after commit")
-    }
-
-    pub fn commit(mut self) -> io::Result<()> {
-        let file = self.file.take().expect("committed twice");
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.dest).inspect_err(|_| {
-            let _ = std::fs::remove_file(&self.tmp);
-        })
-    }
-}
-
-/// A new file `.NAME.RANDOM.tmp` in `dir`, made with `O_EXCL|O_NOFOLLOW`:
-/// never one that exists already (another save of the same file running at
-/// the same time, or a link someone planted), and its name not guessable.
-fn create_temp_beside(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut last = None;
-    for _ in 0..16 {
-        let tmp = dir.join(format!(".{name}.{:016x}.tmp", random_u64()?));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
-}
-
-/// 64 random bits from the kernel.
-fn random_u64() -> io::Result<u64> {
-    let mut v = 0u64;
-    // SAFETY: getrandom writes at most 8 bytes into a valid u64.
-    let n = unsafe { libc::getrandom((&mut v as *mut u64).cast(), 8, 0) };
-    if n == 8 {
-        Ok(v)
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.file.is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
 /// Writes all `events` to `dest` atomically.
 pub fn export_events<'a>(
     dest: &Path,
@@ -273,103 +187,6 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("run.CSV")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("run.txt")), Some(Format::Text));
         assert_eq!(Format::from_path(Path::new("run")), None);
-    }
-
-    #[test]
-    fn atomic_file_leaves_destination_intact_until_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.txt");
-        std::fs::write(&dest, "old").unwrap();
-        {
-            let mut f = AtomicFile::create(&dest).unwrap();
-            f.writer().write_all(b"new").unwrap();
-            // dropped without commit
-        }
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "temp file removed"
-        );
-        let mut f = AtomicFile::create(&dest).unwrap();
-        f.writer().write_all(b"new").unwrap();
-        f.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
-    }
-
-    #[test]
-    fn overlapping_writers_of_one_file_do_not_share_a_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("session.toml");
-        let mut a = AtomicFile::create(&dest).unwrap();
-        let mut b = AtomicFile::create(&dest).unwrap();
-        assert_ne!(a.tmp, b.tmp);
-        a.writer().write_all(b"first").unwrap();
-        b.writer().write_all(b"second").unwrap();
-        a.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "first");
-        b.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "second");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(names, ["session.toml"], "no temp file left");
-    }
-
-    #[test]
-    fn many_threads_saving_one_file_each_succeed_with_a_whole_text() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.jsonl");
-        let threads: Vec<_> = (0..8)
-            .map(|t| {
-                let dest = dest.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..25 {
-                        let mut f = AtomicFile::create(&dest).unwrap();
-                        f.writer()
-                            .write_all(format!("{t}").repeat(10_000).as_bytes())
-                            .unwrap();
-                        f.commit().unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().expect("every save succeeds");
-        }
-        let text = std::fs::read_to_string(&dest).unwrap();
-        assert_eq!(text.len(), 10_000);
-        assert!(
-            text.chars().all(|c| text.starts_with(c)),
-            "one writer's whole text"
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
-        );
-    }
-
-    #[test]
-    fn a_failed_rename_leaves_the_earlier_file_and_no_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.csv");
-        std::fs::write(&dest, "earlier").unwrap();
-        // A trailing slash: the temp file is made, the rename onto a file
-        // that is not a folder fails.
-        let mut slashed = dest.clone().into_os_string();
-        slashed.push("/");
-        let mut f = AtomicFile::create(Path::new(&slashed)).unwrap();
-        f.writer().write_all(b"new").unwrap();
-        assert!(f.commit().is_err());
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "earlier");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "temp file removed"
-        );
     }
 
     #[test]

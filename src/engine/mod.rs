@@ -9,6 +9,7 @@ pub mod exit;
 pub mod export;
 pub mod journal;
 pub mod lines;
+pub mod output;
 pub mod record;
 pub mod restart;
 pub mod signal;
