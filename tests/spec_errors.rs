@@ -31,7 +31,8 @@ fn unknown_field_names_line_and_field() {
 #[test]
 fn duplicate_names_including_instance_names() {
     let e = one("[[task]]\nname = \"a\"\nrun = \"true\"\n\n[[task]]\nname = \"a\"\nrun = \"true\"\n");
-    assert_eq!(e.line, 5);
+    // Reported at the later table's `name`.
+    assert_eq!((e.line, e.field.as_str()), (6, "task \"a\".name"));
     assert!(e.message.contains("duplicate"), "{e}");
     // `w` with 2 instances is w-1, w-2: clashes with a task named w-2.
     let e = one(

@@ -5,9 +5,9 @@ use super::form_ui::{pool_form, task_form, PickField};
 use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
 use super::intent::Intent;
 use super::theme::{color, Tone};
+use crate::engine::spec::validate::Names;
 use crate::engine::spec::Session;
 use egui::{RichText, Ui};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub struct Definitions {
@@ -60,24 +60,26 @@ impl Definitions {
         }
     }
 
-    /// Every definition checked: its spec, or its problems by field.
+    /// Every definition checked: its spec, or its problems by field. A
+    /// name an earlier definition's process already has is a problem of the
+    /// later one, as in the session file.
     pub fn checked(&self) -> Vec<Result<Spec, Errors>> {
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for d in &self.defs {
-            *count.entry(d.name()).or_default() += 1;
-        }
+        let mut names = Names::default();
         self.defs
             .iter()
             .map(|d| {
-                let dup = count.get(d.name()).copied().unwrap_or(0) > 1;
-                match (d.to_spec(), dup) {
-                    (Ok(_), true) => Err(dup_error(d.name())),
-                    (Err(mut e), true) => {
-                        e.entry("name")
-                            .or_insert_with(|| dup_error(d.name())["name"].clone());
+                let r = d.to_spec();
+                let own = match &r {
+                    Ok(Spec::Task(t)) => t.instance_names(),
+                    _ => vec![d.name().to_string()],
+                };
+                match (r, names.claim(&own)) {
+                    (r, Ok(())) => r,
+                    (Ok(_), Err(msg)) => Err(Errors::from([("name", msg)])),
+                    (Err(mut e), Err(msg)) => {
+                        e.entry("name").or_insert(msg);
                         Err(e)
                     }
-                    (r, false) => r,
                 }
             })
             .collect()
@@ -360,12 +362,6 @@ impl Definitions {
                 }
             });
     }
-}
-
-fn dup_error(name: &str) -> Errors {
-    let mut e = Errors::new();
-    e.insert("name", format!("another definition is also named `{name}`"));
-    e
 }
 
 fn start_intent(spec: &Spec) -> Intent {
