@@ -34,6 +34,13 @@ const BAD: &[Row] = &[
     (Kind::Task, "timeout", "", "\"\""),
     (Kind::Task, "timeout", "abc", "\"abc\""),
     (Kind::Task, "timeout", "5s", "\"5s\""),
+    (Kind::Task, "timeout", "\u{1b}[2J", "\"\\u001b[2J\""),
+    (
+        Kind::Task,
+        "timeout",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+    ),
     (Kind::Task, "stop_timeout", "1e20", "1e20"),
     (Kind::Task, "stop_timeout", "-0.5", "-0.5"),
     (Kind::Task, "backoff", "1e300", "1e300"),
@@ -71,6 +78,7 @@ const BAD: &[Row] = &[
     (Kind::Task, "stop_signal", "SIGSTOP", "\"SIGSTOP\""),
     (Kind::Task, "stop_signal", "", "\"\""),
     (Kind::Pool, "stop_signal", "NOPE", "\"NOPE\""),
+    (Kind::Pool, "stop_signal", "SIG\u{7}TERM", "\"SIG\\u0007TERM\""),
     // Names.
     (Kind::Task, "name", "", "\"\""),
     (Kind::Task, "name", "   ", "\"   \""),

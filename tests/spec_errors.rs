@@ -125,3 +125,14 @@ fn the_example_sessions_are_valid() {
     }
     assert!(n >= 6);
 }
+
+#[test]
+fn a_bad_name_is_printed_escaped_and_cut() {
+    let e = one("[[task]]\nname = \"a\\u001b[2J\"\nrun = \"true\"\n");
+    assert_eq!(e.field, "task \"a\\u{1b}[2J\".name");
+    assert!(!e.to_string().contains('\u{1b}'), "{e}");
+    let long = "x".repeat(100_000);
+    let e = one(&format!("[[task]]\nname = \"{long}\"\nrun = \"true\"\n"));
+    assert!(e.to_string().len() < 300, "{e}");
+    assert!(e.message.contains("longer than 64"), "{e}");
+}

@@ -41,6 +41,17 @@ fn scalar_text(v: &DeValue<'_>) -> Option<String> {
     }
 }
 
+/// How a problem names its table: `task "square"`. A name is quoted with
+/// its control characters escaped and cut at the longest a name may be, so
+/// printing a problem cannot drive the terminal or flood it.
+pub(super) fn label(kind: &str, name: &str) -> String {
+    let mut n: String = name.chars().take(validate::MAX_NAME_CHARS).collect();
+    if n.len() < name.len() {
+        n.push('\u{2026}');
+    }
+    format!("{kind} {n:?}")
+}
+
 impl<'p, 'a, 't, 'i> Fields<'p, 'a, 't, 'i> {
     pub(super) fn new(
         p: &'p mut Parser<'a>,
@@ -50,7 +61,7 @@ impl<'p, 'a, 't, 'i> Fields<'p, 'a, 't, 'i> {
         index: usize,
     ) -> Self {
         let label = match table.get("name").and_then(|v| v.get_ref().as_str()) {
-            Some(n) => format!("{kind} \"{n}\""),
+            Some(n) => label(kind, n),
             None => format!("{kind} #{}", index + 1),
         };
         Self {

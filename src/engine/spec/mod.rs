@@ -138,7 +138,7 @@ impl TaskSpec {
             daemon: false,
             autostart: true,
             restart: RestartPolicy::Never,
-            max_restarts: MaxRestarts::of(3),
+            max_restarts: const { MaxRestarts::of(3) },
             backoff: Seconds::from_millis(500),
             backoff_max: Seconds::from_millis(30_000),
             stop: StopPolicy::default(),

@@ -2,7 +2,7 @@
 //! with the file, line and field it concerns; a file with any error yields
 //! no session, so nothing runs.
 
-use super::fields::Fields;
+use super::fields::{label, Fields};
 use super::validate::{self, Names};
 use super::{InputSource, PoolSpec, Session, TaskSpec};
 use std::fmt;
@@ -178,7 +178,7 @@ impl<'a> Parser<'a> {
                 .and_then(|t| t.get("name"))
                 .map(|v| v.span())
                 .unwrap_or(table.span());
-            self.error(span, format!("{kind} \"{name}\".name"), msg);
+            self.error(span, format!("{}.name", label(kind, name)), msg);
         }
     }
 
@@ -307,7 +307,7 @@ impl<'a> Parser<'a> {
         if let InputSource::File(_) = &pool.inputs {
             if let Err(e) = pool.load_inputs() {
                 let span = table.get("inputs_file").map(|v| v.span()).unwrap_or(value.span());
-                self.error(span, format!("pool \"{}\".inputs_file", pool.name), e);
+                self.error(span, format!("{}.inputs_file", label("pool", &pool.name)), e);
             }
         }
         Some(pool)

@@ -14,6 +14,24 @@ use std::path::{Path, PathBuf};
 /// The longest name of a task or a pool, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// A value as quoted in a message: control characters escaped, cut after
+/// 40 characters, so a message cannot drive a terminal or flood a form.
+fn shown(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut out = String::new();
+    for c in text.chars().take(MAX) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(MAX).is_some() {
+        out.push('\u{2026}');
+    }
+    out
+}
+
 /// The name of a task or a pool.
 pub fn name(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
@@ -48,11 +66,12 @@ pub fn run(spec: RunSpec, shell: bool) -> Result<RunSpec, String> {
 /// A time in seconds, from 0 to a year (`stop_timeout`, `backoff`,
 /// `backoff_max`).
 pub fn seconds(text: &str) -> Result<Seconds, String> {
-    let t = text.trim();
-    if t.is_empty() {
+    let raw = text.trim();
+    if raw.is_empty() {
         return Err("a number of seconds is required".into());
     }
-    let x: f64 = t
+    let t = shown(raw);
+    let x: f64 = raw
         .parse()
         .map_err(|_| format!("`{t}` is not a number of seconds"))?;
     if !x.is_finite() {
@@ -83,12 +102,12 @@ pub fn count<const LO: u32, const HI: u32>(text: &str) -> Result<Count<LO, HI>, 
     }
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Count::<LO, HI>::not_whole(t));
+        return Err(Count::<LO, HI>::not_whole(&shown(t)));
     }
     match t.parse::<u64>() {
-        Ok(n) => Count::new(n).map_err(|_| Count::<LO, HI>::out_of_range(t)),
+        Ok(n) => Count::new(n).map_err(|_| Count::<LO, HI>::out_of_range(&shown(t))),
         // Negative, or more digits than any bound.
-        Err(_) => Err(Count::<LO, HI>::out_of_range(t)),
+        Err(_) => Err(Count::<LO, HI>::out_of_range(&shown(t))),
     }
 }
 
@@ -103,21 +122,27 @@ pub fn workers(text: &str) -> Result<Workers, String> {
 
 /// The signal that stops a task or a pool's workers.
 pub fn stop_signal(text: &str) -> Result<Signal, String> {
-    if text.trim().is_empty() {
+    let t = text.trim();
+    if t.is_empty() {
         return Err("a signal is required, e.g. SIGTERM".into());
     }
-    match parse_signal(text)? {
+    if t.len() > 16 || t.chars().any(char::is_control) {
+        // No signal is named like that; keep the text out of the message.
+        return Err(format!("`{}` is not a signal, e.g. SIGTERM", shown(t)));
+    }
+    match parse_signal(t)? {
         Signal::SIGSTOP => Err("SIGSTOP only pauses a process: it cannot stop one".into()),
         s => Ok(s),
     }
 }
 
 pub fn restart(text: &str) -> Result<RestartPolicy, String> {
-    RestartPolicy::parse(text).ok_or_else(|| format!("`{text}` is not one of: never, on-failure or always"))
+    RestartPolicy::parse(text)
+        .ok_or_else(|| format!("`{}` is not one of: never, on-failure or always", shown(text)))
 }
 
 pub fn mode(text: &str) -> Result<PoolMode, String> {
-    PoolMode::parse(text).ok_or_else(|| format!("`{text}` is not one of: spawn or persistent"))
+    PoolMode::parse(text).ok_or_else(|| format!("`{}` is not one of: spawn or persistent", shown(text)))
 }
 
 /// A working folder, relative to `base`; empty means `base` itself.
@@ -155,7 +180,10 @@ pub fn env_name(key: &str) -> Result<(), String> {
     if key.is_empty() {
         Err("a variable has no name".into())
     } else if key.contains('=') || key.contains('\0') {
-        Err(format!("`{key}` is not a valid variable name (no `=` allowed)"))
+        Err(format!(
+            "`{}` is not a valid variable name (no `=` allowed)",
+            shown(key)
+        ))
     } else {
         Ok(())
     }
@@ -235,6 +263,10 @@ mod tests {
         assert!(name("a\u{1b}[2J").unwrap_err().contains("control"));
         assert!(name(" a").unwrap_err().contains("space"));
         assert!(stop_signal("SIGSTOP").is_err());
+        assert!(!stop_signal("\u{1b}]0;x\u{7}").unwrap_err().contains('\u{1b}'));
+        let long = seconds(&"9".repeat(100_000)).unwrap_err();
+        assert!(long.len() < 120 && long.contains('\u{2026}'), "{long}");
+        assert!(!count::<1, 9>("\u{1b}[2J").unwrap_err().contains('\u{1b}'));
         assert_eq!(stop_signal("int"), Ok(Signal::SIGINT));
     }
 
