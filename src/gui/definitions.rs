@@ -370,3 +370,33 @@ fn start_intent(spec: &Spec) -> Intent {
         Spec::Pool(p) => Intent::StartPool(p.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::spec::parse_session;
+
+    #[test]
+    fn a_name_an_instance_already_has_is_refused_as_in_the_file() {
+        let text = "[[task]]\nname = \"w\"\nrun = \"true\"\ninstances = 2\n\n[[task]]\nname = \"w-2\"\nrun = \"true\"\n";
+        let base = std::env::temp_dir();
+        // Valid on its own, each; the file refuses the pair.
+        let file_msg = match parse_session(text, "s.toml", &base) {
+            Err(e) => e.0[0].message.clone(),
+            Ok(_) => panic!("the parser accepted w-2 beside w with 2 instances"),
+        };
+        let mut defs = Definitions::new(&Session::default());
+        defs.add_task();
+        defs.add_task();
+        for (d, (name, n)) in defs.defs.iter_mut().zip([("w", "2"), ("w-2", "1")]) {
+            let Def::Task(t) = d else { unreachable!() };
+            t.name = name.into();
+            t.run = "true".into();
+            t.instances = n.into();
+        }
+        let checked = defs.checked();
+        assert!(checked[0].is_ok());
+        assert_eq!(checked[1].as_ref().unwrap_err()["name"], file_msg);
+        assert!(defs.session().is_err());
+    }
+}
