@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use nix::sys::signal::Signal;
 use proctor::engine::event::EventKind;
-use proctor::engine::spec::{RestartPolicy, RunSpec, TaskSpec};
+use proctor::engine::spec::{Instances, MaxRestarts, RestartPolicy, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
 
 #[test]
@@ -46,7 +46,7 @@ fn a_child_ignoring_sigterm_is_killed_after_its_stop_timeout() {
         "stubborn",
         "trap '' TERM; echo ready; while true; do sleep 0.05; done",
     );
-    t.stop.timeout = 0.5;
+    t.stop.timeout = Seconds::from_millis(500);
     run.start(t);
     run.until("ready", |evs| {
         evs.iter()
@@ -212,8 +212,8 @@ fn on_failure_restarts_with_backoff_and_stops_at_max_restarts() {
     let mut run = Run::new();
     let mut t = sh("flaky", "echo try; exit 1");
     t.restart = RestartPolicy::OnFailure;
-    t.max_restarts = 3;
-    t.backoff = 0.1;
+    t.max_restarts = MaxRestarts::new(3).unwrap();
+    t.backoff = Seconds::from_millis(100);
     run.start(t);
     run.until("the last exit", |evs| {
         evs.iter().any(|e| {
@@ -248,7 +248,7 @@ fn a_process_stopped_by_the_user_is_not_restarted() {
     let mut run = Run::new();
     let mut t = sh("always", "sleep 30");
     t.restart = RestartPolicy::Always;
-    t.backoff = 0.05;
+    t.backoff = Seconds::from_millis(50);
     run.start(t);
     run.pid_of("always");
     run.send(Command::Stop {
@@ -264,7 +264,7 @@ fn a_process_stopped_by_the_user_is_not_restarted() {
 fn timeout_terminates_a_task_that_runs_too_long() {
     let mut run = Run::new();
     let mut t = sh("slow", "sleep 30");
-    t.timeout = 0.3;
+    t.timeout = Some(Seconds::from_millis(300));
     run.start(t);
     run.start(sh("quick", "true"));
     assert_eq!(run.wait_exit("slow"), Some(-15));
@@ -275,7 +275,7 @@ fn timeout_terminates_a_task_that_runs_too_long() {
 fn instances_get_numbered_names_and_run_together() {
     let mut run = Run::new();
     let mut t = sh("sleeper", "sleep 0.5");
-    t.instances = 5;
+    t.instances = Instances::new(5).unwrap();
     run.start(t);
     for i in 1..=5 {
         assert_eq!(run.wait_exit(&format!("sleeper-{i}")), Some(0));

@@ -5,6 +5,7 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
+use proctor::engine::spec::Seconds;
 use proctor::model::RowState;
 
 #[test]
@@ -15,7 +16,7 @@ fn escaped_grandchild_is_reported_and_killed_with_the_button() {
         "escaper",
         "sh -c \"sh -c 'env -i setsid sleep 60 & echo pid $!'; sleep 60\"",
     );
-    t.stop.timeout = 0.5;
+    t.stop.timeout = Seconds::from_millis(500);
     let mut h = harness(session(vec![t]), true);
     wait_until(&mut h, "the orphan's pid printed", |h| {
         app(h)

@@ -5,7 +5,7 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::{PoolSpec, RunSpec};
+use proctor::engine::spec::{Instances, PoolSpec, RunSpec};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -33,7 +33,7 @@ fn every_input_has_a_name_in_both_tabs() {
 #[test]
 fn a_thousand_processes_stay_quick_to_draw() {
     let mut t = task("many", "sleep 30");
-    t.instances = 1000;
+    t.instances = Instances::new(1000).unwrap();
     let mut h = harness(session(vec![t]), true);
     wait_until(&mut h, "1,000 running", |h| {
         app(h).model().running_count() == 1000

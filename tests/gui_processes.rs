@@ -71,7 +71,7 @@ fn invalid_fields_are_explained_and_block_start() {
     h.get_by_label("+ Task").click();
     frames(&mut h, 2);
     // A new task has no command yet: Start is blocked and the field says why.
-    assert!(shows_containing(&h, "a command is required"));
+    assert!(shows_containing(&h, "the command is empty"));
     set_text(&mut h, "Command", "sleep 1");
     set_text(&mut h, "Instances", "many");
     assert!(shows_containing(&h, "`many` is not a whole number"));

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use proctor::engine::event::{Event, EventKind};
-use proctor::engine::spec::PoolMode;
+use proctor::engine::spec::{PoolMode, Retries, Seconds};
 use proctor::engine::{Command, PoolAction};
 use proctor::model::SessionModel;
 use std::collections::HashMap;
@@ -156,7 +156,7 @@ fn a_failing_input_with_two_retries_runs_three_times() {
         &["sh", "-c", "[ {} = bad ] && exit 4; echo ok"],
         vec!["good".into(), "bad".into()],
     );
-    p.retries = 2;
+    p.retries = Retries::new(2).unwrap();
     run.send(Command::StartPool { pool: p });
     let m = wait_pool(&mut run, "retry");
     assert_eq!(kinds_for_input(&run.events, 1, "task_started").len(), 3);
@@ -185,8 +185,8 @@ fn a_stuck_input_times_out_with_minus_15_and_the_pool_goes_on() {
         };
         let mut p = pool("to", 1, cmd, vec!["one".into(), "stuck".into(), "three".into()]);
         p.mode = mode;
-        p.timeout = 0.5;
-        p.stop.timeout = 1.0;
+        p.timeout = Some(Seconds::from_millis(500));
+        p.stop.timeout = Seconds::from_millis(1000);
         run.send(Command::StartPool { pool: p });
         let m = wait_pool(&mut run, "to");
         let pool = m.pool("to").unwrap();
@@ -277,7 +277,7 @@ fn retries_of_a_command_that_cannot_start_still_finish_the_pool() {
     // the supervisor, and the pool must still end.
     let mut run = Run::new();
     let mut p = pool("ghost", 1, &["/no/such/program-xyz"], inputs(2));
-    p.retries = 2;
+    p.retries = Retries::new(2).unwrap();
     run.send(Command::StartPool { pool: p });
     let m = wait_pool(&mut run, "ghost");
     let t = m.pool("ghost").unwrap().finished.unwrap();

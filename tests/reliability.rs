@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use proctor::engine::event::EventKind;
-use proctor::engine::spec::{PoolMode, RunSpec, TaskSpec};
+use proctor::engine::spec::{Instances, MaxRestarts, PoolMode, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -75,7 +75,7 @@ fn an_escaped_orphan_is_reported_as_a_leftover_and_killed_on_request() {
         "escaper",
         "sh -c 'env -i setsid sleep 60 & echo pid $!'; sleep 60",
     );
-    t.stop.timeout = 0.5;
+    t.stop.timeout = Seconds::from_millis(500);
     run.start(t);
     let pid = wait_lines(&mut run, "escaper", 1)[0];
     // Wait until it has become `sleep` in its own session, adopted by us.
@@ -237,7 +237,7 @@ fn floods_binary_and_endless_lines_keep_memory_bounded_and_lose_nothing() {
 fn five_hundred_children_start_and_stop_together() {
     let mut run = Run::new();
     let mut t = sh("many", "sleep 60");
-    t.instances = 500;
+    t.instances = Instances::new(500).unwrap();
     run.start(t);
     run.until("500 spawned", |evs| {
         evs.iter().filter(|e| e.kind.name() == "spawned").count() == 500
@@ -329,11 +329,11 @@ fn two_minutes_of_churn_keep_memory_flat() {
         .unwrap_or(120);
     let run = Run::new();
     let mut t = sh("churn", "echo hello; exit $((RANDOM % 2))");
-    t.instances = 20;
+    t.instances = Instances::new(20).unwrap();
     t.restart = proctor::engine::spec::RestartPolicy::Always;
-    t.max_restarts = u32::MAX;
-    t.backoff = 0.0;
-    t.backoff_max = 0.0;
+    t.max_restarts = MaxRestarts::HIGH;
+    t.backoff = Seconds::ZERO;
+    t.backoff_max = Seconds::ZERO;
     run.start(t);
     let mut p = pool(
         "churn-pool",

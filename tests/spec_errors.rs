@@ -31,7 +31,8 @@ fn unknown_field_names_line_and_field() {
 #[test]
 fn duplicate_names_including_instance_names() {
     let e = one("[[task]]\nname = \"a\"\nrun = \"true\"\n\n[[task]]\nname = \"a\"\nrun = \"true\"\n");
-    assert_eq!(e.line, 5);
+    // Reported at the later table's `name`.
+    assert_eq!((e.line, e.field.as_str()), (6, "task \"a\".name"));
     assert!(e.message.contains("duplicate"), "{e}");
     // `w` with 2 instances is w-1, w-2: clashes with a task named w-2.
     let e = one(
@@ -123,4 +124,15 @@ fn the_example_sessions_are_valid() {
         }
     }
     assert!(n >= 6);
+}
+
+#[test]
+fn a_bad_name_is_printed_escaped_and_cut() {
+    let e = one("[[task]]\nname = \"a\\u001b[2J\"\nrun = \"true\"\n");
+    assert_eq!(e.field, "task \"a\\u{1b}[2J\".name");
+    assert!(!e.to_string().contains('\u{1b}'), "{e}");
+    let long = "x".repeat(100_000);
+    let e = one(&format!("[[task]]\nname = \"{long}\"\nrun = \"true\"\n"));
+    assert!(e.to_string().len() < 300, "{e}");
+    assert!(e.message.contains("longer than 64"), "{e}");
 }

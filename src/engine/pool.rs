@@ -116,7 +116,7 @@ impl Supervisor {
         };
         let n = inputs.len();
         let run = PoolRun {
-            target: spec.workers.max(1),
+            target: spec.workers.get() as usize,
             spec: Arc::new(spec),
             argv,
             inputs,
@@ -350,7 +350,7 @@ impl Supervisor {
         run.workers[w].output.clear();
         let text = run.inputs[input].clone();
         let spec = run.spec.clone();
-        let timeout = spec.timeout;
+        let timeout = spec.timeout.map(|t| t.get());
         match spec.mode {
             PoolMode::Persistent => {
                 let mut line = text.clone().into_bytes();
@@ -371,15 +371,10 @@ impl Supervisor {
                 };
                 self.emit(e);
                 let armed = &mut self.pools[pool].as_mut().expect("exists").workers[w].timer_armed;
-                if timeout > 0.0 && !*armed {
+                if let Some(timeout) = timeout.filter(|_| !*armed) {
                     *armed = true;
                     let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
-                    self.add_timer(
-                        key,
-                        run_id,
-                        TimerWhat::InputTimeout(input),
-                        Duration::from_secs_f64(timeout),
-                    );
+                    self.add_timer(key, run_id, TimerWhat::InputTimeout(input), timeout);
                 }
             }
             PoolMode::Spawn => {
@@ -394,9 +389,9 @@ impl Supervisor {
                             .process(&name, Some(pid as u32))
                             .pool(&spec.name, Some(input as u64));
                         self.emit(e);
-                        if timeout > 0.0 {
+                        if let Some(timeout) = timeout {
                             let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
-                            self.add_timer(key, run_id, TimerWhat::Timeout, Duration::from_secs_f64(timeout));
+                            self.add_timer(key, run_id, TimerWhat::Timeout, timeout);
                         }
                     }
                     None => {
@@ -511,7 +506,7 @@ impl Supervisor {
         run.busy += duration;
         let retry = !run.stopping && !self.shutting_down;
         let decision = if retry {
-            sched::after_failure(run.attempts[input], run.spec.retries)
+            sched::after_failure(run.attempts[input], run.spec.retries.get())
         } else {
             AfterFailure::Fail
         };
@@ -528,7 +523,7 @@ impl Supervisor {
         let message = match decision {
             AfterFailure::Retry { attempt } => format!(
                 "{message}; retrying (attempt {attempt} of {})",
-                run.spec.retries + 1
+                run.spec.retries.get() + 1
             ),
             AfterFailure::Fail => message,
         };
@@ -648,13 +643,14 @@ impl Supervisor {
             return;
         };
         let _ = input;
-        let t = run.spec.timeout;
+        let t = run.spec.timeout.map_or(Duration::ZERO, |t| t.get());
         let front = run.workers[index].in_flight.front().copied();
         let run = self.pools[pool].as_mut().expect("exists");
         run.workers[index].timer_armed = false;
         let Some((oldest, started)) = front else { return };
-        let elapsed = started.elapsed().as_secs_f64();
-        if elapsed + 0.001 >= t {
+        let elapsed = started.elapsed();
+        if elapsed.saturating_add(Duration::from_millis(1)) >= t {
+            let t = t.as_secs_f64();
             self.stop(
                 key,
                 StopHow::Terminate,
@@ -669,7 +665,7 @@ impl Supervisor {
                 key,
                 run_id,
                 TimerWhat::InputTimeout(oldest),
-                Duration::from_secs_f64(t - elapsed),
+                t.saturating_sub(elapsed),
             );
         }
     }

@@ -42,7 +42,7 @@ impl Supervisor {
                 }
             }
             PoolAction::Resize(n) => {
-                self.resize(pool, n.max(1));
+                self.resize(pool, super::spec::Workers::saturating(n as u64).get() as usize);
                 self.emit_pool_state(pool);
             }
             PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),

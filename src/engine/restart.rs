@@ -2,6 +2,7 @@
 //! without spawning anything.
 
 use super::spec::{RestartPolicy, TaskSpec};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RestartInput {
@@ -14,8 +15,8 @@ pub struct RestartInput {
     pub stopped_by_user: bool,
     /// The session is ending: never restart.
     pub shutting_down: bool,
-    pub backoff: f64,
-    pub backoff_max: f64,
+    pub backoff: Duration,
+    pub backoff_max: Duration,
 }
 
 impl RestartInput {
@@ -31,17 +32,17 @@ impl RestartInput {
             policy: spec.restart,
             exit_code,
             restarts,
-            max_restarts: spec.max_restarts,
+            max_restarts: spec.max_restarts.get(),
             stopped_by_user,
             shutting_down,
-            backoff: spec.backoff,
-            backoff_max: spec.backoff_max,
+            backoff: spec.backoff.get(),
+            backoff_max: spec.backoff_max.get(),
         }
     }
 }
 
-/// `Some(delay in seconds)` if the process is to be restarted.
-pub fn restart_delay(i: &RestartInput) -> Option<f64> {
+/// `Some(delay)` if the process is to be restarted.
+pub fn restart_delay(i: &RestartInput) -> Option<Duration> {
     if i.stopped_by_user || i.shutting_down || i.restarts >= i.max_restarts {
         return None;
     }
@@ -53,15 +54,19 @@ pub fn restart_delay(i: &RestartInput) -> Option<f64> {
     wanted.then(|| backoff_delay(i.backoff, i.backoff_max, i.restarts))
 }
 
-/// `base * 2^n`, capped at `max`.
-pub fn backoff_delay(base: f64, max: f64, n: u32) -> f64 {
-    let factor = 2f64.powi(n.min(60) as i32);
-    (base * factor).min(max.max(base))
+/// `base * 2^n`, capped at `max` (saturating: no `n` overflows).
+pub fn backoff_delay(base: Duration, max: Duration, n: u32) -> Duration {
+    let factor = 1u32.checked_shl(n).unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(max.max(base))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
 
     fn input(policy: RestartPolicy, exit_code: i32, restarts: u32) -> RestartInput {
         RestartInput {
@@ -71,24 +76,34 @@ mod tests {
             max_restarts: 3,
             stopped_by_user: false,
             shutting_down: false,
-            backoff: 0.5,
-            backoff_max: 30.0,
+            backoff: ms(500),
+            backoff_max: ms(30_000),
         }
     }
 
     #[test]
     fn on_failure_restarts_only_failures() {
         assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, 0, 0)), None);
-        assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, 1, 0)), Some(0.5));
-        assert_eq!(restart_delay(&input(RestartPolicy::OnFailure, -9, 0)), Some(0.5));
+        assert_eq!(
+            restart_delay(&input(RestartPolicy::OnFailure, 1, 0)),
+            Some(ms(500))
+        );
+        assert_eq!(
+            restart_delay(&input(RestartPolicy::OnFailure, -9, 0)),
+            Some(ms(500))
+        );
     }
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 1)), Some(1.0));
-        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 2)), Some(2.0));
-        assert_eq!(backoff_delay(0.5, 30.0, 10), 30.0);
-        assert_eq!(backoff_delay(0.5, 30.0, 1000), 30.0);
+        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 1)), Some(ms(1000)));
+        assert_eq!(restart_delay(&input(RestartPolicy::Always, 0, 2)), Some(ms(2000)));
+        assert_eq!(backoff_delay(ms(500), ms(30_000), 10), ms(30_000));
+        assert_eq!(backoff_delay(ms(500), ms(30_000), 1000), ms(30_000));
+        assert_eq!(backoff_delay(ms(500), ms(30_000), u32::MAX), ms(30_000));
+        let year = Duration::from_secs(365 * 86_400);
+        assert_eq!(backoff_delay(year, year, u32::MAX), year);
+        assert_eq!(backoff_delay(ms(0), ms(0), 40), ms(0));
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Supervisor {
         let name = p.name.clone();
         let (sig, message) = match how {
             StopHow::Terminate => {
-                let t = p.stop.timeout;
+                let t = p.stop.timeout.as_secs_f64();
                 (p.stop.signal, format!("{why}SIGKILL in {t:.1}s if still running"))
             }
             StopHow::Kill => (Signal::SIGKILL, why.trim_end_matches("; ").to_string()),
@@ -57,12 +57,15 @@ impl Supervisor {
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
         if how == StopHow::Terminate && p.kill_at.is_none() {
-            let d = Duration::from_secs_f64(stop_timeout);
-            p.kill_at = Some(Instant::now() + d);
+            let d = stop_timeout.get();
+            // At most a year ahead (a `Seconds`): the sum cannot overflow.
+            let now = Instant::now();
+            p.kill_at = Some(now.checked_add(d).unwrap_or(now));
             self.add_timer(key, run_id, TimerWhat::Kill, d);
         }
         let pool = self.pool_of_key(key);
-        let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout);
+        let kill_in =
+            (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout.as_secs_f64());
         let extra = if reached > 1 {
             format!(" ({reached} processes)")
         } else {
@@ -259,7 +262,7 @@ impl Supervisor {
         if p.kill_at.take().is_none() {
             return;
         }
-        let t = p.stop.timeout;
+        let t = p.stop.timeout.as_secs_f64();
         let run_id = p.run_id;
         self.stop(
             key,
@@ -276,17 +279,22 @@ impl Supervisor {
             return;
         }
         let why = match &p.origin {
-            Origin::Task(spec) => format!("timeout after {:.1}s; ", spec.timeout),
+            Origin::Task(spec) => format!("timeout after {:.1}s; ", secs(spec.timeout)),
             Origin::Worker { pool, .. } => {
                 let t = self
                     .pools
                     .get(*pool)
                     .and_then(Option::as_ref)
-                    .map(|p| p.spec.timeout)
+                    .map(|p| secs(p.spec.timeout))
                     .unwrap_or(0.0);
                 format!("input timeout after {t:.1}s; ")
             }
         };
         self.stop(key, StopHow::Terminate, false, &why);
     }
+}
+
+/// A time limit in seconds for a message; 0 for none.
+fn secs(t: Option<super::spec::Seconds>) -> f64 {
+    t.map_or(0.0, |t| t.as_secs_f64())
 }

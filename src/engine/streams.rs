@@ -294,13 +294,13 @@ impl Supervisor {
             Event::now(EventKind::Exited {
                 exit_code,
                 runtime,
-                restart_in: delay,
+                restart_in: delay.map(|d| d.as_secs_f64()),
                 usage: Some(usage),
             })
             .process(&name, Some(pid as u32)),
         );
         if let Some(d) = delay {
-            self.add_timer(key, run_id, TimerWhat::Restart, Duration::from_secs_f64(d));
+            self.add_timer(key, run_id, TimerWhat::Restart, d);
         } else if restart_now {
             self.emit(
                 Event::now(EventKind::Restarting {

@@ -10,7 +10,7 @@ use super::spec::TaskSpec;
 use super::supervisor::*;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 impl Supervisor {
     // ----- tasks ---------------------------------------------------------
@@ -67,14 +67,9 @@ impl Supervisor {
         };
         let cwd = spec.working_dir();
         if let Some(pid) = self.spawn_into(key, &argv, &cwd, &spec.env, false) {
-            if spec.timeout > 0.0 {
+            if let Some(timeout) = spec.timeout {
                 let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
-                self.add_timer(
-                    key,
-                    run_id,
-                    TimerWhat::Timeout,
-                    Duration::from_secs_f64(spec.timeout),
-                );
+                self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
             }
             let _ = pid;
         }

@@ -12,8 +12,12 @@ impl Supervisor {
 
     pub(super) fn add_timer(&mut self, key: usize, run_id: u64, what: TimerWhat, after: Duration) {
         let gen = self.procs[key].as_ref().map(|p| p.gen).unwrap_or(0);
+        // A deadline past what the clock can hold never comes.
+        let Some(at) = Instant::now().checked_add(after) else {
+            return;
+        };
         self.timers.push(Reverse(Timer {
-            at: Instant::now() + after,
+            at,
             key,
             gen,
             run_id,
@@ -72,7 +76,7 @@ impl Supervisor {
         let attempt = p.restarts;
         let name = p.name.clone();
         let max = match &p.origin {
-            Origin::Task(s) => s.max_restarts,
+            Origin::Task(s) => s.max_restarts.get(),
             Origin::Worker { .. } => 0,
         };
         self.emit(
@@ -98,7 +102,7 @@ impl Supervisor {
         if let Some(d) = delay {
             p.restart_pending = true;
             let run_id = p.run_id;
-            self.add_timer(key, run_id, TimerWhat::Restart, Duration::from_secs_f64(d));
+            self.add_timer(key, run_id, TimerWhat::Restart, d);
         }
     }
 }

@@ -5,9 +5,9 @@ use super::form_ui::{pool_form, task_form, PickField};
 use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
 use super::intent::Intent;
 use super::theme::{color, Tone};
+use crate::engine::spec::validate::Names;
 use crate::engine::spec::Session;
 use egui::{RichText, Ui};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub struct Definitions {
@@ -60,24 +60,26 @@ impl Definitions {
         }
     }
 
-    /// Every definition checked: its spec, or its problems by field.
+    /// Every definition checked: its spec, or its problems by field. A
+    /// name an earlier definition's process already has is a problem of the
+    /// later one, as in the session file.
     pub fn checked(&self) -> Vec<Result<Spec, Errors>> {
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for d in &self.defs {
-            *count.entry(d.name()).or_default() += 1;
-        }
+        let mut names = Names::default();
         self.defs
             .iter()
             .map(|d| {
-                let dup = count.get(d.name()).copied().unwrap_or(0) > 1;
-                match (d.to_spec(), dup) {
-                    (Ok(_), true) => Err(dup_error(d.name())),
-                    (Err(mut e), true) => {
-                        e.entry("name")
-                            .or_insert_with(|| dup_error(d.name())["name"].clone());
+                let r = d.to_spec();
+                let own = match &r {
+                    Ok(Spec::Task(t)) => t.instance_names(),
+                    _ => vec![d.name().to_string()],
+                };
+                match (r, names.claim(&own)) {
+                    (r, Ok(())) => r,
+                    (Ok(_), Err(msg)) => Err(Errors::from([("name", msg)])),
+                    (Err(mut e), Err(msg)) => {
+                        e.entry("name").or_insert(msg);
                         Err(e)
                     }
-                    (r, false) => r,
                 }
             })
             .collect()
@@ -362,15 +364,39 @@ impl Definitions {
     }
 }
 
-fn dup_error(name: &str) -> Errors {
-    let mut e = Errors::new();
-    e.insert("name", format!("another definition is also named `{name}`"));
-    e
-}
-
 fn start_intent(spec: &Spec) -> Intent {
     match spec {
         Spec::Task(t) => Intent::StartTask(t.clone()),
         Spec::Pool(p) => Intent::StartPool(p.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::spec::parse_session;
+
+    #[test]
+    fn a_name_an_instance_already_has_is_refused_as_in_the_file() {
+        let text = "[[task]]\nname = \"w\"\nrun = \"true\"\ninstances = 2\n\n[[task]]\nname = \"w-2\"\nrun = \"true\"\n";
+        let base = std::env::temp_dir();
+        // Valid on its own, each; the file refuses the pair.
+        let file_msg = match parse_session(text, "s.toml", &base) {
+            Err(e) => e.0[0].message.clone(),
+            Ok(_) => panic!("the parser accepted w-2 beside w with 2 instances"),
+        };
+        let mut defs = Definitions::new(&Session::default());
+        defs.add_task();
+        defs.add_task();
+        for (d, (name, n)) in defs.defs.iter_mut().zip([("w", "2"), ("w-2", "1")]) {
+            let Def::Task(t) = d else { unreachable!() };
+            t.name = name.into();
+            t.run = "true".into();
+            t.instances = n.into();
+        }
+        let checked = defs.checked();
+        assert!(checked[0].is_ok());
+        assert_eq!(checked[1].as_ref().unwrap_err()["name"], file_msg);
+        assert!(defs.session().is_err());
     }
 }

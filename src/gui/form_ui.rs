@@ -5,7 +5,6 @@ use super::forms::{input_lines, stop_signals, Errors, PoolDraft, TaskDraft};
 use super::theme::{color, Tone};
 use crate::engine::spec::{PoolMode, RestartPolicy};
 use egui::{Response, RichText, TextEdit, Ui};
-use nix::sys::signal::Signal;
 
 /// A field that wants a path picked with a file dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,19 +159,19 @@ impl Form<'_> {
         self.error_row(ui, "env");
     }
 
-    fn stop(&mut self, ui: &mut Ui, signal: &mut Signal, timeout: &mut String) {
+    fn stop(&mut self, ui: &mut Ui, signal: &mut String, timeout: &mut String) {
         self.row(
             ui,
             "Stop signal",
             "Sent to the process group by Terminate; SIGKILL follows after the stop timeout.",
-            "",
+            "stop_signal",
             |ui| {
                 egui::ComboBox::from_id_salt("stop_signal")
                     .selected_text(signal.as_str())
                     .show_ui(ui, |ui| {
                         let mut r = None::<Response>;
                         for s in stop_signals() {
-                            let x = ui.selectable_value(signal, s, s.as_str());
+                            let x = ui.selectable_value(signal, s.as_str().to_string(), s.as_str());
                             r = Some(match r {
                                 Some(a) => a | x,
                                 None => x,

@@ -3,14 +3,15 @@
 //! A draft keeps every field as the user typed it, so a bad value can sit
 //! in the form with a message beside it; `to_spec` turns a draft into a
 //! `TaskSpec` / `PoolSpec` or into the list of problems, field by field.
+//! Every field goes through `spec::validate`, as the session file does, so
+//! the form shows the message `proctor check` prints for the same value.
 
 use crate::engine::signal::COMMON_SIGNALS;
-use crate::engine::spec::{
-    default_workers, InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec,
-};
+use crate::engine::spec::validate;
+use crate::engine::spec::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Problems by field name (`name`, `run`, `cwd`, ...).
 pub type Errors = BTreeMap<&'static str, String>;
@@ -29,7 +30,8 @@ pub struct TaskDraft {
     pub max_restarts: String,
     pub backoff: String,
     pub backoff_max: String,
-    pub stop_signal: Signal,
+    /// A signal name as picked or typed (`SIGTERM`).
+    pub stop_signal: String,
     pub stop_timeout: String,
     pub timeout: String,
     pub base_dir: PathBuf,
@@ -47,7 +49,8 @@ pub struct PoolDraft {
     pub inputs_file: String,
     pub cwd: String,
     pub env: Vec<(String, String)>,
-    pub stop_signal: Signal,
+    /// A signal name as picked or typed (`SIGTERM`).
+    pub stop_signal: String,
     pub stop_timeout: String,
     pub timeout: String,
     pub retries: String,
@@ -96,8 +99,16 @@ pub enum Spec {
     Pool(PoolSpec),
 }
 
-fn secs_text(x: f64) -> String {
-    format!("{x}")
+/// A field's value, or `None` with its problem put in `e`.
+fn field<T>(e: &mut Errors, key: &'static str, r: Result<T, String>) -> Option<T> {
+    r.map_err(|msg| {
+        e.insert(key, msg);
+    })
+    .ok()
+}
+
+fn timeout_text(t: Option<crate::engine::spec::Seconds>) -> String {
+    t.map_or_else(|| "0".to_string(), |t| t.to_string())
 }
 
 impl TaskDraft {
@@ -123,50 +134,51 @@ impl TaskDraft {
             autostart: t.autostart,
             restart: t.restart,
             max_restarts: t.max_restarts.to_string(),
-            backoff: secs_text(t.backoff),
-            backoff_max: secs_text(t.backoff_max),
-            stop_signal: t.stop.signal,
-            stop_timeout: secs_text(t.stop.timeout),
-            timeout: secs_text(t.timeout),
+            backoff: t.backoff.to_string(),
+            backoff_max: t.backoff_max.to_string(),
+            stop_signal: t.stop.signal.as_str().to_string(),
+            stop_timeout: t.stop.timeout.to_string(),
+            timeout: timeout_text(t.timeout),
             base_dir: t.base_dir.clone(),
         }
     }
 
     pub fn to_spec(&self) -> Result<TaskSpec, Errors> {
         let mut e = Errors::new();
-        let name = check_name(&self.name, false, &mut e);
-        let run = check_run(&self.run, self.shell, &mut e);
-        let cwd = check_cwd(&self.cwd, &self.base_dir, &mut e);
+        let name = field(&mut e, "name", validate::name(&self.name));
+        let run = field(&mut e, "run", validate::run_line(&self.run, self.shell));
+        let cwd = field(&mut e, "cwd", validate::cwd(&self.cwd, &self.base_dir));
         let env = check_env(&self.env, &mut e);
-        let instances = whole(&self.instances, 1, 10_000, "instances", &mut e);
-        let max_restarts = whole(&self.max_restarts, 0, 1_000_000, "max_restarts", &mut e);
-        let backoff = seconds(&self.backoff, "backoff", &mut e);
-        let backoff_max = seconds(&self.backoff_max, "backoff_max", &mut e);
-        let stop_timeout = seconds(&self.stop_timeout, "stop_timeout", &mut e);
-        let timeout = seconds(&self.timeout, "timeout", &mut e);
-        if !e.is_empty() {
-            return Err(e);
-        }
-        Ok(TaskSpec {
-            name,
-            run,
-            shell: self.shell,
-            cwd,
-            base_dir: self.base_dir.clone(),
-            env,
-            instances: instances as u32,
-            daemon: self.daemon,
-            autostart: self.autostart,
-            restart: self.restart,
-            max_restarts: max_restarts as u32,
-            backoff,
-            backoff_max: backoff_max.max(backoff),
-            stop: StopPolicy {
-                signal: self.stop_signal,
-                timeout: stop_timeout,
-            },
-            timeout,
-        })
+        let instances = field(&mut e, "instances", validate::count(&self.instances));
+        let max_restarts = field(&mut e, "max_restarts", validate::count(&self.max_restarts));
+        let backoff = field(&mut e, "backoff", validate::seconds(&self.backoff));
+        let backoff_max = field(&mut e, "backoff_max", validate::seconds(&self.backoff_max));
+        let stop_signal = field(&mut e, "stop_signal", validate::stop_signal(&self.stop_signal));
+        let stop_timeout = field(&mut e, "stop_timeout", validate::seconds(&self.stop_timeout));
+        let timeout = field(&mut e, "timeout", validate::timeout(&self.timeout));
+        let spec = (|| {
+            Some(TaskSpec {
+                name: name?,
+                run: run?,
+                shell: self.shell,
+                cwd: cwd?,
+                base_dir: self.base_dir.clone(),
+                env,
+                instances: instances?,
+                daemon: self.daemon,
+                autostart: self.autostart,
+                restart: self.restart,
+                max_restarts: max_restarts?,
+                backoff: backoff?,
+                backoff_max: backoff_max?.max(backoff?),
+                stop: StopPolicy {
+                    signal: stop_signal?,
+                    timeout: stop_timeout?,
+                },
+                timeout: timeout?,
+            })
+        })();
+        spec.filter(|_| e.is_empty()).ok_or(e)
     }
 }
 
@@ -197,9 +209,9 @@ impl PoolDraft {
                 .map(|c| c.display().to_string())
                 .unwrap_or_default(),
             env: p.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            stop_signal: p.stop.signal,
-            stop_timeout: secs_text(p.stop.timeout),
-            timeout: secs_text(p.timeout),
+            stop_signal: p.stop.signal.as_str().to_string(),
+            stop_timeout: p.stop.timeout.to_string(),
+            timeout: timeout_text(p.timeout),
             retries: p.retries.to_string(),
             autostart: p.autostart,
             base_dir: p.base_dir.clone(),
@@ -213,53 +225,46 @@ impl PoolDraft {
 
     pub fn to_spec(&self) -> Result<PoolSpec, Errors> {
         let mut e = Errors::new();
-        let name = check_name(&self.name, true, &mut e);
-        let run = check_run(&self.run, self.shell, &mut e);
-        let cwd = check_cwd(&self.cwd, &self.base_dir, &mut e);
+        let name = field(&mut e, "name", validate::name(&self.name));
+        let run = field(&mut e, "run", validate::run_line(&self.run, self.shell));
+        let cwd = field(&mut e, "cwd", validate::cwd(&self.cwd, &self.base_dir));
         let env = check_env(&self.env, &mut e);
-        let workers = if self.workers.trim().is_empty() {
-            default_workers() as u64
-        } else {
-            whole(&self.workers, 1, 4096, "workers", &mut e)
-        };
-        let stop_timeout = seconds(&self.stop_timeout, "stop_timeout", &mut e);
-        let timeout = seconds(&self.timeout, "timeout", &mut e);
-        let retries = whole(&self.retries, 0, 1000, "retries", &mut e);
+        let workers = field(&mut e, "workers", validate::workers(&self.workers));
+        let stop_signal = field(&mut e, "stop_signal", validate::stop_signal(&self.stop_signal));
+        let stop_timeout = field(&mut e, "stop_timeout", validate::seconds(&self.stop_timeout));
+        let timeout = field(&mut e, "timeout", validate::timeout(&self.timeout));
+        let retries = field(&mut e, "retries", validate::count(&self.retries));
         let inputs = if self.inputs_from_file {
-            let f = self.inputs_file.trim();
-            if f.is_empty() {
-                e.insert("inputs_file", "choose a file with one input a line".into());
-            } else if !self.base_dir.join(f).is_file() {
-                e.insert(
-                    "inputs_file",
-                    format!("no such file: {}", self.base_dir.join(f).display()),
-                );
-            }
-            InputSource::File(PathBuf::from(f))
+            field(
+                &mut e,
+                "inputs_file",
+                validate::inputs_file(&self.inputs_file, &self.base_dir),
+            )
+            .map(InputSource::File)
         } else {
-            InputSource::List(self.input_lines())
+            Some(InputSource::List(self.input_lines()))
         };
-        if !e.is_empty() {
-            return Err(e);
-        }
-        Ok(PoolSpec {
-            name,
-            workers: workers as usize,
-            mode: self.mode,
-            run,
-            shell: self.shell,
-            inputs,
-            cwd,
-            base_dir: self.base_dir.clone(),
-            env,
-            stop: StopPolicy {
-                signal: self.stop_signal,
-                timeout: stop_timeout,
-            },
-            timeout,
-            retries: retries as u32,
-            autostart: self.autostart,
-        })
+        let spec = (|| {
+            Some(PoolSpec {
+                name: name?,
+                workers: workers?,
+                mode: self.mode,
+                run: run?,
+                shell: self.shell,
+                inputs: inputs?,
+                cwd: cwd?,
+                base_dir: self.base_dir.clone(),
+                env,
+                stop: StopPolicy {
+                    signal: stop_signal?,
+                    timeout: stop_timeout?,
+                },
+                timeout: timeout?,
+                retries: retries?,
+                autostart: self.autostart,
+            })
+        })();
+        spec.filter(|_| e.is_empty()).ok_or(e)
     }
 }
 
@@ -280,45 +285,6 @@ pub fn input_lines(text: &str) -> Vec<String> {
     v
 }
 
-fn check_name(name: &str, pool: bool, e: &mut Errors) -> String {
-    if name.trim().is_empty() {
-        e.insert("name", "a name is required".into());
-    } else if name.chars().any(char::is_control) {
-        e.insert("name", "the name has a control character".into());
-    } else if name != name.trim() {
-        e.insert("name", "the name starts or ends with a space".into());
-    } else if pool && name.contains('/') {
-        e.insert("name", "a pool name cannot contain `/`".into());
-    }
-    name.to_string()
-}
-
-fn check_run(run: &str, shell: bool, e: &mut Errors) -> RunSpec {
-    let spec = RunSpec::Line(run.to_string());
-    if let Err(msg) = spec.argv(shell) {
-        let msg = if msg == "the command is empty" {
-            "a command is required, e.g. `sleep 5`".to_string()
-        } else {
-            msg
-        };
-        e.insert("run", msg);
-    }
-    spec
-}
-
-fn check_cwd(cwd: &str, base: &Path, e: &mut Errors) -> Option<PathBuf> {
-    let c = cwd.trim();
-    if c.is_empty() {
-        return None;
-    }
-    let p = PathBuf::from(c);
-    let full = if p.is_absolute() { p.clone() } else { base.join(&p) };
-    if !full.is_dir() {
-        e.insert("cwd", format!("no such folder: {}", full.display()));
-    }
-    Some(p)
-}
-
 fn check_env(env: &[(String, String)], e: &mut Errors) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (k, v) in env {
@@ -327,47 +293,13 @@ fn check_env(env: &[(String, String)], e: &mut Errors) -> BTreeMap<String, Strin
         }
         if k.is_empty() {
             e.insert("env", format!("the value `{v}` has no variable name"));
-        } else if k.contains('=') || k.contains('\0') {
-            e.insert(
-                "env",
-                format!("`{k}` is not a valid variable name (no `=` allowed)"),
-            );
+        } else if let Err(msg) = validate::env_name(k) {
+            e.insert("env", msg);
         } else if out.insert(k.clone(), v.clone()).is_some() {
             e.insert("env", format!("`{k}` is set twice"));
         }
     }
     out
-}
-
-fn whole(text: &str, min: u64, max: u64, field: &'static str, e: &mut Errors) -> u64 {
-    match text.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => n,
-        Ok(n) => {
-            e.insert(field, format!("{n} is out of range: use {min} to {max}"));
-            min
-        }
-        Err(_) => {
-            e.insert(
-                field,
-                format!("`{}` is not a whole number ({min} to {max})", text.trim()),
-            );
-            min
-        }
-    }
-}
-
-fn seconds(text: &str, field: &'static str, e: &mut Errors) -> f64 {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => x,
-        Ok(_) => {
-            e.insert(field, "must be 0 or more seconds".into());
-            0.0
-        }
-        Err(_) => {
-            e.insert(field, format!("`{}` is not a number of seconds", text.trim()));
-            0.0
-        }
-    }
 }
 
 /// The signals offered as stop signals.
@@ -390,9 +322,10 @@ mod tests {
         let mut t = task("sleep 5");
         t.env.push(("A".into(), "1".into()));
         t.instances = "3".into();
-        t.stop_signal = Signal::SIGINT;
+        t.stop_signal = "SIGINT".into();
         let spec = t.to_spec().unwrap();
-        assert_eq!(spec.instances, 3);
+        assert_eq!(spec.instances.get(), 3);
+        assert_eq!(spec.stop.signal, Signal::SIGINT);
         assert_eq!(spec.env.get("A").map(String::as_str), Some("1"));
         assert_eq!(TaskDraft::from_spec(&spec).to_spec().unwrap(), spec);
     }
@@ -407,7 +340,7 @@ mod tests {
         t.env.push(("A=B".into(), "1".into()));
         let e = t.to_spec().unwrap_err();
         assert!(e["name"].contains("required"));
-        assert!(e["run"].contains("command is required"));
+        assert!(e["run"].contains("command is empty"));
         assert!(e["instances"].contains("not a whole number"));
         assert!(e["stop_timeout"].contains("0 or more"));
         assert!(e["cwd"].contains("no such folder"));

@@ -26,6 +26,7 @@ mod theme;
 
 pub use app::{ProctorApp, QuitState, Tab};
 pub use export_job::{export_log, Exported, LogExport};
+pub use forms::{Errors, PoolDraft, TaskDraft};
 pub use history::PastSession;
 pub use intent::Intent;
 pub use log::{Log, LogFilter, ProcessFilter, LOG_CAPACITY};

@@ -6,6 +6,7 @@ use super::intent::Intent;
 use super::processes::{Row, Status};
 use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
 use crate::engine::exit::short_exit;
+use crate::engine::spec::Workers;
 use crate::engine::{Command, PoolAction};
 use crate::model::{InputResult, InputStatus, PoolRow, Progress, SessionModel};
 use chrono::{DateTime, FixedOffset};
@@ -237,7 +238,7 @@ impl PoolsView {
             let current = workers.max(1) as u32;
             let want = self.resize.entry(name.to_string()).or_insert(current);
             let l = ui.label("Workers");
-            ui.add(egui::DragValue::new(want).range(1..=4096))
+            ui.add(egui::DragValue::new(want).range(Workers::LOW.get()..=Workers::HIGH.get()))
                 .labelled_by(l.id);
             let w = *want;
             if ui

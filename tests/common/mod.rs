@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use proctor::engine::event::{Event, EventKind};
-use proctor::engine::spec::{PoolSpec, RunSpec, TaskSpec};
+use proctor::engine::spec::{PoolSpec, RunSpec, TaskSpec, Workers};
 use proctor::engine::{Command, Engine, EngineConfig};
 use std::time::{Duration, Instant};
 
@@ -145,7 +145,7 @@ pub fn pool(name: &str, workers: usize, run: &[&str], inputs: Vec<String>) -> Po
         RunSpec::Args(run.iter().map(|s| s.to_string()).collect()),
         inputs,
     );
-    p.workers = workers;
+    p.workers = Workers::new(workers as u64).expect("1 to 4096 workers");
     p
 }
 

@@ -2,11 +2,18 @@
 //!
 //! These types are plain data (no OS handles): the GUI edits them, the
 //! session file stores them, and the supervisor starts processes from them.
+//! Times and counts are bounded types (`values`), built from what a user
+//! wrote only by `validate`, which the file parser and the GUI's forms both
+//! call. The fields are documented in docs/session-file.md.
 
+mod fields;
 mod parse;
+pub mod validate;
+mod values;
 mod write;
 
 pub use parse::{parse_session, parse_session_file, SpecError, SpecErrors};
+pub use values::{Count, Instances, MaxRestarts, Retries, Seconds, Workers, MAX_SECONDS};
 pub use write::session_to_toml;
 
 use std::collections::BTreeMap;
@@ -77,18 +84,18 @@ impl RestartPolicy {
 }
 
 /// How a process is stopped: `signal` to its group, then SIGKILL after
-/// `timeout` seconds if any of the group is still alive.
+/// `timeout` if any of the group is still alive.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StopPolicy {
     pub signal: nix::sys::signal::Signal,
-    pub timeout: f64,
+    pub timeout: Seconds,
 }
 
 impl Default for StopPolicy {
     fn default() -> Self {
         Self {
             signal: nix::sys::signal::Signal::SIGTERM,
-            timeout: 5.0,
+            timeout: Seconds::from_millis(5_000),
         }
     }
 }
@@ -104,18 +111,18 @@ pub struct TaskSpec {
     /// The directory relative paths are taken from (the session file's).
     pub base_dir: PathBuf,
     pub env: BTreeMap<String, String>,
-    pub instances: u32,
+    pub instances: Instances,
     pub daemon: bool,
     pub autostart: bool,
     pub restart: RestartPolicy,
-    pub max_restarts: u32,
-    /// First restart delay in seconds; doubles after each restart.
-    pub backoff: f64,
-    /// Upper bound of the restart delay in seconds.
-    pub backoff_max: f64,
+    pub max_restarts: MaxRestarts,
+    /// First restart delay; doubles after each restart.
+    pub backoff: Seconds,
+    /// Upper bound of the restart delay (never below `backoff`).
+    pub backoff_max: Seconds,
     pub stop: StopPolicy,
-    /// Terminate (by the stop policy) after this many seconds; 0 = never.
-    pub timeout: f64,
+    /// Terminate (by the stop policy) after this long; `None`: never.
+    pub timeout: Option<Seconds>,
 }
 
 impl TaskSpec {
@@ -127,21 +134,21 @@ impl TaskSpec {
             cwd: None,
             base_dir: PathBuf::from("."),
             env: BTreeMap::new(),
-            instances: 1,
+            instances: Instances::LOW,
             daemon: false,
             autostart: true,
             restart: RestartPolicy::Never,
-            max_restarts: 3,
-            backoff: 0.5,
-            backoff_max: 30.0,
+            max_restarts: const { MaxRestarts::of(3) },
+            backoff: Seconds::from_millis(500),
+            backoff_max: Seconds::from_millis(30_000),
             stop: StopPolicy::default(),
-            timeout: 0.0,
+            timeout: None,
         }
     }
 
     /// The names of this task's processes: `name`, or `name-1`..`name-N`.
     pub fn instance_names(&self) -> Vec<String> {
-        instance_names(&self.name, self.instances)
+        instance_names(&self.name, self.instances.get())
     }
 
     /// The working directory the child starts in.
@@ -204,7 +211,7 @@ pub enum InputSource {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolSpec {
     pub name: String,
-    pub workers: usize,
+    pub workers: Workers,
     pub mode: PoolMode,
     pub run: RunSpec,
     pub shell: bool,
@@ -213,10 +220,10 @@ pub struct PoolSpec {
     pub base_dir: PathBuf,
     pub env: BTreeMap<String, String>,
     pub stop: StopPolicy,
-    /// Per input, seconds; 0 = none.
-    pub timeout: f64,
+    /// Per input; `None`: no limit.
+    pub timeout: Option<Seconds>,
     /// Extra attempts for a failing input.
-    pub retries: u32,
+    pub retries: Retries,
     pub autostart: bool,
 }
 
@@ -224,7 +231,7 @@ impl PoolSpec {
     pub fn new(name: impl Into<String>, run: RunSpec, inputs: Vec<String>) -> Self {
         Self {
             name: name.into(),
-            workers: default_workers(),
+            workers: Workers::saturating(default_workers() as u64),
             mode: PoolMode::Spawn,
             run,
             shell: false,
@@ -233,8 +240,8 @@ impl PoolSpec {
             base_dir: PathBuf::from("."),
             env: BTreeMap::new(),
             stop: StopPolicy::default(),
-            timeout: 0.0,
-            retries: 0,
+            timeout: None,
+            retries: Retries::LOW,
             autostart: true,
         }
     }

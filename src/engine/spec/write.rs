@@ -1,7 +1,9 @@
 //! Writing a session back as TOML, in the same shape `parse_session` reads.
 //! Fields at their default value are left out, so saved files stay short.
 
-use super::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, Session, StopPolicy, TaskSpec};
+use super::{
+    InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, Seconds, Session, StopPolicy, TaskSpec,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -26,12 +28,9 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-fn num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.1}")
-    } else {
-        format!("{x}")
-    }
+/// Exact decimal seconds, which the parser reads back to the same value.
+fn secs(x: Seconds) -> String {
+    x.to_string()
 }
 
 fn field(out: &mut String, key: &str, value: String) {
@@ -67,7 +66,7 @@ fn write_stop(out: &mut String, stop: &StopPolicy) {
         field(out, "stop_signal", q(stop.signal.as_str()));
     }
     if stop.timeout != d.timeout {
-        field(out, "stop_timeout", num(stop.timeout));
+        field(out, "stop_timeout", secs(stop.timeout));
     }
 }
 
@@ -93,14 +92,14 @@ fn write_task(out: &mut String, t: &TaskSpec) {
         field(out, "max_restarts", t.max_restarts.to_string());
     }
     if t.backoff != d.backoff {
-        field(out, "backoff", num(t.backoff));
+        field(out, "backoff", secs(t.backoff));
     }
     if t.backoff_max != d.backoff_max {
-        field(out, "backoff_max", num(t.backoff_max));
+        field(out, "backoff_max", secs(t.backoff_max));
     }
     write_stop(out, &t.stop);
-    if t.timeout > 0.0 {
-        field(out, "timeout", num(t.timeout));
+    if let Some(timeout) = t.timeout {
+        field(out, "timeout", secs(timeout));
     }
 }
 
@@ -121,10 +120,10 @@ fn write_pool(out: &mut String, p: &PoolSpec) {
     }
     write_common(out, p.cwd.as_deref(), &p.env);
     write_stop(out, &p.stop);
-    if p.timeout > 0.0 {
-        field(out, "timeout", num(p.timeout));
+    if let Some(timeout) = p.timeout {
+        field(out, "timeout", secs(timeout));
     }
-    if p.retries > 0 {
+    if p.retries.get() > 0 {
         field(out, "retries", p.retries.to_string());
     }
     if !p.autostart {

@@ -1,0 +1,66 @@
+//! `proctor check` as a user runs it: the real binary on real files. It
+//! prints the validator's message for a value, with file:line:field.
+
+use proctor::engine::spec::validate;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn check(path: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("check")
+        .arg(path)
+        .output()
+        .expect("proctor runs")
+}
+
+fn check_text(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = check(&path);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_example_session_checks_out() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = check(&path);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(0), "{}: {stdout}", path.display());
+            assert!(stdout.contains(": OK ("), "{stdout}");
+            n += 1;
+        }
+    }
+    assert!(n >= 6);
+}
+
+#[test]
+fn a_task_named_like_a_pool_worker_is_rejected_with_its_line() {
+    let (code, stderr) = check_text(
+        "[[pool]]\nname = \"p\"\nrun = \"echo\"\ninputs = [\"1\"]\n\n[[task]]\nname = \"p/worker-1\"\nrun = \"sleep 1\"\n",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    let msg = validate::name("p/worker-1").unwrap_err();
+    assert!(
+        stderr.contains(&format!("session.toml:7: task \"p/worker-1\".name: {msg}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_timeout_of_1e20_gets_the_message_the_form_shows() {
+    let (code, stderr) = check_text("[[task]]\nname = \"t\"\nrun = \"sleep 1\"\ntimeout = 1e20\n");
+    assert_eq!(code, Some(2), "{stderr}");
+    let msg = validate::timeout("1e20").unwrap_err();
+    assert!(
+        stderr.contains(&format!("session.toml:4: task \"t\".timeout: {msg}")),
+        "{stderr}"
+    );
+}
