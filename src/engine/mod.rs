@@ -16,6 +16,7 @@ pub mod supervisor;
 
 mod child;
 mod handle;
+mod pausing;
 mod pool;
 mod pool_control;
 mod reactor;

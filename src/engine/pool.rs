@@ -548,6 +548,18 @@ impl Supervisor {
         self.emit(e);
     }
 
+    /// An input whose worker the user stopped: cancelled, not failed.
+    fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
+        let Some(run) = self.pools[pool].as_mut() else {
+            return;
+        };
+        run.busy += duration;
+        run.state[input] = InputState::Cancelled;
+        run.cancelled += 1;
+        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(input));
+        self.emit(e);
+    }
+
     pub(super) fn pool_worker_exited(
         &mut self,
         key: usize,
@@ -559,7 +571,10 @@ impl Supervisor {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
-        let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        let (name, stopped) = self
+            .proc(key)
+            .map(|p| (p.name.clone(), p.stopped_by_user))
+            .unwrap_or_default();
         let spec_name = self.pools[pool]
             .as_ref()
             .map(|r| r.spec.name.clone())
@@ -570,6 +585,7 @@ impl Supervisor {
                 runtime,
                 restart_in: None,
                 usage: Some(usage),
+                stopped,
             })
             .process(&name, Some(pid as u32))
             .pool(&spec_name, None),
@@ -589,6 +605,8 @@ impl Supervisor {
                     let duration = started.elapsed().as_secs_f64();
                     if exit_code == 0 {
                         self.input_done(pool, key, input, 0, output, duration);
+                    } else if stopped {
+                        self.input_cancelled(pool, input, duration);
                     } else {
                         let msg = format!("exited with {}", super::exit::describe_exit(exit_code));
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
@@ -599,11 +617,15 @@ impl Supervisor {
                 let mut iter = in_flight.into_iter();
                 if let Some((input, started)) = iter.next() {
                     let duration = started.elapsed().as_secs_f64();
-                    let msg = format!(
-                        "the worker died with {} during this input",
-                        super::exit::describe_exit(exit_code)
-                    );
-                    self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    if stopped {
+                        self.input_cancelled(pool, input, duration);
+                    } else {
+                        let msg = format!(
+                            "the worker died with {} during this input",
+                            super::exit::describe_exit(exit_code)
+                        );
+                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    }
                     // The others go back to the queue, in order, without
                     // counting as an attempt.
                     let run = self.pools[pool].as_mut().expect("exists");
@@ -620,7 +642,9 @@ impl Supervisor {
                             run.queue.push_front(i);
                         }
                     }
-                    run.fruitless_deaths += 1;
+                    if !stopped {
+                        run.fruitless_deaths += 1;
+                    }
                     for i in cancelled.into_iter().rev() {
                         let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
                         self.emit(e);

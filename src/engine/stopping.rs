@@ -36,6 +36,7 @@ impl Supervisor {
             return;
         }
         let leader = p.live.as_ref().map(|l| l.pid);
+        let paused = p.paused;
         let name = p.name.clone();
         let (sig, message) = match how {
             StopHow::Terminate => {
@@ -52,6 +53,13 @@ impl Supervisor {
             }
             return;
         }
+        // A paused tree cannot act on its stop signal: continue it (as
+        // systemd does), so that the stop timeout runs against a process
+        // that can exit by itself.
+        let resumed = how == StopHow::Terminate && paused && sig != Signal::SIGKILL;
+        if resumed {
+            self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
+        }
         let p = self.procs[key].as_mut().expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
@@ -63,11 +71,14 @@ impl Supervisor {
         }
         let pool = self.pool_of_key(key);
         let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout);
-        let extra = if reached > 1 {
+        let mut extra = if reached > 1 {
             format!(" ({reached} processes)")
         } else {
             String::new()
         };
+        if resumed {
+            extra.push_str("; SIGCONT sent as it was paused");
+        }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
             message: format!("{message}{extra}"),

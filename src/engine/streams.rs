@@ -289,12 +289,14 @@ impl Supervisor {
         };
         let run_id = p.run_id;
         p.restart_pending = delay.is_some();
+        let stopped = p.stopped_by_user;
         self.emit(
             Event::now(EventKind::Exited {
                 exit_code,
                 runtime,
                 restart_in: delay,
                 usage: Some(usage),
+                stopped,
             })
             .process(&name, Some(pid as u32)),
         );

@@ -102,6 +102,9 @@ pub(super) struct Proc {
     pub restart_on_exit: bool,
     /// SIGKILL for the group is scheduled at this time.
     pub kill_at: Option<Instant>,
+    /// The leader was seen stopped (SIGSTOP, SIGTSTP, ...) and not since
+    /// continued.
+    pub paused: bool,
 }
 
 impl Proc {
@@ -177,6 +180,9 @@ pub(super) struct Supervisor {
     /// Orphans already reported as leftovers.
     pub(super) reported_orphans: std::collections::HashSet<i32>,
     pub(super) spawn_cache: super::spawn::SpawnCache,
+    /// Some leader may be alive: look at their job states (see `pausing`).
+    pub(super) watching: bool,
+    pub(super) last_watch: Instant,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -225,6 +231,8 @@ impl Supervisor {
             snapshot: None,
             reported_orphans: Default::default(),
             spawn_cache: Default::default(),
+            watching: false,
+            last_watch: Instant::now(),
         }
     }
 
@@ -255,6 +263,11 @@ impl Supervisor {
             }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
+            }
+            if let Some(ms) = self.watch_in_ms() {
+                if timeout < 0 || ms < timeout {
+                    timeout = ms;
+                }
             }
             if let Some(at) = self.journal.as_ref().and_then(Journal::deadline) {
                 let ms = at
@@ -289,6 +302,7 @@ impl Supervisor {
                 commands_closed |= self.drain_commands();
             }
             self.fire_timers();
+            self.watch_job_states();
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.schedule_pools();
@@ -373,6 +387,8 @@ impl Supervisor {
             },
             Command::StopAll { how } => self.stop_all(how),
             Command::Restart { process } => self.restart(&process),
+            Command::Pause { process } => self.pause(&process, true),
+            Command::Resume { process } => self.pause(&process, false),
             Command::Pool { pool, action } => self.pool_action(&pool, action),
             Command::ClearEnded => self.clear_ended(),
             Command::KillLeftovers => {
@@ -420,6 +436,7 @@ impl Supervisor {
             restart_pending: false,
             restart_on_exit: false,
             kill_at: None,
+            paused: false,
         };
         let key = match self.free.pop() {
             Some(k) => {

@@ -145,11 +145,13 @@ impl Supervisor {
                 p.stopped_by_user = false;
                 p.restart_pending = false;
                 p.kill_at = None;
+                p.paused = false;
                 let command =
                     shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
                 let mut e = Event::now(EventKind::Spawned { command }).process(&name, Some(s.pid as u32));
                 e.pool = pool_name;
                 self.emit(e);
+                self.watching = true;
                 Some(s.pid)
             }
             Err(message) => {
