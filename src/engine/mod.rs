@@ -16,6 +16,8 @@ pub mod supervisor;
 
 mod child;
 mod handle;
+mod lifecycle;
+mod lifecycle_steps;
 mod pausing;
 mod pool;
 mod pool_control;

@@ -4,6 +4,7 @@
 //! Proctor sent.
 
 use super::event::{Event, EventKind};
+use super::lifecycle::{Action, Input};
 use super::supervisor::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -63,42 +64,42 @@ impl Supervisor {
         self.last_watch = Instant::now();
         let mut any = false;
         let mut changes = Vec::new();
-        for (key, p) in self.procs.iter_mut().enumerate() {
-            let Some(p) = p.as_mut() else { continue };
-            let Some(live) = p.live.as_ref() else { continue };
+        for (key, p) in self.procs.iter().enumerate() {
+            let Some(live) = p.as_ref().and_then(|p| p.live.as_ref()) else {
+                continue;
+            };
             any = true;
             // Bounded: a child stopped and continued many times between
             // two looks reports its latest state.
             for _ in 0..4 {
                 match job_change(live.pid) {
-                    Some(JobChange::Stopped(sig)) if !p.paused => {
-                        p.paused = true;
-                        changes.push((key, Some(sig)));
-                    }
-                    Some(JobChange::Continued) if p.paused => {
-                        p.paused = false;
-                        changes.push((key, None));
-                    }
-                    Some(_) => {}
+                    Some(c) => changes.push((key, c)),
                     None => break,
                 }
             }
         }
         self.watching = any;
-        for (key, stop) in changes {
-            let Some(p) = self.proc(key) else { continue };
-            let (name, pid) = (p.name.clone(), p.pid());
-            let kind = match stop {
-                Some(sig) => EventKind::Paused {
-                    signal: signal_text(sig),
-                },
-                None => EventKind::Resumed {
-                    signal: "SIGCONT".into(),
-                },
+        for (key, change) in changes {
+            let input = match change {
+                JobChange::Stopped(_) => Input::JobStopped,
+                JobChange::Continued => Input::JobContinued,
             };
-            let mut e = Event::now(kind).process(&name, pid);
-            e.pool = self.pool_of_key(key);
-            self.emit(e);
+            for a in self.step(key, input) {
+                let Action::Paused(paused) = a else { continue };
+                let Some(p) = self.proc(key) else { continue };
+                let (name, pid) = (p.name.clone(), p.pid());
+                let kind = match (paused, change) {
+                    (true, JobChange::Stopped(sig)) => EventKind::Paused {
+                        signal: signal_text(sig),
+                    },
+                    _ => EventKind::Resumed {
+                        signal: "SIGCONT".into(),
+                    },
+                };
+                let mut e = Event::now(kind).process(&name, pid);
+                e.pool = self.pool_of_key(key);
+                self.emit(e);
+            }
         }
     }
 

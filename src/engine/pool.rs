@@ -573,7 +573,7 @@ impl Supervisor {
         };
         let (name, stopped) = self
             .proc(key)
-            .map(|p| (p.name.clone(), p.stopped_by_user))
+            .map(|p| (p.name.clone(), p.life.stopped_by_user()))
             .unwrap_or_default();
         let spec_name = self.pools[pool]
             .as_ref()

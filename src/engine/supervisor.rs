@@ -15,6 +15,7 @@ use super::child::{self, group_alive};
 use super::command::Command;
 use super::event::{Event, EventKind};
 use super::journal::Journal;
+use super::lifecycle::Life;
 use super::lines::LineSplitter;
 use super::pool::PoolRun;
 use super::reactor::{Epoll, Waker};
@@ -95,16 +96,11 @@ pub(super) struct Proc {
     pub stdin: Option<StdinPipe>,
     pub run_id: u64,
     pub restarts: u32,
-    pub stopped_by_user: bool,
-    /// A restart is scheduled (backoff).
-    pub restart_pending: bool,
-    /// Start again as soon as the current run ends (the Restart command).
-    pub restart_on_exit: bool,
-    /// SIGKILL for the group is scheduled at this time.
+    /// Where it is in its lifecycle (see `lifecycle`).
+    pub life: Life,
+    /// SIGKILL for the group is scheduled at this time (the stop of the
+    /// tree, which may outlive the leader).
     pub kill_at: Option<Instant>,
-    /// The leader was seen stopped (SIGSTOP, SIGTSTP, ...) and not since
-    /// continued.
-    pub paused: bool,
 }
 
 impl Proc {
@@ -118,7 +114,7 @@ impl Proc {
     /// leader, a pending restart, or a group awaiting SIGKILL.
     pub(super) fn busy(&self) -> bool {
         self.live.is_some()
-            || self.restart_pending
+            || self.life.backing_off()
             || (self.kill_at.is_some() && self.pgid.is_some_and(group_alive))
     }
 }
@@ -432,11 +428,8 @@ impl Supervisor {
             stdin: None,
             run_id: 0,
             restarts: 0,
-            stopped_by_user: false,
-            restart_pending: false,
-            restart_on_exit: false,
+            life: Life::Idle,
             kill_at: None,
-            paused: false,
         };
         let key = match self.free.pop() {
             Some(k) => {
