@@ -289,6 +289,94 @@ fn backing_off(ctx: &Ctx, d: Duration, code: i32) -> Life {
     }
 }
 
+/// A pool's state. Its inputs' scheduling is `sched`; this is whether it
+/// takes work at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PoolLife {
+    Running,
+    /// Starts no new input (those running go on).
+    Paused,
+    /// Stopped by the user: no input starts again, none is added.
+    Stopping,
+    /// Every input is resolved and no worker is left. `paused` and
+    /// `stopped` are kept for inputs added later.
+    Finished {
+        paused: bool,
+        stopped: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PoolInput {
+    Pause,
+    Resume,
+    Stop,
+    /// Every input resolved, no worker alive.
+    Done,
+    /// Inputs were added (refused while stopping: see `takes_new_inputs`).
+    Added,
+}
+
+impl PoolLife {
+    pub(super) fn on(self, input: PoolInput) -> PoolLife {
+        use PoolInput as I;
+        use PoolLife as P;
+        match (self, input) {
+            (P::Running, I::Pause) => P::Paused,
+            (P::Paused, I::Resume) => P::Running,
+            (P::Finished { stopped, .. }, I::Pause | I::Resume) => P::Finished {
+                paused: input == I::Pause,
+                stopped,
+            },
+            (P::Running | P::Paused, I::Stop) => P::Stopping,
+            (s, I::Done) => P::Finished {
+                paused: s.paused(),
+                stopped: s.stopping(),
+            },
+            (
+                P::Finished {
+                    paused: true,
+                    stopped: false,
+                },
+                I::Added,
+            ) => P::Paused,
+            (
+                P::Finished {
+                    paused: false,
+                    stopped: false,
+                },
+                I::Added,
+            ) => P::Running,
+            (s, _) => s,
+        }
+    }
+
+    /// Inputs may start now.
+    pub(super) fn runs_inputs(self) -> bool {
+        self == PoolLife::Running
+    }
+
+    pub(super) fn paused(self) -> bool {
+        matches!(self, PoolLife::Paused | PoolLife::Finished { paused: true, .. })
+    }
+
+    /// Stopped by the user (in progress or done): failures are not retried.
+    pub(super) fn stopping(self) -> bool {
+        matches!(
+            self,
+            PoolLife::Stopping | PoolLife::Finished { stopped: true, .. }
+        )
+    }
+
+    pub(super) fn finished(self) -> bool {
+        matches!(self, PoolLife::Finished { .. })
+    }
+
+    pub(super) fn takes_new_inputs(self) -> bool {
+        !self.stopping()
+    }
+}
+
 #[cfg(test)]
 #[path = "lifecycle_tests.rs"]
 mod tests;

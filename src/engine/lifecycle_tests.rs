@@ -291,3 +291,24 @@ fn workers_have_no_restart_rules() {
         )
     );
 }
+
+#[test]
+fn a_pool_pauses_resumes_stops_and_finishes() {
+    use PoolInput as I;
+    let run = |inputs: &[I]| inputs.iter().fold(PoolLife::Running, |s, &i| s.on(i));
+    assert_eq!(run(&[I::Pause]), PoolLife::Paused);
+    assert!(!run(&[I::Pause]).runs_inputs());
+    assert_eq!(run(&[I::Pause, I::Resume]), PoolLife::Running);
+    // A stop is final: no resume, no new inputs, failures not retried.
+    let stopped = run(&[I::Pause, I::Stop, I::Resume, I::Added]);
+    assert_eq!(stopped, PoolLife::Stopping);
+    assert!(!stopped.takes_new_inputs());
+    let done = stopped.on(I::Done);
+    assert!(done.finished() && done.stopping() && !done.takes_new_inputs());
+    assert_eq!(done.on(I::Added), done);
+    // A finished pool that was paused stays paused when inputs are added.
+    let f = run(&[I::Pause, I::Done]);
+    assert!(f.finished() && f.paused());
+    assert_eq!(f.on(I::Added), PoolLife::Paused);
+    assert_eq!(f.on(I::Resume).on(I::Added), PoolLife::Running);
+}
