@@ -20,12 +20,18 @@ const MAX_INPUT_GAP: usize = 1_000_000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum RowState {
     Running,
+    /// Stopped by a signal (SIGSTOP, SIGTSTP, ...) until SIGCONT.
+    Paused {
+        signal: String,
+    },
     /// A signal was sent to stop it; SIGKILL follows at `kill_at` (if set).
     Stopping {
         signal: String,
         kill_at: Option<DateTime<FixedOffset>>,
     },
     Exited,
+    /// Ended by a stop the user asked for: an outcome, not a failure.
+    Stopped,
     FailedToStart {
         message: String,
     },
@@ -39,20 +45,22 @@ impl RowState {
     pub fn label(&self) -> &'static str {
         match self {
             Self::Running => "running",
+            Self::Paused { .. } => "paused",
             Self::Stopping { .. } => "stopping",
             Self::Exited => "exited",
+            Self::Stopped => "stopped",
             Self::FailedToStart { .. } => "failed to start",
             Self::BackingOff { .. } => "restarting",
         }
     }
 
     pub fn is_alive(&self) -> bool {
-        matches!(self, Self::Running | Self::Stopping { .. })
+        matches!(self, Self::Running | Self::Paused { .. } | Self::Stopping { .. })
     }
 
     /// Ended for good (no restart pending).
     pub fn is_ended(&self) -> bool {
-        matches!(self, Self::Exited | Self::FailedToStart { .. })
+        matches!(self, Self::Exited | Self::Stopped | Self::FailedToStart { .. })
     }
 }
 
@@ -311,7 +319,12 @@ impl SessionModel {
                 };
                 row.ended = Some(e.time);
             }
-            EventKind::SignalSent { signal, kill_in, .. } if row.state.is_alive() => {
+            // Only a stop (a terminate, which says when SIGKILL follows, or
+            // SIGKILL itself) makes a row "stopping": any other signal
+            // leaves the state alone (a stop signal shows as `paused`).
+            EventKind::SignalSent { signal, kill_in, .. }
+                if row.state.is_alive() && (kill_in.is_some() || signal == "SIGKILL") =>
+            {
                 let kill_at = match (&row.state, kill_in) {
                     (_, Some(d)) => after(e.time, *d),
                     _ if signal == "SIGKILL" => None,
@@ -323,11 +336,20 @@ impl SessionModel {
                     kill_at,
                 };
             }
+            EventKind::Paused { signal } if matches!(row.state, RowState::Running) => {
+                row.state = RowState::Paused {
+                    signal: signal.clone(),
+                };
+            }
+            EventKind::Resumed { .. } if matches!(row.state, RowState::Paused { .. }) => {
+                row.state = RowState::Running;
+            }
             EventKind::Exited {
                 exit_code,
                 runtime,
                 restart_in,
                 usage,
+                stopped,
             } => {
                 row.exit_code = Some(*exit_code);
                 row.ended = Some(e.time);
@@ -337,6 +359,7 @@ impl SessionModel {
                     Some(d) => RowState::BackingOff {
                         at: after(e.time, *d).unwrap_or(e.time),
                     },
+                    None if *stopped => RowState::Stopped,
                     None => RowState::Exited,
                 };
             }
@@ -344,8 +367,8 @@ impl SessionModel {
                 if *attempt > 0 {
                     row.restarts = *attempt;
                 } else if matches!(row.state, RowState::BackingOff { .. }) {
-                    // A cancelled restart.
-                    row.state = RowState::Exited;
+                    // A cancelled restart (the user stopped it).
+                    row.state = RowState::Stopped;
                 }
             }
             _ => {}
@@ -488,6 +511,47 @@ mod tests {
     use crate::engine::event::{Event, EventKind};
 
     #[test]
+    fn only_stops_make_a_row_stopping_and_pauses_are_states() {
+        let mut m = SessionModel::default();
+        let on = |k| Event::now(k).process("a", Some(1));
+        let sent = |signal: &str, kill_in| EventKind::SignalSent {
+            signal: signal.into(),
+            message: String::new(),
+            kill_in,
+        };
+        m.apply(&on(EventKind::Spawned { command: "c".into() }));
+        for s in ["SIGHUP", "SIGUSR1", "SIGSTOP", "SIGCONT"] {
+            m.apply(&on(sent(s, None)));
+            assert_eq!(m.row("a").unwrap().state, RowState::Running, "{s}");
+        }
+        m.apply(&on(EventKind::Paused {
+            signal: "SIGTSTP".into(),
+        }));
+        assert_eq!(m.row("a").unwrap().state.label(), "paused");
+        assert!(m.row("a").unwrap().state.is_alive());
+        m.apply(&on(EventKind::Resumed {
+            signal: "SIGCONT".into(),
+        }));
+        assert_eq!(m.row("a").unwrap().state, RowState::Running);
+        m.apply(&on(sent("SIGTERM", Some(5.0))));
+        assert_eq!(m.row("a").unwrap().state.label(), "stopping");
+        // Continued by the stop itself: still stopping.
+        m.apply(&on(EventKind::Resumed {
+            signal: "SIGCONT".into(),
+        }));
+        assert_eq!(m.row("a").unwrap().state.label(), "stopping");
+        m.apply(&on(EventKind::Exited {
+            exit_code: -15,
+            runtime: 1.0,
+            restart_in: None,
+            usage: None,
+            stopped: true,
+        }));
+        assert_eq!(m.row("a").unwrap().state, RowState::Stopped);
+        assert!(m.row("a").unwrap().state.is_ended());
+    }
+
+    #[test]
     fn corrupt_numbers_do_not_panic_or_allocate_without_bound() {
         let mut m = SessionModel::default();
         let mut e = Event::now(EventKind::TaskQueued {
@@ -513,6 +577,7 @@ mod tests {
                     runtime: 0.0,
                     restart_in: Some(d),
                     usage: None,
+                    stopped: false,
                 })
                 .process("a", Some(1)),
             );

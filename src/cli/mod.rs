@@ -154,6 +154,7 @@ fn history() {
                 j.names.join(", "),
                 j.processes.to_string(),
                 j.failures.to_string(),
+                j.stopped.to_string(),
                 j.events.to_string(),
                 j.path.display().to_string(),
             ]
@@ -165,7 +166,15 @@ fn history() {
         out!(
             "{}",
             summary::table(
-                &["STARTED", "TASKS", "PROCESSES", "FAILURES", "EVENTS", "JOURNAL"],
+                &[
+                    "STARTED",
+                    "TASKS",
+                    "PROCESSES",
+                    "FAILURES",
+                    "STOPPED",
+                    "EVENTS",
+                    "JOURNAL"
+                ],
                 &rows
             )
         );

@@ -55,6 +55,15 @@ pub enum Command {
     Restart {
         process: String,
     },
+    /// Pause a process's whole tree (SIGSTOP to its group and tagged
+    /// descendants). The row says `paused` once the leader is stopped.
+    Pause {
+        process: String,
+    },
+    /// Resume a paused tree (SIGCONT).
+    Resume {
+        process: String,
+    },
     Pool {
         pool: String,
         action: PoolAction,

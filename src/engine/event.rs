@@ -71,6 +71,17 @@ pub enum EventKind {
         /// Seconds until the restart policy starts it again, if it will.
         restart_in: Option<f64>,
         usage: Option<Usage>,
+        /// The user asked for this stop (Terminate, Kill, Stop all, the
+        /// session's end): an outcome, not a failure.
+        stopped: bool,
+    },
+    /// The process was stopped by a signal (SIGSTOP, SIGTSTP, ...): paused.
+    Paused {
+        signal: String,
+    },
+    /// A paused process continued (SIGCONT).
+    Resumed {
+        signal: String,
     },
     Restarting {
         attempt: u32,
@@ -124,6 +135,8 @@ impl EventKind {
             Self::Stderr { .. } => "stderr",
             Self::SignalSent { .. } => "signal_sent",
             Self::Exited { .. } => "exited",
+            Self::Paused { .. } => "paused",
+            Self::Resumed { .. } => "resumed",
             Self::Restarting { .. } => "restarting",
             Self::TaskQueued { .. } => "task_queued",
             Self::TaskStarted { .. } => "task_started",
@@ -147,6 +160,8 @@ impl EventKind {
         "stderr",
         "signal_sent",
         "exited",
+        "paused",
+        "resumed",
         "restarting",
         "task_queued",
         "task_started",
@@ -169,7 +184,7 @@ impl EventKind {
                 | Self::TaskFailed { .. }
                 | Self::Error { .. }
                 | Self::Leftover { .. }
-        ) || matches!(self, Self::Exited { exit_code, .. } if *exit_code != 0)
+        ) || matches!(self, Self::Exited { exit_code, stopped: false, .. } if *exit_code != 0)
     }
 }
 
@@ -248,13 +263,18 @@ impl Event {
                     format!("{signal} {message}")
                 }
             }
-            EventKind::Exited { exit_code, runtime, restart_in, .. } => {
+            EventKind::Exited { exit_code, runtime, restart_in, stopped, .. } => {
                 let mut s = format!("exit code {} after {:.2}s", describe_exit(*exit_code), runtime);
+                if *stopped {
+                    s.push_str("; stopped by the user");
+                }
                 if let Some(d) = restart_in {
                     s.push_str(&format!("; restarting in {d:.2}s"));
                 }
                 s
             }
+            EventKind::Paused { signal } => format!("paused by {signal}"),
+            EventKind::Resumed { signal } => format!("resumed by {signal}"),
             EventKind::Restarting { message, .. } => message.clone(),
             EventKind::TaskQueued { input_text } => format!("queued: {input_text}"),
             EventKind::TaskStarted { input_text } => format!("started: {input_text}"),
@@ -341,6 +361,13 @@ mod tests {
                     user_cpu: 0.5,
                     sys_cpu: 0.25,
                 }),
+                stopped: true,
+            },
+            EventKind::Paused {
+                signal: "SIGSTOP".into(),
+            },
+            EventKind::Resumed {
+                signal: "SIGCONT".into(),
             },
             EventKind::Restarting {
                 attempt: 2,

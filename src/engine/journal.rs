@@ -230,6 +230,8 @@ pub struct JournalSummary {
     pub events: u64,
     pub processes: u64,
     pub failures: u64,
+    /// Processes ended by a stop the user asked for (not failures).
+    pub stopped: u64,
     pub names: Vec<String>,
 }
 
@@ -251,6 +253,7 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
         events: 0,
         processes: 0,
         failures: 0,
+        stopped: 0,
         names: Vec::new(),
     };
     let Ok((events, _)) = read_journal(path) else {
@@ -274,8 +277,14 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
                 will_retry: false, ..
             } => s.failures += 1,
             EventKind::Exited {
+                restart_in: None,
+                stopped: true,
+                ..
+            } if e.pool.is_none() => s.stopped += 1,
+            EventKind::Exited {
                 exit_code,
                 restart_in: None,
+                stopped: false,
                 ..
             } if *exit_code != 0 && e.pool.is_none() => s.failures += 1,
             _ => {}
@@ -317,6 +326,34 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(events.len(), 1000);
         assert_eq!(events[999].text(), "line 999, \"quoted\"");
+    }
+
+    #[test]
+    fn the_summary_counts_user_stops_apart_from_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let exited = |name: &str, exit_code, stopped| {
+            Event::now(EventKind::Exited {
+                exit_code,
+                runtime: 1.0,
+                restart_in: None,
+                usage: None,
+                stopped,
+            })
+            .process(name, Some(1))
+        };
+        let events = [
+            exited("a", -15, true),
+            exited("b", 1, false),
+            exited("c", 0, false),
+        ];
+        let text: String = events
+            .iter()
+            .map(|e| serde_json::to_string(&e.to_record()).unwrap() + "\n")
+            .collect();
+        std::fs::write(&p, text).unwrap();
+        let s = summarize(&p, 0);
+        assert_eq!((s.failures, s.stopped), (1, 1));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::command::StopHow;
 use super::event::{Event, EventKind, PoolTotals, Usage};
+use super::lifecycle::{PoolInput, PoolLife};
 use super::sched::{self, AfterFailure, WorkerView};
 use super::spec::{PoolMode, PoolSpec};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
@@ -52,8 +53,7 @@ pub(super) struct PoolRun {
     pub state: Vec<InputState>,
     pub attempts: Vec<u32>,
     pub queue: VecDeque<usize>,
-    pub paused: bool,
-    pub stopping: bool,
+    pub life: PoolLife,
     pub target: usize,
     pub workers: Vec<Worker>,
     pub started: Instant,
@@ -61,7 +61,6 @@ pub(super) struct PoolRun {
     pub done: u64,
     pub failed: u64,
     pub cancelled: u64,
-    pub finished: bool,
     pub fruitless_deaths: u32,
 }
 
@@ -101,7 +100,7 @@ impl Supervisor {
             ));
         }
         if let Some(i) = self.pool_index(&spec.name) {
-            if self.pools[i].as_ref().is_some_and(|p| !p.finished) {
+            if self.pools[i].as_ref().is_some_and(|p| !p.life.finished()) {
                 return self.error(format!("pool `{}` is already running", spec.name));
             }
             self.drop_pool(i);
@@ -123,15 +122,13 @@ impl Supervisor {
             state: vec![InputState::Queued; n],
             attempts: vec![0; n],
             queue: (0..n).collect(),
-            paused: false,
-            stopping: false,
+            life: PoolLife::Running,
             workers: Vec::new(),
             started: Instant::now(),
             busy: 0.0,
             done: 0,
             failed: 0,
             cancelled: 0,
-            finished: false,
             fruitless_deaths: 0,
         };
         let slot = match self.pools.iter().position(Option::is_none) {
@@ -165,7 +162,7 @@ impl Supervisor {
 
     pub(super) fn clear_ended_pools(&mut self) {
         for i in 0..self.pools.len() {
-            if self.pools[i].as_ref().is_some_and(|p| p.finished) {
+            if self.pools[i].as_ref().is_some_and(|p| p.life.finished()) {
                 self.drop_pool(i);
             }
         }
@@ -173,7 +170,7 @@ impl Supervisor {
 
     pub(super) fn schedule_pools(&mut self) {
         for pool in 0..self.pools.len() {
-            if self.pools[pool].as_ref().is_some_and(|p| !p.finished) {
+            if self.pools[pool].as_ref().is_some_and(|p| !p.life.finished()) {
                 self.schedule_pool(pool);
             }
         }
@@ -183,7 +180,7 @@ impl Supervisor {
         let Some(run) = self.pools[pool].as_mut() else {
             return;
         };
-        if run.finished {
+        if run.life.finished() {
             return;
         }
         let persistent = run.spec.mode == PoolMode::Persistent;
@@ -192,7 +189,7 @@ impl Supervisor {
             run.target,
             run.queue.len(),
             run.in_flight(),
-            run.paused || run.stopping,
+            !run.life.runs_inputs(),
         );
         while run.workers.len() < run.target.max(wanted) && run.workers.len() < run.target {
             run.workers.push(Worker {
@@ -203,7 +200,7 @@ impl Supervisor {
                 timer_armed: false,
             });
         }
-        if !run.paused && !run.stopping && !self.shutting_down && !run.queue.is_empty() {
+        if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
             // Persistent workers must be running to take inputs.
             if persistent {
                 let need: Vec<usize> = (0..run.workers.len())
@@ -275,7 +272,7 @@ impl Supervisor {
         if run.spec.mode != PoolMode::Persistent {
             return;
         }
-        let no_more = run.queue.is_empty() || run.stopping;
+        let no_more = run.queue.is_empty() || run.life.stopping();
         let keys: Vec<usize> = run
             .workers
             .iter()
@@ -504,7 +501,7 @@ impl Supervisor {
     ) {
         let run = self.pools[pool].as_mut().expect("exists");
         run.busy += duration;
-        let retry = !run.stopping && !self.shutting_down;
+        let retry = !run.life.stopping() && !self.shutting_down;
         let decision = if retry {
             sched::after_failure(run.attempts[input], run.spec.retries.get())
         } else {
@@ -543,6 +540,18 @@ impl Supervisor {
         self.emit(e);
     }
 
+    /// An input whose worker the user stopped: cancelled, not failed.
+    fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
+        let Some(run) = self.pools[pool].as_mut() else {
+            return;
+        };
+        run.busy += duration;
+        run.state[input] = InputState::Cancelled;
+        run.cancelled += 1;
+        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(input));
+        self.emit(e);
+    }
+
     pub(super) fn pool_worker_exited(
         &mut self,
         key: usize,
@@ -554,7 +563,10 @@ impl Supervisor {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
-        let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        let (name, stopped) = self
+            .proc(key)
+            .map(|p| (p.name.clone(), p.life.stopped_by_user()))
+            .unwrap_or_default();
         let spec_name = self.pools[pool]
             .as_ref()
             .map(|r| r.spec.name.clone())
@@ -565,6 +577,7 @@ impl Supervisor {
                 runtime,
                 restart_in: None,
                 usage: Some(usage),
+                stopped,
             })
             .process(&name, Some(pid as u32))
             .pool(&spec_name, None),
@@ -584,6 +597,8 @@ impl Supervisor {
                     let duration = started.elapsed().as_secs_f64();
                     if exit_code == 0 {
                         self.input_done(pool, key, input, 0, output, duration);
+                    } else if stopped {
+                        self.input_cancelled(pool, input, duration);
                     } else {
                         let msg = format!("exited with {}", super::exit::describe_exit(exit_code));
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
@@ -594,11 +609,15 @@ impl Supervisor {
                 let mut iter = in_flight.into_iter();
                 if let Some((input, started)) = iter.next() {
                     let duration = started.elapsed().as_secs_f64();
-                    let msg = format!(
-                        "the worker died with {} during this input",
-                        super::exit::describe_exit(exit_code)
-                    );
-                    self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    if stopped {
+                        self.input_cancelled(pool, input, duration);
+                    } else {
+                        let msg = format!(
+                            "the worker died with {} during this input",
+                            super::exit::describe_exit(exit_code)
+                        );
+                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    }
                     // The others go back to the queue, in order, without
                     // counting as an attempt.
                     let run = self.pools[pool].as_mut().expect("exists");
@@ -607,7 +626,7 @@ impl Supervisor {
                     for &i in rest.iter().rev() {
                         run.attempts[i] = run.attempts[i].saturating_sub(1);
                         run.state[i] = InputState::Queued;
-                        if run.stopping || self.shutting_down {
+                        if run.life.stopping() || self.shutting_down {
                             run.state[i] = InputState::Cancelled;
                             run.cancelled += 1;
                             cancelled.push(i);
@@ -615,13 +634,15 @@ impl Supervisor {
                             run.queue.push_front(i);
                         }
                     }
-                    run.fruitless_deaths += 1;
+                    if !stopped {
+                        run.fruitless_deaths += 1;
+                    }
                     for i in cancelled.into_iter().rev() {
                         let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
                         self.emit(e);
                     }
                     self.reschedule = true;
-                } else if !run.queue.is_empty() && !run.stopping && !retired {
+                } else if !run.queue.is_empty() && !run.life.stopping() && !retired {
                     run.fruitless_deaths += 1;
                 }
                 let run = self.pools[pool].as_mut().expect("exists");
@@ -689,7 +710,7 @@ impl Supervisor {
         let Some(run) = self.pools[pool].as_ref() else {
             return;
         };
-        if run.finished {
+        if run.life.finished() {
             return;
         }
         let alive = run
@@ -709,7 +730,8 @@ impl Supervisor {
             wall: run.started.elapsed().as_secs_f64(),
             busy: run.busy,
         };
-        self.pools[pool].as_mut().expect("exists").finished = true;
+        let run = self.pools[pool].as_mut().expect("exists");
+        run.life = run.life.on(PoolInput::Done);
         let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
         self.emit(e);
     }

@@ -3,6 +3,7 @@
 
 use super::command::{PoolAction, StopHow};
 use super::event::EventKind;
+use super::lifecycle::PoolInput;
 use super::pool::InputState;
 use super::spec::PoolMode;
 use super::supervisor::Supervisor;
@@ -14,7 +15,13 @@ impl Supervisor {
         };
         match action {
             PoolAction::Pause | PoolAction::Resume => {
-                self.pools[pool].as_mut().expect("found").paused = action == PoolAction::Pause;
+                let run = self.pools[pool].as_mut().expect("found");
+                let input = if action == PoolAction::Pause {
+                    PoolInput::Pause
+                } else {
+                    PoolInput::Resume
+                };
+                run.life = run.life.on(input);
                 self.emit_pool_state(pool);
             }
             PoolAction::CancelPending => self.cancel_pending(pool),
@@ -23,10 +30,10 @@ impl Supervisor {
                     return self.error(format!("not adding inputs to `{name}`: the session is ending"));
                 }
                 let run = self.pools[pool].as_mut().expect("found");
-                if run.stopping {
+                if !run.life.takes_new_inputs() {
                     return self.error(format!("pool `{name}` is being stopped; inputs not added"));
                 }
-                run.finished = false;
+                run.life = run.life.on(PoolInput::Added);
                 let first = run.inputs.len();
                 for text in new {
                     run.inputs.push(text);
@@ -56,7 +63,7 @@ impl Supervisor {
             return;
         };
         let kind = EventKind::PoolState {
-            paused: run.paused,
+            paused: run.life.paused(),
             workers: run.target,
         };
         let e = self.pool_event(pool, kind, None);
@@ -100,11 +107,11 @@ impl Supervisor {
         let Some(run) = self.pools[pool].as_mut() else {
             return;
         };
-        if run.finished {
+        if run.life.finished() {
             return;
         }
         if !matches!(how, StopHow::Signal(_)) {
-            run.stopping = true;
+            run.life = run.life.on(PoolInput::Stop);
             self.cancel_pending(pool);
         }
         let keys: Vec<usize> = self.pools[pool]

@@ -74,6 +74,9 @@ pub struct Record<S = String> {
     pub paused: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<u64>,
+    /// Only when true: the user stopped the process (`exited`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<bool>,
 }
 
 impl Record {
@@ -155,7 +158,9 @@ impl<'a> From<&'a Event> for Record<Cow<'a, str>> {
                 runtime,
                 restart_in,
                 usage,
+                stopped,
             } => {
+                r.stopped = stopped.then_some(true);
                 r.exit_code = Some(*exit_code);
                 r.runtime = Some(*runtime);
                 r.restart_in = *restart_in;
@@ -165,6 +170,10 @@ impl<'a> From<&'a Event> for Record<Cow<'a, str>> {
                     r.user_cpu = Some(u.user_cpu);
                     r.sys_cpu = Some(u.sys_cpu);
                 }
+            }
+            EventKind::Paused { signal } | EventKind::Resumed { signal } => {
+                r.signal = Some(Cow::Borrowed(signal.as_str()));
+                r.message = Some(Cow::Owned(e.text()));
             }
             EventKind::Restarting { attempt, message } => {
                 r.attempt = Some(*attempt);
@@ -250,6 +259,13 @@ impl TryFrom<Record> for Event {
                     user_cpu: r.user_cpu.unwrap_or(0.0),
                     sys_cpu: r.sys_cpu.unwrap_or(0.0),
                 }),
+                stopped: r.stopped.unwrap_or(false),
+            },
+            "paused" => EventKind::Paused {
+                signal: need(r.signal.clone(), "signal")?,
+            },
+            "resumed" => EventKind::Resumed {
+                signal: need(r.signal.clone(), "signal")?,
             },
             "restarting" => EventKind::Restarting {
                 attempt: r.attempt.unwrap_or(0),

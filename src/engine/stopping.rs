@@ -4,32 +4,49 @@
 use super::child::signal_group;
 use super::command::StopHow;
 use super::event::{Event, EventKind};
+use super::lifecycle::{Action, Input};
 use super::supervisor::*;
 use super::tree::Snapshot;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 impl Supervisor {
-    /// Stops the process at `key`. `by_user` marks it so that its restart
-    /// policy does not start it again.
+    /// Stops the process at `key` (or sends it one signal: `StopHow::Signal`
+    /// is not a stop). `by_user` marks it so that its restart policy does
+    /// not start it again and its end is `stopped`, not a failure.
     pub(super) fn stop(&mut self, key: usize, how: StopHow, by_user: bool, why: &str) {
-        let Some(p) = self.procs[key].as_mut() else { return };
-        if by_user && !matches!(how, StopHow::Signal(_)) {
-            p.stopped_by_user = true;
-            if p.restart_pending {
-                p.restart_pending = false;
-                let name = p.name.clone();
-                self.emit(
-                    Event::now(EventKind::Restarting {
-                        attempt: 0,
-                        message: "restart cancelled: stopped by the user".into(),
-                    })
-                    .process(&name, None),
-                );
-                return;
+        let kill = match how {
+            StopHow::Terminate => false,
+            StopHow::Kill => true,
+            StopHow::Signal(_) => return self.signal_stop(key, how, false, why),
+        };
+        for a in self.step(key, Input::Stop { kill, by_user }) {
+            match a {
+                Action::Signal { kill, resume } => {
+                    let how = if kill { StopHow::Kill } else { StopHow::Terminate };
+                    self.signal_stop(key, how, resume, why);
+                }
+                Action::RestartCancelled => {
+                    let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
+                        continue;
+                    };
+                    self.emit(
+                        Event::now(EventKind::Restarting {
+                            attempt: 0,
+                            message: "restart cancelled: stopped by the user".into(),
+                        })
+                        .process(&name, None),
+                    );
+                }
+                _ => {}
             }
         }
-        let p = self.procs[key].as_ref().expect("checked above");
+    }
+
+    /// Sends `how`'s signal to the tree of `key` (then SIGCONT if `resume`)
+    /// and, for a terminate, schedules SIGKILL after the stop timeout.
+    pub(super) fn signal_stop(&mut self, key: usize, how: StopHow, resume: bool, why: &str) {
+        let Some(p) = self.proc(key) else { return };
         let Some(pgid) = p.pgid else { return };
         if how == StopHow::Terminate && p.kill_at.is_some() {
             // Already being terminated; SIGKILL is scheduled.
@@ -52,6 +69,13 @@ impl Supervisor {
             }
             return;
         }
+        // A paused tree cannot act on its stop signal: continue it (as
+        // systemd does), so that the stop timeout runs against a process
+        // that can exit by itself.
+        let resumed = resume && sig != Signal::SIGKILL;
+        if resumed {
+            self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
+        }
         let p = self.procs[key].as_mut().expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
@@ -64,13 +88,15 @@ impl Supervisor {
             self.add_timer(key, run_id, TimerWhat::Kill, d);
         }
         let pool = self.pool_of_key(key);
-        let kill_in =
-            (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout.as_secs_f64());
-        let extra = if reached > 1 {
+        let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout.as_secs_f64());
+        let mut extra = if reached > 1 {
             format!(" ({reached} processes)")
         } else {
             String::new()
         };
+        if resumed {
+            extra.push_str("; SIGCONT sent as it was paused");
+        }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
             message: format!("{message}{extra}"),

@@ -3,8 +3,8 @@
 
 use super::child::{self, group_alive};
 use super::event::{Event, EventKind};
+use super::lifecycle::{Action, Input};
 use super::reactor;
-use super::restart::{restart_delay, RestartInput};
 use super::supervisor::*;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -269,47 +269,31 @@ impl Supervisor {
             let run_id = p.run_id;
             self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
         }
-        let p = self.procs[key].as_mut().expect("checked above");
-        if let Origin::Worker { .. } = p.origin {
+        let stopped = self.proc(key).is_some_and(|p| p.life.stopped_by_user());
+        let actions = self.step(key, Input::Exited { code: exit_code });
+        if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {
             return self.pool_worker_exited(key, pid, exit_code, runtime, usage);
         }
-        let Origin::Task(spec) = p.origin.clone() else {
-            return;
-        };
-        let restart_now = std::mem::take(&mut p.restart_on_exit) && !self.shutting_down;
-        let delay = if restart_now {
-            None
-        } else {
-            restart_delay(&RestartInput::for_task(
-                &spec,
-                exit_code,
-                p.restarts,
-                p.stopped_by_user,
-                self.shutting_down,
-            ))
-        };
-        let run_id = p.run_id;
-        p.restart_pending = delay.is_some();
+        let delay = actions.iter().find_map(|a| match a {
+            Action::ArmRestart(d) => Some(*d),
+            _ => None,
+        });
         self.emit(
             Event::now(EventKind::Exited {
                 exit_code,
                 runtime,
                 restart_in: delay.map(|d| d.as_secs_f64()),
                 usage: Some(usage),
+                stopped,
             })
             .process(&name, Some(pid as u32)),
         );
-        if let Some(d) = delay {
-            self.add_timer(key, run_id, TimerWhat::Restart, d);
-        } else if restart_now {
-            self.emit(
-                Event::now(EventKind::Restarting {
-                    attempt: 0,
-                    message: "restarted by the user".into(),
-                })
-                .process(&name, None),
-            );
-            self.spawn_task(key);
+        for a in actions {
+            match a {
+                Action::ArmRestart(d) => self.arm_restart(key, d),
+                Action::Spawn { by_user } => self.respawn(key, by_user),
+                _ => {}
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use super::child::{self, group_alive};
 use super::command::Command;
 use super::event::{Event, EventKind};
 use super::journal::Journal;
+use super::lifecycle::Life;
 use super::lines::LineSplitter;
 use super::pool::PoolRun;
 use super::reactor::{Epoll, Waker};
@@ -95,12 +96,10 @@ pub(super) struct Proc {
     pub stdin: Option<StdinPipe>,
     pub run_id: u64,
     pub restarts: u32,
-    pub stopped_by_user: bool,
-    /// A restart is scheduled (backoff).
-    pub restart_pending: bool,
-    /// Start again as soon as the current run ends (the Restart command).
-    pub restart_on_exit: bool,
-    /// SIGKILL for the group is scheduled at this time.
+    /// Where it is in its lifecycle (see `lifecycle`).
+    pub life: Life,
+    /// SIGKILL for the group is scheduled at this time (the stop of the
+    /// tree, which may outlive the leader).
     pub kill_at: Option<Instant>,
 }
 
@@ -115,7 +114,7 @@ impl Proc {
     /// leader, a pending restart, or a group awaiting SIGKILL.
     pub(super) fn busy(&self) -> bool {
         self.live.is_some()
-            || self.restart_pending
+            || self.life.backing_off()
             || (self.kill_at.is_some() && self.pgid.is_some_and(group_alive))
     }
 }
@@ -179,6 +178,9 @@ pub(super) struct Supervisor {
     pub(super) spawn_cache: super::spawn::SpawnCache,
     /// Children's own peak memory, sampled (see `peak`).
     pub(super) peaks: super::peak::Peaks,
+    /// Some leader may be alive: look at their job states (see `pausing`).
+    pub(super) watching: bool,
+    pub(super) last_watch: Instant,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -228,6 +230,8 @@ impl Supervisor {
             reported_orphans: Default::default(),
             spawn_cache: Default::default(),
             peaks: Default::default(),
+            watching: false,
+            last_watch: Instant::now(),
         }
     }
 
@@ -258,6 +262,11 @@ impl Supervisor {
             }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
+            }
+            if let Some(ms) = self.watch_in_ms() {
+                if timeout < 0 || ms < timeout {
+                    timeout = ms;
+                }
             }
             let peaks_at = self.peaks.next_at();
             for at in [self.journal.as_ref().and_then(Journal::deadline), peaks_at]
@@ -304,6 +313,7 @@ impl Supervisor {
                     .filter_map(|p| p.live.as_ref().map(|l| l.pid))
                     .collect()
             });
+            self.watch_job_states();
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.schedule_pools();
@@ -388,6 +398,8 @@ impl Supervisor {
             },
             Command::StopAll { how } => self.stop_all(how),
             Command::Restart { process } => self.restart(&process),
+            Command::Pause { process } => self.pause(&process, true),
+            Command::Resume { process } => self.pause(&process, false),
             Command::Pool { pool, action } => self.pool_action(&pool, action),
             Command::ClearEnded => self.clear_ended(),
             Command::KillLeftovers => {
@@ -432,9 +444,7 @@ impl Supervisor {
             stdin: None,
             run_id: 0,
             restarts: 0,
-            stopped_by_user: false,
-            restart_pending: false,
-            restart_on_exit: false,
+            life: Life::Idle,
             kill_at: None,
         };
         let key = match self.free.pop() {

@@ -4,6 +4,7 @@
 use super::child::{self, SpawnRequest};
 use super::command::StopHow;
 use super::event::{Event, EventKind};
+use super::lifecycle::{Action, Input};
 use super::lines::LineSplitter;
 use super::reactor;
 use super::spec::TaskSpec;
@@ -24,7 +25,7 @@ impl Supervisor {
             let key = match self.by_name.get(&name).copied() {
                 Some(k) => {
                     let p = self.procs[k].as_mut().expect("indexed proc exists");
-                    if p.alive() || p.restart_pending {
+                    if p.alive() || p.life.backing_off() {
                         let e = Event::now(EventKind::Error {
                             message: format!("`{name}` is already running"),
                         });
@@ -62,7 +63,7 @@ impl Supervisor {
                     })
                     .process(&name, None),
                 );
-                return;
+                return self.spawn_failed(key);
             }
         };
         let cwd = spec.working_dir();
@@ -138,20 +139,21 @@ impl Supervisor {
                     waiting: false,
                     close_when_flushed: false,
                 });
-                p.stopped_by_user = false;
-                p.restart_pending = false;
                 p.kill_at = None;
                 let command =
                     shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
                 let mut e = Event::now(EventKind::Spawned { command }).process(&name, Some(s.pid as u32));
                 e.pool = pool_name;
                 self.emit(e);
+                self.step(key, Input::Spawned);
+                self.watching = true;
                 Some(s.pid)
             }
             Err(message) => {
                 let mut e = Event::now(EventKind::SpawnFailed { message }).process(&name, None);
                 e.pool = pool_name;
                 self.emit(e);
+                self.spawn_failed(key);
                 None
             }
         }
@@ -194,12 +196,15 @@ impl Supervisor {
             return self.error(format!("`{name}` is a pool worker; control its pool instead"));
         }
         p.restarts = 0;
-        if p.alive() {
-            p.restart_on_exit = true;
-            self.stop(key, StopHow::Terminate, true, "restart: ");
-        } else {
-            p.restart_pending = false;
-            self.spawn_task(key);
+        for a in self.step(key, Input::Restart) {
+            match a {
+                Action::Signal { kill, resume } => {
+                    let how = if kill { StopHow::Kill } else { StopHow::Terminate };
+                    self.signal_stop(key, how, resume, "restart: ");
+                }
+                Action::Spawn { .. } => self.spawn_task(key),
+                _ => {}
+            }
         }
     }
 
@@ -208,9 +213,8 @@ impl Supervisor {
             return;
         }
         self.shutting_down = true;
-        for p in self.procs.iter_mut().flatten() {
-            p.restart_pending = false;
-            p.restart_on_exit = false;
+        for key in 0..self.procs.len() {
+            self.step(key, Input::Shutdown);
         }
         self.stop_all(StopHow::Terminate);
     }

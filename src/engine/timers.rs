@@ -1,8 +1,7 @@
 //! The supervisor's timers: a heap whose earliest deadline bounds the
 //! epoll wait.
 
-use super::event::{Event, EventKind};
-use super::restart::{restart_delay, RestartInput};
+use super::lifecycle::{Action, Input};
 use super::supervisor::*;
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
@@ -67,42 +66,13 @@ impl Supervisor {
         }
     }
 
+    /// The backoff is over: start it again (a spawn that fails is tried
+    /// again after the next backoff, see `lifecycle`).
     pub(super) fn on_restart_timer(&mut self, key: usize) {
-        let Some(p) = self.procs[key].as_mut() else { return };
-        if !p.restart_pending || self.shutting_down {
-            return;
-        }
-        p.restarts += 1;
-        let attempt = p.restarts;
-        let name = p.name.clone();
-        let max = match &p.origin {
-            Origin::Task(s) => s.max_restarts.get(),
-            Origin::Worker { .. } => 0,
-        };
-        self.emit(
-            Event::now(EventKind::Restarting {
-                attempt,
-                message: format!("restart {attempt} of at most {max}"),
-            })
-            .process(&name, None),
-        );
-        self.spawn_task(key);
-        let Some(p) = self.procs[key].as_mut() else { return };
-        p.restart_pending = false;
-        if p.alive() {
-            return;
-        }
-        // The restart could not start (e.g. fork failed): the policy still
-        // holds, so try again after the next backoff.
-        let Origin::Task(spec) = p.origin.clone() else {
-            return;
-        };
-        let input = RestartInput::for_task(&spec, 127, p.restarts, p.stopped_by_user, self.shutting_down);
-        let delay = restart_delay(&input);
-        if let Some(d) = delay {
-            p.restart_pending = true;
-            let run_id = p.run_id;
-            self.add_timer(key, run_id, TimerWhat::Restart, d);
+        for a in self.step(key, Input::RestartTimer) {
+            if let Action::Spawn { by_user } = a {
+                self.respawn(key, by_user);
+            }
         }
     }
 }

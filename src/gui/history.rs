@@ -123,10 +123,19 @@ impl History {
             .show(ui, |ui| {
                 egui::Grid::new("history_grid")
                     .striped(true)
-                    .num_columns(7)
+                    .num_columns(8)
                     .spacing([14.0, 6.0])
                     .show(ui, |ui| {
-                        for h in ["Started", "Tasks", "Processes", "Failures", "Events", "Size", ""] {
+                        for h in [
+                            "Started",
+                            "Tasks",
+                            "Processes",
+                            "Failures",
+                            "Stopped",
+                            "Events",
+                            "Size",
+                            "",
+                        ] {
                             ui.strong(h);
                         }
                         ui.end_row();
@@ -154,6 +163,8 @@ impl History {
                             } else {
                                 f
                             });
+                            ui.label(RichText::new(s.stopped.to_string()).monospace())
+                                .on_hover_text("Stopped by the user: not failures");
                             ui.label(RichText::new(s.events.to_string()).monospace());
                             ui.label(RichText::new(format_bytes(s.size)).monospace());
                             let open = viewing == Some(s.path.as_path());

@@ -29,6 +29,8 @@ pub struct ProcessesView {
 enum Action {
     Terminate,
     Kill,
+    Pause,
+    Resume,
     Signal(nix::sys::signal::Signal),
     Restart,
     StartAgain,
@@ -39,9 +41,11 @@ impl Action {
     fn applies(self, r: &Row) -> bool {
         match self {
             Action::Terminate | Action::Kill | Action::Signal(_) => r.status.is_alive(),
+            Action::Pause => r.status == Status::Running,
+            Action::Resume => r.status == Status::Paused,
             Action::Restart => r.status.is_alive() && !r.is_worker(),
             Action::StartAgain => {
-                matches!(r.status, Status::Exited | Status::FailedToStart) && !r.is_worker()
+                matches!(r.status, Status::Exited | Status::Stopped | Status::FailedToStart) && !r.is_worker()
             }
             Action::ShowInLog => true,
         }
@@ -57,6 +61,12 @@ impl Action {
         match self {
             Action::Terminate => stop(StopHow::Terminate),
             Action::Kill => stop(StopHow::Kill),
+            Action::Pause => Intent::Send(Command::Pause {
+                process: name.to_string(),
+            }),
+            Action::Resume => Intent::Send(Command::Resume {
+                process: name.to_string(),
+            }),
             Action::Signal(s) => stop(StopHow::Signal(s)),
             Action::Restart | Action::StartAgain => Intent::Restart(name.to_string()),
             Action::ShowInLog => Intent::ShowInLog(name.to_string()),
@@ -88,6 +98,8 @@ fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>, in_menu:
         "Stop signal, then SIGKILL after the stop timeout",
     );
     act(ui, Action::Kill, "Kill", "SIGKILL now");
+    act(ui, Action::Pause, "Pause", "SIGSTOP to the whole tree");
+    act(ui, Action::Resume, "Resume", "SIGCONT to the whole tree");
     let any_alive = targets.iter().any(|r| r.status.is_alive());
     ui.add_enabled_ui(any_alive, |ui| {
         ui.menu_button("Send signal", |ui| {
@@ -323,16 +335,18 @@ impl ProcessesView {
                             row.col(|ui| {
                                 let tone = match r.status {
                                     Status::FailedToStart => color(dark, Tone::Failure),
-                                    Status::Stopping => color(dark, Tone::Stopping),
+                                    Status::Stopping | Status::Paused => color(dark, Tone::Stopping),
                                     Status::Restarting => color(dark, Tone::Waiting),
                                     _ => muted,
                                 };
                                 let t = RichText::new(&r.details).color(tone);
-                                let t = if matches!(r.status, Status::Running | Status::Exited) {
-                                    t.monospace()
-                                } else {
-                                    t
-                                };
+                                let t =
+                                    if matches!(r.status, Status::Running | Status::Exited | Status::Stopped)
+                                    {
+                                        t.monospace()
+                                    } else {
+                                        t
+                                    };
                                 ui.add(egui::Label::new(t).truncate().selectable(false));
                             });
                             let resp = row.response();

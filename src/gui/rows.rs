@@ -60,9 +60,11 @@ pub struct Sort {
 pub enum Status {
     Starting,
     Running,
+    Paused,
     Stopping,
     Restarting,
     Exited,
+    Stopped,
     FailedToStart,
 }
 
@@ -71,14 +73,16 @@ impl Status {
         match self {
             Status::Starting => "starting",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopping => "stopping",
             Status::Restarting => "restarting",
             Status::Exited => "exited",
+            Status::Stopped => "stopped",
             Status::FailedToStart => "failed to start",
         }
     }
     pub fn is_alive(self) -> bool {
-        matches!(self, Status::Running | Status::Stopping)
+        matches!(self, Status::Running | Status::Paused | Status::Stopping)
     }
 }
 
@@ -107,6 +111,7 @@ impl Row {
         let secs_to = |t: DateTime<FixedOffset>| ((t - now).num_milliseconds() as f64 / 1000.0).max(0.0);
         let (status, details, countdown) = match &r.state {
             RowState::Running => (Status::Running, r.command.clone(), None),
+            RowState::Paused { signal } => (Status::Paused, format!("paused by {signal}"), None),
             RowState::Stopping { signal, kill_at } => match kill_at {
                 Some(t) => {
                     let n = secs_to(*t).ceil() as u64;
@@ -119,6 +124,7 @@ impl Row {
                 None => (Status::Stopping, format!("{signal} sent"), None),
             },
             RowState::Exited => (Status::Exited, r.command.clone(), None),
+            RowState::Stopped => (Status::Stopped, r.command.clone(), None),
             RowState::FailedToStart { message } => (Status::FailedToStart, message.clone(), None),
             RowState::BackingOff { at } => {
                 let secs = secs_to(*at);
@@ -184,7 +190,8 @@ impl Row {
         match self.status {
             Status::Starting | Status::Restarting => Tone::Waiting,
             Status::Running => Tone::Running,
-            Status::Stopping => Tone::Stopping,
+            Status::Stopping | Status::Paused => Tone::Stopping,
+            Status::Stopped => Tone::Muted,
             Status::FailedToStart => Tone::Failure,
             Status::Exited => self.exit_code.map(exit_tone).unwrap_or(Tone::Muted),
         }
@@ -329,6 +336,7 @@ mod tests {
                 runtime: 1.0,
                 restart_in: None,
                 usage: None,
+                stopped: false,
             })
             .process("db", Some(100)),
         );

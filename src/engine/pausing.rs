@@ -1,0 +1,148 @@
+//! Paused processes: the Pause and Resume commands, and watching each live
+//! leader for stops and continues, whoever sent them (Proctor, another
+//! program, the terminal). The row's state follows the child's, not what
+//! Proctor sent.
+
+use super::event::{Event, EventKind};
+use super::lifecycle::{Action, Input};
+use super::supervisor::*;
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+/// How often live leaders are asked whether they were stopped or continued.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// A change of a child's job state, as `waitid` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum JobChange {
+    /// Stopped by this signal.
+    Stopped(i32),
+    Continued,
+}
+
+/// The stop or continue of child `pid` not yet reported, if any. Exits are
+/// not looked at (nor reaped): `WEXITED` is not asked for.
+pub(super) fn job_change(pid: i32) -> Option<JobChange> {
+    // SAFETY: siginfo_t is plain data; zero-initialised is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on one of our children with a valid out-pointer.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
+        )
+    };
+    // SAFETY: waitid filled `info` (or left it zeroed: no pid).
+    if r != 0 || unsafe { info.si_pid() } == 0 {
+        return None;
+    }
+    match info.si_code {
+        // SAFETY: for CLD_STOPPED, si_status is the stop signal.
+        libc::CLD_STOPPED => Some(JobChange::Stopped(unsafe { info.si_status() })),
+        libc::CLD_CONTINUED => Some(JobChange::Continued),
+        _ => None,
+    }
+}
+
+impl Supervisor {
+    /// Milliseconds until the next look at the leaders, while any lives.
+    pub(super) fn watch_in_ms(&self) -> Option<i32> {
+        self.watching.then(|| {
+            let left = WATCH_EVERY.saturating_sub(self.last_watch.elapsed());
+            left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+        })
+    }
+
+    /// Reports the leaders stopped or continued since the last look (one
+    /// `waitid` per live leader, a few times a second).
+    pub(super) fn watch_job_states(&mut self) {
+        if !self.watching || self.last_watch.elapsed() < WATCH_EVERY {
+            return;
+        }
+        self.last_watch = Instant::now();
+        let mut any = false;
+        let mut changes = Vec::new();
+        for (key, p) in self.procs.iter().enumerate() {
+            let Some(live) = p.as_ref().and_then(|p| p.live.as_ref()) else {
+                continue;
+            };
+            any = true;
+            // Bounded: a child stopped and continued many times between
+            // two looks reports its latest state.
+            for _ in 0..4 {
+                match job_change(live.pid) {
+                    Some(c) => changes.push((key, c)),
+                    None => break,
+                }
+            }
+        }
+        self.watching = any;
+        for (key, change) in changes {
+            let input = match change {
+                JobChange::Stopped(_) => Input::JobStopped,
+                JobChange::Continued => Input::JobContinued,
+            };
+            for a in self.step(key, input) {
+                let Action::Paused(paused) = a else { continue };
+                let Some(p) = self.proc(key) else { continue };
+                let (name, pid) = (p.name.clone(), p.pid());
+                let kind = match (paused, change) {
+                    (true, JobChange::Stopped(sig)) => EventKind::Paused {
+                        signal: signal_text(sig),
+                    },
+                    _ => EventKind::Resumed {
+                        signal: "SIGCONT".into(),
+                    },
+                };
+                let mut e = Event::now(kind).process(&name, pid);
+                e.pool = self.pool_of_key(key);
+                self.emit(e);
+            }
+        }
+    }
+
+    /// Pauses (SIGSTOP) or resumes (SIGCONT) the whole tree of a process.
+    /// The row changes when the leader is seen stopped or continued.
+    pub(super) fn pause(&mut self, name: &str, pause: bool) {
+        let Some(key) = self.by_name.get(name).copied() else {
+            return self.error(format!("no process named `{name}`"));
+        };
+        let Some(p) = self.proc(key) else { return };
+        let (Some(leader), Some(pgid)) = (p.live.as_ref().map(|l| l.pid), p.pgid) else {
+            return self.error(format!("`{name}` is not running"));
+        };
+        let pid = p.pid();
+        let sig = if pause { Signal::SIGSTOP } else { Signal::SIGCONT };
+        let (reached, error) = self.signal_tree(name, Some(leader), pgid, sig);
+        if reached == 0 {
+            if let Some(err) = error {
+                self.error(format!("cannot send {} to `{name}`: {err}", sig.as_str()));
+            }
+            return;
+        }
+        let what = if pause { "pause" } else { "resume" };
+        let message = if reached > 1 {
+            format!("{what} ({reached} processes)")
+        } else {
+            what.to_string()
+        };
+        let mut e = Event::now(EventKind::SignalSent {
+            signal: sig.as_str().to_string(),
+            message,
+            kill_in: None,
+        })
+        .process(name, pid);
+        e.pool = self.pool_of_key(key);
+        self.emit(e);
+        // Look again soon: the stop takes effect by itself.
+        self.watching = true;
+    }
+}
+
+fn signal_text(sig: i32) -> String {
+    super::signal::signal_name(sig)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("signal {sig}"))
+}

@@ -1,0 +1,162 @@
+//! True process states with real processes: paused and resumed whoever
+//! sent the signal, Pause and Resume of a whole tree, stopping a paused
+//! process, and a user's stop as an outcome rather than a failure (for
+//! pool inputs see `pools.rs`).
+
+mod common;
+use common::*;
+use nix::sys::signal::Signal;
+use proctor::engine::event::{Event, EventKind};
+use proctor::engine::{Command, StopHow};
+use proctor::model::{RowState, SessionModel};
+
+const LOOP: &str = "echo ready; while true; do sleep 0.05; done";
+
+fn model(events: &[Event]) -> SessionModel {
+    let mut m = SessionModel::default();
+    for e in events {
+        m.apply(e);
+    }
+    m
+}
+
+fn state(run: &Run, name: &str) -> RowState {
+    model(&run.events).row(name).expect("a row").state.clone()
+}
+
+fn wait_ready(run: &mut Run, name: &str) -> i32 {
+    let pid = run.pid_of(name);
+    run.wait_event("ready", |e| {
+        e.process.as_deref() == Some(name) && matches!(&e.kind, EventKind::Stdout { line } if line == "ready")
+    });
+    pid
+}
+
+/// The state letter of a process in /proc (`T` when stopped).
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+fn stop(run: &Run, name: &str, how: StopHow) {
+    run.send(Command::Stop {
+        process: name.into(),
+        how,
+    });
+}
+
+#[test]
+fn a_stop_from_outside_shows_paused_and_a_continue_running() {
+    let mut run = Run::new();
+    run.start(sh("loop", LOOP));
+    let pid = wait_ready(&mut run, "loop");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let e = run.wait_kind("loop", "paused");
+    assert_eq!(
+        e.kind,
+        EventKind::Paused {
+            signal: "SIGSTOP".into()
+        }
+    );
+    assert_eq!(
+        state(&run, "loop"),
+        RowState::Paused {
+            signal: "SIGSTOP".into()
+        }
+    );
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    run.wait_kind("loop", "resumed");
+    assert_eq!(state(&run, "loop"), RowState::Running);
+    stop(&run, "loop", StopHow::Kill);
+    run.wait_exit("loop");
+}
+
+#[test]
+fn send_signal_stop_pauses_and_other_signals_leave_the_state_alone() {
+    let mut run = Run::new();
+    run.start(sh("d", &format!("trap 'echo hup' HUP; {LOOP}")));
+    wait_ready(&mut run, "d");
+    stop(&run, "d", StopHow::Signal(Signal::SIGHUP));
+    run.wait_event(
+        "hup handled",
+        |e| matches!(&e.kind, EventKind::Stdout { line } if line == "hup"),
+    );
+    assert_eq!(state(&run, "d"), RowState::Running, "{}", run.dump());
+    stop(&run, "d", StopHow::Signal(Signal::SIGSTOP));
+    run.wait_kind("d", "paused");
+    assert!(matches!(state(&run, "d"), RowState::Paused { .. }));
+    stop(&run, "d", StopHow::Signal(Signal::SIGCONT));
+    run.wait_kind("d", "resumed");
+    assert_eq!(state(&run, "d"), RowState::Running);
+    stop(&run, "d", StopHow::Kill);
+    run.wait_exit("d");
+}
+
+#[test]
+fn pause_and_resume_reach_the_whole_tree() {
+    let mut run = Run::new();
+    // A descendant in a session (and group) of its own: reached by its tag.
+    run.start(sh("tree", "setsid sleep 60 & echo $!; echo ready; wait"));
+    wait_ready(&mut run, "tree");
+    let gc: i32 = run.lines("tree", "stdout")[0].trim().parse().expect("a pid");
+    run.send(Command::Pause {
+        process: "tree".into(),
+    });
+    run.wait_kind("tree", "paused");
+    wait_for("the descendant to be stopped", || proc_state(gc) == Some('T'));
+    assert!(matches!(state(&run, "tree"), RowState::Paused { .. }));
+    run.send(Command::Resume {
+        process: "tree".into(),
+    });
+    run.wait_kind("tree", "resumed");
+    wait_for("the descendant to run again", || proc_state(gc) != Some('T'));
+    assert_eq!(state(&run, "tree"), RowState::Running);
+    stop(&run, "tree", StopHow::Kill);
+    run.wait_exit("tree");
+    wait_for("the descendant to be gone", || gone(gc));
+}
+
+#[test]
+fn terminating_a_paused_process_continues_it_so_it_can_exit_by_itself() {
+    let mut run = Run::new();
+    run.start(sh("p", &format!("trap 'echo bye; exit 3' TERM; {LOOP}")));
+    wait_ready(&mut run, "p");
+    run.send(Command::Pause { process: "p".into() });
+    run.wait_kind("p", "paused");
+    stop(&run, "p", StopHow::Terminate);
+    // Without SIGCONT it would sit stopped until SIGKILL (-9).
+    assert_eq!(run.wait_exit("p"), Some(3), "{}", run.dump());
+    assert!(run.lines("p", "stdout").contains(&"bye".to_string()));
+    let signals: Vec<&Event> = run.of("p", "signal_sent");
+    assert!(signals
+        .iter()
+        .all(|e| !matches!(&e.kind, EventKind::SignalSent { signal, .. } if signal == "SIGKILL")));
+}
+
+#[test]
+fn a_stop_the_user_asked_for_is_stopped_not_a_failure() {
+    let mut run = Run::new();
+    run.start(sh("s", LOOP));
+    run.start(sh("f", "exit 4"));
+    wait_ready(&mut run, "s");
+    assert_eq!(run.wait_exit("f"), Some(4));
+    stop(&run, "s", StopHow::Terminate);
+    run.wait_exit("s");
+    let exited = |name: &str| {
+        run.of(name, "exited")
+            .iter()
+            .map(|e| match e.kind {
+                EventKind::Exited { stopped, .. } => stopped,
+                _ => unreachable!(),
+            })
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(exited("s"), vec![true]);
+    assert_eq!(exited("f"), vec![false]);
+    let m = model(&run.events);
+    assert_eq!(m.row("s").unwrap().state, RowState::Stopped);
+    assert_eq!(m.row("f").unwrap().state, RowState::Exited);
+    assert!(!run.of("s", "exited")[0].kind.is_problem());
+}
