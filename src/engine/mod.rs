@@ -14,6 +14,7 @@ pub mod signal;
 pub mod spec;
 pub mod supervisor;
 
+mod cgroup;
 mod child;
 mod handle;
 mod pool;
@@ -25,6 +26,7 @@ mod stopping;
 mod streams;
 mod tasks;
 mod timers;
+mod tracking;
 pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};
