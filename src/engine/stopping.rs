@@ -192,11 +192,16 @@ impl Supervisor {
                 )
             })
             .collect();
-        let mut orphans: Vec<(i32, String)> = snap
-            .adopted_orphans()
-            .filter(|p| tracker.orphan_is_ours(p))
-            .map(|p| (p.pid, p.comm.clone()))
-            .collect();
+        // Orphans are the same for every audit of a batch: looked at once.
+        let mut orphans: Vec<(i32, String)> = if tracker.orphans_audited {
+            Vec::new()
+        } else {
+            snap.adopted_orphans()
+                .filter(|p| tracker.orphan_is_ours(p))
+                .map(|p| (p.pid, p.comm.clone()))
+                .collect()
+        };
+        self.tracker.orphans_audited = true;
         orphans.retain(|o| !self.tracker.reported_orphans.contains(&o.0));
         // An orphan cannot be told to belong to one task: report it once.
         self.tracker.reported_orphans.extend(orphans.iter().map(|o| o.0));

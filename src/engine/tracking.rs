@@ -34,6 +34,8 @@ pub(super) struct Tracker {
     last_audit: Option<Instant>,
     /// Orphans already reported as leftovers.
     pub(super) reported_orphans: HashSet<i32>,
+    /// Whether this batch of audits has looked for orphans yet.
+    pub(super) orphans_audited: bool,
     /// Processes (pid, start) seen tagged with this session: an orphan
     /// among them is ours even after it cleared its environment.
     members: HashSet<(i32, u64)>,
@@ -58,6 +60,7 @@ impl Default for Tracker {
             audits: Vec::new(),
             last_audit: None,
             reported_orphans: HashSet::new(),
+            orphans_audited: false,
             members: HashSet::new(),
             registered: false,
             cgroups: None,
@@ -192,6 +195,7 @@ impl Supervisor {
             return;
         }
         self.fresh_snapshot();
+        self.tracker.orphans_audited = false;
         for key in due {
             self.audit_one(key);
         }
