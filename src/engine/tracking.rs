@@ -23,6 +23,7 @@ static LIVE_ENGINES: AtomicUsize = AtomicUsize::new(0);
 /// Audits of stopped processes run at most this often, together.
 const AUDIT_EVERY: Duration = Duration::from_millis(250);
 
+#[derive(Default)]
 pub(super) struct Tracker {
     /// The snapshot of the current batch, taken on first use.
     snapshot: Option<Snapshot>,
@@ -50,25 +51,6 @@ pub(super) struct Tracker {
     /// Cgroups of earlier runs that still held processes when the next run
     /// started.
     stale: Vec<PathBuf>,
-}
-
-impl Default for Tracker {
-    fn default() -> Self {
-        Self {
-            snapshot: None,
-            not_before: 0,
-            audits: Vec::new(),
-            last_audit: None,
-            reported_orphans: HashSet::new(),
-            orphans_audited: false,
-            members: HashSet::new(),
-            registered: false,
-            cgroups: None,
-            no_cgroup: None,
-            runs: HashMap::new(),
-            stale: Vec::new(),
-        }
-    }
 }
 
 impl Tracker {
