@@ -11,7 +11,10 @@ use proctor::model::RowState;
 #[test]
 fn escaped_grandchild_is_reported_and_killed_with_the_button() {
     // Double fork + setsid + an empty environment: it leaves the group,
-    // the session and the tag; only the subreaper link is left.
+    // the session and the tag; only the subreaper link is left. On the
+    // fallback path, forced here (the only test of this binary): on the
+    // cgroup path the stop itself ends it (tests/stop_paths.rs).
+    std::env::set_var("PROCTOR_CGROUP", "off");
     let mut t = task(
         "escaper",
         "sh -c \"sh -c 'env -i setsid sleep 60 & echo pid $!'; sleep 60\"",

@@ -11,25 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn stdout_pids(run: &Run, name: &str) -> Vec<i32> {
-    run.lines(name, "stdout")
-        .iter()
-        .filter_map(|l| l.strip_prefix("pid "))
-        .map(|p| p.trim().parse().unwrap())
-        .collect()
-}
-
-fn wait_lines(run: &mut Run, name: &str, n: usize) -> Vec<i32> {
-    run.until(&format!("{n} pid lines of {name}"), |evs| {
-        evs.iter()
-            .filter(|e| e.process.as_deref() == Some(name))
-            .filter(|e| matches!(&e.kind, EventKind::Stdout { line } if line.starts_with("pid ")))
-            .count()
-            >= n
-    });
-    stdout_pids(run, name)
-}
-
 /// Resident memory of this process in KiB.
 fn rss_kb() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -64,55 +45,6 @@ fn terminate_reaches_setsid_and_double_forked_grandchildren() {
         !events.iter().any(|e| e.kind.name() == "leftover"),
         "no leftovers"
     );
-}
-
-#[test]
-fn an_escaped_orphan_is_reported_as_a_leftover_and_killed_on_request() {
-    let mut run = Run::new();
-    // Double fork + setsid + a cleared environment: only the subreaper link
-    // is left to find it by.
-    let mut t = sh(
-        "escaper",
-        "sh -c 'env -i setsid sleep 60 & echo pid $!'; sleep 60",
-    );
-    t.stop.timeout = Seconds::from_millis(500);
-    run.start(t);
-    let pid = wait_lines(&mut run, "escaper", 1)[0];
-    // Wait until it has become `sleep` in its own session, adopted by us.
-    wait_for("the orphan to be adopted", || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        proctor::engine::tree::parse_stat(&stat).is_some_and(|(comm, _, ppid, _, sid)| {
-            comm == "sleep" && ppid == std::process::id() as i32 && sid == pid
-        })
-    });
-    run.send(Command::Stop {
-        process: "escaper".into(),
-        how: StopHow::Terminate,
-    });
-    run.wait_exit("escaper");
-    let left = run.wait_event("leftover report", |e| e.kind.name() == "leftover");
-    assert_eq!(left.pid, Some(pid as u32), "{}", left.text());
-    assert!(exists(pid));
-    // A second stopped task audits too, but an orphan is reported once.
-    run.start(sh("bystander", "sleep 60"));
-    run.pid_of("bystander");
-    run.send(Command::Stop {
-        process: "bystander".into(),
-        how: StopHow::Terminate,
-    });
-    run.wait_exit("bystander");
-    std::thread::sleep(Duration::from_millis(800));
-    while let Ok(e) = run.engine.events().try_recv() {
-        run.events.push(e);
-    }
-    let reports = run
-        .events
-        .iter()
-        .filter(|e| e.kind.name() == "leftover" && e.pid == Some(pid as u32))
-        .count();
-    assert_eq!(reports, 1, "{}", run.dump());
-    run.send(Command::KillLeftovers);
-    wait_for("the leftover to be killed", || gone(pid));
 }
 
 #[test]

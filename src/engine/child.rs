@@ -20,6 +20,8 @@ pub struct SpawnRequest<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// A pipe to the child's stdin (persistent pool workers); else /dev/null.
     pub stdin_pipe: bool,
+    /// `cgroup.procs` of the cgroup the child joins before exec.
+    pub cgroup_procs: Option<std::os::fd::RawFd>,
 }
 
 pub struct Spawned {
@@ -34,6 +36,8 @@ pub struct Spawned {
     /// supervisor twice for one exit.
     /// None when the open-files limit is too low to spare them.
     pub writers: Option<[OwnedFd; 2]>,
+    /// Whether it joined the cgroup of `SpawnRequest::cgroup_procs`.
+    pub in_cgroup: bool,
 }
 
 /// Starts a child in its own process group with stdout and stderr piped.
@@ -59,7 +63,8 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         req.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     env.push((super::tree::PROCESS_VAR.into(), req.name.into()));
     env.push((super::tree::SESSION_VAR.into(), req.session.into()));
-    let prep = Prepared::with_base(&resolved, req.argv, cache.base_envp.clone(), &env, req.cwd)?;
+    let mut prep = Prepared::with_base(&resolved, req.argv, cache.base_envp.clone(), &env, req.cwd)?;
+    prep.cgroup_procs = req.cgroup_procs.unwrap_or(-1);
     let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
     let (out_r, out_w) = pipe().map_err(io)?;
     let (err_r, err_w) = pipe().map_err(io)?;
@@ -105,6 +110,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stderr: err_r,
         stdin: stdin_parent,
         writers: super::spawn::hold_pipe_writers().then_some([out_w, err_w]),
+        in_cgroup: child.in_cgroup,
     })
 }
 
@@ -182,9 +188,12 @@ pub fn become_subreaper() {
 
 /// The crash guard: a tiny shell process that outlives Proctor. It waits on
 /// a pipe whose only writer is Proctor; when Proctor dies in any way
-/// (SIGKILL included) the pipe closes and the guard kills every process
-/// tagged with this session, grandchildren in other sessions included. On
-/// a clean shutdown Proctor writes `exit` first and the guard just leaves.
+/// (SIGKILL included) the pipe closes and the guard kills the session's
+/// cgroup, if it has one (which reaches a grandchild that cleared its
+/// environment and made itself non-dumpable), and every process tagged with
+/// this session, grandchildren in other sessions included; then it removes
+/// the emptied cgroups. On a clean shutdown Proctor writes `exit` first and
+/// the guard just leaves.
 pub struct Watchdog {
     child: std::process::Child,
     pipe: Option<std::process::ChildStdin>,
@@ -193,6 +202,7 @@ pub struct Watchdog {
 const WATCHDOG_SCRIPT: &str = r#"trap '' INT TERM HUP PIPE
 read -r cmd
 [ "$cmd" = exit ] && exit 0
+[ -n "$1" ] && echo 1 > "$1/cgroup.kill"
 tag="PROCTOR_SESSION=$0"
 i=0
 while [ $i -lt 5 ]; do
@@ -200,12 +210,16 @@ while [ $i -lt 5 ]; do
     p=${f#/proc/}; kill -9 "${p%/environ}" 2>/dev/null
   done
   i=$((i+1)); sleep 0.05
-done"#;
+done
+[ -n "$1" ] && { for d in "$1"/*/; do rmdir "$d"; done; rmdir "$1"; } 2>/dev/null"#;
 
 impl Watchdog {
-    pub fn spawn(session: &str) -> std::io::Result<Self> {
+    /// `cgroup`: the session's cgroup directory, if it has one.
+    pub fn spawn(session: &str, cgroup: Option<&Path>) -> std::io::Result<Self> {
+        let cgroup = cgroup.map(Path::as_os_str).unwrap_or_default();
+        let args: [&std::ffi::OsStr; 4] = ["-c".as_ref(), WATCHDOG_SCRIPT.as_ref(), session.as_ref(), cgroup];
         let mut child = std::process::Command::new("/bin/sh")
-            .args(["-c", WATCHDOG_SCRIPT, session])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -24,6 +24,9 @@ pub struct EngineConfig {
     pub notify: Option<Notify>,
     /// Where to keep the session's journal; `None`: keep none.
     pub journal: Option<JournalConfig>,
+    /// Use a cgroup v2 subtree where the session may (see `cgroup`); false
+    /// (or `PROCTOR_CGROUP=off`) tracks processes by their tag only.
+    pub cgroups: bool,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +35,7 @@ impl Default for EngineConfig {
             event_capacity: 65_536,
             notify: None,
             journal: None,
+            cgroups: true,
         }
     }
 }
@@ -46,6 +50,7 @@ pub struct Engine {
     journal_path: Option<std::path::PathBuf>,
     journal_failed: Option<Arc<std::sync::atomic::AtomicBool>>,
     failure: Failure,
+    cgroup: Result<std::path::PathBuf, String>,
 }
 
 impl Engine {
@@ -69,7 +74,17 @@ impl Engine {
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
         sup.journal = journal;
-        sup.watchdog = match child::Watchdog::spawn(&sup.session) {
+        if config.cgroups {
+            sup.tracker.open_cgroups(&sup.session);
+        } else {
+            sup.tracker.no_cgroup = Some("not asked for".into());
+        }
+        let cgroup = match (&sup.tracker.cgroups, &sup.tracker.no_cgroup) {
+            (Some(c), _) => Ok(c.dir().to_path_buf()),
+            (None, why) => Err(why.clone().unwrap_or_default()),
+        };
+        let cgroup_dir = sup.tracker.cgroups.as_ref().map(|c| c.dir().to_path_buf());
+        sup.watchdog = match child::Watchdog::spawn(&sup.session, cgroup_dir.as_deref()) {
             Ok(w) => Some(w),
             Err(e) => {
                 sup.startup_warning = Some(format!(
@@ -92,6 +107,7 @@ impl Engine {
             journal_path,
             journal_failed,
             failure,
+            cgroup,
         })
     }
 
@@ -99,6 +115,12 @@ impl Engine {
     /// so); it outlives the engine, so its last flush counts too.
     pub fn journal_failed(&self) -> Arc<std::sync::atomic::AtomicBool> {
         self.journal_failed.clone().unwrap_or_default()
+    }
+
+    /// The session's cgroup directory, or why it tracks its processes by
+    /// their tag only.
+    pub fn cgroup(&self) -> Result<&std::path::Path, &str> {
+        self.cgroup.as_deref().map_err(String::as_str)
     }
 
     /// The journal this session writes, if it keeps one.

@@ -16,6 +16,7 @@ pub mod signal;
 pub mod spec;
 pub mod supervisor;
 
+mod cgroup;
 mod child;
 mod contain;
 mod handle;
@@ -32,6 +33,7 @@ mod stopping;
 mod streams;
 mod tasks;
 mod timers;
+mod tracking;
 pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};

@@ -27,6 +27,9 @@ pub struct Prepared {
     /// Variables added or overridden for this child.
     extra_env: Vec<CString>,
     cwd: CString,
+    /// `cgroup.procs` of the cgroup the child joins before exec (see
+    /// `cgroup`), or -1.
+    pub cgroup_procs: RawFd,
 }
 
 /// `KEY=value` strings of an environment.
@@ -124,6 +127,7 @@ impl Prepared {
             base_env,
             extra_env,
             cwd: cstr(cwd.as_os_str().as_bytes(), "the working directory")?,
+            cgroup_procs: -1,
         })
     }
 
@@ -172,6 +176,10 @@ struct ChildCtx {
     /// Whether the child must drop the short time slice of the thread
     /// that starts it (see `shorten_time_slice`).
     reset_slice: bool,
+    /// Written to by the child to join its cgroup, or -1.
+    cgroup_procs: RawFd,
+    /// Set by the child when it could not join its cgroup.
+    cgroup_errno: libc::c_int,
     /// Set by the child on failure: 1 chdir, 2 exec, 3 dup2.
     stage: libc::c_int,
     errno: libc::c_int,
@@ -206,6 +214,13 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             libc::_exit(137);
         }
         libc::setpgid(0, 0);
+        if ctx.cgroup_procs >= 0 {
+            // "0": the writer itself joins the cgroup, before it execs.
+            let zero = b"0";
+            if libc::write(ctx.cgroup_procs, zero.as_ptr().cast(), 1) != 1 {
+                ctx.cgroup_errno = *libc::__errno_location();
+            }
+        }
         if ctx.restore_nofile {
             libc::setrlimit(libc::RLIMIT_NOFILE, &ctx.nofile);
         }
@@ -246,6 +261,8 @@ pub enum SpawnError {
 pub struct Child {
     pub pid: i32,
     pub pidfd: OwnedFd,
+    /// Whether it joined the cgroup of `Prepared::cgroup_procs`.
+    pub in_cgroup: bool,
 }
 
 /// A reusable stack for the child between clone and exec.
@@ -326,6 +343,8 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
         }),
         restore_nofile: original.is_some(),
         reset_slice: SHORT_SLICE.with(std::cell::Cell::get),
+        cgroup_procs: prep.cgroup_procs,
+        cgroup_errno: 0,
         stage: 0,
         errno: 0,
     };
@@ -391,7 +410,11 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
             _ => SpawnError::Other(e),
         });
     }
-    Ok(Child { pid, pidfd })
+    Ok(Child {
+        pid,
+        pidfd,
+        in_cgroup: ctx.cgroup_procs >= 0 && ctx.cgroup_errno == 0,
+    })
 }
 
 thread_local! {

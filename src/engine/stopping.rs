@@ -6,7 +6,6 @@ use super::command::StopHow;
 use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
-use super::tree::Snapshot;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -107,23 +106,6 @@ impl Supervisor {
         self.emit(e);
     }
 
-    /// A snapshot of /proc no older than 50 ms.
-    pub(super) fn snapshot(&mut self) -> &Snapshot {
-        let stale = self
-            .snapshot
-            .as_ref()
-            .is_none_or(|(t, _)| t.elapsed() > Duration::from_millis(50));
-        if stale {
-            self.snapshot = Some((Instant::now(), Snapshot::take(&self.session)));
-        }
-        &self.snapshot.as_ref().expect("just set").1
-    }
-
-    pub(super) fn fresh_snapshot(&mut self) -> &Snapshot {
-        self.snapshot = None;
-        self.snapshot()
-    }
-
     /// Sends `sig` to the whole tree of process `name`: its group (while the
     /// leader is unreaped the group id cannot be reused, so `killpg` is
     /// safe), every process tagged with its name in any group or session,
@@ -144,6 +126,11 @@ impl Supervisor {
                 Err(nix::errno::Errno::ESRCH) => {}
                 Err(e) => error = Some(e),
             }
+        }
+        if let Some(path) = self.run_cgroup_of(name) {
+            // Its cgroup holds its whole tree: no look at /proc needed.
+            let (n, e) = self.signal_cgroup(&path, leader, pgid, sig);
+            return (reached + n, e.or(error));
         }
         let session = self.session.clone();
         let snap = self.snapshot();
@@ -174,14 +161,54 @@ impl Supervisor {
         (reached, error)
     }
 
+    /// `signal_tree` for a process whose run has a cgroup: SIGKILL through
+    /// `cgroup.kill`, any other signal to each member outside the group.
+    fn signal_cgroup(
+        &mut self,
+        path: &std::path::Path,
+        leader: Option<i32>,
+        pgid: i32,
+        sig: Signal,
+    ) -> (usize, Option<nix::Error>) {
+        let members = super::cgroup::pids(path);
+        if sig == Signal::SIGKILL {
+            return match super::cgroup::kill(path) {
+                Ok(()) => (members.len(), None),
+                Err(e) => (
+                    0,
+                    Some(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))),
+                ),
+            };
+        }
+        let mut reached = 0;
+        for pid in members {
+            if Some(pid) == leader {
+                continue;
+            }
+            let in_group = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| super::tree::parse_stat(&s))
+                .is_some_and(|(_, _, _, pgrp, _)| pgrp == pgid && leader.is_some());
+            if in_group {
+                continue;
+            }
+            if super::tree::signal_checked(pid, sig, |p| self.in_cgroup(p, path)) {
+                reached += 1;
+            }
+        }
+        (reached, None)
+    }
+
     /// After a stop: anything of the tree still running is a leftover.
-    pub(super) fn audit(&mut self, key: usize) {
+    /// Uses the batch's snapshot (see `tracking::run_audits`).
+    pub(super) fn audit_one(&mut self, key: usize) {
         let Some(p) = self.proc(key) else { return };
         if p.alive() {
             return;
         }
         let name = p.name.clone();
-        let snap = self.fresh_snapshot();
+        let tracker = &self.tracker;
+        let snap = tracker.current();
         let mut left: Vec<(i32, String)> = snap
             .tagged_as(&name)
             .map(|p| {
@@ -194,11 +221,19 @@ impl Supervisor {
                 )
             })
             .collect();
-        let mut orphans: Vec<(i32, String)> =
-            snap.adopted_orphans().map(|p| (p.pid, p.comm.clone())).collect();
-        orphans.retain(|o| !self.reported_orphans.contains(&o.0));
+        // Orphans are the same for every audit of a batch: looked at once.
+        let mut orphans: Vec<(i32, String)> = if tracker.orphans_audited {
+            Vec::new()
+        } else {
+            snap.adopted_orphans()
+                .filter(|p| tracker.orphan_is_ours(p))
+                .map(|p| (p.pid, p.comm.clone()))
+                .collect()
+        };
+        self.tracker.orphans_audited = true;
+        orphans.retain(|o| !self.tracker.reported_orphans.contains(&o.0));
         // An orphan cannot be told to belong to one task: report it once.
-        self.reported_orphans.extend(orphans.iter().map(|o| o.0));
+        self.tracker.reported_orphans.extend(orphans.iter().map(|o| o.0));
         left.extend(orphans.into_iter().map(|(pid, comm)| {
             (
                 pid,
@@ -207,6 +242,16 @@ impl Supervisor {
                 ),
             )
         }));
+        if let Some(path) = self.run_cgroup_of(&name) {
+            for pid in super::cgroup::pids(&path) {
+                if !left.iter().any(|l| l.0 == pid) {
+                    left.push((
+                        pid,
+                        format!("pid {pid} of `{name}` is still running in its cgroup after it was stopped"),
+                    ));
+                }
+            }
+        }
         for (pid, message) in left {
             self.emit(Event::now(EventKind::Leftover { message }).process(&name, Some(pid as u32)));
         }
@@ -224,7 +269,9 @@ impl Supervisor {
             .collect();
         let session = self.session.clone();
         let me = std::process::id() as i32;
-        let snap = self.fresh_snapshot();
+        self.fresh_snapshot();
+        let tracker = &self.tracker;
+        let snap = tracker.current();
         let mut left: Vec<(i32, String, String, bool)> = snap
             .tagged()
             .filter(|p| !live.contains(p.tagged.as_deref().unwrap_or("")))
@@ -232,9 +279,29 @@ impl Supervisor {
             .collect();
         left.extend(
             snap.adopted_orphans()
+                .filter(|p| tracker.orphan_is_ours(p))
                 .map(|p| (p.pid, String::new(), p.comm.clone(), true)),
         );
         let mut killed = Vec::new();
+        // Ended runs' cgroups still holding processes: one write each.
+        for (name, path) in self.ended_cgroups() {
+            let pids = super::cgroup::pids(&path);
+            if super::cgroup::kill(&path).is_err() {
+                continue;
+            }
+            for pid in pids {
+                killed.push(pid);
+                let mut e = Event::now(EventKind::SignalSent {
+                    signal: "SIGKILL".into(),
+                    message: format!("{why}leftover pid {pid} (in the cgroup of an ended run)"),
+                    kill_in: None,
+                });
+                e.process = (!name.is_empty()).then(|| name.clone());
+                e.pid = Some(pid as u32);
+                self.emit(e);
+            }
+        }
+        left.retain(|l| !killed.contains(&l.0));
         for (pid, name, comm, orphan) in left {
             let still_ours = |p: i32| {
                 if orphan {
@@ -280,7 +347,9 @@ impl Supervisor {
                 });
                 std::thread::sleep(Duration::from_millis(5));
             }
+            self.remove_empty_cgroups();
         }
+        self.end_cgroups();
     }
 
     pub(super) fn escalate(&mut self, key: usize) {

@@ -183,9 +183,12 @@ impl Supervisor {
 
     /// Reaps exited members of the groups we know. Run often while a stop
     /// is in progress (so that a stopped group is seen gone promptly) and
-    /// at most once a second otherwise.
+    /// at most once a second otherwise. Even while stopping, at most every
+    /// 20 ms: a sweep makes a system call per group, and a stop of
+    /// thousands wakes the loop for every exit.
     pub(super) fn sweep(&mut self, force: bool) {
-        if !force && self.last_sweep.elapsed() < Duration::from_secs(1) {
+        let every = if force { 20 } else { 1000 };
+        if self.last_sweep.elapsed() < Duration::from_millis(every) {
             return;
         }
         self.last_sweep = Instant::now();
@@ -269,6 +272,7 @@ impl Supervisor {
             let run_id = p.run_id;
             self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
         }
+        self.forget_run_cgroup(key);
         let stopped = self.proc(key).is_some_and(|p| p.life.stopped_by_user());
         let actions = self.step(key, Input::Exited { code: exit_code });
         if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {

@@ -20,7 +20,6 @@ use super::lines::LineSplitter;
 use super::pool::PoolRun;
 use super::reactor::{Epoll, Waker};
 use super::spec::{StopPolicy, TaskSpec};
-use super::tree::Snapshot;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -172,9 +171,8 @@ pub(super) struct Supervisor {
     pub(super) session: String,
     pub(super) watchdog: Option<child::Watchdog>,
     pub(super) startup_warning: Option<String>,
-    pub(super) snapshot: Option<(Instant, Snapshot)>,
-    /// Orphans already reported as leftovers.
-    pub(super) reported_orphans: std::collections::HashSet<i32>,
+    /// Snapshots of the process tree, audits, orphans (see `tracking`).
+    pub(super) tracker: super::tracking::Tracker,
     pub(super) spawn_cache: super::spawn::SpawnCache,
     /// Children's own peak memory, sampled (see `peak`).
     pub(super) peaks: super::peak::Peaks,
@@ -226,8 +224,7 @@ impl Supervisor {
             ),
             watchdog: None,
             startup_warning: None,
-            snapshot: None,
-            reported_orphans: Default::default(),
+            tracker: Default::default(),
             spawn_cache: Default::default(),
             peaks: Default::default(),
             watching: false,
@@ -238,6 +235,7 @@ impl Supervisor {
     pub(super) fn run(&mut self) {
         super::spawn::raise_fd_limit();
         super::spawn::shorten_time_slice();
+        self.tracker.register();
         let cpus = super::spec::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {
             message: format!(
@@ -253,7 +251,13 @@ impl Supervisor {
         let mut commands_closed = false;
         loop {
             self.flush_notify();
+            self.tracker.new_batch();
             let mut timeout = self.next_timeout_ms();
+            if let Some(ms) = self.tracker.audit_wait_ms() {
+                if timeout < 0 || ms < timeout {
+                    timeout = ms;
+                }
+            }
             if std::mem::take(&mut self.reschedule) {
                 timeout = 0;
             }
@@ -314,6 +318,7 @@ impl Supervisor {
                     .collect()
             });
             self.watch_job_states();
+            self.run_audits();
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.schedule_pools();

@@ -88,6 +88,7 @@ impl Supervisor {
     ) -> Option<i32> {
         self.close_streams(key);
         let name = self.procs[key].as_ref()?.name.clone();
+        let run_cgroup = self.cgroup_for_run(key, stdin_pipe);
         let req = SpawnRequest {
             name: &name,
             session: &self.session,
@@ -95,9 +96,13 @@ impl Supervisor {
             cwd,
             env,
             stdin_pipe,
+            cgroup_procs: run_cgroup.as_ref().map(|r| r.procs.as_raw_fd()),
         };
         let pool_name = self.pool_of_key(key);
-        match child::spawn(&req, &mut self.spawn_cache) {
+        let spawned = child::spawn(&req, &mut self.spawn_cache);
+        let joined = spawned.as_ref().is_ok_and(|s| s.in_cgroup);
+        self.spawned_in_cgroup(key, run_cgroup, joined);
+        match spawned {
             Ok(s) => {
                 self.peaks.spawned();
                 let gen = self.procs[key].as_ref()?.gen;

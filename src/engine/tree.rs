@@ -30,6 +30,8 @@ pub struct ProcInfo {
     pub comm: String,
     /// `PROCTOR_PROCESS` of a process tagged with our session.
     pub tagged: Option<String>,
+    /// When it started, in clock ticks since boot (`/proc/PID/stat` field 22).
+    pub start: u64,
 }
 
 impl ProcInfo {
@@ -38,10 +40,14 @@ impl ProcInfo {
     }
 }
 
-/// One look at `/proc`.
+/// One look at `/proc`, indexed by parent and by tag.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub procs: Vec<ProcInfo>,
+    /// Indexes into `procs` of each pid's children.
+    children: HashMap<i32, Vec<usize>>,
+    /// Indexes into `procs` of the running processes tagged with each name.
+    by_tag: HashMap<String, Vec<usize>>,
 }
 
 /// Parses `/proc/PID/stat`: (comm, state, ppid, pgrp, session).
@@ -55,6 +61,23 @@ pub fn parse_stat(text: &str) -> Option<(String, char, i32, i32, i32)> {
     let pgrp = rest.next()?.parse().ok()?;
     let sid = rest.next()?.parse().ok()?;
     Some((comm, state, ppid, pgrp, sid))
+}
+
+/// The start time in clock ticks since boot from `/proc/PID/stat`.
+pub fn parse_start(text: &str) -> Option<u64> {
+    let close = text.rfind(')')?;
+    // Field 22; the text after `)` starts at field 3.
+    text.get(close + 1..)?.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The start time of the calling thread, in the ticks of `parse_start`.
+/// Nothing this thread starts afterwards can have started earlier, so a
+/// scan need not read the environment of older processes.
+pub fn thread_start_ticks() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| parse_start(&s))
+        .unwrap_or(0)
 }
 
 /// The `PROCTOR_PROCESS` of `pid` if it carries our session tag.
@@ -81,26 +104,45 @@ pub fn tag_of(pid: i32, session: &str) -> Option<String> {
 }
 
 impl Snapshot {
-    pub fn take(session: &str) -> Self {
+    /// Every process but this one; the environment (for the tag) is read
+    /// only of processes that started at `not_before` (clock ticks since
+    /// boot) or later, and are not zombies.
+    pub fn take(session: &str, not_before: u64) -> Self {
         let mut procs = Vec::new();
         let me = std::process::id() as i32;
         let Ok(dir) = std::fs::read_dir("/proc") else {
-            return Self { procs };
+            return Self::from_procs(procs);
         };
+        let mut path = String::with_capacity(32);
+        let mut stat = String::with_capacity(512);
         for entry in dir.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
                 continue;
             };
             if pid == me {
                 continue;
             }
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            use std::fmt::Write as _;
+            use std::io::Read as _;
+            path.clear();
+            let _ = write!(path, "/proc/{pid}/stat");
+            stat.clear();
+            let Ok(mut f) = std::fs::File::open(&path) else {
                 continue;
             };
+            if f.read_to_string(&mut stat).is_err() {
+                continue;
+            }
             let Some((comm, state, ppid, pgrp, sid)) = parse_stat(&stat) else {
                 continue;
             };
-            let tagged = if state == 'Z' { None } else { tag_of(pid, session) };
+            let start = parse_start(&stat).unwrap_or(u64::MAX);
+            let tagged = if state == 'Z' || start < not_before {
+                None
+            } else {
+                tag_of(pid, session)
+            };
             procs.push(ProcInfo {
                 pid,
                 ppid,
@@ -109,16 +151,35 @@ impl Snapshot {
                 state,
                 comm,
                 tagged,
+                start,
             });
         }
-        Self { procs }
+        Self::from_procs(procs)
+    }
+
+    pub fn from_procs(procs: Vec<ProcInfo>) -> Self {
+        let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
+        let mut by_tag: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in procs.iter().enumerate() {
+            children.entry(p.ppid).or_default().push(i);
+            if let (true, Some(t)) = (p.running(), &p.tagged) {
+                by_tag.entry(t.clone()).or_default().push(i);
+            }
+        }
+        Self {
+            procs,
+            children,
+            by_tag,
+        }
     }
 
     /// Running processes tagged as belonging to process `name`.
     pub fn tagged_as<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcInfo> + 'a {
-        self.procs
-            .iter()
-            .filter(move |p| p.running() && p.tagged.as_deref() == Some(name))
+        self.by_tag
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.procs[i])
     }
 
     /// Running processes tagged with our session at all.
@@ -134,29 +195,27 @@ impl Snapshot {
         let me = std::process::id() as i32;
         // SAFETY: getsid(0) only reads our own session id.
         let my_sid = unsafe { libc::getsid(0) };
-        self.procs
-            .iter()
-            .filter(move |p| p.running() && p.ppid == me && p.sid != my_sid && p.tagged.is_none())
+        self.children
+            .get(&me)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.procs[i])
+            .filter(move |p| p.running() && p.sid != my_sid && p.tagged.is_none())
     }
 
     /// Running descendants of `root` by parent links.
     pub fn descendants(&self, root: i32) -> Vec<&ProcInfo> {
-        let mut children: HashMap<i32, Vec<&ProcInfo>> = HashMap::new();
-        for p in &self.procs {
-            children.entry(p.ppid).or_default().push(p);
-        }
         let mut out = Vec::new();
         let mut stack = vec![root];
         while let Some(pid) = stack.pop() {
-            if let Some(kids) = children.get(&pid) {
-                for k in kids {
-                    if out.len() > 100_000 {
-                        return out;
-                    }
-                    stack.push(k.pid);
-                    if k.running() {
-                        out.push(*k);
-                    }
+            for &i in self.children.get(&pid).into_iter().flatten() {
+                if out.len() > 100_000 {
+                    return out;
+                }
+                let k = &self.procs[i];
+                stack.push(k.pid);
+                if k.running() {
+                    out.push(k);
                 }
             }
         }
@@ -237,7 +296,7 @@ mod tests {
         // exec may not have happened yet: wait for the tag to be visible.
         let mut found = false;
         for _ in 0..200 {
-            let snap = Snapshot::take("test-token-xyz");
+            let snap = Snapshot::take("test-token-xyz", 0);
             if snap.tagged_as("napper").any(|p| p.pid == pid) {
                 found = true;
                 let me = std::process::id() as i32;

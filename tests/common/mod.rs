@@ -196,3 +196,34 @@ pub fn zombie_children(parent: u32) -> Vec<i32> {
     }
     out
 }
+
+/// The pids a process printed as `pid N` lines.
+pub fn stdout_pids(run: &Run, name: &str) -> Vec<i32> {
+    run.lines(name, "stdout")
+        .iter()
+        .filter_map(|l| l.strip_prefix("pid "))
+        .map(|p| p.trim().parse().unwrap())
+        .collect()
+}
+
+/// Waits for `n` `pid N` lines of `name`; returns the pids printed.
+pub fn wait_lines(run: &mut Run, name: &str, n: usize) -> Vec<i32> {
+    run.until(&format!("{n} pid lines of {name}"), |evs| {
+        evs.iter()
+            .filter(|e| e.process.as_deref() == Some(name))
+            .filter(|e| matches!(&e.kind, EventKind::Stdout { line } if line.starts_with("pid ")))
+            .count()
+            >= n
+    });
+    stdout_pids(run, name)
+}
+
+/// Waits until `pid` runs `sleep` in a session of its own, a child of
+/// `parent` (an orphan adopted by a subreaper).
+pub fn wait_adopted(pid: i32, parent: i32) {
+    wait_for("the orphan to be adopted", || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        proctor::engine::tree::parse_stat(&stat)
+            .is_some_and(|(comm, _, ppid, _, sid)| comm == "sleep" && ppid == parent && sid == pid)
+    });
+}
