@@ -6,6 +6,7 @@
 
 mod common;
 use common::*;
+use proctor::engine::spec::Seconds;
 use proctor::engine::{Command, Engine, EngineConfig, StopHow};
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ fn an_escaped_orphan_is_reported_as_a_leftover_and_killed_on_request() {
         "escaper",
         "sh -c 'env -i setsid sleep 60 & echo pid $!'; sleep 60",
     );
-    t.stop.timeout = 0.5;
+    t.stop.timeout = Seconds::from_millis(500);
     run.start(t);
     let pid = wait_lines(&mut run, "escaper", 1)[0];
     // Wait until it has become `sleep` in its own session, adopted by us.

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use proctor::engine::event::EventKind;
-use proctor::engine::spec::TaskSpec;
+use proctor::engine::spec::{Instances, Seconds, TaskSpec};
 use proctor::engine::{Command, Engine, EngineConfig, StopHow};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -53,7 +53,7 @@ fn stop_many(cgroups: bool) {
         }
     );
     let mut task = sh("many", "exec sleep 300");
-    task.instances = 300;
+    task.instances = Instances::new(300).unwrap();
     run.start(task);
     run.until("300 children to start", |evs| {
         evs.iter().filter(|e| e.kind.name() == "spawned").count() >= 300
@@ -105,7 +105,7 @@ fn the_cgroup_path_ends_an_escaped_grandchild_on_terminate() {
         return;
     };
     let mut t = sh("escaper", ESCAPER);
-    t.stop.timeout = 30.0;
+    t.stop.timeout = Seconds::from_millis(30_000);
     run.start(t);
     let pid = wait_lines(&mut run, "escaper", 1)[0];
     wait_adopted(pid, std::process::id() as i32);
@@ -180,7 +180,7 @@ fn leftovers_of_another_engine_are_not_this_engines() {
             }
         );
         let mut t = sh("escaper", ESCAPER);
-        t.stop.timeout = 0.5;
+        t.stop.timeout = Seconds::from_millis(500);
         a.start(t);
         let pid = wait_lines(&mut a, "escaper", 1)[0];
         wait_adopted(pid, std::process::id() as i32);
@@ -232,7 +232,7 @@ fn the_cgroup_path_reports_and_kills_a_grandchild_that_ignores_sigterm() {
             "setsid sh -c 'trap \"\" TERM; echo pid $$; exec sleep 300' & exec sleep 300".into(),
         ]),
     );
-    t.stop.timeout = 30.0;
+    t.stop.timeout = Seconds::from_millis(30_000);
     run.start(t);
     let pid = wait_lines(&mut run, "stubborn", 1)[0];
     run.send(Command::Stop {

@@ -87,6 +87,10 @@ fn kill_everything(sup: &mut Supervisor) {
     for &g in &groups {
         let _ = super::child::signal_group(g, Signal::SIGKILL);
     }
+    // The session's cgroup, where it has one, holds every tree whole.
+    if let Some(c) = sup.tracker.cgroups.as_ref() {
+        let _ = c.kill_session();
+    }
     let session = sup.session.clone();
     let mut killed = leaders;
     for _ in 0..3 {
@@ -104,7 +108,9 @@ fn kill_everything(sup: &mut Supervisor) {
 /// SIGKILL to every running process tagged with `session`, and to orphans
 /// re-parented to us that left our session. Returns their pids.
 fn sweep_tagged(session: &str) -> Vec<i32> {
-    let snap = Snapshot::take(session);
+    // Every process's environment is read: after a panic nothing about
+    // start times is trusted.
+    let snap = Snapshot::take(session, 0);
     let me = std::process::id() as i32;
     let mut targets: Vec<(i32, bool)> = snap.tagged().map(|p| (p.pid, false)).collect();
     targets.extend(snap.adopted_orphans().map(|p| (p.pid, true)));

@@ -87,7 +87,8 @@ impl Supervisor {
             self.add_timer(key, run_id, TimerWhat::Kill, d);
         }
         let pool = self.pool_of_key(key);
-        let kill_in = (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout.as_secs_f64());
+        let kill_in =
+            (how == StopHow::Terminate && sig != Signal::SIGKILL).then_some(stop_timeout.as_secs_f64());
         let mut extra = if reached > 1 {
             format!(" ({reached} processes)")
         } else {
