@@ -125,6 +125,13 @@ fn the_golden_journal_folds_into_the_tables_the_session_showed() {
     assert!(!pool.paused);
 }
 
+/// Fields format 1 wrote that only repeat what other fields say.
+const DERIVED_IN_FORMAT_1: [(&str, &[&str]); 3] = [
+    ("exited", &["message"]),
+    ("pool_state", &["message"]),
+    ("pool_done", &["message", "speedup"]),
+];
+
 /// One CSV record per line (the golden file has no quoted newlines).
 fn csv_rows(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
@@ -145,7 +152,16 @@ fn the_golden_journal_exports_to_every_format_as_it_did() {
             Format::Csv => {
                 let (got, want) = (csv_rows(&got), csv_rows(&want));
                 assert_eq!(got.len(), events.len() + 1);
-                assert_eq!(got, want);
+                for (g, w) in got.iter().zip(&want) {
+                    // A kind without text of its own now has its text in
+                    // `message`; format 1 left task_cancelled's empty.
+                    match w.strip_suffix(",") {
+                        Some(w) if w.contains(",task_cancelled,") => {
+                            assert_eq!(g, &format!("{w},cancelled before it started"))
+                        }
+                        _ => assert_eq!(g, w),
+                    }
+                }
             }
             Format::JsonLines => {
                 assert_eq!(got.lines().count(), events.len());
@@ -153,7 +169,16 @@ fn the_golden_journal_exports_to_every_format_as_it_did() {
                 assert_eq!(load(&out), events);
                 for (g, w) in got.lines().zip(want.lines()) {
                     let g: Value = serde_json::from_str(g).unwrap();
-                    let w: Value = serde_json::from_str(w).unwrap();
+                    let mut w: Value = serde_json::from_str(w).unwrap();
+                    // Format 1 also wrote text derived from the other
+                    // fields; format 2 does not (docs/journal.md).
+                    let derived = DERIVED_IN_FORMAT_1
+                        .iter()
+                        .find(|(kind, _)| w["kind"] == *kind)
+                        .map_or(&[][..], |(_, keys)| keys);
+                    for key in derived {
+                        w.as_object_mut().unwrap().remove(*key);
+                    }
                     assert_eq!(g, w);
                 }
             }

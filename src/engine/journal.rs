@@ -81,7 +81,7 @@ impl Journal {
 
     /// Appends an event (buffered; see `flush_due`).
     pub fn append(&mut self, e: &Event) {
-        if serde_json::to_writer(&mut self.buf, &e.to_record()).is_ok() {
+        if serde_json::to_writer(&mut self.buf, e).is_ok() {
             self.buf.push(b'\n');
         }
         if self.buf.len() >= 256 * 1024 {
@@ -292,7 +292,7 @@ mod tests {
         let p = dir.path().join("j.jsonl");
         let mut e = Event::now(EventKind::Stdout { line: "x".into() });
         e.seq = 1;
-        let line = serde_json::to_string(&e.to_record()).unwrap();
+        let line = serde_json::to_string(&e).unwrap();
         std::fs::write(&p, format!("{line}\n{}", &line[..10])).unwrap();
         let (events, errors) = read_journal(&p).unwrap();
         assert_eq!(events.len(), 1);

@@ -4,11 +4,11 @@
 pub mod command;
 pub mod error;
 pub mod event;
+pub mod event_schema;
 pub mod exit;
 pub mod export;
 pub mod journal;
 pub mod lines;
-pub mod record;
 pub mod restart;
 pub mod signal;
 pub mod spec;
