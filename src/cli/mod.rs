@@ -118,6 +118,10 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
         if line.trim().is_empty() {
             continue;
         }
+        if events.is_empty() {
+            crate::engine::journal::check_format(line)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", journal.display()))?;
+        }
         let e = crate::engine::event::parse_json_line(line)
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", journal.display(), i + 1))?;
         events.push(e);

@@ -56,6 +56,9 @@ event_kinds! {
         SessionStarted = "session_started" {
             #[serde(default)]
             message: String,
+            /// The journal format (docs/journal.md); absent in format 1.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            format: Option<u32>,
         },
         Spawned = "spawned" {
             #[serde(default)]
@@ -229,7 +232,7 @@ impl Event {
     /// The human-readable text of the event (the log view's last column).
     pub fn text(&self) -> String {
         match &self.kind {
-            EventKind::SessionStarted { message }
+            EventKind::SessionStarted { message, .. }
             | EventKind::SpawnFailed { message }
             | EventKind::Error { message }
             | EventKind::Leftover { message }
@@ -306,7 +309,10 @@ mod tests {
 
     fn sample_events() -> Vec<Event> {
         let kinds = vec![
-            EventKind::SessionStarted { message: "s".into() },
+            EventKind::SessionStarted {
+                message: "s".into(),
+                format: Some(2),
+            },
             EventKind::Spawned {
                 command: "echo hi".into(),
             },
