@@ -93,6 +93,18 @@ fn journal_to_jsonl_export_round_trip_is_lossless() {
     let (events, errors) = proctor::engine::journal::read_journal(&journal).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(events.len() > 50);
+    // The first event says which journal format this is.
+    assert!(
+        matches!(
+            events[0].kind,
+            proctor::engine::event::EventKind::SessionStarted {
+                format: Some(proctor::engine::journal::FORMAT),
+                ..
+            }
+        ),
+        "{:?}",
+        events[0]
+    );
     let export = state.path().join("copy.jsonl");
     let st = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .arg("export")
@@ -103,4 +115,29 @@ fn journal_to_jsonl_export_round_trip_is_lossless() {
     assert!(st.success());
     let (again, _) = proctor::engine::journal::read_journal(&export).unwrap();
     assert_eq!(events, again);
+}
+
+#[test]
+fn export_refuses_a_journal_of_a_newer_format_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("future.jsonl");
+    let newer = proctor::engine::journal::FORMAT + 1;
+    std::fs::write(
+        &journal,
+        format!(
+            "{{\"seq\":1,\"time\":\"2030-01-01T00:00:00.000+00:00\",\"kind\":\"session_started\",\"format\":{newer}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("export")
+        .arg(&journal)
+        .arg(dir.path().join("out.csv"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("journal format {newer}")), "{err}");
+    assert!(err.contains("newer Proctor"), "{err}");
+    assert!(!dir.path().join("out.csv").exists());
 }

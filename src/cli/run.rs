@@ -40,6 +40,7 @@ pub struct RunArgs {
     pub no_journal: bool,
 }
 
+/// Runs a session; the exit status is 0, 1, 2 or 130 (docs/exit-codes.md).
 pub fn run(args: RunArgs) -> Result<i32> {
     let session = match parse_session_file(&args.session) {
         Ok(s) => s,

@@ -1,25 +1,32 @@
 //! The event: one entry of the shared queue that every process and the
-//! supervisor write to. `EventKind` carries each kind's own data; its flat
-//! form for exports and journals is `Record` (see `record`).
+//! supervisor write to. `EventKind` is the event schema's one source: its
+//! serde form is the record of the journal and of JSON Lines exports, and
+//! its kind names, the list of kinds and the CSV columns derive from it
+//! (see `event_schema`). The kinds and their fields are documented in
+//! docs/events.md; adding one is a variant below and its line in `text`.
 
+use super::event_schema::{event_kinds, time_millis};
 use super::exit::describe_exit;
 use chrono::{DateTime, FixedOffset, Local};
-use std::borrow::Cow;
+use serde::{Deserialize, Serialize};
 
-pub use super::record::{parse_json_line, Record};
+pub use super::event_schema::parse_json_line;
 
 /// What an exited process cost: CPU times from the kernel's accounting of
 /// the reaped child (`wait4`'s rusage); the peak memory is the child's own
 /// `VmHWM`, sampled while it ran (see `peak`), `None` if no sample was taken.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_kb: Option<u64>,
     pub user_cpu: f64,
+    #[serde(default)]
     pub sys_cpu: f64,
 }
 
 /// Totals of a finished pool.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PoolTotals {
     pub inputs: u64,
     pub done: u64,
@@ -41,140 +48,118 @@ impl PoolTotals {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum EventKind {
-    SessionStarted {
-        message: String,
-    },
-    Spawned {
-        command: String,
-    },
-    SpawnFailed {
-        message: String,
-    },
-    Stdout {
-        line: String,
-    },
-    Stderr {
-        line: String,
-    },
-    SignalSent {
-        signal: String,
-        message: String,
-        /// Seconds until SIGKILL follows, when this is a terminate.
-        kill_in: Option<f64>,
-    },
-    Exited {
-        exit_code: i32,
-        /// Seconds the process ran.
-        runtime: f64,
-        /// Seconds until the restart policy starts it again, if it will.
-        restart_in: Option<f64>,
-        usage: Option<Usage>,
-        /// The user asked for this stop (Terminate, Kill, Stop all, the
-        /// session's end): an outcome, not a failure.
-        stopped: bool,
-    },
-    /// The process was stopped by a signal (SIGSTOP, SIGTSTP, ...): paused.
-    Paused {
-        signal: String,
-    },
-    /// A paused process continued (SIGCONT).
-    Resumed {
-        signal: String,
-    },
-    Restarting {
-        attempt: u32,
-        message: String,
-    },
-    TaskQueued {
-        input_text: String,
-    },
-    TaskStarted {
-        input_text: String,
-    },
-    TaskDone {
-        exit_code: i32,
-        result: String,
-        duration: f64,
-    },
-    TaskFailed {
-        exit_code: Option<i32>,
-        message: String,
-        duration: f64,
-        will_retry: bool,
-    },
-    TaskCancelled,
-    /// A pool's settings changed: started, paused, resumed or resized.
-    PoolState {
-        paused: bool,
-        workers: usize,
-    },
-    PoolDone {
-        totals: PoolTotals,
-    },
-    /// A process of a stopped tree is still alive.
-    Leftover {
-        message: String,
-    },
-    Error {
-        message: String,
-    },
-    SessionEnded {
-        message: String,
-    },
+event_kinds! {
+    /// What happened. Each variant is `Name = "kind_name" { fields }`; the
+    /// fields are the record's, by the same names (docs/events.md).
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum EventKind {
+        /// The supervisor started; the journal's first event.
+        SessionStarted = "session_started" {
+            #[serde(default)]
+            message: String,
+            /// The journal format (docs/journal.md); absent in format 1.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            format: Option<u32>,
+        },
+        Spawned = "spawned" {
+            #[serde(default)]
+            command: String,
+        },
+        SpawnFailed = "spawn_failed" {
+            #[serde(default)]
+            message: String,
+        },
+        Stdout = "stdout" { line: String },
+        Stderr = "stderr" { line: String },
+        SignalSent = "signal_sent" {
+            signal: String,
+            #[serde(default)]
+            message: String,
+            /// Seconds until SIGKILL follows, when this is a terminate.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            kill_in: Option<f64>,
+        },
+        Exited = "exited" {
+            exit_code: i32,
+            /// Seconds the process ran.
+            #[serde(default)]
+            runtime: f64,
+            /// Seconds until the restart policy starts it again, if it will.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            restart_in: Option<f64>,
+            #[serde(flatten)]
+            usage: Option<Usage>,
+            /// The user asked for this stop (Terminate, Kill, Stop all, the
+            /// session's end): an outcome, not a failure. Written only when
+            /// true.
+            #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+            stopped: bool,
+        },
+        /// The process was stopped by a signal (SIGSTOP, SIGTSTP, ...): paused.
+        Paused = "paused" { signal: String },
+        /// A paused process continued (SIGCONT).
+        Resumed = "resumed" { signal: String },
+        Restarting = "restarting" {
+            #[serde(default)]
+            attempt: u32,
+            #[serde(default)]
+            message: String,
+        },
+        TaskQueued = "task_queued" {
+            #[serde(default)]
+            input_text: String,
+        },
+        TaskStarted = "task_started" {
+            #[serde(default)]
+            input_text: String,
+        },
+        TaskDone = "task_done" {
+            #[serde(default)]
+            exit_code: i32,
+            #[serde(default)]
+            result: String,
+            #[serde(default)]
+            duration: f64,
+        },
+        TaskFailed = "task_failed" {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            exit_code: Option<i32>,
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            duration: f64,
+            #[serde(default)]
+            will_retry: bool,
+        },
+        TaskCancelled = "task_cancelled",
+        /// A pool's settings changed: started, paused, resumed or resized.
+        PoolState = "pool_state" {
+            #[serde(default)]
+            paused: bool,
+            #[serde(default)]
+            workers: usize,
+        },
+        PoolDone = "pool_done" {
+            #[serde(flatten)]
+            totals: PoolTotals,
+        },
+        /// A process of a stopped tree is still alive.
+        Leftover = "leftover" {
+            #[serde(default)]
+            message: String,
+        },
+        Error = "error" {
+            #[serde(default)]
+            message: String,
+        },
+        SessionEnded = "session_ended" {
+            #[serde(default)]
+            message: String,
+        },
+    }
 }
 
 impl EventKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SessionStarted { .. } => "session_started",
-            Self::Spawned { .. } => "spawned",
-            Self::SpawnFailed { .. } => "spawn_failed",
-            Self::Stdout { .. } => "stdout",
-            Self::Stderr { .. } => "stderr",
-            Self::SignalSent { .. } => "signal_sent",
-            Self::Exited { .. } => "exited",
-            Self::Paused { .. } => "paused",
-            Self::Resumed { .. } => "resumed",
-            Self::Restarting { .. } => "restarting",
-            Self::TaskQueued { .. } => "task_queued",
-            Self::TaskStarted { .. } => "task_started",
-            Self::TaskDone { .. } => "task_done",
-            Self::TaskFailed { .. } => "task_failed",
-            Self::TaskCancelled => "task_cancelled",
-            Self::PoolState { .. } => "pool_state",
-            Self::PoolDone { .. } => "pool_done",
-            Self::Leftover { .. } => "leftover",
-            Self::Error { .. } => "error",
-            Self::SessionEnded { .. } => "session_ended",
-        }
-    }
-
-    /// Every kind name, for filters.
-    pub const NAMES: &'static [&'static str] = &[
-        "session_started",
-        "spawned",
-        "spawn_failed",
-        "stdout",
-        "stderr",
-        "signal_sent",
-        "exited",
-        "paused",
-        "resumed",
-        "restarting",
-        "task_queued",
-        "task_started",
-        "task_done",
-        "task_failed",
-        "task_cancelled",
-        "pool_state",
-        "pool_done",
-        "leftover",
-        "error",
-        "session_ended",
-    ];
-
     /// Whether a person should see this as a problem (drawn distinctly).
     pub fn is_problem(&self) -> bool {
         matches!(
@@ -188,15 +173,23 @@ impl EventKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// One event: the fields every kind may have, then the kind's own. Its
+/// serde form is one JSON Lines record (docs/events.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub seq: u64,
+    #[serde(with = "time_millis")]
     pub time: DateTime<FixedOffset>,
-    pub process: Option<String>,
-    pub pid: Option<u32>,
-    pub pool: Option<String>,
-    pub input: Option<u64>,
+    #[serde(flatten)]
     pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<u64>,
 }
 
 /// The local time now. The UTC offset is looked up at most once a second
@@ -249,7 +242,7 @@ impl Event {
     /// The human-readable text of the event (the log view's last column).
     pub fn text(&self) -> String {
         match &self.kind {
-            EventKind::SessionStarted { message }
+            EventKind::SessionStarted { message, .. }
             | EventKind::SpawnFailed { message }
             | EventKind::Error { message }
             | EventKind::Leftover { message }
@@ -323,11 +316,6 @@ impl Event {
             self.text()
         )
     }
-
-    /// The flat form, borrowing the event's text.
-    pub fn to_record(&self) -> Record<Cow<'_, str>> {
-        Record::from(self)
-    }
 }
 
 #[cfg(test)]
@@ -336,7 +324,10 @@ mod tests {
 
     fn sample_events() -> Vec<Event> {
         let kinds = vec![
-            EventKind::SessionStarted { message: "s".into() },
+            EventKind::SessionStarted {
+                message: "s".into(),
+                format: Some(2),
+            },
             EventKind::Spawned {
                 command: "echo hi".into(),
             },
@@ -413,7 +404,8 @@ mod tests {
                 message: "bye".into(),
             },
         ];
-        assert_eq!(kinds.len(), EventKind::NAMES.len());
+        let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();
+        assert_eq!(names, EventKind::NAMES, "one sample of every kind, in order");
         kinds
             .into_iter()
             .enumerate()
@@ -428,7 +420,9 @@ mod tests {
     #[test]
     fn json_lines_round_trip_is_lossless() {
         for e in sample_events() {
-            let json = serde_json::to_string(&e.to_record()).unwrap();
+            let json = serde_json::to_string(&e).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(v["kind"], e.kind.name(), "the record's kind is name()");
             let back = parse_json_line(&json).unwrap();
             // Time is kept to the millisecond.
             assert_eq!(back.time.timestamp_millis(), e.time.timestamp_millis());
@@ -441,9 +435,9 @@ mod tests {
     #[test]
     fn time_is_rfc3339_with_millis_and_offset() {
         let events = sample_events();
-        let r = events[0].to_record();
-        assert!(DateTime::parse_from_rfc3339(&r.time).is_ok());
-        let t = &r.time;
+        let v: serde_json::Value = serde_json::to_value(&events[0]).unwrap();
+        let t = v["time"].as_str().unwrap();
+        assert!(DateTime::parse_from_rfc3339(t).is_ok());
         assert_eq!(&t[19..20], ".", "{t}");
         assert!(
             t.ends_with('Z') || t[23..].starts_with('+') || t[23..].starts_with('-'),

@@ -1,5 +1,6 @@
 //! The exit-status convention of Python's `multiprocessing`: `0` for success,
-//! `N` for `exit(N)`, `-SIGNUM` when a signal ended the process.
+//! `N` for `exit(N)`, `-SIGNUM` when a signal ended the process
+//! (docs/exit-codes.md).
 
 use super::signal::signal_name;
 

@@ -1,7 +1,8 @@
 //! Writing events as JSON Lines, CSV or text, atomically (a temp file with
 //! a fresh random name in the same directory, then rename).
 
-use super::event::{Event, Record};
+use super::event::Event;
+use super::event_schema::{csv_values, CSV_COLUMNS};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -67,7 +68,7 @@ pub fn csv_row(fields: &[impl AsRef<str>]) -> String {
 /// Writes the CSV header (other formats have none).
 pub fn write_header(out: &mut impl Write, format: Format) -> io::Result<()> {
     if format == Format::Csv {
-        writeln!(out, "{}", csv_row(&Record::CSV_COLUMNS))?;
+        writeln!(out, "{}", csv_row(&CSV_COLUMNS))?;
     }
     Ok(())
 }
@@ -76,10 +77,10 @@ pub fn write_header(out: &mut impl Write, format: Format) -> io::Result<()> {
 pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::Result<()> {
     match format {
         Format::JsonLines => {
-            serde_json::to_writer(&mut *out, &event.to_record())?;
+            serde_json::to_writer(&mut *out, event)?;
             out.write_all(b"\n")
         }
-        Format::Csv => writeln!(out, "{}", csv_row(&event.to_record().csv_values())),
+        Format::Csv => writeln!(out, "{}", csv_row(&csv_values(event))),
         Format::Text => writeln!(out, "{}", event.text_line()),
     }
 }

@@ -3,7 +3,8 @@
 //! `~/.local/state/proctor/sessions/`), mode 0600, flushed at least every
 //! 100 ms. The supervisor writes it as it emits events, so the app and
 //! `proctor run` both keep one, and a crash loses at most the last 100 ms.
-//! Old journals are removed, oldest first, beyond a total size.
+//! Old journals are removed, oldest first, beyond a total size. The format,
+//! its versions and these guarantees: docs/journal.md.
 
 use super::event::{parse_json_line, Event, EventKind};
 use std::fs::{File, OpenOptions};
@@ -11,6 +12,11 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
+
+/// The journal format this version writes, carried by the first event
+/// (`session_started`'s `format`); a journal without it is format 1. What
+/// changed in each is in docs/journal.md.
+pub const FORMAT: u32 = 2;
 
 /// The longest an event waits in memory before it is written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -93,7 +99,7 @@ impl Journal {
 
     /// Appends an event (buffered; see `flush_due`).
     pub fn append(&mut self, e: &Event) {
-        if serde_json::to_writer(&mut self.buf, &e.to_record()).is_ok() {
+        if serde_json::to_writer(&mut self.buf, e).is_ok() {
             self.buf.push(b'\n');
         }
         if self.buf.len() >= 256 * 1024 {
@@ -200,18 +206,53 @@ fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
         .collect()
 }
 
+/// The format of a journal (or JSON Lines export) from its first line:
+/// `session_started`'s `format`, else 1 (older journals, and exports that
+/// filtered the first event out). A format newer than [`FORMAT`] is an
+/// error that says so.
+pub fn check_format(first_line: &str) -> Result<u32, String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        kind: Option<serde_json::Value>,
+        format: Option<serde_json::Value>,
+    }
+    let Ok(head) = serde_json::from_str::<Head>(first_line) else {
+        return Ok(1);
+    };
+    if head.kind.as_ref().and_then(|k| k.as_str()) != Some("session_started") {
+        return Ok(1);
+    }
+    let format = match head.format {
+        None => return Ok(1),
+        Some(f) => f,
+    };
+    match format.as_u64() {
+        Some(f) if f <= FORMAT as u64 => Ok(f.max(1) as u32),
+        Some(f) => Err(format!(
+            "journal format {f} is newer than this Proctor ({}) reads (formats 1 to {FORMAT}); open it with a newer Proctor",
+            env!("CARGO_PKG_VERSION")
+        )),
+        None => Err(format!("unknown journal format `{format}` in the first event")),
+    }
+}
+
 /// Reads a journal (or any JSON Lines export). Lines that do not parse are
 /// reported, with their line numbers, and skipped; a last line cut short by
-/// a crash is one of them.
+/// a crash is one of them. A journal of a newer format than this version
+/// reads is an error (`InvalidData`), before any event is read.
 pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
     let file = File::open(path)?;
     let mut events = Vec::new();
     let mut errors = Vec::new();
+    let mut first = true;
     for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
         let line = line?;
         let text = String::from_utf8_lossy(&line);
         if text.trim().is_empty() {
             continue;
+        }
+        if std::mem::take(&mut first) {
+            check_format(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         }
         match parse_json_line(&text) {
             Ok(e) => events.push(e),
@@ -362,12 +403,59 @@ mod tests {
         let p = dir.path().join("j.jsonl");
         let mut e = Event::now(EventKind::Stdout { line: "x".into() });
         e.seq = 1;
-        let line = serde_json::to_string(&e.to_record()).unwrap();
+        let line = serde_json::to_string(&e).unwrap();
         std::fs::write(&p, format!("{line}\n{}", &line[..10])).unwrap();
         let (events, errors) = read_journal(&p).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].contains(":2:"));
+    }
+
+    fn started(format: Option<u32>) -> String {
+        let mut e = Event::now(EventKind::SessionStarted {
+            message: "m".into(),
+            format,
+        });
+        e.seq = 1;
+        serde_json::to_string(&e).unwrap()
+    }
+
+    #[test]
+    fn the_format_is_read_from_the_first_event() {
+        assert_eq!(check_format(&started(None)), Ok(1));
+        assert_eq!(check_format(&started(Some(FORMAT))), Ok(FORMAT));
+        // Not a session start (a filtered export), or not JSON: format 1,
+        // and the line parser says what is wrong with it.
+        assert_eq!(check_format(r#"{"seq":5,"kind":"stdout","format":99}"#), Ok(1));
+        assert_eq!(check_format("{not json"), Ok(1));
+        let newer = check_format(&started(Some(FORMAT + 1))).unwrap_err();
+        assert!(newer.contains(&format!("format {}", FORMAT + 1)), "{newer}");
+        assert!(newer.contains("newer Proctor"), "{newer}");
+        assert!(check_format(r#"{"kind":"session_started","format":"two"}"#).is_err());
+        assert!(check_format(r#"{"kind":"session_started","format":1e99}"#).is_err());
+    }
+
+    #[test]
+    fn a_newer_journal_is_refused_whole_an_older_one_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let mut out = Event::now(EventKind::Stdout { line: "x".into() });
+        out.seq = 2;
+        let out = serde_json::to_string(&out).unwrap();
+        for (format, ok) in [(None, true), (Some(FORMAT), true), (Some(FORMAT + 1), false)] {
+            std::fs::write(&p, format!("\n{}\n{out}\n", started(format))).unwrap();
+            match read_journal(&p) {
+                Ok((events, errors)) => {
+                    assert!(ok, "{format:?} read");
+                    assert_eq!((events.len(), errors.len()), (2, 0));
+                }
+                Err(e) => {
+                    assert!(!ok, "{format:?}: {e}");
+                    assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+                    assert!(e.to_string().contains("newer Proctor"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -243,6 +243,7 @@ impl Supervisor {
                 env!("CARGO_PKG_VERSION"),
                 std::process::id()
             ),
+            format: Some(super::journal::FORMAT),
         }));
         if let Some(w) = self.startup_warning.take() {
             self.error(w);

@@ -218,7 +218,7 @@ mod tests {
         let p = dir.join("j.jsonl");
         let mut text = String::new();
         for e in events {
-            text.push_str(&serde_json::to_string(&e.to_record()).unwrap_or_default());
+            text.push_str(&serde_json::to_string(e).unwrap_or_default());
             text.push('\n');
         }
         std::fs::write(&p, text).unwrap();
@@ -258,7 +258,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(150));
             let mut f = std::fs::OpenOptions::new().append(true).open(late).unwrap();
             for e in rest {
-                let line = serde_json::to_string(&e.to_record()).unwrap();
+                let line = serde_json::to_string(&e).unwrap();
                 writeln!(f, "{line}").unwrap();
             }
         });

@@ -193,6 +193,14 @@ pub fn file_name(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
+impl PastSession {
+    /// Reads and folds a journal as the History view opens it (blocking;
+    /// the view calls this on a helper thread).
+    pub fn load(path: &Path, window: usize) -> Result<PastSession, String> {
+        load(path, window)
+    }
+}
+
 /// Folds a journal into a read-only past session.
 fn load(path: &Path, window: usize) -> Result<PastSession, String> {
     let (events, problems) =
