@@ -22,6 +22,7 @@ mod session_io;
 mod settings;
 mod stats;
 mod status;
+mod system_theme;
 mod theme;
 
 pub use app::{ProctorApp, QuitState, Tab};
@@ -35,6 +36,7 @@ pub use settings::{AppDirs, Settings};
 pub use status::Notice;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The application id: the window's app id (Wayland) and WM class (X11),
 /// and the name of the desktop entry, the metainfo and the icons.
@@ -49,6 +51,9 @@ const ICON_PNG: &[u8] =
 /// tasks and pools only with `start`. The window comes back with the size,
 /// place and panels it had when it last closed.
 pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
+    // The desktop's light/dark preference, if it answers quickly; it is
+    // followed afterwards whatever the wait.
+    let system_theme = system_theme::Follower::start(Duration::from_millis(250));
     let (settings, _) = Settings::load(&AppDirs::from_env().settings_file());
     let viewport = egui::ViewportBuilder::default()
         .with_title("Proctor")
@@ -62,6 +67,7 @@ pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
         "Proctor",
         options,
         Box::new(move |cc| {
+            system_theme.attach(&cc.egui_ctx);
             let app = ProctorApp::open(&cc.egui_ctx, session.as_deref(), start)?;
             Ok(Box::new(app))
         }),
