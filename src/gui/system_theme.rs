@@ -143,6 +143,84 @@ mod tests {
         assert_eq!(ctx.theme(), Theme::Light, "the user's choice stays");
     }
 
+    /// A portal that answers `ReadOne` with `scheme`.
+    struct FakePortal {
+        scheme: u32,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.portal.Settings")]
+    impl FakePortal {
+        async fn read_one(&self, namespace: &str, key: &str) -> zbus::fdo::Result<OwnedValue> {
+            if (namespace, key) == (NAMESPACE, KEY) {
+                Ok(OwnedValue::from(self.scheme))
+            } else {
+                Err(zbus::fdo::Error::Failed("no such setting".into()))
+            }
+        }
+    }
+
+    /// A private bus daemon, killed when dropped.
+    struct Bus(std::process::Child);
+
+    impl Drop for Bus {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn the_portal_preference_and_its_changes_arrive() {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = format!("unix:path={}", dir.path().join("bus").display());
+        let daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile"])
+            .arg(format!("--address={addr}"))
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let Ok(daemon) = daemon else {
+            eprintln!("SKIPPED: no dbus-daemon to run a bus with (apt-get install dbus-daemon)");
+            return;
+        };
+        let _bus = Bus(daemon);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !dir.path().join("bus").exists() {
+            assert!(Instant::now() < deadline, "the bus did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let portal = async_io::block_on(async {
+            zbus::connection::Builder::address(addr.as_str())?
+                .name(PORTAL)?
+                .serve_at(PATH, FakePortal { scheme: 2 })?
+                .build()
+                .await
+        })
+        .expect("the fake portal is on the bus");
+
+        let (tx, rx) = crossbeam_channel::unbounded();
+        watch(Some(addr), move |t| {
+            let _ = tx.send(t);
+        });
+        let wait = Duration::from_secs(20);
+        assert_eq!(rx.recv_timeout(wait), Ok(Theme::Light), "prefer-light at start");
+        let change = |ns: &str, value: u32| {
+            async_io::block_on(portal.emit_signal(
+                None::<()>,
+                PATH,
+                SETTINGS,
+                "SettingChanged",
+                &(ns, KEY, Value::U32(value)),
+            ))
+            .expect("signal sent");
+        };
+        // The watcher subscribes before it reads: a change now is seen.
+        change("org.example.other", 2);
+        change(NAMESPACE, 1);
+        assert_eq!(rx.recv_timeout(wait), Ok(Theme::Dark), "changed to prefer-dark");
+        change(NAMESPACE, 0);
+        assert_eq!(rx.recv_timeout(wait), Ok(Theme::Light), "no preference");
+    }
+
     #[test]
     fn no_bus_means_no_call_and_no_panic() {
         let dir = tempfile::tempdir().unwrap();
