@@ -17,6 +17,7 @@ macro_rules! out {
     }};
 }
 
+pub mod docs;
 mod run;
 mod summary;
 
@@ -28,7 +29,13 @@ use std::path::PathBuf;
 #[command(
     name = "proctor",
     version,
-    about = "A process manager for Linux: named child processes, worker pools, one event log"
+    about = "A process manager for Linux: named child processes, worker pools, one event log",
+    long_about = "A process manager for Linux: named child processes, worker pools, one event log.\n\n\
+        Without a subcommand Proctor opens the desktop app, with SESSION loaded if given. \
+        The subcommands run the same engine headless.\n\n\
+        Settings and the autosaved definitions are kept in $XDG_CONFIG_HOME/proctor/ \
+        (default ~/.config/proctor/); the journals of past sessions in \
+        $XDG_STATE_HOME/proctor/sessions/ (default ~/.local/state/proctor/sessions/)."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -58,6 +65,10 @@ pub enum Sub {
     },
     /// List past sessions' journals, newest first.
     History,
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions { shell: docs::Shell },
+    /// Print the manual page, or write one page per command into DIR.
+    Man { dir: Option<PathBuf> },
 }
 
 /// What the binary should do after parsing arguments.
@@ -82,6 +93,18 @@ pub fn main(cli: Cli) -> Result<Action> {
         }
         Some(Sub::History) => {
             history();
+            Ok(Action::Exit(0))
+        }
+        Some(Sub::Completions { shell }) => {
+            docs::print(&docs::completions(shell))?;
+            Ok(Action::Exit(0))
+        }
+        Some(Sub::Man { dir: None }) => {
+            docs::print(&docs::man_page()?)?;
+            Ok(Action::Exit(0))
+        }
+        Some(Sub::Man { dir: Some(dir) }) => {
+            docs::write_man_pages(&dir)?;
             Ok(Action::Exit(0))
         }
     }

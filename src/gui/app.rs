@@ -394,9 +394,9 @@ impl ProctorApp {
             Some(p) => p.procs.selected.clone(),
             None => self.procs.selected.clone(),
         };
-        egui::Panel::bottom("log")
+        let log_panel = egui::Panel::bottom("log")
             .resizable(true)
-            .default_size(230.0)
+            .default_size(self.settings.layout.log_height())
             .min_size(120.0)
             .show(ui, |ui| {
                 let (log, model) = match self.past.as_mut() {
@@ -406,10 +406,11 @@ impl ProctorApp {
                 log.set_selection(&selected);
                 log.ui(ui, model);
             });
+        self.settings.layout.log_height = Some(log_panel.response.rect.height());
         if self.past.is_none() {
-            egui::Panel::left("definitions")
+            let defs_panel = egui::Panel::left("definitions")
                 .resizable(true)
-                .default_size(340.0)
+                .default_size(self.settings.layout.definitions_width())
                 .size_range(260.0..=720.0)
                 .show(ui, |ui| {
                     let out = self.defs.ui(ui);
@@ -419,7 +420,9 @@ impl ProctorApp {
                             .pick(Target::Field(i, field), self.defs.base_dir.clone());
                     }
                 });
+            self.settings.layout.definitions_width = Some(defs_panel.response.rect.width());
         }
+        ui.input(|i| self.settings.layout.observe(i.viewport()));
         egui::CentralPanel::default().show(ui, |ui| {
             intents.extend(self.central(ui, &live_rows, &starting, &sample, now));
         });
@@ -576,6 +579,7 @@ impl eframe::App for ProctorApp {
 
     fn on_exit(&mut self) {
         self.autosave_now();
+        self.save_settings_now();
         // Stop every child by its stop policy and wait (the engine's Drop
         // does the same; doing it here keeps the order explicit).
         if let Some(engine) = self.engine.take() {

@@ -12,6 +12,7 @@ mod form_ui;
 mod forms;
 mod history;
 mod intent;
+mod layout;
 mod log;
 mod menu;
 mod pools;
@@ -22,6 +23,7 @@ mod session_io;
 mod settings;
 mod stats;
 mod status;
+mod system_theme;
 mod theme;
 
 pub use app::{ProctorApp, QuitState, Tab};
@@ -29,29 +31,45 @@ pub use export_job::{export_log, Exported, LogExport};
 pub use forms::{Errors, PoolDraft, TaskDraft};
 pub use history::PastSession;
 pub use intent::Intent;
+pub use layout::Layout;
 pub use log::{Log, LogFilter, ProcessFilter, LOG_CAPACITY};
 pub use processes::{rows, Col, Row, Sort, Status};
 pub use settings::{AppDirs, Settings};
 pub use status::Notice;
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// The application id: the window's app id (Wayland) and WM class (X11),
+/// and the name of the desktop entry, the metainfo and the icons.
+pub const APP_ID: &str = "io.github.proctor.Proctor";
+
+/// The icon the desktop shows for the window (rendered from the SVG by
+/// `packaging/make-icons.sh`).
+const ICON_PNG: &[u8] =
+    include_bytes!("../../packaging/icons/hicolor/256x256/apps/io.github.proctor.Proctor.png");
 
 /// Opens the window, with `session` loaded if given; starts its autostart
-/// tasks and pools only with `start`.
+/// tasks and pools only with `start`. The window comes back with the size,
+/// place and panels it had when it last closed.
 pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
+    // The desktop's light/dark preference, if it answers quickly; it is
+    // followed afterwards whatever the wait.
+    let system_theme = system_theme::Follower::start(Duration::from_millis(250));
+    let (settings, _) = Settings::load(&AppDirs::from_env().settings_file());
+    let viewport = egui::ViewportBuilder::default()
+        .with_title("Proctor")
+        .with_app_id(APP_ID)
+        .with_icon(icon());
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Proctor")
-            .with_app_id("proctor")
-            .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size([800.0, 500.0])
-            .with_icon(icon()),
+        viewport: settings.layout.viewport(viewport),
         ..Default::default()
     };
     eframe::run_native(
         "Proctor",
         options,
         Box::new(move |cc| {
+            system_theme.attach(&cc.egui_ctx);
             let app = ProctorApp::open(&cc.egui_ctx, session.as_deref(), start)?;
             Ok(Box::new(app))
         }),
@@ -59,38 +77,22 @@ pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
 
-/// A small generated icon: a rounded square with three process bars.
-fn icon() -> egui::IconData {
-    let n = 64usize;
-    let mut rgba = vec![0u8; n * n * 4];
-    for y in 0..n {
-        for x in 0..n {
-            let i = (y * n + x) * 4;
-            let (fx, fy) = (x as f32, y as f32);
-            let r = 12.0;
-            let cx = fx.clamp(r, n as f32 - 1.0 - r);
-            let cy = fy.clamp(r, n as f32 - 1.0 - r);
-            let inside = (fx - cx).powi(2) + (fy - cy).powi(2) <= r * r;
-            if !inside {
-                continue;
-            }
-            let mut c = [0x1f, 0x29, 0x37, 0xff];
-            let bars = [
-                (16usize, 48usize, [0x58, 0xa6, 0xff]),
-                (28, 38, [0x3f, 0xb9, 0x50]),
-                (40, 28, [0xdb, 0x8b, 0x2b]),
-            ];
-            for (top, len, col) in bars {
-                if (top..top + 7).contains(&y) && (12..12 + len).contains(&x) {
-                    c = [col[0], col[1], col[2], 0xff];
-                }
-            }
-            rgba[i..i + 4].copy_from_slice(&c);
-        }
-    }
-    egui::IconData {
-        rgba,
-        width: n as u32,
-        height: n as u32,
+/// The window icon; an empty one (the desktop's default) if it cannot be
+/// decoded.
+pub fn icon() -> egui::IconData {
+    eframe::icon_data::from_png_bytes(ICON_PNG).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_is_the_256_px_png() {
+        let i = super::icon();
+        assert_eq!((i.width, i.height), (256, 256));
+        assert_eq!(i.rgba.len(), 256 * 256 * 4);
+        // Opaque in the middle, transparent in the rounded corner.
+        let px = |x: usize, y: usize| i.rgba[(y * 256 + x) * 4 + 3];
+        assert_eq!(px(128, 128), 0xff);
+        assert_eq!(px(0, 0), 0);
     }
 }

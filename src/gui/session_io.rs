@@ -140,6 +140,14 @@ impl ProctorApp {
         );
     }
 
+    /// Saves the settings (with the window's layout) before returning: the
+    /// last thing the app does.
+    pub fn save_settings_now(&self) {
+        if let Err(e) = super::settings::write_atomic(&self.dirs.settings_file(), &self.settings.to_toml()) {
+            eprintln!("could not write {}: {e}", self.dirs.settings_file().display());
+        }
+    }
+
     /// Puts a session file first in the recent list.
     pub(super) fn remember(&mut self, p: &Path) {
         self.settings.remember(p);

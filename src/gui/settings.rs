@@ -1,8 +1,10 @@
 //! Where the app keeps its things, and its settings: the size of the log's
-//! window, how much old journals may take, the theme and the recent files.
+//! window, how much old journals may take, the theme, the recent files and
+//! the window's layout.
 //! Saved as TOML in the config folder; a missing or broken file gives the
 //! defaults (a broken one is reported, not fatal).
 
+use super::layout::Layout;
 use super::log::LOG_CAPACITY;
 use crate::engine::journal::{self, DEFAULT_MAX_TOTAL};
 use serde::{Deserialize, Serialize};
@@ -69,6 +71,8 @@ pub struct Settings {
     pub autosave_of: Option<PathBuf>,
     /// The autosaved definitions differ from that file.
     pub autosave_dirty: bool,
+    /// The window's size and place and the panels' sizes, as last left.
+    pub layout: Layout,
 }
 
 impl Default for Settings {
@@ -80,6 +84,7 @@ impl Default for Settings {
             recent: Vec::new(),
             autosave_of: None,
             autosave_dirty: false,
+            layout: Layout::default(),
         }
     }
 }
@@ -107,6 +112,7 @@ impl Settings {
         self.log_window = self.log_window.clamp(1_000, 50_000_000);
         self.journal_max_mb = self.journal_max_mb.max(1);
         self.recent.truncate(MAX_RECENT);
+        self.layout = self.layout.sanitized();
         self
     }
 
@@ -213,6 +219,13 @@ mod tests {
         };
         s.remember(Path::new("/nonexistent/a.toml"));
         s.set_theme(egui::ThemePreference::Dark);
+        s.layout = Layout {
+            size: Some([1000.0, 700.5]),
+            position: Some([-20.0, 40.0]),
+            maximized: true,
+            definitions_width: Some(412.25),
+            log_height: None,
+        };
         write_atomic(&file, &s.to_toml()).unwrap();
         let (back, problem) = Settings::load(&file);
         assert_eq!(problem, None);
