@@ -20,10 +20,11 @@ fn sample(i: usize) -> Event {
             runtime: 0.25,
             restart_in: None,
             usage: Some(Usage {
-                peak_rss_kb: 2048,
+                peak_rss_kb: Some(2048),
                 user_cpu: 0.01,
                 sys_cpu: 0.02,
             }),
+            stopped: false,
         },
         1 => EventKind::TaskDone {
             exit_code: 0,

@@ -164,7 +164,7 @@ fn supervisor_tid() -> Option<String> {
 fn terminate_all(n: usize) -> Option<(f64, f64)> {
     let engine = Engine::start(EngineConfig::default()).ok()?;
     let mut task = TaskSpec::new("s", RunSpec::Args(vec!["sleep".into(), "300".into()]));
-    task.instances = proctor::engine::spec::Instances::new(n as u32).expect("at most 10,000");
+    task.instances = proctor::engine::spec::Instances::new(n as u64).expect("at most 10,000");
     engine.send(EngineCommand::Start { task }).ok()?;
     let mut started = 0;
     let deadline = Instant::now() + Duration::from_secs(120);
