@@ -296,11 +296,20 @@ impl SessionModel {
         }
         self.apply_pool(e);
         let Some(name) = e.process.as_deref() else {
-            if let EventKind::SessionEnded { .. } = e.kind {
-                self.session_ended = true;
+            match e.kind {
+                EventKind::SessionEnded { .. } => self.session_ended = true,
+                // Clear ended is an event: a replay drops the same rows.
+                EventKind::Cleared { .. } => self.clear_ended(),
+                _ => {}
             }
             return;
         };
+        // Only a spawn (or a failed one) makes a row; other events about a
+        // name the tables do not know (an error naming it) leave them be.
+        let makes_row = matches!(e.kind, EventKind::Spawned { .. } | EventKind::SpawnFailed { .. });
+        if !makes_row && !self.index.contains_key(name) {
+            return;
+        }
         let pool = e.pool.clone();
         let row = self.row_mut(name, pool.as_ref());
         match &e.kind {

@@ -105,7 +105,7 @@ fn the_golden_journal_folds_into_the_tables_the_session_showed() {
         (hello.exit_code, hello.restarts, &hello.state),
         (Some(3), 1, &RowState::Exited)
     );
-    assert!(hello.usage.is_some_and(|u| u.peak_rss_kb > 0));
+    assert!(hello.usage.is_some_and(|u| u.peak_rss_kb.is_some_and(|k| k > 0)));
     assert!(matches!(
         model.row("missing").unwrap().state,
         RowState::FailedToStart { .. }

@@ -104,3 +104,23 @@ fn opening_a_session_starts_nothing_unless_asked() {
     drop(h); // the engine stops every child when the app goes
     assert!(!alive(pid), "nothing is left running after the app is dropped");
 }
+
+#[test]
+fn clear_ended_drops_ended_rows_when_the_engine_says_so_and_keeps_running_ones() {
+    let mut h = harness(
+        session(vec![task("quick", "true"), task("stays", "sleep 30")]),
+        true,
+    );
+    wait_until(&mut h, "quick exited, stays running", |h| {
+        let m = app(h).model();
+        m.row("quick").is_some_and(|r| r.state.is_ended())
+            && m.row("stays").is_some_and(|r| r.state == RowState::Running)
+    });
+    h.get_by_label("Clear ended").click();
+    wait_until(&mut h, "the ended row is gone", |h| {
+        app(h).model().row("quick").is_none()
+    });
+    assert!(app(&h).model().row("stays").is_some());
+    // The log holds the event that did it: a replay drops the same rows.
+    assert!(app(&h).log().events().any(|e| e.kind.name() == "cleared"));
+}

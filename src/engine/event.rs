@@ -152,6 +152,12 @@ event_kinds! {
             #[serde(default)]
             message: String,
         },
+        /// Ended processes and finished pools were forgotten (Clear ended):
+        /// the tables drop their rows.
+        Cleared = "cleared" {
+            #[serde(default)]
+            message: String,
+        },
         SessionEnded = "session_ended" {
             #[serde(default)]
             message: String,
@@ -246,6 +252,7 @@ impl Event {
             | EventKind::SpawnFailed { message }
             | EventKind::Error { message }
             | EventKind::Leftover { message }
+            | EventKind::Cleared { message }
             | EventKind::SessionEnded { message } => message.clone(),
             EventKind::Spawned { command } => command.clone(),
             EventKind::Stdout { line } | EventKind::Stderr { line } => line.clone(),
@@ -400,6 +407,9 @@ mod tests {
                 message: "pid 5".into(),
             },
             EventKind::Error { message: "e".into() },
+            EventKind::Cleared {
+                message: "cleared 2 ended processes".into(),
+            },
             EventKind::SessionEnded {
                 message: "bye".into(),
             },

@@ -390,7 +390,7 @@ mod tests {
         ];
         let text: String = events
             .iter()
-            .map(|e| serde_json::to_string(&e.to_record()).unwrap() + "\n")
+            .map(|e| serde_json::to_string(e).unwrap() + "\n")
             .collect();
         std::fs::write(&p, text).unwrap();
         let s = summarize(&p, 0);

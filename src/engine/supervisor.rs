@@ -422,6 +422,13 @@ impl Supervisor {
         self.emit(Event::now(EventKind::Error { message }));
     }
 
+    /// An error about the process `name`: the event names it, so that a
+    /// front end can tell which of its requests failed without reading
+    /// the text.
+    pub(super) fn process_error(&mut self, name: &str, message: String) {
+        self.emit(Event::now(EventKind::Error { message }).process(name, None));
+    }
+
     pub(super) fn worker_pool(&self, key: usize) -> Option<usize> {
         match self.procs[key].as_ref().map(|p| &p.origin) {
             Some(Origin::Worker { pool, .. }) => Some(*pool),

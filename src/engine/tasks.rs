@@ -18,7 +18,10 @@ impl Supervisor {
 
     pub(super) fn start_task(&mut self, task: TaskSpec) {
         if self.shutting_down {
-            return self.error(format!("not starting `{}`: the session is ending", task.name));
+            for name in task.instance_names() {
+                self.process_error(&name, format!("not starting `{name}`: the session is ending"));
+            }
+            return;
         }
         let spec = Arc::new(task);
         for name in spec.instance_names() {
@@ -26,14 +29,11 @@ impl Supervisor {
                 Some(k) => {
                     let p = self.procs[k].as_mut().expect("indexed proc exists");
                     if p.alive() || p.life.backing_off() {
-                        let e = Event::now(EventKind::Error {
-                            message: format!("`{name}` is already running"),
-                        });
-                        self.emit(e.process(&name, None));
+                        self.process_error(&name, format!("`{name}` is already running"));
                         continue;
                     }
                     if matches!(p.origin, Origin::Worker { .. }) {
-                        self.error(format!("`{name}` is a pool worker's name"));
+                        self.process_error(&name, format!("`{name}` is a pool worker's name"));
                         continue;
                     }
                     p.origin = Origin::Task(spec.clone());
@@ -191,14 +191,17 @@ impl Supervisor {
 
     pub(super) fn restart(&mut self, name: &str) {
         let Some(key) = self.by_name.get(name).copied() else {
-            return self.error(format!("no process named `{name}`"));
+            return self.process_error(name, format!("no process named `{name}`"));
         };
         if self.shutting_down {
-            return self.error(format!("not restarting `{name}`: the session is ending"));
+            return self.process_error(name, format!("not restarting `{name}`: the session is ending"));
         }
         let p = self.procs[key].as_mut().expect("indexed");
         if !matches!(p.origin, Origin::Task(_)) {
-            return self.error(format!("`{name}` is a pool worker; control its pool instead"));
+            return self.process_error(
+                name,
+                format!("`{name}` is a pool worker; control its pool instead"),
+            );
         }
         p.restarts = 0;
         for a in self.step(key, Input::Restart) {
@@ -232,9 +235,17 @@ impl Supervisor {
                     .is_some_and(|p| !p.busy() && matches!(p.origin, Origin::Task(_)))
             })
             .collect();
+        let n = ended.len();
         for key in ended {
             self.remove_proc(key);
         }
         self.clear_ended_pools();
+        // The front ends drop the same rows when they fold this event.
+        self.emit(Event::now(EventKind::Cleared {
+            message: format!(
+                "cleared {n} ended process{} and finished pools",
+                if n == 1 { "" } else { "es" }
+            ),
+        }));
     }
 }

@@ -259,9 +259,12 @@ impl ProctorApp {
                 }
             }
             EventKind::Error { message } => {
-                self.starting.retain(|n, _| !message.contains(&format!("`{n}`")));
+                if let Some(p) = &e.process {
+                    self.starting.remove(p);
+                }
                 self.error(message.clone());
             }
+            EventKind::Cleared { .. } => self.procs.prune(&self.model),
             _ => {}
         }
         self.log.push(e);

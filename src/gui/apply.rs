@@ -55,11 +55,9 @@ impl ProctorApp {
                 }
                 self.send(Command::Restart { process: name });
             }
-            Intent::ClearEnded => {
-                self.send(Command::ClearEnded);
-                self.model.clear_ended();
-                self.procs.prune(&self.model);
-            }
+            // The engine answers with a `cleared` event; the model drops
+            // the rows when it folds it (so a replay shows the same).
+            Intent::ClearEnded => self.send(Command::ClearEnded),
             Intent::ShowInLog(name) => match self.past.as_mut() {
                 Some(p) => p.log.show_process(&name),
                 None => self.log.show_process(&name),
