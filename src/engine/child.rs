@@ -109,7 +109,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stdout: out_r,
         stderr: err_r,
         stdin: stdin_parent,
-        writers: super::spawn::hold_pipe_writers().then_some([out_w, err_w]),
+        writers: super::spawn::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
         in_cgroup: child.in_cgroup,
     })
 }

@@ -470,12 +470,16 @@ fn set_own_slice(ns: u64) -> bool {
 
 static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::OnceLock::new();
 
-/// Whether the open-files limit leaves room to hold each child's pipe
+/// Whether the open-files limit leaves room to hold this child's pipe
 /// write ends (see `Spawned::writers`): two more descriptors a child.
-/// Under a low hard limit, children come first.
-pub fn hold_pipe_writers() -> bool {
-    static HOLD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HOLD.get_or_init(|| nofile_limit().is_some_and(|l| l.rlim_cur >= 4096))
+/// `highest` is the highest descriptor just made for it; descriptors are
+/// handed out lowest first, so it tells how many are open. They are held
+/// only while less than half the limit is in use: when descriptors grow
+/// scarce (thousands of children), children come first.
+pub fn hold_pipe_writers(highest: RawFd) -> bool {
+    static SOFT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let soft = *SOFT.get_or_init(|| nofile_limit().map_or(0, |l| l.rlim_cur as u64));
+    soft >= 4096 && (highest.max(0) as u64).saturating_mul(2) < soft
 }
 
 /// This process's limit on open files.
@@ -494,15 +498,28 @@ fn nofile_limit() -> Option<libc::rlimit> {
 /// children. Children get the original limit back before exec, as programs
 /// that use `select` expect. The raised limit is process-wide: programs
 /// started other than through `spawn` inherit it.
+/// Where it may (root, or CAP_SYS_RESOURCE), it first raises the hard limit
+/// towards the kernel's ceiling (`fs.nr_open`, at most 262,144): a pool of
+/// 4,096 workers needs over 20,000 descriptors.
 pub fn raise_fd_limit() {
     ORIGINAL_NOFILE.get_or_init(|| {
-        let lim = nofile_limit().filter(|l| l.rlim_cur < l.rlim_max)?;
-        let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
+        let lim = nofile_limit()?;
+        let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|s| s.trim().parse::<libc::rlim_t>().ok())
+            .unwrap_or(0)
+            .min(262_144);
+        let set = |to: libc::rlim_t| {
+            let raised = libc::rlimit {
+                rlim_cur: to,
+                rlim_max: to,
+            };
+            // SAFETY: setrlimit with a valid struct.
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 }
         };
-        // SAFETY: setrlimit with a valid struct.
-        (unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0).then_some(lim)
+        let raised =
+            (ceiling > lim.rlim_max && set(ceiling)) || (lim.rlim_cur < lim.rlim_max && set(lim.rlim_max));
+        raised.then_some(lim)
     });
 }
 
