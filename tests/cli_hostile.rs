@@ -191,6 +191,12 @@ fn an_export_on_a_full_disk_still_lets_the_results_be_written() {
         3,
         "{stderr}"
     );
+    let temps: Vec<_> = std::fs::read_dir(&small.0)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "no temp file left on the full disk: {temps:?}");
 }
 
 fn read_pid_line(r: &mut impl BufRead) -> i32 {
@@ -379,6 +385,12 @@ fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write the journal"), "{stderr}");
+    // Only whole lines are kept: every line of the journal is an event.
+    let dir = small.0.join("proctor/sessions");
+    for j in std::fs::read_dir(&dir).unwrap().flatten() {
+        let text = std::fs::read(j.path()).unwrap();
+        assert!(text.is_empty() || text.ends_with(b"\n"), "a torn last line");
+    }
 }
 
 #[test]

@@ -328,7 +328,12 @@ fn check_output_paths(args: &RunArgs) -> std::result::Result<(), String> {
         }
     }
     if let (Some(e), Some(r)) = (&args.export, &args.results) {
-        if same_file(e, r) {
+        // Two streams into one device (/dev/null) are fine; into one file not.
+        let device = |p: &Path| {
+            use std::os::unix::fs::FileTypeExt;
+            std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+        };
+        if same_file(e, r) && !device(e) {
             return Err(format!(
                 "--export and --results name the same file ({}); give each its own",
                 e.display()

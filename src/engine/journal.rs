@@ -61,6 +61,9 @@ pub struct Journal {
     /// Set for good at the first failed write; the engine's owner reads it
     /// (a run whose journal failed does not end in success).
     failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Bytes of whole lines in the file: a write that fails part way (a
+    /// full disk) is cut back to this, so only whole lines are ever kept.
+    whole: u64,
 }
 
 impl Journal {
@@ -85,6 +88,7 @@ impl Journal {
             last_flush: Instant::now(),
             error: None,
             failed: Default::default(),
+            whole: 0,
         })
     }
 
@@ -130,10 +134,13 @@ impl Journal {
             return;
         }
         if let Err(e) = self.file.write_all(&self.buf) {
+            let _ = self.file.set_len(self.whole);
             let first = !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst);
             if first {
                 self.error = Some(format!("cannot write the journal {}: {e}", self.path.display()));
             }
+        } else {
+            self.whole += self.buf.len() as u64;
         }
         self.buf.clear();
     }
@@ -245,8 +252,22 @@ pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
     let mut events = Vec::new();
     let mut errors = Vec::new();
     let mut first = true;
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    for i in 0.. {
+        let (read, whole) = read_line_bounded(&mut reader, &mut line, MAX_LINE)?;
+        if read == 0 {
+            break;
+        }
+        if !whole {
+            errors.push(format!(
+                "{}:{}: a line longer than {} MiB (skipped)",
+                path.display(),
+                i + 1,
+                MAX_LINE >> 20
+            ));
+            continue;
+        }
         let text = String::from_utf8_lossy(&line);
         if text.trim().is_empty() {
             continue;
@@ -260,6 +281,46 @@ pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
         }
     }
     Ok((events, errors))
+}
+
+/// The longest journal line read; no event comes near it (an output line
+/// is at most 64 KiB), so a longer one is damage, skipped without holding
+/// it in memory.
+const MAX_LINE: usize = 16 << 20;
+
+/// Reads one line (without its newline) into `buf`, keeping at most `max`
+/// bytes. Returns the bytes consumed (0 at the end) and whether the line
+/// fit whole.
+fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<(usize, bool)> {
+    buf.clear();
+    let mut consumed = 0;
+    let mut whole = true;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((consumed, whole));
+        }
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(n) => (&chunk[..n], Some(n + 1)),
+            None => (chunk, None),
+        };
+        if whole && buf.len() + part.len() <= max {
+            buf.extend_from_slice(part);
+        } else {
+            whole = false;
+            buf.clear();
+        }
+        let used = done.unwrap_or(part.len());
+        r.consume(used);
+        consumed += used;
+        if done.is_some() {
+            return Ok((consumed, whole));
+        }
+    }
 }
 
 /// What the History view shows of one past journal.
@@ -478,6 +539,22 @@ mod tests {
         // 500 bytes, max 300: two removed, the oldest that are not kept.
         assert_eq!(removed, vec![paths[1].clone(), paths[2].clone()]);
         assert!(paths[0].exists() && paths[3].exists() && paths[4].exists());
+    }
+
+    #[test]
+    fn an_endless_line_is_skipped_in_bounded_memory() {
+        let mut data = b"first\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 100));
+        data.extend_from_slice(b"\nlast");
+        let mut r = std::io::Cursor::new(data);
+        let mut buf = Vec::new();
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 10).unwrap(), (6, true));
+        assert_eq!(buf, b"first");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 10).unwrap(), (101, false));
+        assert!(buf.len() <= 10);
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 10).unwrap(), (4, true));
+        assert_eq!(buf, b"last");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 10).unwrap().0, 0);
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl AtomicFile {
             if t.is_dir() {
                 return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
             }
-            if t.is_char_device() || t.is_block_device() || t.is_fifo() || t.is_socket() {
+            if t.is_fifo() {
+                return Self::open_fifo(&real);
+            }
+            if t.is_char_device() || t.is_block_device() || t.is_socket() {
                 return Self::open_direct(&real, false);
             }
         }
@@ -105,6 +108,27 @@ impl AtomicFile {
         Ok(Self::direct(file))
     }
 
+    /// A FIFO is opened without waiting: with no reader at the other end
+    /// that is an error now, not a hang before anything starts.
+    fn open_fifo(path: &Path) -> io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENXIO) => io::Error::new(io::ErrorKind::BrokenPipe, "a FIFO with no reader"),
+                _ => e,
+            })?;
+        // Blocking writes from here on: the reader sets the pace.
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe {
+            let fl = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK);
+        }
+        Ok(Self::direct(file))
+    }
+
     /// The temp file's path, for an atomic write.
     pub fn temp_path(&self) -> Option<&Path> {
         match &self.target {
@@ -120,14 +144,26 @@ impl AtomicFile {
     /// Makes the output whole: renames it into place, or flushes it.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("committed twice");
-        let file = file.into_inner().map_err(|e| e.into_error())?;
+        let file = match file.into_inner() {
+            Ok(f) => f,
+            Err(e) => {
+                // A full disk: the temp file goes, the target stays.
+                if let Target::Atomic { tmp, .. } = &self.target {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(e.into_error());
+            }
+        };
         match &self.target {
             Target::Atomic { tmp, dest } => {
-                file.sync_all()?;
-                drop(file);
-                std::fs::rename(tmp, dest).inspect_err(|_| {
+                let done = file.sync_all().and_then(|()| {
+                    drop(file);
+                    std::fs::rename(tmp, dest)
+                });
+                if done.is_err() {
                     let _ = std::fs::remove_file(tmp);
-                })
+                }
+                done
             }
             Target::Direct => match file.sync_all() {
                 // Pipes, terminals and most devices cannot be synced.
@@ -307,12 +343,34 @@ mod tests {
             let fifo = fifo.clone();
             std::thread::spawn(move || std::fs::read(&fifo).unwrap())
         };
-        let mut f = AtomicFile::create(&fifo).unwrap();
+        // The reader's open may come a moment later: until then there is
+        // no reader, which is an error, not a wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut f = loop {
+            match AtomicFile::create(&fifo) {
+                Ok(f) => break f,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
         f.writer().write_all(b"through the pipe").unwrap();
         f.commit().unwrap();
         assert_eq!(reader.join().unwrap(), b"through the pipe");
         let m = std::fs::symlink_metadata(&fifo).unwrap();
         assert!(m.file_type().is_fifo(), "still a FIFO");
+    }
+
+    #[test]
+    fn a_fifo_with_no_reader_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = AtomicFile::create(&fifo).err().expect("no reader: an error");
+        assert!(e.to_string().contains("no reader"), "{e}");
     }
 
     #[test]

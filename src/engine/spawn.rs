@@ -478,7 +478,7 @@ static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::O
 /// scarce (thousands of children), children come first.
 pub fn hold_pipe_writers(highest: RawFd) -> bool {
     static SOFT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let soft = *SOFT.get_or_init(|| nofile_limit().map_or(0, |l| l.rlim_cur as u64));
+    let soft = *SOFT.get_or_init(|| nofile_limit().map_or(0, |l| l.rlim_cur));
     soft >= 4096 && (highest.max(0) as u64).saturating_mul(2) < soft
 }
 
