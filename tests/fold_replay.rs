@@ -109,7 +109,7 @@ fn events(spec: &[(u8, u8, u32, bool)]) -> Vec<Event> {
             Event {
                 seq: i as u64 + 1,
                 time: base + Duration::milliseconds(i as i64 * 37),
-                process: (!global && !(pooled && !per_input)).then(|| name.to_string()),
+                process: (!global && (!pooled || per_input)).then(|| name.to_string()),
                 pid: (!global).then_some(1000 + u32::from(who)),
                 pool: pooled.then(|| "p".to_string()),
                 input: per_input.then_some(u64::from(n % 6)),
