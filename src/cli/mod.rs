@@ -174,7 +174,10 @@ fn history() {
         .map(|j| {
             vec![
                 j.started.unwrap_or_else(|| "-".into()),
-                j.names.join(", "),
+                match &j.problem {
+                    Some(p) => format!("(cannot be read: {p})"),
+                    None => j.names.join(", "),
+                },
                 j.processes.to_string(),
                 j.failures.to_string(),
                 j.stopped.to_string(),

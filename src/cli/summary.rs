@@ -45,7 +45,10 @@ pub fn cell(text: &str, max: usize) -> String {
 /// Text with every control character (but tab) written as an escape:
 /// `\n`, `\r`, `\x1b`, ... Text without any is returned as it is.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\t') {
+    if !text
+        .chars()
+        .any(|c| (c.is_control() && c != '\t') || is_bidi_control(c))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -54,6 +57,7 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
             '\t' => out.push('\t'),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            c if is_bidi_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c if c.is_control() => {
                 let n = c as u32;
                 if n <= 0xff {
@@ -66,6 +70,13 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// The invisible marks that reorder what a terminal shows after them
+/// (right-to-left overrides and isolates): a name or a line could hide
+/// what it says behind them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Formats rows as an aligned text table with a header. Cells are made
@@ -186,5 +197,6 @@ mod tests {
         assert_eq!(cell("a\x1b[31mred\n", 100), "a\\x1b[31mred\\n");
         assert_eq!(terminal_safe("plain\ttab"), "plain\ttab");
         assert_eq!(cell("\u{9b}2J", 100), "\\x9b2J");
+        assert_eq!(terminal_safe("ab\u{202e}cd"), "ab\\u{202e}cd");
     }
 }

@@ -335,6 +335,8 @@ pub struct JournalSummary {
     /// Processes ended by a stop the user asked for (not failures).
     pub stopped: u64,
     pub names: Vec<String>,
+    /// Why the journal could not be read (a newer format, an I/O error).
+    pub problem: Option<String>,
 }
 
 /// Lists the journals in `dir`, newest first, with counts read from each.
@@ -357,9 +359,14 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
         failures: 0,
         stopped: 0,
         names: Vec::new(),
+        problem: None,
     };
-    let Ok((events, _)) = read_journal(path) else {
-        return s;
+    let events = match read_journal(path) {
+        Ok((events, _)) => events,
+        Err(e) => {
+            s.problem = Some(e.to_string());
+            return s;
+        }
     };
     let mut names = std::collections::BTreeSet::new();
     for e in &events {
@@ -539,6 +546,20 @@ mod tests {
         // 500 bytes, max 300: two removed, the oldest that are not kept.
         assert_eq!(removed, vec![paths[1].clone(), paths[2].clone()]);
         assert!(paths[0].exists() && paths[3].exists() && paths[4].exists());
+    }
+
+    #[test]
+    fn a_journal_of_a_newer_format_says_why_in_its_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("future.jsonl");
+        std::fs::write(
+            &p,
+            "{\"seq\":1,\"time\":\"2026-11-26T12:00:00.000+00:00\",\"kind\":\"session_started\",\"format\":99}\n",
+        )
+        .unwrap();
+        let s = summarize(&p, 10);
+        assert!(s.problem.as_deref().is_some_and(|m| m.contains("newer")), "{s:?}");
+        assert_eq!(s.events, 0);
     }
 
     #[test]

@@ -147,7 +147,10 @@ impl History {
                             }
                             ui.label(RichText::new(started).monospace())
                                 .on_hover_text(s.path.display().to_string());
-                            let mut names = s.names.join(", ");
+                            let mut names = match &s.problem {
+                                Some(p) => format!("cannot be read: {p}"),
+                                None => s.names.join(", "),
+                            };
                             if names.is_empty() {
                                 names = "\u{2014}".into();
                             }
