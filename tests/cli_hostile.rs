@@ -20,6 +20,21 @@ fn write_session(dir: &Path, text: &str) -> PathBuf {
     p
 }
 
+/// A journal (a .jsonl export) of a run of `seq n`.
+fn events_of_seq(dir: &Path, n: u32) -> PathBuf {
+    let session = write_session(dir, &format!("[[task]]\nname = \"t\"\nrun = \"seq {n}\"\n"));
+    let journal = dir.join("events.jsonl");
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    journal
+}
+
 fn no_panic(stderr: &[u8]) {
     let s = String::from_utf8_lossy(stderr);
     assert!(!s.contains("panicked"), "{s}");
@@ -281,16 +296,7 @@ fn a_sighup_ignored_by_the_shell_stays_ignored() {
 #[test]
 fn export_skips_and_counts_a_torn_or_damaged_line_instead_of_refusing() {
     let dir = tempfile::tempdir().unwrap();
-    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"seq 5\"\n");
-    let journal = dir.path().join("events.jsonl");
-    let out = proctor()
-        .args(["run", "-q", "--no-journal"])
-        .arg(&session)
-        .arg("--export")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let journal = events_of_seq(dir.path(), 5);
     let good = std::fs::read_to_string(&journal).unwrap().lines().count();
     // A line of invalid bytes, then a last line cut in half by a SIGKILL.
     let mut bytes = std::fs::read(&journal).unwrap();
@@ -396,16 +402,7 @@ fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
 #[test]
 fn export_to_a_device_or_to_stdout_streams_and_never_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
-    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"seq 3\"\n");
-    let journal = dir.path().join("events.jsonl");
-    let out = proctor()
-        .args(["run", "-q", "--no-journal"])
-        .arg(&session)
-        .arg("--export")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let journal = events_of_seq(dir.path(), 3);
     let out = proctor()
         .arg("export")
         .arg(&journal)
