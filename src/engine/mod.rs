@@ -26,6 +26,7 @@ mod pausing;
 mod peak;
 mod pool;
 mod pool_control;
+mod pty;
 mod reactor;
 pub mod sched;
 mod spawn;

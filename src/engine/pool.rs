@@ -307,7 +307,16 @@ impl Supervisor {
         let spec = self.pools[pool].as_ref().expect("exists").spec.clone();
         let argv = self.pools[pool].as_ref().expect("exists").argv.clone();
         if self
-            .spawn_into(key, &argv, &spec.working_dir(), &spec.env, true)
+            .spawn_into(
+                key,
+                &argv,
+                &spec.working_dir(),
+                &super::pty::child_env(&spec.env, spec.unbuffered),
+                super::tasks::Io {
+                    stdin: true,
+                    pty: false,
+                },
+            )
             .is_none()
         {
             // The worker cannot start: no input can run; fail them all.
@@ -376,7 +385,8 @@ impl Supervisor {
             }
             PoolMode::Spawn => {
                 let argv = sched::substitute(&self.pools[pool].as_ref().expect("exists").argv, &text);
-                match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
+                let env = super::pty::child_env(&spec.env, spec.unbuffered);
+                match self.spawn_into(key, &argv, &spec.working_dir(), &env, super::tasks::Io::default()) {
                     Some(pid) => {
                         let name = self.procs[key]
                             .as_ref()

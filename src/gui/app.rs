@@ -72,7 +72,7 @@ pub struct ProctorApp {
     pub(super) dirs: AppDirs,
     pub(super) settings: Settings,
     /// The settings dialog's draft, while it is open.
-    pub(super) settings_form: Option<Settings>,
+    pub(super) settings_form: Option<super::settings_dialog::SettingsForm>,
     pub(super) history: History,
     /// A past session shown read-only instead of the live one.
     pub(super) past: Option<PastSession>,
@@ -86,6 +86,8 @@ pub struct ProctorApp {
     pub(super) write_errors: (Sender<String>, Receiver<String>),
     /// Why the engine stopped on an internal error (see `engine_failure`).
     pub(super) engine_failure: Option<String>,
+    /// Details pane, keyboard, confirmations, notifications (`desk`).
+    pub(super) desk: super::desk::Desk,
 }
 
 impl ProctorApp {
@@ -135,6 +137,7 @@ impl ProctorApp {
             autosaved: (String::new(), Instant::now()),
             write_errors: unbounded(),
             engine_failure: None,
+            desk: Default::default(),
         };
         if restored {
             app.autosaved.0 = app.defs_toml().unwrap_or_default();
@@ -197,6 +200,10 @@ impl ProctorApp {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+    /// The History tab's list of past sessions.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
     /// The past session shown, if one is.
     pub fn past(&self) -> Option<&PastSession> {
         self.past.as_ref()
@@ -249,6 +256,7 @@ impl ProctorApp {
 
     fn ingest(&mut self, e: Event) {
         self.model.apply(&e);
+        self.desk.observe(&e);
         match &e.kind {
             EventKind::Spawned { .. } | EventKind::SpawnFailed { .. } => {
                 if let Some(p) = &e.process {
@@ -264,7 +272,11 @@ impl ProctorApp {
                 }
                 self.error(message.clone());
             }
-            EventKind::Cleared { .. } => self.procs.prune(&self.model),
+            EventKind::Cleared { .. } => {
+                self.procs.prune(&self.model);
+                let model = &self.model;
+                self.desk.outputs.retain(|n| model.row(n).is_some());
+            }
             _ => {}
         }
         self.log.push(e);
@@ -347,7 +359,10 @@ impl ProctorApp {
             .collect();
         self.stats.set_pids(live);
         self.poll_helpers();
-        let mut intents = super::session_io::shortcuts_and_drops(ui, self.defs.path.as_deref());
+        let mut intents = super::session_io::drops(ui);
+        intents.extend(self.handle_keys(ui));
+        let focused = ui.input(|i| i.viewport().focused.unwrap_or(true));
+        self.desk_frame(focused);
         self.autosave();
         self.update_title(ui);
 
@@ -366,6 +381,11 @@ impl ProctorApp {
             theme: self.settings.theme_preference(),
             recent: self.settings.recent.clone(),
             past: self.past.is_some(),
+            selected: match &self.past {
+                Some(p) => p.procs.selected.len(),
+                None => self.procs.selected.len(),
+            },
+            can_undo: self.desk.removed.is_some(),
         };
 
         egui::Panel::top("menu").show(ui, |ui| {
@@ -439,11 +459,14 @@ impl ProctorApp {
         }
         intents.extend(self.discard_dialog(ui));
         intents.extend(self.settings_dialog(ui));
+        let confirmed = self.confirm_dialog(ui);
+        self.shortcuts_window(ui);
         self.quit_dialog(ui);
 
-        for i in intents {
+        for i in self.gate(intents).into_iter().chain(confirmed) {
             self.apply(i);
         }
+        super::keyboard::focus_ring(ui.ctx());
 
         if more {
             ui.ctx().request_repaint();
@@ -467,14 +490,22 @@ impl ProctorApp {
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Vec<Intent> {
         let mut out = Vec::new();
-        let (model, procs, pools, starting, past) = match self.past.as_mut() {
-            Some(p) => (&p.model, &mut p.procs, &mut p.pools, HashSet::new(), true),
+        let (model, procs, pools, starting, past, past_log) = match self.past.as_mut() {
+            Some(p) => (
+                &p.model,
+                &mut p.procs,
+                &mut p.pools,
+                HashSet::new(),
+                true,
+                Some((p.path.as_path(), &p.log)),
+            ),
             None => (
                 &self.model,
                 &mut self.procs,
                 &mut self.pools,
                 starting.clone(),
                 false,
+                None,
             ),
         };
         let empty = super::stats::Sample::default();
@@ -506,9 +537,14 @@ impl ProctorApp {
                 } else {
                     processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
                 };
+                out.extend(self.desk.details(ui, model, procs, &rows, past_log));
                 out.extend(procs.ui(ui, &rows, all_rows.len()));
+                self.desk.shown = rows;
             }
-            Tab::Pools => out.extend(pools.ui(ui, model, &all_rows, now)),
+            Tab::Pools => {
+                out.extend(pools.ui(ui, model, &all_rows, now));
+                self.desk.shown.clear();
+            }
             Tab::History => {
                 let viewing = self.past.as_ref().map(|p| p.path.clone());
                 out.extend(self.history.ui(ui, self.journal.as_deref(), viewing.as_deref()));

@@ -235,6 +235,9 @@ impl<'a> Parser<'a> {
         let backoff_max = f.seconds("backoff_max").unwrap_or(d.backoff_max);
         let stop = f.stop_policy();
         let timeout = f.timeout("timeout").unwrap_or(None);
+        let unbuffered = f.bool("unbuffered").unwrap_or(true);
+        let pty = f.bool("pty").unwrap_or(false);
+        let stdin = f.bool("stdin").unwrap_or(false);
         let ok = f.finish();
         let (name, run) = (name?, run?);
         if !ok {
@@ -256,6 +259,9 @@ impl<'a> Parser<'a> {
             backoff_max: backoff_max.max(backoff),
             stop,
             timeout,
+            unbuffered,
+            pty,
+            stdin,
         })
     }
 
@@ -287,6 +293,7 @@ impl<'a> Parser<'a> {
         let timeout = f.timeout("timeout").unwrap_or(None);
         let retries = f.count("retries").unwrap_or(super::Retries::LOW);
         let autostart = f.bool("autostart").unwrap_or(true);
+        let unbuffered = f.bool("unbuffered").unwrap_or(true);
         let ok = f.finish();
         let (name, run, inputs, workers) = (name?, run?, inputs?, workers);
         if !ok {
@@ -304,6 +311,7 @@ impl<'a> Parser<'a> {
         pool.timeout = timeout;
         pool.retries = retries;
         pool.autostart = autostart;
+        pool.unbuffered = unbuffered;
         if let InputSource::File(_) = &pool.inputs {
             if let Err(e) = pool.load_inputs() {
                 let span = table.get("inputs_file").map(|v| v.span()).unwrap_or(value.span());
