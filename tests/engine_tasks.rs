@@ -3,9 +3,9 @@
 mod common;
 use common::*;
 use nix::sys::signal::Signal;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{Instances, MaxRestarts, RestartPolicy, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{Instances, MaxRestarts, RestartPolicy, RunSpec, Seconds, TaskSpec};
 
 #[test]
 fn exit_codes_follow_multiprocessing() {

@@ -4,7 +4,7 @@
 //! event written as the journal writes it and read back as History does.
 
 use chrono::{DateTime, Duration, FixedOffset};
-use proctor::engine::event::{parse_json_line, Event, EventKind, PoolTotals, Usage};
+use proctor::event::{parse_json_line, Event, EventKind, PoolTotals, Usage};
 use proctor::model::SessionModel;
 use proptest::prelude::*;
 

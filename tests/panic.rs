@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::journal::{read_journal, JournalConfig};
 use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::event::EventKind;
+use proctor::journal::{read_journal, JournalConfig};
 use std::time::{Duration, Instant};
 
 /// The session tag in a process's environment.

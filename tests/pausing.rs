@@ -6,8 +6,8 @@
 mod common;
 use common::*;
 use nix::sys::signal::Signal;
-use proctor::engine::event::{Event, EventKind};
 use proctor::engine::{Command, StopHow};
+use proctor::event::{Event, EventKind};
 use proctor::model::{RowState, SessionModel};
 
 const LOOP: &str = "echo ready; while true; do sleep 0.05; done";

@@ -4,9 +4,9 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{Instances, MaxRestarts, PoolMode, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{Instances, MaxRestarts, PoolMode, RunSpec, Seconds, TaskSpec};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -265,7 +265,7 @@ fn two_minutes_of_churn_keep_memory_flat() {
     let run = Run::new();
     let mut t = sh("churn", "echo hello; exit $((RANDOM % 2))");
     t.instances = Instances::new(20).unwrap();
-    t.restart = proctor::engine::spec::RestartPolicy::Always;
+    t.restart = proctor::session::RestartPolicy::Always;
     t.max_restarts = MaxRestarts::HIGH;
     t.backoff = Seconds::ZERO;
     t.backoff_max = Seconds::ZERO;
@@ -295,7 +295,7 @@ fn two_minutes_of_churn_keep_memory_flat() {
                     (0..1000).map(|i| i.to_string()).collect(),
                 );
                 run.send(Command::StartPool {
-                    pool: proctor::engine::spec::PoolSpec {
+                    pool: proctor::session::PoolSpec {
                         mode: PoolMode::Persistent,
                         ..p
                     },

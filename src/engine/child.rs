@@ -1,8 +1,8 @@
 //! Starting a child, signalling its process group, reaping it.
 
-use super::event::Usage;
-use super::exit::exit_code_from_wait_status;
 use super::spawn::{dev_null, pipe, Prepared, SpawnCache, SpawnError};
+use crate::event::exit::exit_code_from_wait_status;
+use crate::event::Usage;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;

@@ -12,9 +12,9 @@
 //! it is not dismissed, and its pipe closing makes it kill every tagged
 //! process.
 
-use super::event::{Event, EventKind};
 use super::supervisor::Supervisor;
 use super::tree::{self, Snapshot};
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};

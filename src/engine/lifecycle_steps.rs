@@ -1,9 +1,9 @@
 //! The reactor's side of the lifecycle: feeding a process's inputs to the
 //! pure transitions of `lifecycle` and carrying out what they return.
 
-use super::event::{Event, EventKind};
 use super::lifecycle::{self, Action, Ctx, Input, Rules};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use std::time::{Duration, Instant};
 
 impl Supervisor {

@@ -4,16 +4,8 @@
 pub mod command;
 pub mod dispositions;
 pub mod error;
-pub mod event;
-pub mod event_schema;
-pub mod exit;
-pub mod export;
-pub mod journal;
 pub mod lines;
-pub mod output;
 pub mod restart;
-pub mod signal;
-pub mod spec;
 pub mod supervisor;
 
 mod cgroup;
@@ -38,5 +30,4 @@ pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};
 pub use error::EngineError;
-pub use event::{Event, EventKind};
 pub use supervisor::{Engine, EngineConfig};

@@ -3,9 +3,9 @@
 //! program, the terminal). The row's state follows the child's, not what
 //! Proctor sent.
 
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -142,7 +142,7 @@ impl Supervisor {
 }
 
 fn signal_text(sig: i32) -> String {
-    super::signal::signal_name(sig)
+    crate::session::signal::signal_name(sig)
         .map(str::to_string)
         .unwrap_or_else(|| format!("signal {sig}"))
 }

@@ -8,11 +8,11 @@
 //! (who gets which input, retry or fail) are the pure functions of `sched`.
 
 use super::command::StopHow;
-use super::event::{Event, EventKind, PoolTotals, Usage};
 use super::lifecycle::{PoolInput, PoolLife};
 use super::sched::{self, AfterFailure, WorkerView};
-use super::spec::{PoolMode, PoolSpec};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
+use crate::event::{Event, EventKind, PoolTotals, Usage};
+use crate::session::{PoolMode, PoolSpec};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -600,7 +600,7 @@ impl Supervisor {
                     } else if stopped {
                         self.input_cancelled(pool, input, duration);
                     } else {
-                        let msg = format!("exited with {}", super::exit::describe_exit(exit_code));
+                        let msg = format!("exited with {}", crate::event::exit::describe_exit(exit_code));
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
                     }
                 }
@@ -614,7 +614,7 @@ impl Supervisor {
                     } else {
                         let msg = format!(
                             "the worker died with {} during this input",
-                            super::exit::describe_exit(exit_code)
+                            crate::event::exit::describe_exit(exit_code)
                         );
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
                     }

@@ -2,11 +2,11 @@
 //! inputs, resize, stop. Each change is reported as a `pool_state` event.
 
 use super::command::{PoolAction, StopHow};
-use super::event::EventKind;
 use super::lifecycle::PoolInput;
 use super::pool::InputState;
-use super::spec::PoolMode;
 use super::supervisor::Supervisor;
+use crate::event::EventKind;
+use crate::session::PoolMode;
 
 impl Supervisor {
     pub(super) fn pool_action(&mut self, name: &str, action: PoolAction) {
@@ -49,7 +49,7 @@ impl Supervisor {
                 }
             }
             PoolAction::Resize(n) => {
-                self.resize(pool, super::spec::Workers::saturating(n as u64).get() as usize);
+                self.resize(pool, crate::session::Workers::saturating(n as u64).get() as usize);
                 self.emit_pool_state(pool);
             }
             PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),

@@ -3,9 +3,9 @@
 
 use super::child::signal_group;
 use super::command::StopHow;
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -391,6 +391,6 @@ impl Supervisor {
 }
 
 /// A time limit in seconds for a message; 0 for none.
-fn secs(t: Option<super::spec::Seconds>) -> f64 {
+fn secs(t: Option<crate::session::Seconds>) -> f64 {
     t.map_or(0.0, |t| t.as_secs_f64())
 }

@@ -2,10 +2,10 @@
 //! writing to persistent workers.
 
 use super::child::{self, group_alive};
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::reactor;
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -242,7 +242,7 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, mut usage: super::event::Usage) {
+    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, mut usage: crate::event::Usage) {
         let Some(p) = self.procs[key].as_mut() else { return };
         let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;

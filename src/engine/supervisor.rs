@@ -13,13 +13,13 @@
 
 use super::child::{self, group_alive};
 use super::command::Command;
-use super::event::{Event, EventKind};
-use super::journal::Journal;
 use super::lifecycle::Life;
 use super::lines::LineSplitter;
 use super::pool::PoolRun;
 use super::reactor::{Epoll, Waker};
-use super::spec::{StopPolicy, TaskSpec};
+use crate::event::{Event, EventKind};
+use crate::journal::Journal;
+use crate::session::{StopPolicy, TaskSpec};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -236,14 +236,14 @@ impl Supervisor {
         super::spawn::raise_fd_limit();
         super::spawn::shorten_time_slice();
         self.tracker.register();
-        let cpus = super::spec::default_workers();
+        let cpus = crate::session::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {
             message: format!(
                 "Proctor {} started (pid {}, {cpus} CPUs)",
                 env!("CARGO_PKG_VERSION"),
                 std::process::id()
             ),
-            format: Some(super::journal::FORMAT),
+            format: Some(crate::journal::FORMAT),
         }));
         if let Some(w) = self.startup_warning.take() {
             self.error(w);

@@ -3,12 +3,12 @@
 
 use super::child::{self, SpawnRequest};
 use super::command::StopHow;
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::lines::LineSplitter;
 use super::reactor;
-use super::spec::TaskSpec;
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
+use crate::session::TaskSpec;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;

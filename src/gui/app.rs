@@ -15,11 +15,11 @@ use super::processes::{self, ProcessesView};
 use super::settings::{AppDirs, Settings};
 use super::stats::Stats;
 use super::status::{self, Notice, StatusInfo};
-use crate::engine::event::{Event, EventKind};
-use crate::engine::journal::JournalConfig;
-use crate::engine::spec::{parse_session_file, Session};
 use crate::engine::{Engine, EngineConfig};
+use crate::event::{Event, EventKind};
+use crate::journal::JournalConfig;
 use crate::model::{RowState, SessionModel};
+use crate::session::{parse_session_file, Session};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use egui::{Ui, ViewportCommand};
 use std::collections::{HashMap, HashSet};
@@ -121,7 +121,7 @@ impl ProctorApp {
             tab: Tab::Processes,
             notice: None,
             quit: QuitState::Idle,
-            cpus: crate::engine::spec::default_workers(),
+            cpus: crate::session::default_workers(),
             title: String::new(),
             ctx: ctx.clone(),
             dirs,

@@ -4,7 +4,7 @@
 //! million lines scroll as easily as ten.
 
 use super::theme::{color, problem_background, Tone};
-use crate::engine::event::{Event, EventKind};
+use crate::event::{Event, EventKind};
 use crate::model::SessionModel;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};

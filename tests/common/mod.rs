@@ -3,9 +3,9 @@
 //! that a test depends on).
 #![allow(dead_code)]
 
-use proctor::engine::event::{Event, EventKind};
-use proctor::engine::spec::{PoolSpec, RunSpec, TaskSpec, Workers};
 use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::event::{Event, EventKind};
+use proctor::session::{PoolSpec, RunSpec, TaskSpec, Workers};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(180);

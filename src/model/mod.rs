@@ -2,7 +2,7 @@
 //! CLI summarises with it, and exports of the process table use the same
 //! rows. Nothing here touches a process.
 
-use crate::engine::event::{Event, EventKind, PoolTotals, Usage};
+use crate::event::{Event, EventKind, PoolTotals, Usage};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 
@@ -517,7 +517,7 @@ impl SessionModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{Event, EventKind};
+    use crate::event::{Event, EventKind};
 
     #[test]
     fn only_stops_make_a_row_stopping_and_pauses_are_states() {

@@ -6,7 +6,10 @@
 //! Old journals are removed, oldest first, beyond a total size. The format,
 //! its versions and these guarantees: docs/journal.md.
 
-use super::event::{parse_json_line, Event, EventKind};
+pub mod export;
+pub mod output;
+
+use crate::event::{parse_json_line, Event, EventKind};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -406,7 +409,7 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::EventKind;
+    use crate::event::EventKind;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]

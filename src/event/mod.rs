@@ -2,15 +2,18 @@
 //! supervisor write to. `EventKind` is the event schema's one source: its
 //! serde form is the record of the journal and of JSON Lines exports, and
 //! its kind names, the list of kinds and the CSV columns derive from it
-//! (see `event_schema`). The kinds and their fields are documented in
+//! (see `schema`). The kinds and their fields are documented in
 //! docs/events.md; adding one is a variant below and its line in `text`.
 
-use super::event_schema::{event_kinds, time_millis};
-use super::exit::describe_exit;
+pub mod exit;
+pub mod schema;
+
 use chrono::{DateTime, FixedOffset, Local};
+use exit::describe_exit;
+use schema::{event_kinds, time_millis};
 use serde::{Deserialize, Serialize};
 
-pub use super::event_schema::parse_json_line;
+pub use schema::parse_json_line;
 
 /// What an exited process cost: CPU times from the kernel's accounting of
 /// the reaped child (`wait4`'s rusage); the peak memory is the child's own
