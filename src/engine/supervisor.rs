@@ -233,8 +233,8 @@ impl Supervisor {
     }
 
     pub(super) fn run(&mut self) {
-        super::spawn::raise_fd_limit();
-        super::spawn::shorten_time_slice();
+        super::os_limits::raise_fd_limit();
+        super::os_limits::shorten_time_slice();
         self.tracker.register();
         let cpus = crate::session::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {
