@@ -54,13 +54,10 @@ pub(super) fn run_contained(mut sup: Supervisor, failure: Failure) {
     });
     // The journal is flushed whatever happened above.
     guarded(|| {
-        if let Some(j) = sup.journal.as_mut() {
-            j.flush();
-        }
+        sup.out.flush_journal();
     });
     guarded(|| {
-        sup.dirty = true;
-        sup.flush_notify();
+        sup.out.wake_reader_now();
     });
 }
 

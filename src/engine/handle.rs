@@ -73,7 +73,9 @@ impl Engine {
         let (cmd_tx, cmd_rx) = unbounded();
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
-        sup.journal = journal;
+        if let Some(j) = journal {
+            sup.out.set_journal(j);
+        }
         if config.cgroups {
             sup.tracker.open_cgroups(&sup.session);
         } else {

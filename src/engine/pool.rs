@@ -78,16 +78,11 @@ impl PoolRun {
 
 impl Supervisor {
     pub(super) fn pool_index(&self, name: &str) -> Option<usize> {
-        self.pools
-            .iter()
-            .position(|p| p.as_ref().is_some_and(|p| p.spec.name == name))
+        self.pools.index(name)
     }
 
     pub(super) fn pool_event(&self, pool: usize, kind: EventKind, input: Option<usize>) -> Event {
-        let name = self.pools[pool]
-            .as_ref()
-            .map(|p| p.spec.name.as_str())
-            .unwrap_or("");
+        let name = self.pools.get(pool).map(|p| p.spec.name.as_str()).unwrap_or("");
         Event::now(kind).pool(name, input.map(|i| i as u64))
     }
 
@@ -99,7 +94,7 @@ impl Supervisor {
             ));
         }
         if let Some(i) = self.pool_index(&spec.name) {
-            if self.pools[i].as_ref().is_some_and(|p| !p.life.finished()) {
+            if self.pools.get(i).is_some_and(|p| !p.life.finished()) {
                 return self.error(format!("pool `{}` is already running", spec.name));
             }
             self.drop_pool(i);
@@ -130,19 +125,12 @@ impl Supervisor {
             cancelled: 0,
             fruitless_deaths: 0,
         };
-        let slot = match self.pools.iter().position(Option::is_none) {
-            Some(s) => {
-                self.pools[s] = Some(run);
-                s
-            }
-            None => {
-                self.pools.push(Some(run));
-                self.pools.len() - 1
-            }
-        };
+        let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
         for i in 0..n {
-            let text = self.pools[slot].as_ref().expect("just inserted").inputs[i].clone();
+            let Some(text) = self.pools.get(slot).map(|r| r.inputs[i].clone()) else {
+                return;
+            };
             let e = self.pool_event(slot, EventKind::TaskQueued { input_text: text }, Some(i));
             self.emit(e);
         }
@@ -150,7 +138,7 @@ impl Supervisor {
     }
 
     pub(super) fn drop_pool(&mut self, pool: usize) {
-        if let Some(run) = self.pools[pool].take() {
+        if let Some(run) = self.pools.take(pool) {
             for w in run.workers {
                 if let Some(k) = w.key {
                     self.remove_worker_proc(k);
@@ -160,23 +148,19 @@ impl Supervisor {
     }
 
     pub(super) fn clear_ended_pools(&mut self) {
-        for i in 0..self.pools.len() {
-            if self.pools[i].as_ref().is_some_and(|p| p.life.finished()) {
-                self.drop_pool(i);
-            }
+        for i in self.pools.keys_where(|p| p.life.finished()) {
+            self.drop_pool(i);
         }
     }
 
     pub(super) fn schedule_pools(&mut self) {
-        for pool in 0..self.pools.len() {
-            if self.pools[pool].as_ref().is_some_and(|p| !p.life.finished()) {
-                self.schedule_pool(pool);
-            }
+        for pool in self.pools.keys_where(|p| !p.life.finished()) {
+            self.schedule_pool(pool);
         }
     }
 
     pub(super) fn schedule_pool(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_mut() else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         if run.life.finished() {
@@ -205,9 +189,7 @@ impl Supervisor {
                 let need: Vec<usize> = (0..run.workers.len())
                     .filter(|&i| {
                         let w = &run.workers[i];
-                        !w.retiring
-                            && w.key
-                                .is_none_or(|k| self.procs[k].as_ref().is_none_or(|p| !p.alive()))
+                        !w.retiring && w.key.is_none_or(|k| self.procs.get(k).is_none_or(|p| !p.alive()))
                     })
                     .take(run.queue.len())
                     .collect();
@@ -215,7 +197,9 @@ impl Supervisor {
                     self.spawn_persistent(pool, i);
                 }
             }
-            let run = self.pools[pool].as_mut().expect("exists");
+            let Some(run) = self.pools.get_mut(pool) else {
+                return;
+            };
             let views: Vec<WorkerView> = run
                 .workers
                 .iter()
@@ -223,7 +207,7 @@ impl Supervisor {
                     accepting: !w.retiring
                         && (if persistent {
                             w.key.is_some_and(|k| {
-                                self.procs[k].as_ref().is_some_and(|p| {
+                                self.procs.get(k).is_some_and(|p| {
                                     p.alive()
                                         && p.stdin.as_ref().is_some_and(|s| !s.close_when_flushed)
                                         && p.kill_at.is_none()
@@ -231,8 +215,8 @@ impl Supervisor {
                             })
                         } else {
                             w.key.is_none_or(|k| {
-                                self.procs[k]
-                                    .as_ref()
+                                self.procs
+                                    .get(k)
                                     .is_none_or(|p| !p.alive() && p.kill_at.is_none())
                             })
                         }),
@@ -252,7 +236,7 @@ impl Supervisor {
             if persistent {
                 let keys: Vec<usize> = touched
                     .iter()
-                    .filter_map(|&w| self.pools[pool].as_ref().and_then(|r| r.workers[w].key))
+                    .filter_map(|&w| self.pools.get(pool).and_then(|r| r.workers[w].key))
                     .collect();
                 for k in keys {
                     self.flush_stdin(k);
@@ -265,7 +249,7 @@ impl Supervisor {
 
     /// Closes the stdin of persistent workers with nothing left to do.
     pub(super) fn retire_idle(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
+        let Some(run) = self.pools.get(pool) else {
             return;
         };
         if run.spec.mode != PoolMode::Persistent {
@@ -283,28 +267,31 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn ensure_worker_proc(&mut self, pool: usize, w: usize) -> usize {
-        let run = self.pools[pool].as_ref().expect("exists");
+    pub(super) fn ensure_worker_proc(&mut self, pool: usize, w: usize) -> Option<usize> {
+        let run = self.pools.get(pool)?;
         if let Some(k) = run.workers[w].key {
-            return k;
+            return Some(k);
         }
         let name = run.spec.worker_name(w + 1);
         let stop = run.spec.stop.clone();
         // A name left from an earlier run of the same pool is replaced.
-        if let Some(old) = self.by_name.get(&name).copied() {
-            if self.procs[old].as_ref().is_some_and(|p| !p.alive()) {
+        if let Some(old) = self.procs.key(&name) {
+            if self.procs.get(old).is_some_and(|p| !p.alive()) {
                 self.remove_worker_proc(old);
             }
         }
         let key = self.insert_proc(name, Origin::Worker { pool, index: w }, stop);
-        self.pools[pool].as_mut().expect("exists").workers[w].key = Some(key);
-        key
+        self.pools.get_mut(pool)?.workers[w].key = Some(key);
+        Some(key)
     }
 
     pub(super) fn spawn_persistent(&mut self, pool: usize, w: usize) {
-        let key = self.ensure_worker_proc(pool, w);
-        let spec = self.pools[pool].as_ref().expect("exists").spec.clone();
-        let argv = self.pools[pool].as_ref().expect("exists").argv.clone();
+        let Some(key) = self.ensure_worker_proc(pool, w) else {
+            return;
+        };
+        let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
+            return;
+        };
         if self
             .spawn_into(key, &argv, &spec.working_dir(), &spec.env, true)
             .is_none()
@@ -315,7 +302,9 @@ impl Supervisor {
     }
 
     pub(super) fn fail_all_queued(&mut self, pool: usize, why: &str) {
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         let queued: Vec<usize> = run.queue.drain(..).collect();
         for &i in &queued {
             run.state[i] = InputState::Failed;
@@ -337,8 +326,12 @@ impl Supervisor {
     }
 
     pub(super) fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
-        let key = self.ensure_worker_proc(pool, w);
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(key) = self.ensure_worker_proc(pool, w) else {
+            return;
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.state[input] = InputState::Running;
         run.attempts[input] += 1;
         let now = Instant::now();
@@ -353,8 +346,9 @@ impl Supervisor {
                 line.retain(|&b| b != b'\n');
                 line.push(b'\n');
                 self.queue_stdin(key, &line);
-                let (name, pid) = self.procs[key]
-                    .as_ref()
+                let (name, pid) = self
+                    .procs
+                    .get(key)
                     .map(|p| (p.name.clone(), p.pid()))
                     .unwrap_or_default();
                 let e = self
@@ -366,27 +360,28 @@ impl Supervisor {
                     ..e
                 };
                 self.emit(e);
-                let armed = &mut self.pools[pool].as_mut().expect("exists").workers[w].timer_armed;
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
+                let armed = &mut run.workers[w].timer_armed;
                 if let Some(timeout) = timeout.filter(|_| !*armed) {
                     *armed = true;
-                    let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                    let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                     self.add_timer(key, run_id, TimerWhat::InputTimeout(input), timeout);
                 }
             }
             PoolMode::Spawn => {
-                let argv = sched::substitute(&self.pools[pool].as_ref().expect("exists").argv, &text);
+                let Some(run) = self.pools.get(pool) else { return };
+                let argv = sched::substitute(&run.argv, &text);
                 match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
                     Some(pid) => {
-                        let name = self.procs[key]
-                            .as_ref()
-                            .map(|p| p.name.clone())
-                            .unwrap_or_default();
+                        let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })
                             .process(&name, Some(pid as u32))
                             .pool(&spec.name, Some(input as u64));
                         self.emit(e);
                         if let Some(timeout) = timeout {
-                            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                            let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                             self.add_timer(key, run_id, TimerWhat::Timeout, timeout);
                         }
                     }
@@ -394,9 +389,9 @@ impl Supervisor {
                         // The slot is free again at once: nothing else will
                         // wake the loop to give it the next input.
                         self.reschedule = true;
-                        self.pools[pool].as_mut().expect("exists").workers[w]
-                            .in_flight
-                            .clear();
+                        if let Some(run) = self.pools.get_mut(pool) {
+                            run.workers[w].in_flight.clear();
+                        }
                         self.input_failed(
                             pool,
                             key,

@@ -16,7 +16,7 @@ impl Supervisor {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
-        let Some(run) = self.pools.get_mut(pool).and_then(Option::as_mut) else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         let w = &mut run.workers[index];
@@ -41,8 +41,9 @@ impl Supervisor {
                     let duration = started.elapsed().as_secs_f64();
                     run.fruitless_deaths = 0;
                     self.input_done(pool, key, input, 0, line, duration);
-                    let retiring = self.pools[pool]
-                        .as_ref()
+                    let retiring = self
+                        .pools
+                        .get(pool)
                         .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
                     if retiring {
                         self.close_stdin(key);
@@ -62,12 +63,15 @@ impl Supervisor {
         result: String,
         duration: f64,
     ) {
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.state[input] = InputState::Done;
         run.done += 1;
         run.busy += duration;
-        let (name, pid) = self.procs[key]
-            .as_ref()
+        let (name, pid) = self
+            .procs
+            .get(key)
             .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
             .unwrap_or_default();
         let e = self
@@ -81,9 +85,9 @@ impl Supervisor {
                 Some(input),
             )
             .process(&name, pid);
-        let spec_name = self.pools[pool].as_ref().expect("exists").spec.name.clone();
+        let spec_name = self.pools.get(pool).map(|r| r.spec.name.clone());
         self.emit(Event {
-            pool: Some(spec_name),
+            pool: spec_name,
             input: Some(input as u64),
             ..e
         });
@@ -98,7 +102,9 @@ impl Supervisor {
         message: String,
         duration: f64,
     ) {
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.busy += duration;
         let retry = !run.life.stopping() && !self.shutting_down;
         let decision = if retry {
@@ -124,8 +130,9 @@ impl Supervisor {
             AfterFailure::Fail => message,
         };
         let spec_name = run.spec.name.clone();
-        let (name, pid) = self.procs[key]
-            .as_ref()
+        let (name, pid) = self
+            .procs
+            .get(key)
             .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
             .unwrap_or_default();
         let e = Event::now(EventKind::TaskFailed {
@@ -141,7 +148,7 @@ impl Supervisor {
 
     /// An input whose worker the user stopped: cancelled, not failed.
     pub(super) fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
-        let Some(run) = self.pools[pool].as_mut() else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         run.busy += duration;
@@ -166,8 +173,9 @@ impl Supervisor {
             .proc(key)
             .map(|p| (p.name.clone(), p.life.stopped_by_user()))
             .unwrap_or_default();
-        let spec_name = self.pools[pool]
-            .as_ref()
+        let spec_name = self
+            .pools
+            .get(pool)
             .map(|r| r.spec.name.clone())
             .unwrap_or_default();
         self.emit(
@@ -181,7 +189,7 @@ impl Supervisor {
             .process(&name, Some(pid as u32))
             .pool(&spec_name, None),
         );
-        let Some(run) = self.pools[pool].as_mut() else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         let w = &mut run.workers[index];
@@ -219,7 +227,9 @@ impl Supervisor {
                     }
                     // The others go back to the queue, in order, without
                     // counting as an attempt.
-                    let run = self.pools[pool].as_mut().expect("exists");
+                    let Some(run) = self.pools.get_mut(pool) else {
+                        return;
+                    };
                     let rest: Vec<usize> = iter.map(|(i, _)| i).collect();
                     let mut cancelled = Vec::new();
                     for &i in rest.iter().rev() {
@@ -244,7 +254,9 @@ impl Supervisor {
                 } else if !run.queue.is_empty() && !run.life.stopping() && !retired {
                     run.fruitless_deaths += 1;
                 }
-                let run = self.pools[pool].as_mut().expect("exists");
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
                 if run.fruitless_deaths >= MAX_FRUITLESS_DEATHS && !run.queue.is_empty() {
                     let why = format!("workers keep dying without finishing an input ({} in a row); the rest of the queue is failed", run.fruitless_deaths);
                     self.error(format!("pool `{spec_name}`: {why}"));
@@ -259,13 +271,15 @@ impl Supervisor {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
-        let Some(run) = self.pools.get(pool).and_then(Option::as_ref) else {
+        let Some(run) = self.pools.get(pool) else {
             return;
         };
         let _ = input;
         let t = run.spec.timeout.map_or(Duration::ZERO, |t| t.get());
         let front = run.workers[index].in_flight.front().copied();
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.workers[index].timer_armed = false;
         let Some((oldest, started)) = front else { return };
         let elapsed = started.elapsed();
@@ -280,7 +294,7 @@ impl Supervisor {
         } else {
             // The input this timer was for is done; watch the oldest one left.
             run.workers[index].timer_armed = true;
-            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+            let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
             self.add_timer(
                 key,
                 run_id,
@@ -306,7 +320,7 @@ impl Supervisor {
     }
 
     pub(super) fn check_pool_done(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
+        let Some(run) = self.pools.get(pool) else {
             return;
         };
         if run.life.finished() {
@@ -316,7 +330,7 @@ impl Supervisor {
             .workers
             .iter()
             .filter_map(|w| w.key)
-            .filter(|&k| self.procs[k].as_ref().is_some_and(|p| p.alive()))
+            .filter(|&k| self.procs.get(k).is_some_and(|p| p.alive()))
             .count();
         if !sched::pool_done(run.unresolved(), alive) {
             return;
@@ -329,7 +343,9 @@ impl Supervisor {
             wall: run.started.elapsed().as_secs_f64(),
             busy: run.busy,
         };
-        let run = self.pools[pool].as_mut().expect("exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.life = run.life.on(PoolInput::Done);
         let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
         self.emit(e);
