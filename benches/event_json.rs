@@ -30,6 +30,7 @@ fn sample(i: usize) -> Event {
             exit_code: 0,
             result: format!("{}", i * i),
             duration: 0.125,
+            result_bytes: None,
         },
         2 => EventKind::TaskStarted {
             input_text: i.to_string(),
@@ -46,6 +47,7 @@ fn sample(i: usize) -> Event {
         },
         _ => EventKind::Stdout {
             line: format!("line {i} of some output, with \"quotes\""),
+            bytes: None,
         },
     };
     let mut e = Event::now(kind)

@@ -55,6 +55,7 @@ fn kind(k: u8, n: u32, flag: bool) -> EventKind {
             exit_code: 0,
             result: format!("{}", n * n),
             duration: 0.5,
+            result_bytes: None,
         },
         10 => EventKind::TaskFailed {
             exit_code: Some(code),
@@ -82,6 +83,7 @@ fn kind(k: u8, n: u32, flag: bool) -> EventKind {
         },
         _ => EventKind::Stdout {
             line: format!("line {n} \u{1b}[1m"),
+            bytes: None,
         },
     }
 }

@@ -57,7 +57,7 @@ fn a_sigkilled_run_leaves_a_journal_with_every_line_up_to_shortly_before_the_kil
     for (i, l) in text.lines().enumerate() {
         let e = proctor::event::parse_json_line(l)
             .unwrap_or_else(|err| panic!("line {} does not parse: {err}", i + 1));
-        if let proctor::event::EventKind::Stdout { line } = &e.kind {
+        if let proctor::event::EventKind::Stdout { line, .. } = &e.kind {
             if let Some(n) = line.strip_prefix("line-") {
                 assert_eq!(n.parse::<u64>().unwrap(), expected, "no line missing");
                 expected += 1;

@@ -105,7 +105,7 @@ fn a_child_that_closes_stdout_and_keeps_running_is_still_controlled() {
     let pid = run.pid_of("closer");
     run.wait_event(
         "bye",
-        |e| matches!(&e.kind, EventKind::Stdout { line } if line == "bye"),
+        |e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "bye"),
     );
     std::thread::sleep(Duration::from_millis(100));
     assert!(exists(pid), "still running with its pipes closed");
@@ -139,15 +139,15 @@ fn floods_binary_and_endless_lines_keep_memory_bounded_and_lose_nothing() {
             continue;
         };
         match (&e.kind, e.process.as_deref()) {
-            (EventKind::Stdout { line }, Some("wide")) => {
+            (EventKind::Stdout { line, .. }, Some("wide")) => {
                 assert!(line.len() <= 64 * 1024);
                 wide_bytes += line.len() as u64
             }
-            (EventKind::Stdout { line }, Some("lines")) => {
+            (EventKind::Stdout { line, .. }, Some("lines")) => {
                 assert_eq!(line, "y");
                 lines += 1
             }
-            (EventKind::Stdout { line }, Some("binary")) => binary_bytes += line.len() as u64 + 1,
+            (EventKind::Stdout { line, .. }, Some("binary")) => binary_bytes += line.len() as u64 + 1,
             (EventKind::Exited { exit_code, .. }, _) => {
                 assert_eq!(*exit_code, 0);
                 ended += 1

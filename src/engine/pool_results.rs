@@ -3,6 +3,7 @@
 
 use super::command::StopHow;
 use super::lifecycle::PoolInput;
+use super::lines::Line;
 use super::pool::{InputState, MAX_FRUITLESS_DEATHS, MAX_RESULT};
 use super::sched::{self, AfterFailure};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 impl Supervisor {
     /// A stdout line from a pool worker.
-    pub(super) fn pool_stdout_line(&mut self, key: usize, line: String) {
+    pub(super) fn pool_stdout_line(&mut self, key: usize, line: Line) {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
@@ -27,12 +28,13 @@ impl Supervisor {
                     if !w.output.is_empty() {
                         w.output.push('\n');
                     }
+                    let text = &line.text;
                     let room = MAX_RESULT - w.output.len();
-                    let mut cut = line.len().min(room);
-                    while !line.is_char_boundary(cut) {
+                    let mut cut = text.len().min(room);
+                    while !text.is_char_boundary(cut) {
                         cut -= 1;
                     }
-                    w.output.push_str(&line[..cut]);
+                    w.output.push_str(&text[..cut]);
                 }
                 self.emit_stdout(key, line, input);
             }
@@ -60,7 +62,7 @@ impl Supervisor {
         key: usize,
         input: usize,
         exit_code: i32,
-        result: String,
+        result: Line,
         duration: f64,
     ) {
         let Some(run) = self.pools.get_mut(pool) else {
@@ -79,8 +81,9 @@ impl Supervisor {
                 pool,
                 EventKind::TaskDone {
                     exit_code,
-                    result,
+                    result: result.text,
                     duration,
+                    result_bytes: result.bytes,
                 },
                 Some(input),
             )
@@ -203,7 +206,17 @@ impl Supervisor {
                 if let Some(&(input, started)) = in_flight.first() {
                     let duration = started.elapsed().as_secs_f64();
                     if exit_code == 0 {
-                        self.input_done(pool, key, input, 0, output, duration);
+                        self.input_done(
+                            pool,
+                            key,
+                            input,
+                            0,
+                            Line {
+                                text: output,
+                                bytes: None,
+                            },
+                            duration,
+                        );
                     } else if stopped {
                         self.input_cancelled(pool, input, duration);
                     } else {

@@ -3,6 +3,7 @@
 
 use super::child::{self, group_alive};
 use super::lifecycle::{Action, Input};
+use super::lines::Line;
 use super::reactor;
 use super::supervisor::*;
 use crate::event::{Event, EventKind};
@@ -79,7 +80,7 @@ impl Supervisor {
         self.scratch = scratch;
     }
 
-    pub(super) fn emit_lines(&mut self, key: usize, which: Fd, lines: Vec<String>) {
+    pub(super) fn emit_lines(&mut self, key: usize, which: Fd, lines: Vec<Line>) {
         if lines.is_empty() {
             return;
         }
@@ -93,10 +94,10 @@ impl Supervisor {
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        for line in lines {
+        for Line { text: line, bytes } in lines {
             let kind = match which {
-                Fd::Stdout => EventKind::Stdout { line },
-                _ => EventKind::Stderr { line },
+                Fd::Stdout => EventKind::Stdout { line, bytes },
+                _ => EventKind::Stderr { line, bytes },
             };
             let mut e = Event::now(kind).process(&name, pid);
             e.pool = pool.clone();
@@ -105,12 +106,16 @@ impl Supervisor {
     }
 
     /// Emits a stdout line of a pool worker as a plain output event.
-    pub(super) fn emit_stdout(&mut self, key: usize, line: String, input: Option<u64>) {
+    pub(super) fn emit_stdout(&mut self, key: usize, line: Line, input: Option<u64>) {
         let Some(p) = self.proc(key) else { return };
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        let mut e = Event::now(EventKind::Stdout { line }).process(&name, pid);
+        let kind = EventKind::Stdout {
+            line: line.text,
+            bytes: line.bytes,
+        };
+        let mut e = Event::now(kind).process(&name, pid);
         e.pool = pool;
         e.input = input;
         self.emit(e);

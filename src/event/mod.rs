@@ -6,6 +6,7 @@
 //! docs/events.md; adding one is a variant below and its line in `text.rs`.
 
 pub mod exit;
+pub mod raw;
 pub mod schema;
 mod text;
 
@@ -72,8 +73,18 @@ event_kinds! {
             #[serde(default)]
             message: String,
         },
-        Stdout = "stdout" { line: String },
-        Stderr = "stderr" { line: String },
+        Stdout = "stdout" {
+            line: String,
+            /// The line's exact bytes in base64, when they are not UTF-8
+            /// (`line` then shows U+FFFD in their place); see `raw`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            bytes: Option<String>,
+        },
+        Stderr = "stderr" {
+            line: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            bytes: Option<String>,
+        },
         SignalSent = "signal_sent" {
             signal: String,
             #[serde(default)]
@@ -123,6 +134,11 @@ event_kinds! {
             result: String,
             #[serde(default)]
             duration: f64,
+            /// The result's exact bytes in base64, when they are not UTF-8
+            /// (a persistent worker's answer; a spawn-mode result's lines
+            /// keep theirs in their `stdout` events).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            result_bytes: Option<String>,
         },
         TaskFailed = "task_failed" {
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +185,22 @@ event_kinds! {
 }
 
 impl EventKind {
+    /// A line of standard output that is text (see `raw` for one that is not).
+    pub fn stdout(line: impl Into<String>) -> Self {
+        EventKind::Stdout {
+            line: line.into(),
+            bytes: None,
+        }
+    }
+
+    /// A line of standard error that is text.
+    pub fn stderr(line: impl Into<String>) -> Self {
+        EventKind::Stderr {
+            line: line.into(),
+            bytes: None,
+        }
+    }
+
     /// Whether a person should see this as a problem (drawn distinctly).
     pub fn is_problem(&self) -> bool {
         matches!(
@@ -266,9 +298,10 @@ mod tests {
                 message: "No such file".into(),
             },
             EventKind::Stdout {
-                line: "a,\"b\"\nc".into(),
+                line: "a,\"b\"\nc\u{fffd}".into(),
+                bytes: Some(raw::encode(b"a,\"b\"\nc\xe9")),
             },
-            EventKind::Stderr { line: "err".into() },
+            EventKind::stderr("err"),
             EventKind::SignalSent {
                 signal: "SIGTERM".into(),
                 message: "SIGKILL in 5s".into(),
@@ -305,6 +338,7 @@ mod tests {
                 exit_code: 0,
                 result: "9".into(),
                 duration: 0.125,
+                result_bytes: None,
             },
             EventKind::TaskFailed {
                 exit_code: Some(1),

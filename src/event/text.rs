@@ -16,7 +16,7 @@ impl Event {
             | EventKind::Cleared { message }
             | EventKind::SessionEnded { message } => message.clone(),
             EventKind::Spawned { command } => command.clone(),
-            EventKind::Stdout { line } | EventKind::Stderr { line } => line.clone(),
+            EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } => line.clone(),
             EventKind::SignalSent { signal, message, .. } => {
                 if message.is_empty() {
                     signal.clone()
@@ -39,7 +39,12 @@ impl Event {
             EventKind::Restarting { message, .. } => message.clone(),
             EventKind::TaskQueued { input_text } => format!("queued: {input_text}"),
             EventKind::TaskStarted { input_text } => format!("started: {input_text}"),
-            EventKind::TaskDone { exit_code, result, duration } => {
+            EventKind::TaskDone {
+                exit_code,
+                result,
+                duration,
+                ..
+            } => {
                 format!("done ({}, {:.3}s): {}", describe_exit(*exit_code), duration, result)
             }
             EventKind::TaskFailed { exit_code, message, .. } => match exit_code {

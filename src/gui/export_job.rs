@@ -209,7 +209,7 @@ mod tests {
     use crate::event::EventKind;
 
     fn ev(seq: u64, line: &str) -> Event {
-        let mut e = Event::now(EventKind::Stdout { line: line.into() }).process("p", Some(1));
+        let mut e = Event::now(EventKind::stdout(line)).process("p", Some(1));
         e.seq = seq;
         e
     }

@@ -292,9 +292,9 @@ mod tests {
     #[test]
     fn filters_and_search_narrow_and_capacity_drops_oldest() {
         let mut log = Log::with_capacity(3);
-        log.push(ev("a", EventKind::Stdout { line: "hello".into() }));
-        log.push(ev("b", EventKind::Stdout { line: "world".into() }));
-        log.push(ev("a", EventKind::Stderr { line: "oops".into() }));
+        log.push(ev("a", EventKind::stdout("hello")));
+        log.push(ev("b", EventKind::stdout("world")));
+        log.push(ev("a", EventKind::stderr("oops")));
         assert_eq!(log.shown_len(), 3);
         log.show_process("a");
         assert_eq!(log.shown_len(), 2);
@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(log.shown_len(), 1);
         log.hidden_kinds.clear();
         log.refilter_if_changed();
-        log.push(ev("c", EventKind::Stdout { line: "new".into() }));
+        log.push(ev("c", EventKind::stdout("new")));
         assert_eq!(log.len(), 3);
         assert_eq!(log.shown_len(), 3);
         assert_eq!(log.shown().next().map(|e| e.text()), Some("world".to_string()));

@@ -18,10 +18,7 @@ fn writes_whole_lines_with_mode_0600_and_reads_them_back() {
         let mut j = Journal::create(&cfg).unwrap();
         path = j.path().to_path_buf();
         for i in 0..1000 {
-            let mut e = Event::now(EventKind::Stdout {
-                line: format!("line {i}, \"quoted\""),
-            })
-            .process("p", Some(1));
+            let mut e = Event::now(EventKind::stdout(format!("line {i}, \"quoted\""))).process("p", Some(1));
             e.seq = i + 1;
             j.append(&e);
         }
@@ -66,7 +63,7 @@ fn the_summary_counts_user_stops_apart_from_failures() {
 fn a_cut_last_line_is_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j.jsonl");
-    let mut e = Event::now(EventKind::Stdout { line: "x".into() });
+    let mut e = Event::now(EventKind::stdout("x"));
     e.seq = 1;
     let line = serde_json::to_string(&e).unwrap();
     std::fs::write(&p, format!("{line}\n{}", &line[..10])).unwrap();
@@ -104,7 +101,7 @@ fn the_format_is_read_from_the_first_event() {
 fn a_newer_journal_is_refused_whole_an_older_one_loads() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j.jsonl");
-    let mut out = Event::now(EventKind::Stdout { line: "x".into() });
+    let mut out = Event::now(EventKind::stdout("x"));
     out.seq = 2;
     let out = serde_json::to_string(&out).unwrap();
     for (format, ok) in [(None, true), (Some(FORMAT), true), (Some(FORMAT + 1), false)] {
@@ -183,9 +180,7 @@ fn rotation_never_removes_a_live_journal() {
         max_total_bytes: 1,
     };
     let mut live = Journal::create(&cfg).unwrap();
-    live.append(&Event::now(EventKind::Stdout {
-        line: "x".repeat(500),
-    }));
+    live.append(&Event::now(EventKind::stdout("x".repeat(500))));
     live.flush();
     assert!(is_live(live.path()));
     std::thread::sleep(Duration::from_millis(5));

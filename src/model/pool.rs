@@ -177,6 +177,7 @@ impl SessionModel {
                 exit_code,
                 result,
                 duration,
+                ..
             } => {
                 let r = p.input_mut(index);
                 r.status = InputStatus::Done;
