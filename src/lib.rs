@@ -4,5 +4,8 @@
 
 pub mod cli;
 pub mod engine;
+pub mod event;
 pub mod gui;
+pub mod journal;
 pub mod model;
+pub mod session;

@@ -1,7 +1,7 @@
 //! `proctor check` as a user runs it: the real binary on real files. It
 //! prints the validator's message for a value, with file:line:field.
 
-use proctor::engine::spec::validate;
+use proctor::session::validate;
 use std::path::Path;
 use std::process::{Command, Output};
 

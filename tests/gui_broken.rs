@@ -5,9 +5,9 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::Session;
 use proctor::gui::ProcessFilter;
 use proctor::model::InputStatus;
+use proctor::session::Session;
 
 fn pool_session(name: &str, workers: u32, inputs: &[&str], run: &str) -> Session {
     let list: Vec<String> = inputs.iter().map(|i| format!("\"{i}\"")).collect();

@@ -5,12 +5,12 @@
 
 use super::summary;
 use crate::engine::command::{Command, StopHow};
-use crate::engine::event::{Event, EventKind};
-use crate::engine::export::{AtomicFile, ExportFile, Format};
-use crate::engine::journal::JournalConfig;
-use crate::engine::spec::{parse_session_file, Session};
 use crate::engine::{Engine, EngineConfig};
+use crate::event::{Event, EventKind};
+use crate::journal::export::{AtomicFile, ExportFile, Format};
+use crate::journal::JournalConfig;
 use crate::model::SessionModel;
+use crate::session::{parse_session_file, Session};
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};

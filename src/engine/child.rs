@@ -1,8 +1,9 @@
 //! Starting a child, signalling its process group, reaping it.
 
-use super::event::Usage;
-use super::exit::exit_code_from_wait_status;
-use super::spawn::{dev_null, pipe, Prepared, SpawnCache, SpawnError};
+use super::os_limits::{dev_null, pipe};
+use super::spawn::{Prepared, SpawnCache, SpawnError};
+use crate::event::exit::exit_code_from_wait_status;
+use crate::event::Usage;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
@@ -123,7 +124,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stdout: out_r,
         stderr: err_r,
         stdin: stdin_parent,
-        writers: super::spawn::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
+        writers: super::os_limits::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
         in_cgroup: child.in_cgroup,
     })
 }

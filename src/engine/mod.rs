@@ -4,16 +4,8 @@
 pub mod command;
 pub mod dispositions;
 pub mod error;
-pub mod event;
-pub mod event_schema;
-pub mod exit;
-pub mod export;
-pub mod journal;
 pub mod lines;
-pub mod output;
 pub mod restart;
-pub mod signal;
-pub mod spec;
 pub mod supervisor;
 
 mod cgroup;
@@ -22,10 +14,15 @@ mod contain;
 mod handle;
 mod lifecycle;
 mod lifecycle_steps;
+mod os_limits;
+mod outbox;
 mod pausing;
 mod peak;
 mod pool;
 mod pool_control;
+mod pool_results;
+mod pool_table;
+mod procs;
 mod pty;
 mod reactor;
 pub mod sched;
@@ -39,5 +36,4 @@ pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};
 pub use error::EngineError;
-pub use event::{Event, EventKind};
 pub use supervisor::{Engine, EngineConfig};

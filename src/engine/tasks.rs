@@ -3,12 +3,12 @@
 
 use super::child::{self, SpawnRequest};
 use super::command::StopHow;
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::lines::LineSplitter;
 use super::reactor;
-use super::spec::TaskSpec;
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
+use crate::session::TaskSpec;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,9 +25,9 @@ impl Supervisor {
         }
         let spec = Arc::new(task);
         for name in spec.instance_names() {
-            let key = match self.by_name.get(&name).copied() {
+            let key = match self.procs.key(&name) {
                 Some(k) => {
-                    let p = self.procs[k].as_mut().expect("indexed proc exists");
+                    let p = self.procs.get_mut(k).expect("indexed proc exists");
                     if p.alive() || p.life.backing_off() {
                         self.process_error(&name, format!("`{name}` is already running"));
                         continue;
@@ -74,7 +74,7 @@ impl Supervisor {
         };
         if let Some(pid) = self.spawn_into(key, &argv, &cwd, &env, io) {
             if let Some(timeout) = spec.timeout {
-                let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                 self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
             }
             let _ = pid;
@@ -93,7 +93,7 @@ impl Supervisor {
     ) -> Option<i32> {
         let stdin_pipe = io.stdin;
         self.close_streams(key);
-        let name = self.procs[key].as_ref()?.name.clone();
+        let name = self.procs.get(key)?.name.clone();
         let run_cgroup = self.cgroup_for_run(key, stdin_pipe);
         let req = SpawnRequest {
             name: &name,
@@ -112,7 +112,7 @@ impl Supervisor {
         match spawned {
             Ok(s) => {
                 self.peaks.spawned();
-                let gen = self.procs[key].as_ref()?.gen;
+                let gen = self.procs.get(key)?.gen;
                 let _ = self.epoll.add(
                     s.pidfd.as_raw_fd(),
                     token(key, gen, Fd::Exit),
@@ -128,7 +128,7 @@ impl Supervisor {
                     token(key, gen, Fd::Stderr),
                     reactor::READABLE,
                 );
-                let p = self.procs[key].as_mut()?;
+                let p = self.procs.get_mut(key)?;
                 p.run_id += 1;
                 p.live = Some(Live {
                     pid: s.pid,
@@ -173,37 +173,29 @@ impl Supervisor {
 
     pub(super) fn pool_of_key(&self, key: usize) -> Option<String> {
         match self.proc(key).map(|p| &p.origin) {
-            Some(Origin::Worker { pool, .. }) => self
-                .pools
-                .get(*pool)
-                .and_then(Option::as_ref)
-                .map(|p| p.spec.name.clone()),
+            Some(Origin::Worker { pool, .. }) => self.pools.get(*pool).map(|p| p.spec.name.clone()),
             _ => None,
         }
     }
 
     pub(super) fn stop_all(&mut self, how: StopHow) {
-        for pool in 0..self.pools.len() {
-            if self.pools[pool].is_some() {
-                self.stop_pool(pool, how);
-            }
+        for pool in self.pools.keys_where(|_| true) {
+            self.stop_pool(pool, how);
         }
-        let keys: Vec<usize> = (0..self.procs.len())
-            .filter(|&k| matches!(self.procs[k].as_ref().map(|p| &p.origin), Some(Origin::Task(_))))
-            .collect();
+        let keys = self.procs.keys_where(|p| matches!(p.origin, Origin::Task(_)));
         for key in keys {
             self.stop(key, how, true, "");
         }
     }
 
     pub(super) fn restart(&mut self, name: &str) {
-        let Some(key) = self.by_name.get(name).copied() else {
+        let Some(key) = self.procs.key(name) else {
             return self.process_error(name, format!("no process named `{name}`"));
         };
         if self.shutting_down {
             return self.process_error(name, format!("not restarting `{name}`: the session is ending"));
         }
-        let p = self.procs[key].as_mut().expect("indexed");
+        let p = self.procs.get_mut(key).expect("indexed");
         if !matches!(p.origin, Origin::Task(_)) {
             return self.process_error(
                 name,
@@ -228,20 +220,16 @@ impl Supervisor {
             return;
         }
         self.shutting_down = true;
-        for key in 0..self.procs.len() {
+        for key in self.procs.keys_where(|_| true) {
             self.step(key, Input::Shutdown);
         }
         self.stop_all(StopHow::Terminate);
     }
 
     pub(super) fn clear_ended(&mut self) {
-        let ended: Vec<usize> = (0..self.procs.len())
-            .filter(|&k| {
-                self.procs[k]
-                    .as_ref()
-                    .is_some_and(|p| !p.busy() && matches!(p.origin, Origin::Task(_)))
-            })
-            .collect();
+        let ended = self
+            .procs
+            .keys_where(|p| !p.busy() && matches!(p.origin, Origin::Task(_)));
         let n = ended.len();
         for key in ended {
             self.remove_proc(key);

@@ -8,8 +8,8 @@ use super::detail_output::OutputStore;
 use super::detail_proc::ProcCache;
 use super::forms::{Def, Spec};
 use super::intent::Intent;
-use crate::engine::event::Event;
-use crate::engine::spec::{PoolSpec, TaskSpec};
+use crate::event::Event;
+use crate::session::{PoolSpec, TaskSpec};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 

@@ -140,9 +140,9 @@ pub fn pane(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>) -> Vec<Inte
                     value_row(ui, "Started", &started, true);
                     let exit = match (r.exit_code, d.model.and_then(|m| m.ended)) {
                         (Some(c), Some(t)) => {
-                            format!("{} at {}", crate::engine::exit::short_exit(c), iso_time(t))
+                            format!("{} at {}", crate::event::exit::short_exit(c), iso_time(t))
                         }
-                        (Some(c), None) => crate::engine::exit::short_exit(c),
+                        (Some(c), None) => crate::event::exit::short_exit(c),
                         _ if r.status.is_alive() => "still running".into(),
                         _ => dash(),
                     };

@@ -1,7 +1,7 @@
 //! Each process's own output (its stdout and stderr lines, nothing else)
 //! for the details pane, bounded per process and in all.
 
-use crate::engine::event::{Event, EventKind};
+use crate::event::{Event, EventKind};
 use chrono::{DateTime, FixedOffset};
 use std::collections::{HashMap, VecDeque};
 
@@ -29,8 +29,8 @@ pub struct OutputStore {
 impl OutputStore {
     pub fn push(&mut self, e: &Event) {
         let (stderr, line) = match &e.kind {
-            EventKind::Stdout { line } => (false, line),
-            EventKind::Stderr { line } => (true, line),
+            EventKind::Stdout { line, .. } => (false, line),
+            EventKind::Stderr { line, .. } => (true, line),
             _ => return,
         };
         let Some(name) = &e.process else { return };
@@ -81,9 +81,9 @@ mod tests {
     #[test]
     fn only_a_process_own_output_is_kept_and_bounded() {
         let mut s = OutputStore::default();
-        s.push(&line("a", EventKind::Stdout { line: "one".into() }));
-        s.push(&line("a", EventKind::Stderr { line: "two".into() }));
-        s.push(&line("b", EventKind::Stdout { line: "other".into() }));
+        s.push(&line("a", EventKind::stdout("one")));
+        s.push(&line("a", EventKind::stderr("two")));
+        s.push(&line("b", EventKind::stdout("other")));
         s.push(&line("a", EventKind::Spawned { command: "x".into() }));
         let a: Vec<_> = s
             .lines("a")
@@ -93,7 +93,7 @@ mod tests {
             .collect();
         assert_eq!(a, [(false, "one"), (true, "two")]);
         for i in 0..PER_PROCESS + 10 {
-            s.push(&line("c", EventKind::Stdout { line: i.to_string() }));
+            s.push(&line("c", EventKind::stdout(i.to_string())));
         }
         let c = s.lines("c").unwrap();
         assert_eq!(c.len(), PER_PROCESS);
@@ -107,10 +107,10 @@ mod tests {
     fn the_least_recently_written_process_goes_first() {
         let mut s = OutputStore::default();
         for i in 0..PROCESSES {
-            s.push(&line(&format!("p{i}"), EventKind::Stdout { line: "x".into() }));
+            s.push(&line(&format!("p{i}"), EventKind::stdout("x")));
         }
-        s.push(&line("p0", EventKind::Stdout { line: "again".into() }));
-        s.push(&line("new", EventKind::Stdout { line: "y".into() }));
+        s.push(&line("p0", EventKind::stdout("again")));
+        s.push(&line("new", EventKind::stdout("y")));
         assert!(s.lines("p0").is_some(), "written recently");
         assert!(s.lines("p1").is_none(), "the oldest");
         assert!(s.lines("new").is_some());

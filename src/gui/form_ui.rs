@@ -3,7 +3,7 @@
 
 use super::forms::{input_lines, stop_signals, Errors, PoolDraft, TaskDraft};
 use super::theme::{color, Tone};
-use crate::engine::spec::{PoolMode, RestartPolicy};
+use crate::session::{PoolMode, RestartPolicy};
 use egui::{Response, RichText, TextEdit, Ui};
 use std::collections::BTreeSet;
 

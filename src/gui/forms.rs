@@ -6,9 +6,9 @@
 //! Every field goes through `spec::validate`, as the session file does, so
 //! the form shows the message `proctor check` prints for the same value.
 
-use crate::engine::signal::COMMON_SIGNALS;
-use crate::engine::spec::validate;
-use crate::engine::spec::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec};
+use crate::session::signal::COMMON_SIGNALS;
+use crate::session::validate;
+use crate::session::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,7 +111,7 @@ fn field<T>(e: &mut Errors, key: &'static str, r: Result<T, String>) -> Option<T
     .ok()
 }
 
-fn timeout_text(t: Option<crate::engine::spec::Seconds>) -> String {
+fn timeout_text(t: Option<crate::session::Seconds>) -> String {
     t.map_or_else(|| "0".to_string(), |t| t.to_string())
 }
 

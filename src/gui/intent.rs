@@ -1,9 +1,9 @@
 //! What a panel asks the app to do. Panels never act themselves: they
 //! return intents, and `App::apply` carries each one out in one place.
 
-use crate::engine::export::Format;
-use crate::engine::spec::{PoolSpec, TaskSpec};
 use crate::engine::Command;
+use crate::journal::export::Format;
+use crate::session::{PoolSpec, TaskSpec};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +54,7 @@ pub enum Intent {
     RemoveDefinition(usize),
     UndoRemove,
     /// Terminate a task's running copies, then start it as defined now.
-    ApplyDefinition(crate::engine::spec::TaskSpec),
+    ApplyDefinition(crate::session::TaskSpec),
 }
 
 /// What a path asked for in a dialog is for.

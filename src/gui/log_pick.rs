@@ -2,7 +2,7 @@
 //! the log's right-click menu copies, and the Show list's search.
 
 use super::log::{Log, ProcessFilter};
-use crate::engine::event::Event;
+use crate::event::Event;
 use crate::model::SessionModel;
 use egui::Ui;
 use std::collections::BTreeSet;
@@ -149,14 +149,11 @@ impl Log {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::EventKind;
+    use crate::event::EventKind;
 
     #[test]
     fn a_copied_line_has_the_full_time_and_no_colour_codes() {
-        let e = Event::now(EventKind::Stdout {
-            line: "\u{1b}[31mred\u{1b}[0m".into(),
-        })
-        .process("w", Some(3));
+        let e = Event::now(EventKind::stdout("\u{1b}[31mred\u{1b}[0m")).process("w", Some(3));
         let t = copy_text(&e);
         assert!(t.ends_with(" w stdout: red"), "{t}");
         let time = t.split(' ').next().unwrap();
@@ -167,12 +164,7 @@ mod tests {
     fn clicks_pick_and_shift_clicks_extend() {
         let mut log = Log::with_capacity(100);
         for i in 0..5 {
-            log.push(
-                Event::now(EventKind::Stdout {
-                    line: format!("l{i}"),
-                })
-                .process("a", Some(1)),
-            );
+            log.push(Event::now(EventKind::stdout(format!("l{i}"))).process("a", Some(1)));
         }
         log.refilter();
         log.pick(1, egui::Modifiers::NONE);

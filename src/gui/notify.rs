@@ -4,7 +4,7 @@
 //! thread of its own; without a bus or a notification server nothing
 //! happens (and nothing is retried).
 
-use crate::engine::event::{Event, EventKind};
+use crate::event::{Event, EventKind};
 use crossbeam_channel::{unbounded, Sender};
 use std::collections::HashMap;
 
@@ -37,7 +37,7 @@ pub fn note_for(e: &Event) -> Option<Note> {
             ..
         } if *exit_code != 0 && e.pool.is_none() => Some(Note {
             summary: format!("{who} failed"),
-            body: format!("exit {}", crate::engine::exit::short_exit(*exit_code)),
+            body: format!("exit {}", crate::event::exit::short_exit(*exit_code)),
             critical: true,
         }),
         EventKind::PoolDone { .. } => Some(Note {
@@ -200,7 +200,7 @@ mod tests {
         );
         let worker = exited(1, false, None).pool("p", Some(0));
         assert!(note_for(&worker).is_none(), "a pool's inputs fail in the pool");
-        let stdout = Event::now(EventKind::Stdout { line: "x".into() }).process("job", Some(7));
+        let stdout = Event::now(EventKind::stdout("x")).process("job", Some(7));
         assert!(note_for(&stdout).is_none());
         let many = coalesce(vec![
             note_for(&exited(1, false, None)).unwrap(),

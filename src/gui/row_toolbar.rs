@@ -5,7 +5,7 @@
 use super::intent::Intent;
 use super::keys::{shortcut_text, KeyAction};
 use super::processes::{Action, Row};
-use crate::engine::signal::COMMON_SIGNALS;
+use crate::session::signal::COMMON_SIGNALS;
 use egui::Ui;
 
 struct Entry {

@@ -4,8 +4,8 @@
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use proctor::engine::spec::{RunSpec, Session, TaskSpec};
 use proctor::gui::{AppDirs, ProctorApp};
+use proctor::session::{RunSpec, Session, TaskSpec};
 use std::time::{Duration, Instant};
 
 /// The app is built on the harness's first frame, with the harness's context.
@@ -46,7 +46,7 @@ pub fn harness_sized(session: Session, start: bool, size: [f32; 2]) -> Harness<'
 
 /// A session from its TOML text (relative paths under the temp folder).
 pub fn session_toml(text: &str) -> Session {
-    proctor::engine::spec::parse_session(text, "test.toml", &std::env::temp_dir())
+    proctor::session::parse_session(text, "test.toml", &std::env::temp_dir())
         .unwrap_or_else(|e| panic!("the test session parses: {e}"))
 }
 

@@ -8,6 +8,7 @@
 
 mod fields;
 mod parse;
+pub mod signal;
 pub mod validate;
 mod values;
 mod write;

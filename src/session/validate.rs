@@ -4,9 +4,9 @@
 //! before the message; the form shows it under the field. The rules are
 //! listed in docs/session-file.md.
 
+use super::signal::parse_signal;
 use super::values::{Count, Seconds, Workers, MAX_SECONDS};
 use super::{default_workers, PoolMode, RestartPolicy, RunSpec};
-use crate::engine::signal::parse_signal;
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -217,7 +217,7 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spec::{Instances, Retries};
+    use crate::session::{Instances, Retries};
     use std::time::Duration;
 
     #[test]
