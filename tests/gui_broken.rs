@@ -4,6 +4,7 @@
 mod gui_support;
 
 use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
 use gui_support::*;
 use proctor::gui::ProcessFilter;
 use proctor::model::InputStatus;
@@ -15,6 +16,18 @@ fn pool_session(name: &str, workers: u32, inputs: &[&str], run: &str) -> Session
         "[[pool]]\nname = \"{name}\"\nrun = \"{run}\"\nworkers = {workers}\ninputs = [{}]\n",
         list.join(", ")
     ))
+}
+
+/// Answers yes in the confirmation dialog: the last button labelled
+/// `label` (the dialog's, drawn above the one that asked).
+fn confirm(h: &mut Harness<'_, TestApp>, label: &str) {
+    // A new window is measured on its first frame and drawn on the next.
+    frames(h, 2);
+    assert!(shows(h, "Are you sure?"), "the confirmation is asked");
+    let nodes: Vec<_> = h.query_all_by_label(label).collect();
+    nodes.last().expect("the dialog's button").click();
+    frames(h, 2);
+    assert!(!shows(h, "Are you sure?"));
 }
 
 #[test]
@@ -57,7 +70,7 @@ fn the_pool_form_keeps_its_fields_apart_at_its_real_size() {
         let inputs: Vec<String> = (1..=20).map(|i| format!("input-{i}")).collect();
         set_text(&mut h, "Input list", &inputs.join("\n"));
         frames(&mut h, 3);
-        let list = h.get_by_label("Input list").rect();
+        let list = h.get_by_label("Input list box").rect();
         let count = h.get_by_label("20 inputs").rect();
         assert!(
             count.min.y >= list.max.y - 0.5,
@@ -82,15 +95,15 @@ fn the_workers_box_follows_the_pool_after_a_resize_and_a_new_start() {
     wait_until(&mut h, "the pool", |h| shows(h, "Pools (1)"));
     h.get_by_label("Pools (1)").click();
     wait_until(&mut h, "4 running", |h| shows(h, "4 running"));
-    assert_eq!(h.get_by_label("Workers").value().as_deref(), Some("4"));
-    h.get_by_label("Workers").set_value_accesskit(2.0);
+    assert_eq!(h.get_by_label("Workers of w").value().as_deref(), Some("4"));
+    h.get_by_label("Workers of w").set_value_accesskit(2.0);
     frames(&mut h, 2);
     h.get_by_label("Resize").click();
     wait_until(&mut h, "the pool has 2 workers", |h| {
         app(h).model().pool("w").is_some_and(|p| p.workers == 2)
     });
     frames(&mut h, 2);
-    assert_eq!(h.get_by_label("Workers").value().as_deref(), Some("2"));
+    assert_eq!(h.get_by_label("Workers of w").value().as_deref(), Some("2"));
     h.get_by_label("Kill pool").click();
     wait_until(&mut h, "the pool ends", |h| {
         app(h).model().pool("w").is_some_and(|p| p.finished.is_some())
@@ -108,7 +121,7 @@ fn the_workers_box_follows_the_pool_after_a_resize_and_a_new_start() {
             .is_some_and(|p| p.finished.is_none() && p.progress().running == 4)
     });
     frames(&mut h, 2);
-    assert_eq!(h.get_by_label("Workers").value().as_deref(), Some("4"));
+    assert_eq!(h.get_by_label("Workers of w").value().as_deref(), Some("4"));
     h.get_by_label("Kill pool").click();
     wait_until(&mut h, "the pool ends", |h| {
         app(h).model().pool("w").is_some_and(|p| p.finished.is_some())
@@ -159,6 +172,8 @@ fn a_paused_pool_has_no_eta_and_cancelled_inputs_are_not_counted_as_run() {
     frames(&mut h, 2);
     assert!(shows(&h, "ETA \u{2014} (paused)"), "a paused pool shows no ETA");
     h.get_by_label("Cancel rest").click();
+    frames(&mut h, 2);
+    confirm(&mut h, "Cancel rest");
     wait_until(&mut h, "18 cancelled", |h| shows(h, "18 cancelled"));
     h.get_by_label("Kill pool").click();
     wait_until(&mut h, "the pool ends", |h| {
@@ -192,9 +207,22 @@ fn history_counts_the_rows_its_opened_view_shows_and_says_what_starts_are() {
             && app(h).model().row("once").is_some_and(|r| r.state.is_ended())
     });
     h.get_by_label("History").click();
-    wait_until(&mut h, "the list", |h| {
-        app(h).history().listed().is_some_and(|l| !l.is_empty())
-    });
+    // The journal is flushed within 100 ms: list it again until it has all.
+    let full = |h: &Harness<'_, TestApp>| {
+        app(h)
+            .history()
+            .listed()
+            .and_then(|l| l.first())
+            .is_some_and(|l| l.summary.processes == 4)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !full(&h) {
+        assert!(std::time::Instant::now() < deadline, "the journal never had 4 starts");
+        h.state_mut().app.as_mut().expect("app").apply(proctor::gui::Intent::RefreshHistory);
+        frames(&mut h, 2);
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        frames(&mut h, 2);
+    }
     let listed = app(&h).history().listed().expect("list")[0].clone();
     assert_eq!(listed.rows, Some(2), "two process rows");
     assert_eq!(listed.summary.processes, 4, "four starts");

@@ -460,7 +460,7 @@ pub fn pool_form(
             let l = ui.label("Input list").on_hover_text("One input a line.");
             ui.vertical(|ui| {
                 // A long list scrolls inside its own box.
-                let r = egui::ScrollArea::vertical()
+                let scroll = egui::ScrollArea::vertical()
                     .id_salt("input_list")
                     .max_height(150.0)
                     .show(ui, |ui| {
@@ -470,8 +470,13 @@ pub fn pool_form(
                                 .desired_width(f32::INFINITY)
                                 .font(egui::TextStyle::Monospace),
                         )
-                    })
-                    .inner;
+                    });
+                // The box as shown (the list inside may be taller), named
+                // for screen readers.
+                let shown = scroll.inner_rect;
+                ui.interact(shown, ui.id().with("input_list_box"), egui::Sense::hover())
+                    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Input list box"));
+                let r = scroll.inner;
                 let r = r.labelled_by(l.id);
                 if r.changed() {
                     f.out.changed = true;

@@ -254,9 +254,9 @@ impl PoolsView {
             if draft.1 != current {
                 *draft = (current, current);
             }
-            let l = ui.label("Workers");
+            ui.label("Workers");
             ui.add(egui::DragValue::new(&mut draft.0).range(Workers::LOW.get()..=Workers::HIGH.get()))
-                .labelled_by(l.id);
+                .accessible_name(format!("Workers of {name}"));
             let w = draft.0;
             if ui
                 .add_enabled(w != current, egui::Button::new("Resize"))

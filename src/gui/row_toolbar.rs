@@ -157,7 +157,8 @@ mod tests {
         let w = [80.0, 50.0, 60.0, 70.0];
         assert_eq!(how_many_fit(&w, 1000.0, 60.0), 4, "all fit: no More");
         assert_eq!(how_many_fit(&w, 260.0, 60.0), 4);
-        assert_eq!(how_many_fit(&w, 259.0, 60.0), 2, "room kept for More");
+        assert_eq!(how_many_fit(&w, 259.0, 60.0), 3, "room kept for More");
+        assert_eq!(how_many_fit(&w, 249.0, 60.0), 2);
         assert_eq!(how_many_fit(&w, 100.0, 60.0), 0);
         assert_eq!(how_many_fit(&w, f32::NAN, 60.0), 0);
         assert_eq!(how_many_fit(&[], 0.0, 60.0), 0);
