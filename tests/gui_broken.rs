@@ -217,8 +217,15 @@ fn history_counts_the_rows_its_opened_view_shows_and_says_what_starts_are() {
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !full(&h) {
-        assert!(std::time::Instant::now() < deadline, "the journal never had 4 starts");
-        h.state_mut().app.as_mut().expect("app").apply(proctor::gui::Intent::RefreshHistory);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the journal never had 4 starts"
+        );
+        h.state_mut()
+            .app
+            .as_mut()
+            .expect("app")
+            .apply(proctor::gui::Intent::RefreshHistory);
         frames(&mut h, 2);
         std::thread::sleep(std::time::Duration::from_millis(150));
         frames(&mut h, 2);

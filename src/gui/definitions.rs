@@ -22,7 +22,7 @@ pub struct Definitions {
     reveal: bool,
     /// The form's fields that have shown a problem (see `form_ui`), and
     /// the definition they belong to.
-    reserved: std::collections::BTreeSet<String>,
+    reserved: std::collections::BTreeMap<String, f32>,
     reserved_for: Option<usize>,
     /// Definitions edited since their running processes started: index
     /// to those processes' names (set by the app each frame).
@@ -306,14 +306,34 @@ impl Definitions {
                             .small()
                             .color(color(dark, Tone::Muted));
                         ui.label(kind);
+                        let sel = self.selected == Some(i);
                         let mut name = RichText::new(d.name()).strong();
                         if !ok {
                             name = name.color(color(dark, Tone::Failure));
+                        } else if sel {
+                            name = name.color(ui.visuals().selection.stroke.color);
                         }
-                        let sel = self.selected == Some(i);
+                        // A label, not a button: a button keeps its whole
+                        // text and a long name widened the panel.
+                        let bg = ui.painter().add(egui::Shape::Noop);
+                        // Room is kept for a glimpse of the command.
+                        let w = (ui.available_width() - 48.0).max(40.0);
                         let r = ui
-                            .add(egui::Button::selectable(sel, name).truncate())
+                            .scope(|ui| {
+                                ui.set_max_width(w);
+                                ui.add(egui::Label::new(name).truncate().sense(egui::Sense::click()))
+                            })
+                            .inner
                             .on_hover_text(d.name());
+                        if sel || r.hovered() {
+                            let fill = if sel {
+                                ui.visuals().selection.bg_fill
+                            } else {
+                                ui.visuals().widgets.hovered.weak_bg_fill
+                            };
+                            ui.painter()
+                                .set(bg, egui::Shape::rect_filled(r.rect.expand(2.0), 3.0, fill));
+                        }
                         let r = if ok {
                             r
                         } else {
@@ -325,15 +345,17 @@ impl Definitions {
                         if sel && reveal {
                             r.scroll_to_me(None);
                         }
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(d.command())
-                                    .monospace()
-                                    .small()
-                                    .color(color(dark, Tone::Muted)),
-                            )
-                            .truncate(),
-                        );
+                        if ui.available_width() > 24.0 {
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(d.command())
+                                        .monospace()
+                                        .small()
+                                        .color(color(dark, Tone::Muted)),
+                                )
+                                .truncate(),
+                            );
+                        }
                     });
                 }
             });
@@ -408,9 +430,12 @@ fn edited_hint(ui: &mut Ui, spec: Option<&Spec>, running: &[String], dark: bool,
             ui.set_width(ui.available_width());
             match spec {
                 Some(Spec::Task(t)) => {
-                    let n = super::plural::count_usize(running.len(), "running copy");
+                    let who = match running.len() {
+                        1 => "its running copy uses".to_string(),
+                        n => format!("its {n} running copies use"),
+                    };
                     ui.label(
-                        RichText::new(format!("Edited: {n} use the old command; Restart to apply."))
+                        RichText::new(format!("Edited: {who} the old definition; restart to apply."))
                             .color(tone),
                     );
                     if ui

@@ -55,7 +55,7 @@ fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
     ui.weak(what);
     ui.horizontal(|ui| {
         let b = ui
-            .small_button("\u{2398}")
+            .small_button("Copy")
             .on_hover_text(format!("Copy the {}", what.to_lowercase()));
         let b = b.accessible_name(format!("Copy {}", what.to_lowercase()));
         if b.clicked() {

@@ -5,7 +5,7 @@ use super::forms::{input_lines, stop_signals, Errors, PoolDraft, TaskDraft};
 use super::theme::{color, Tone};
 use crate::session::{PoolMode, RestartPolicy};
 use egui::{Response, RichText, TextEdit, Ui};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// A field that wants a path picked with a file dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +25,7 @@ struct Form<'e> {
     /// Fields that have shown a problem since this definition was
     /// selected: their problem line stays (blank once fixed), so the fields
     /// below never move under the pointer as problems come and go.
-    reserved: &'e mut BTreeSet<String>,
+    reserved: &'e mut BTreeMap<String, f32>,
     dark: bool,
     out: FormOut,
 }
@@ -53,20 +53,33 @@ impl Form<'_> {
         if key.is_empty() {
             return;
         }
-        match self.errors.and_then(|e| e.get(key)) {
-            Some(msg) => {
-                self.reserved.insert(key.to_string());
-                ui.label("");
-                ui.label(RichText::new(format!("\u{25b2} {msg}")).color(color(self.dark, Tone::Failure)));
-                ui.end_row();
-            }
-            None if self.reserved.contains(key) => {
-                ui.label("");
-                ui.label(" ");
-                ui.end_row();
-            }
-            None => {}
-        }
+        let msg = self.errors.and_then(|e| e.get(key));
+        let Some(&min_h) = self.reserved.get(key).or(msg.map(|_| &0.0)) else {
+            return;
+        };
+        ui.label("");
+        // At least as tall as the tallest problem this field has shown,
+        // blank once fixed; wrapped, so a long one cannot widen the panel.
+        let w = ui.available_width().max(60.0);
+        let dark = self.dark;
+        let r = ui.allocate_ui_with_layout(
+            egui::vec2(w, min_h),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                ui.set_min_height(min_h);
+                if let Some(m) = msg {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("\u{25b2} {m}")).color(color(dark, Tone::Failure)),
+                        )
+                        .wrap(),
+                    );
+                }
+            },
+        );
+        self.reserved
+            .insert(key.to_string(), min_h.max(r.response.rect.height()));
+        ui.end_row();
     }
 
     fn text(&mut self, ui: &mut Ui, label: &str, help: &str, key: &str, value: &mut String, mono: bool) {
@@ -235,7 +248,7 @@ pub fn task_form(
     ui: &mut Ui,
     t: &mut TaskDraft,
     errors: Option<&Errors>,
-    reserved: &mut BTreeSet<String>,
+    reserved: &mut BTreeMap<String, f32>,
     dark: bool,
 ) -> FormOut {
     let mut f = Form {
@@ -371,7 +384,7 @@ pub fn pool_form(
     ui: &mut Ui,
     p: &mut PoolDraft,
     errors: Option<&Errors>,
-    reserved: &mut BTreeSet<String>,
+    reserved: &mut BTreeMap<String, f32>,
     dark: bool,
 ) -> FormOut {
     let mut f = Form {

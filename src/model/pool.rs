@@ -232,14 +232,47 @@ mod tests {
     #[test]
     fn a_pool_started_again_keeps_the_size_its_new_run_announced() {
         let mut m = SessionModel::default();
-        m.apply(&on(EventKind::PoolState { paused: false, workers: 4 }, None));
-        m.apply(&on(EventKind::TaskQueued { input_text: "a".into() }, Some(0)));
-        m.apply(&on(EventKind::PoolState { paused: false, workers: 2 }, None));
-        m.apply(&on(EventKind::PoolDone { totals: PoolTotals::default() }, None));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 4,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 2,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::PoolDone {
+                totals: PoolTotals::default(),
+            },
+            None,
+        ));
         assert_eq!(m.pool("p").unwrap().workers, 2);
         // Started again: its state comes before its inputs.
-        m.apply(&on(EventKind::PoolState { paused: false, workers: 4 }, None));
-        m.apply(&on(EventKind::TaskQueued { input_text: "b".into() }, Some(0)));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 4,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "b".into(),
+            },
+            Some(0),
+        ));
         let p = m.pool("p").unwrap();
         assert_eq!(p.workers, 4, "the new run's size, not the old one's or none");
         assert!(p.finished.is_none());
