@@ -7,7 +7,6 @@ mod gui_support;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui_support::*;
-use proctor::session::Session;
 
 fn copied(h: &Harness<'_, TestApp>) -> Option<String> {
     h.output().platform_output.commands.iter().find_map(|c| match c {

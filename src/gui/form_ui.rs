@@ -487,7 +487,7 @@ pub fn pool_form(
                 // The box as shown (the list inside may be taller), named
                 // for screen readers.
                 let shown = scroll.inner_rect;
-                ui.interact(shown, ui.id().with("input_list_box"), egui::Sense::hover())
+                ui.interact(shown, ui.scope_id().with("input_list_box"), egui::Sense::hover())
                     .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Input list box"));
                 let r = scroll.inner;
                 let r = r.labelled_by(l.id);

@@ -71,23 +71,13 @@ pub fn coalesce(notes: Vec<Note>) -> Option<Note> {
     }
 }
 
+#[derive(Default)]
 pub struct Notifier {
     pending: Vec<Note>,
     tx: Option<Sender<Note>>,
     /// Every note handed to the sender thread (for the app's tests).
     pub sent: Vec<Note>,
     address: Option<String>,
-}
-
-impl Default for Notifier {
-    fn default() -> Self {
-        Self {
-            pending: Vec::new(),
-            tx: None,
-            sent: Vec::new(),
-            address: None,
-        }
-    }
 }
 
 impl Notifier {

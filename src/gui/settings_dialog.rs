@@ -183,8 +183,10 @@ mod tests {
 
     #[test]
     fn the_form_keeps_other_settings_and_reports_each_field() {
-        let mut s = Settings::default();
-        s.theme = "dark".into();
+        let s = Settings {
+            theme: "dark".into(),
+            ..Default::default()
+        };
         let mut f = SettingsForm::new(&s);
         f.log_window = "2000".into();
         let ok = f.checked().unwrap();
