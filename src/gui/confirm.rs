@@ -59,7 +59,11 @@ impl ProctorApp {
                 _ => None,
             };
             match question(&i, alive, name.as_deref()) {
-                Some(q) if self.desk.confirming.is_none() => self.desk.confirming = Some((i, q.0, q.1)),
+                Some(q) if self.desk.confirming.is_none() => {
+                    self.desk.confirming = Some((i, q.0, q.1));
+                    // Drawn at once, not at the next tick.
+                    self.ctx.request_repaint();
+                }
                 Some(_) => {}
                 None => out.push(i),
             }

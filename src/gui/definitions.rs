@@ -283,7 +283,7 @@ impl Definitions {
             return;
         }
         let reveal = self.reveal;
-        let max_h = (ui.available_height() * 0.35).max(90.0);
+        let max_h = (ui.available_height() * 0.3).max(70.0);
         egui::ScrollArea::vertical()
             .id_salt("def_list")
             .max_height(max_h)

@@ -53,21 +53,17 @@ pub struct DetailInput<'a> {
 /// tests as "Copy <what>").
 fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
     ui.weak(what);
-    ui.horizontal(|ui| {
-        let b = ui
-            .small_button("Copy")
-            .on_hover_text(format!("Copy the {}", what.to_lowercase()));
-        let b = b.accessible_name(format!("Copy {}", what.to_lowercase()));
-        if b.clicked() {
-            ui.ctx().copy_text(value.to_string());
-        }
-        let text = if monospace {
-            mono(value)
-        } else {
-            RichText::new(value)
-        };
-        ui.add(egui::Label::new(text).wrap());
-    });
+    // Each in its own cell (a wrapped value inside a row of widgets grew
+    // over the rows below it).
+    let b = ui
+        .small_button("Copy")
+        .on_hover_text(format!("Copy the {}", what.to_lowercase()));
+    let b = b.accessible_name(format!("Copy {}", what.to_lowercase()));
+    if b.clicked() {
+        ui.ctx().copy_text(value.to_string());
+    }
+    let text = if monospace { mono(value) } else { RichText::new(value) };
+    ui.add(egui::Label::new(text).wrap());
     ui.end_row();
 }
 
@@ -109,7 +105,7 @@ pub fn pane(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>) -> Vec<Inte
         .max_height(ui.available_height() * 0.5)
         .show(ui, |ui| {
             egui::Grid::new("detail_grid")
-                .num_columns(2)
+                .num_columns(3)
                 .spacing([10.0, 4.0])
                 .min_col_width(80.0)
                 .show(ui, |ui| {
@@ -155,6 +151,7 @@ pub fn pane(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>) -> Vec<Inte
                     }
                     if let Some(p) = d.proc.and_then(|p| p.problem.as_ref()) {
                         ui.weak("Note");
+                        ui.label("");
                         ui.label(RichText::new(p).color(color(dark, Tone::Muted)));
                         ui.end_row();
                     }

@@ -110,8 +110,7 @@ impl ProctorApp {
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .collapsible(false)
-            .resizable(false)
-            .default_width(420.0)
+            .auto_sized()
             .show(ui.ctx(), |ui| {
                 let mut group = "";
                 egui::Grid::new("shortcuts_grid")

@@ -238,6 +238,8 @@ pub const BINDINGS: &[Binding] = &[
 /// How a shortcut is written ("Ctrl+Shift+P").
 pub fn format(keys: &KeyboardShortcut) -> String {
     keys.format(&ModifierNames::NAMES, false)
+        .replace("Questionmark", "?")
+        .replace("Slash", "/")
 }
 
 /// The keys shown beside an action in a menu (its first binding).
