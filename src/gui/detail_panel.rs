@@ -1,6 +1,6 @@
 //! Where the details pane sits: beside the process table when there is
-//! room, under it when the window is narrow; for one selected process (a
-//! word for several or none). Enter hides and shows it.
+//! room; in a narrow window, in a window of its own opened with Enter. For
+//! one selected process (a word for several). Enter hides and shows it.
 
 use super::desk::Desk;
 use super::detail::{pane, DetailInput};
@@ -20,7 +20,7 @@ impl Desk {
         &mut self,
         ui: &mut Ui,
         model: &SessionModel,
-        procs: &ProcessesView,
+        procs: &mut ProcessesView,
         rows: &[Row],
         past: Option<(&Path, &Log)>,
     ) -> Vec<Intent> {
@@ -47,12 +47,22 @@ impl Desk {
                 .default_size(420.0)
                 .size_range(280.0..=900.0)
                 .show(ui, |ui| body(ui, self, &mut out));
-        } else {
-            egui::Panel::bottom("process_details_below")
-                .resizable(true)
-                .default_size(ui.available_height() * 0.5)
-                .size_range(120.0..=2000.0)
-                .show(ui, |ui| body(ui, self, &mut out));
+        } else if procs.details_window {
+            // Too narrow to share the width, too short to share the
+            // height: a window of its own, over the table.
+            let mut open = true;
+            let title = match chosen.as_slice() {
+                [one] => format!("Details \u{2014} {}", one.name),
+                _ => "Details".to_string(),
+            };
+            egui::Window::new(title)
+                .id(egui::Id::unique("process_details_window"))
+                .open(&mut open)
+                .default_size([560.0, 420.0])
+                .show(ui.ctx(), |ui| body(ui, self, &mut out));
+            if !open {
+                procs.details_window = false;
+            }
         }
         out
     }

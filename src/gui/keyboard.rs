@@ -43,8 +43,11 @@ impl ProctorApp {
             _ if self.tab != Tab::Processes => {}
             KeyAction::FindProcess => self.view_procs().focus_filter = true,
             KeyAction::ToggleDetails => {
+                // Beside the table: shown or hidden. In a narrow window:
+                // a window of its own, opened or closed.
                 let v = self.view_procs();
-                v.hide_details = !v.hide_details;
+                v.details_window = !v.details_window;
+                v.hide_details = !v.details_window;
             }
             KeyAction::SelectAll => self.view_procs().select_all(rows),
             KeyAction::SelectUp => self.view_procs().step(rows, -1, false),

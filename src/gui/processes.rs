@@ -27,6 +27,9 @@ pub struct ProcessesView {
     pub(super) reveal: Option<usize>,
     /// The details pane is hidden (Enter toggles it).
     pub hide_details: bool,
+    /// In a narrow window the details open in a window of their own,
+    /// asked for with Enter (Process ▸ Show or hide details).
+    pub details_window: bool,
     /// Put the keyboard in the filter field on the next frame (Ctrl+F).
     pub focus_filter: bool,
     pub columns: super::columns::Columns,
