@@ -11,6 +11,7 @@ pub mod supervisor;
 mod cgroup;
 mod child;
 mod contain;
+mod fd_wait;
 mod handle;
 mod lifecycle;
 mod lifecycle_steps;

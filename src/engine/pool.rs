@@ -10,6 +10,7 @@
 use super::lifecycle::PoolLife;
 use super::sched::{self, WorkerView};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
+use super::tasks::NotStarted;
 use crate::event::{Event, EventKind};
 use crate::session::{PoolMode, PoolSpec};
 use std::collections::VecDeque;
@@ -61,6 +62,8 @@ pub(super) struct PoolRun {
     pub failed: u64,
     pub cancelled: u64,
     pub fruitless_deaths: u32,
+    /// Since when its workers cannot start for want of file descriptors.
+    pub fd_since: Option<Instant>,
 }
 
 impl PoolRun {
@@ -124,6 +127,7 @@ impl Supervisor {
             failed: 0,
             cancelled: 0,
             fruitless_deaths: 0,
+            fd_since: None,
         };
         let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
@@ -154,6 +158,11 @@ impl Supervisor {
     }
 
     pub(super) fn schedule_pools(&mut self) {
+        // While starts wait for file descriptors, pools are scheduled when
+        // a retry is due (see `retry_fd_waits`), not on every wake-up.
+        if self.fd_wait.retry_at().is_some() {
+            return;
+        }
         for pool in self.pools.keys_where(|p| !p.life.finished()) {
             self.schedule_pool(pool);
         }
@@ -292,10 +301,7 @@ impl Supervisor {
         let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
             return;
         };
-        if self
-            .spawn_into(key, &argv, &spec.working_dir(), &spec.env, true)
-            .is_none()
-        {
+        if self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, true) == Err(NotStarted::Failed) {
             // The worker cannot start: no input can run; fail them all.
             self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
         }
@@ -374,7 +380,7 @@ impl Supervisor {
                 let Some(run) = self.pools.get(pool) else { return };
                 let argv = sched::substitute(&run.argv, &text);
                 match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
-                    Some(pid) => {
+                    Ok(pid) => {
                         let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })
                             .process(&name, Some(pid as u32))
@@ -385,7 +391,24 @@ impl Supervisor {
                             self.add_timer(key, run_id, TimerWhat::Timeout, timeout);
                         }
                     }
-                    None => {
+                    Err(NotStarted::Waiting) => {
+                        // Back in the queue, first: it starts when
+                        // descriptors free up (see `fd_wait`).
+                        if let Some(run) = self.pools.get_mut(pool) {
+                            run.workers[w].in_flight.clear();
+                            run.state[input] = InputState::Queued;
+                            run.attempts[input] = run.attempts[input].saturating_sub(1);
+                            // Before the inputs that came after it, so that
+                            // several put back keep their order.
+                            let at = run
+                                .queue
+                                .iter()
+                                .position(|&q| q > input)
+                                .unwrap_or(run.queue.len());
+                            run.queue.insert(at, input);
+                        }
+                    }
+                    Err(NotStarted::Failed) => {
                         // The slot is free again at once: nothing else will
                         // wake the loop to give it the next input.
                         self.reschedule = true;

@@ -242,6 +242,9 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(key) else { return };
         let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;
+        // Its pidfd and pipes are closed below: starts that wait for
+        // descriptors may go.
+        self.fd_wait.freed();
         usage.peak_rss_kb = self.peaks.take(pid);
         let runtime = live.started.elapsed().as_secs_f64();
         // Our write ends go first, so that the drain below reads to EOF

@@ -81,6 +81,8 @@ pub(super) struct Supervisor {
     pub(super) out: Outbox,
     pub(super) procs: Procs,
     pub(super) timers: Timers,
+    /// Starts that wait for file descriptors (see `fd_wait`).
+    pub(super) fd_wait: super::fd_wait::FdWait,
     pub(super) pools: Pools,
     pub(super) shutting_down: bool,
     pub(super) scratch: Vec<u8>,
@@ -124,6 +126,7 @@ impl Supervisor {
             out: Outbox::new(events, notify),
             procs: Procs::default(),
             timers: Timers::default(),
+            fd_wait: Default::default(),
             pools: Pools::default(),
             shutting_down: false,
             scratch: vec![0; CHUNK],
@@ -191,7 +194,10 @@ impl Supervisor {
                 }
             }
             let peaks_at = self.peaks.next_at();
-            for at in [self.out.journal_deadline(), peaks_at].into_iter().flatten() {
+            for at in [self.out.journal_deadline(), peaks_at, self.fd_wait.retry_at()]
+                .into_iter()
+                .flatten()
+            {
                 let ms = at
                     .saturating_duration_since(Instant::now())
                     .as_micros()
@@ -224,6 +230,7 @@ impl Supervisor {
                 commands_closed |= self.drain_commands();
             }
             self.fire_timers();
+            self.retry_fd_waits();
             let procs = &self.procs;
             self.peaks.sample_if_due(|| {
                 procs
@@ -322,6 +329,20 @@ impl Supervisor {
         self.emit(Event::now(EventKind::Error { message }).process(name, None));
     }
 
+    /// Starts that waited for file descriptors are tried again when due.
+    fn retry_fd_waits(&mut self) {
+        let Some(tasks) = self.fd_wait.due(Instant::now()) else {
+            return;
+        };
+        for (key, gen) in tasks {
+            match self.procs.get(key) {
+                Some(p) if p.gen == gen && !p.alive() => self.spawn_task(key),
+                _ => self.fd_wait.forget_task(key),
+            }
+        }
+        self.reschedule = true;
+    }
+
     pub(super) fn worker_pool(&self, key: usize) -> Option<usize> {
         self.procs.get(key)?.worker_pool()
     }
@@ -336,6 +357,7 @@ impl Supervisor {
 
     pub(super) fn remove_proc(&mut self, key: usize) {
         self.close_streams(key);
+        self.fd_wait.forget_task(key);
         self.procs.remove(key);
     }
 
