@@ -64,3 +64,20 @@ fn a_timeout_of_1e20_gets_the_message_the_form_shows() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_protocol_is_checked_and_only_for_persistent_pools() {
+    let (code, err) = check_text("[[pool]]\nname = \"p\"\nrun = \"cat\"\nprotocol = \"jsonl\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(":4: pool \"p\".protocol: protocol `jsonl` is for persistent pools"),
+        "{err}"
+    );
+    let (code, err) =
+        check_text("[[pool]]\nname = \"p\"\nmode = \"persistent\"\nrun = \"cat\"\nprotocol = \"xml\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`xml` is not one of: lines or jsonl"), "{err}");
+    let (code, err) =
+        check_text("[[pool]]\nname = \"p\"\nmode = \"persistent\"\nrun = \"cat\"\nprotocol = \"jsonl\"\n");
+    assert_eq!(code, Some(0), "{err}");
+}

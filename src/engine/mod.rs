@@ -24,6 +24,7 @@ mod pool_control;
 mod pool_results;
 mod pool_table;
 mod procs;
+mod protocol;
 mod reactor;
 pub mod sched;
 mod spawn;

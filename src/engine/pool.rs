@@ -8,11 +8,12 @@
 //! (who gets which input, retry or fail) are the pure functions of `sched`.
 
 use super::lifecycle::PoolLife;
+use super::protocol;
 use super::sched::{self, WorkerView};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
 use super::tasks::NotStarted;
 use crate::event::{Event, EventKind};
-use crate::session::{PoolMode, PoolSpec};
+use crate::session::{PoolMode, PoolSpec, Protocol};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,6 +45,8 @@ pub(super) struct Worker {
     /// Persistent mode: a timeout timer is pending for this worker (one at
     /// a time, for its oldest input, so timers don't pile up).
     pub timer_armed: bool,
+    /// Persistent mode: the pieces of an answer longer than a line.
+    pub partial: super::protocol::Partial,
 }
 
 pub(super) struct PoolRun {
@@ -190,6 +193,7 @@ impl Supervisor {
                 retiring: false,
                 output: String::new(),
                 timer_armed: false,
+                partial: Default::default(),
             });
         }
         if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
@@ -298,6 +302,11 @@ impl Supervisor {
         let Some(key) = self.ensure_worker_proc(pool, w) else {
             return;
         };
+        if let Some(run) = self.pools.get_mut(pool) {
+            // Pieces of an answer its last process left unfinished are not
+            // the start of the new one's.
+            run.workers[w].partial = Default::default();
+        }
         let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
             return;
         };
@@ -331,6 +340,29 @@ impl Supervisor {
         }
     }
 
+    /// An input the protocol cannot carry: it fails at once, without a
+    /// retry (another attempt could not do better).
+    fn input_refused(&mut self, pool: usize, w: usize, input: usize, why: String) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.workers[w].in_flight.retain(|&(i, _)| i != input);
+        run.state[input] = InputState::Failed;
+        run.failed += 1;
+        let e = self.pool_event(
+            pool,
+            EventKind::TaskFailed {
+                exit_code: None,
+                message: why,
+                duration: 0.0,
+                will_retry: false,
+            },
+            Some(input),
+        );
+        self.emit(e);
+        self.reschedule = true;
+    }
+
     pub(super) fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
         let Some(key) = self.ensure_worker_proc(pool, w) else {
             return;
@@ -348,9 +380,11 @@ impl Supervisor {
         let timeout = spec.timeout.map(|t| t.get());
         match spec.mode {
             PoolMode::Persistent => {
-                let mut line = text.clone().into_bytes();
-                line.retain(|&b| b != b'\n');
-                line.push(b'\n');
+                let jsonl = spec.protocol == Protocol::Jsonl;
+                let line = match protocol::request(jsonl, input, &text) {
+                    Ok(line) => line,
+                    Err(why) => return self.input_refused(pool, w, input, why),
+                };
                 self.queue_stdin(key, &line);
                 let (name, pid) = self
                     .procs

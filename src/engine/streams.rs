@@ -94,7 +94,10 @@ impl Supervisor {
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        for Line { text: line, bytes } in lines {
+        for Line {
+            text: line, bytes, ..
+        } in lines
+        {
             let kind = match which {
                 Fd::Stdout => EventKind::Stdout { line, bytes },
                 _ => EventKind::Stderr { line, bytes },

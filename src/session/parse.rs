@@ -270,6 +270,12 @@ impl<'a> Parser<'a> {
         let mode = f
             .choice("mode", validate::mode, "spawn or persistent")
             .unwrap_or_default();
+        let protocol = f
+            .choice("protocol", validate::protocol, "lines or jsonl")
+            .unwrap_or_default();
+        if let Err(e) = validate::protocol_for(mode, protocol) {
+            f.fail_at("protocol", &e);
+        }
         let list = f.string_list("inputs");
         let file = f.inputs_file();
         let inputs = match (list, file) {
@@ -295,6 +301,7 @@ impl<'a> Parser<'a> {
         let mut pool = PoolSpec::new(name, run, Vec::new());
         pool.workers = workers.unwrap_or(pool.workers);
         pool.mode = mode;
+        pool.protocol = protocol;
         pool.shell = shell;
         pool.inputs = inputs;
         pool.cwd = cwd;
