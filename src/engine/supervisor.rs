@@ -81,6 +81,9 @@ pub(super) struct Supervisor {
     pub(super) out: Outbox,
     pub(super) procs: Procs,
     pub(super) timers: Timers,
+    /// When the session's end began plus the longest stop timeout: what
+    /// is left of the trees after it is killed (see `tree_may_linger`).
+    pub(super) shutdown_grace_until: Option<Instant>,
     /// Starts that wait for file descriptors (see `fd_wait`).
     pub(super) fd_wait: super::fd_wait::FdWait,
     pub(super) pools: Pools,
@@ -126,6 +129,7 @@ impl Supervisor {
             out: Outbox::new(events, notify),
             procs: Procs::default(),
             timers: Timers::default(),
+            shutdown_grace_until: None,
             fd_wait: Default::default(),
             pools: Pools::default(),
             shutting_down: false,
@@ -184,6 +188,9 @@ impl Supervisor {
             }
             if self.lingering_groups > 0 && !(0..=1000).contains(&timeout) {
                 timeout = 1000;
+            }
+            if self.shutting_down && !(0..=50).contains(&timeout) && self.tree_may_linger() {
+                timeout = 50;
             }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
@@ -247,7 +254,7 @@ impl Supervisor {
                 self.begin_shutdown();
             }
             self.flush_journal_if_due();
-            if self.shutting_down && !self.any_busy() {
+            if self.shutting_down && !self.any_busy() && !self.tree_may_linger() {
                 break;
             }
         }
@@ -371,6 +378,17 @@ impl Supervisor {
             .collect();
         let leaders = procs.filter_map(|p| p.live.as_ref().map(|l| l.pid)).collect();
         (groups, leaders)
+    }
+
+    /// At the session's end, with every leader gone: whether members of
+    /// the session's cgroup that left their process groups (and got the
+    /// stop signal with them) still have part of the stop timeout they were
+    /// promised, before the final sweep kills what is left.
+    fn tree_may_linger(&self) -> bool {
+        let Some(until) = self.shutdown_grace_until else {
+            return false;
+        };
+        Instant::now() < until && self.session_populated()
     }
 
     pub(super) fn any_busy(&self) -> bool {

@@ -267,6 +267,13 @@ impl Supervisor {
         }
         self.shutting_down = true;
         self.fd_wait.clear();
+        let grace = self
+            .procs
+            .all()
+            .map(|p| p.stop.timeout.get())
+            .max()
+            .unwrap_or_default();
+        self.shutdown_grace_until = Instant::now().checked_add(grace);
         for key in self.procs.keys_where(|_| true) {
             self.step(key, Input::Shutdown);
         }

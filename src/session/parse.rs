@@ -91,8 +91,17 @@ pub fn parse_session(text: &str, file: &str, base_dir: &Path) -> Result<Session,
     if p.errors.is_empty() {
         Ok(session)
     } else {
+        // In the order of the file (a stable sort: one line's problems keep
+        // their order).
+        p.errors.sort_by_key(|e| e.line);
         Err(SpecErrors(p.errors))
     }
+}
+
+/// The `name` a table gives, if it is a string.
+fn name_in(table: &Spanned<DeValue<'_>>) -> Option<String> {
+    let name = table.get_ref().as_table()?.get("name")?;
+    name.get_ref().as_str().map(str::to_string)
 }
 
 pub(super) struct Parser<'a> {
@@ -141,6 +150,10 @@ impl<'a> Parser<'a> {
                         if let Some(task) = self.task(i, t) {
                             self.claim(&mut names, &task.instance_names(), "task", &task.name, t);
                             session.tasks.push(task);
+                        } else if let Some(name) = name_in(t) {
+                            // Invalid for another reason, it still takes its
+                            // name: a later table with the same one is told.
+                            self.claim(&mut names, std::slice::from_ref(&name), "task", &name, t);
                         }
                     }
                 }
@@ -150,6 +163,8 @@ impl<'a> Parser<'a> {
                             let own = std::slice::from_ref(&pool.name);
                             self.claim(&mut names, own, "pool", &pool.name, t);
                             session.pools.push(pool);
+                        } else if let Some(name) = name_in(t) {
+                            self.claim(&mut names, std::slice::from_ref(&name), "pool", &name, t);
                         }
                     }
                 }
