@@ -35,7 +35,10 @@ stop_timeout = 5
     let mut line = String::new();
     while !line.contains("ready") {
         line.clear();
-        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "no ready line");
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "no ready line"
+        );
     }
     let t0 = Instant::now();
     // SAFETY: signalling our own child.
@@ -44,6 +47,12 @@ stop_timeout = 5
     let status = child.wait().unwrap();
     let took = t0.elapsed();
     assert_eq!(status.code(), Some(130));
-    assert!(done.exists(), "the escaped descendant was killed before it could clean up");
-    assert!(took < Duration::from_secs(5), "and the end did not wait for the whole timeout: {took:?}");
+    assert!(
+        done.exists(),
+        "the escaped descendant was killed before it could clean up"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "and the end did not wait for the whole timeout: {took:?}"
+    );
 }

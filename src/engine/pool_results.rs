@@ -41,7 +41,7 @@ impl Supervisor {
             }
             PoolMode::Persistent => {
                 // A long answer comes in pieces: one answer, one result.
-                let Some(joined) = w.partial.push(&line.text, line.bytes.as_deref(), line.complete) else {
+                let Some(joined) = w.partial.push(line.text, line.bytes, line.complete) else {
                     return;
                 };
                 let jsonl = run.spec.protocol == Protocol::Jsonl;

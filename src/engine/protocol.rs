@@ -58,9 +58,16 @@ pub(super) enum Joined {
 impl Partial {
     /// Adds a piece; returns the whole answer when `complete` (the piece
     /// ended with a newline).
-    pub fn push(&mut self, text: &str, raw: Option<&str>, complete: bool) -> Option<Joined> {
+    pub fn push(&mut self, text: String, raw: Option<String>, complete: bool) -> Option<Joined> {
+        if complete && self.bytes.is_empty() && !self.overflow {
+            // A whole line in one piece (the common case): as it is.
+            return Some(Joined::Line { text, bytes: raw });
+        }
         if !self.overflow {
-            let piece = raw.and_then(decode).unwrap_or_else(|| text.as_bytes().to_vec());
+            let piece = raw
+                .as_deref()
+                .and_then(decode)
+                .unwrap_or_else(|| text.into_bytes());
             if self.bytes.len() + piece.len() > MAX_ANSWER {
                 self.overflow = true;
             } else {
@@ -191,20 +198,24 @@ mod tests {
     #[test]
     fn pieces_join_into_one_answer_and_an_endless_one_is_bounded() {
         let mut p = Partial::default();
-        assert_eq!(p.push("ab", None, false), None);
+        assert_eq!(p.push("ab".into(), None, false), None);
         assert_eq!(
-            p.push("c\u{fffd}", Some(&crate::event::raw::encode(b"c\xff")), false),
+            p.push(
+                "c\u{fffd}".into(),
+                Some(crate::event::raw::encode(b"c\xff")),
+                false
+            ),
             None
         );
         assert_eq!(
-            p.push("d", None, true),
+            p.push("d".into(), None, true),
             Some(Joined::Line {
                 text: "abc\u{fffd}d".into(),
                 bytes: Some(crate::event::raw::encode(b"abc\xffd"))
             })
         );
         assert_eq!(
-            p.push("next", None, true),
+            p.push("next".into(), None, true),
             Some(Joined::Line {
                 text: "next".into(),
                 bytes: None
@@ -212,12 +223,15 @@ mod tests {
         );
         let piece = "x".repeat(1 << 20);
         for _ in 0..20 {
-            assert_eq!(p.push(&piece, None, false), None);
+            assert_eq!(p.push(piece.clone(), None, false), None);
         }
         assert!(p.bytes.len() <= MAX_ANSWER);
-        assert_eq!(p.push("", None, true), Some(Joined::TooLong { len: MAX_ANSWER }));
         assert_eq!(
-            p.push("ok", None, true),
+            p.push(String::new(), None, true),
+            Some(Joined::TooLong { len: MAX_ANSWER })
+        );
+        assert_eq!(
+            p.push("ok".into(), None, true),
             Some(Joined::Line {
                 text: "ok".into(),
                 bytes: None
