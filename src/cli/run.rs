@@ -66,26 +66,36 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     .with_context(|| format!("unknown --format `{f}` (use jsonl, csv or text)"))?,
                 None => Format::from_path(path).unwrap_or(Format::JsonLines),
             };
-            Some(
-                ExportFile::create(path, format)
-                    .with_context(|| format!("cannot write the export file {}", path.display()))?,
-            )
+            Some(ExportFile::create(path, format).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot write the export file {}: {e}; nothing was started",
+                    path.display()
+                )
+            })?)
         }
         None => None,
     };
     let results_file = match &args.results {
-        Some(p) => Some(
-            AtomicFile::create(p)
-                .with_context(|| format!("cannot write the results file {}", p.display()))?,
-        ),
+        Some(p) => Some(AtomicFile::create(p).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the results file {}: {e}; nothing was started",
+                p.display()
+            )
+        })?),
         None => None,
     };
 
-    let journal = (!args.no_journal).then(JournalConfig::default_location);
+    let journal = match args.no_journal {
+        true => None,
+        false => {
+            Some(JournalConfig::default_location().map_err(|e| anyhow::anyhow!("{e}; nothing was started"))?)
+        }
+    };
     let engine = Engine::start(EngineConfig {
         journal,
         ..Default::default()
-    })?;
+    })
+    .map_err(|e| anyhow::anyhow!("{e}; nothing was started"))?;
     let engine_journal_failed = engine.journal_failed();
     if let Some(p) = engine.journal_path() {
         say!("proctor: journal {}", p.display());

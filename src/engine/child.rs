@@ -44,12 +44,30 @@ pub struct Spawned {
     pub in_cgroup: bool,
 }
 
+/// Why a child did not start.
+#[derive(Debug)]
+pub struct SpawnFailure {
+    pub message: String,
+    /// For want of file descriptors (`EMFILE`, `ENFILE`): not the
+    /// command's fault, and worth waiting for (see `fd_wait`).
+    pub no_fds: bool,
+}
+
+impl From<String> for SpawnFailure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            no_fds: false,
+        }
+    }
+}
+
 /// Starts a child in its own process group with stdout and stderr piped.
 ///
 /// Spawning happens on the supervisor thread, which lives as long as the
 /// engine: `PR_SET_PDEATHSIG` is tied to the thread that forked, so the
 /// children get SIGKILL if Proctor dies. See `spawn` for how.
-pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, String> {
+pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, SpawnFailure> {
     use std::os::fd::AsRawFd;
     let program = &req.argv[0];
     let path_var = match req.env.get("PATH") {
@@ -69,14 +87,23 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
     env.push((super::tree::SESSION_VAR.into(), req.session.into()));
     let mut prep = Prepared::with_base(&resolved, req.argv, cache.base_envp.clone(), &env, req.cwd)?;
     prep.cgroup_procs = req.cgroup_procs.unwrap_or(-1);
-    let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
+    let io = |e: std::io::Error| SpawnFailure {
+        message: format!("cannot start `{program}`: {e}"),
+        no_fds: super::fd_wait::is_shortage(e.raw_os_error()),
+    };
     if req.pty {
         prep.controlling_tty = true;
         return spawn_pty(req, &prep, cache).map_err(|e| match e {
-            SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()),
+            SpawnError::Chdir(e) => SpawnFailure {
+                message: format!("working directory {}: {e}", req.cwd.display()),
+                no_fds: false,
+            },
             SpawnError::Exec(e) => {
                 cache.forget(program);
-                describe_spawn_error(program, &e)
+                SpawnFailure {
+                    message: describe_spawn_error(program, &e),
+                    no_fds: false,
+                }
             }
             SpawnError::Other(e) => io(e),
         });
@@ -102,12 +129,13 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         &mut cache.stack,
     )
     .map_err(|e| match e {
-        SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()),
+        SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()).into(),
+        SpawnError::Exec(e) if super::fd_wait::is_shortage(e.raw_os_error()) => io(e),
         SpawnError::Exec(e) => {
             cache.forget(program);
-            describe_spawn_error(program, &e)
+            describe_spawn_error(program, &e).into()
         }
-        SpawnError::Other(e) => format!("cannot start `{program}`: {e}"),
+        SpawnError::Other(e) => io(e),
     })?;
     drop(stdin_child);
     for fd in [Some(&out_r), Some(&err_r), stdin_parent.as_ref()]

@@ -17,6 +17,9 @@ pub struct Line {
     pub text: String,
     /// The exact bytes in base64 when they are not the text's.
     pub bytes: Option<String>,
+    /// It ended with a newline (or the stream's end); `false` for a piece
+    /// of a line longer than the splitter holds.
+    pub complete: bool,
 }
 
 #[derive(Debug)]
@@ -47,7 +50,7 @@ impl LineSplitter {
                     let (head, rest) = chunk.split_at(nl);
                     self.append_bounded(head, emit);
                     let line = std::mem::take(&mut self.pending);
-                    emit(to_text(&line));
+                    emit(to_text(&line, true));
                     self.pending = line;
                     self.pending.clear();
                     chunk = &rest[1..];
@@ -64,7 +67,7 @@ impl LineSplitter {
     pub fn finish(&mut self, emit: &mut impl FnMut(Line)) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(to_text(&line));
+            emit(to_text(&line, true));
         }
         self.pending = Vec::new();
     }
@@ -81,7 +84,7 @@ impl LineSplitter {
             bytes = &bytes[room..];
             let cut = utf8_cut(&self.pending);
             let tail = self.pending.split_off(cut);
-            emit(to_text(&self.pending));
+            emit(to_text(&self.pending, false));
             self.pending.clear();
             self.pending.extend_from_slice(&tail);
         }
@@ -113,9 +116,13 @@ fn utf8_cut(buf: &[u8]) -> usize {
     len
 }
 
-fn to_text(bytes: &[u8]) -> Line {
+fn to_text(bytes: &[u8], complete: bool) -> Line {
     let (text, bytes) = text_and_raw(bytes);
-    Line { text, bytes }
+    Line {
+        text,
+        bytes,
+        complete,
+    }
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
@@ -147,7 +154,8 @@ mod tests {
             out[0],
             Line {
                 text: "ok".into(),
-                bytes: None
+                bytes: None,
+                complete: true
             }
         );
         assert_eq!(out[1].text, "\u{fffd}\u{fffd} caf\u{fffd}");

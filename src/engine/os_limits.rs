@@ -90,6 +90,13 @@ fn nofile_limit() -> Option<libc::rlimit> {
     (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim)
 }
 
+/// This process's soft limit on open files, if it has one.
+pub(super) fn nofile_soft_limit() -> Option<u64> {
+    nofile_limit()
+        .map(|l| l.rlim_cur)
+        .filter(|&n| n != libc::RLIM_INFINITY)
+}
+
 /// Raises this process's soft limit on open files to the hard limit, once.
 /// Each child costs Proctor five descriptors (a pidfd and both ends of two
 /// pipes) and the usual soft limit of 1,024 would cap a session near 200

@@ -8,10 +8,12 @@
 //! (who gets which input, retry or fail) are the pure functions of `sched`.
 
 use super::lifecycle::PoolLife;
+use super::protocol;
 use super::sched::{self, WorkerView};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
+use super::tasks::NotStarted;
 use crate::event::{Event, EventKind};
-use crate::session::{PoolMode, PoolSpec};
+use crate::session::{PoolMode, PoolSpec, Protocol};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +45,8 @@ pub(super) struct Worker {
     /// Persistent mode: a timeout timer is pending for this worker (one at
     /// a time, for its oldest input, so timers don't pile up).
     pub timer_armed: bool,
+    /// Persistent mode: the pieces of an answer longer than a line.
+    pub partial: super::protocol::Partial,
 }
 
 pub(super) struct PoolRun {
@@ -61,6 +65,8 @@ pub(super) struct PoolRun {
     pub failed: u64,
     pub cancelled: u64,
     pub fruitless_deaths: u32,
+    /// Since when its workers cannot start for want of file descriptors.
+    pub fd_since: Option<Instant>,
 }
 
 impl PoolRun {
@@ -124,6 +130,7 @@ impl Supervisor {
             failed: 0,
             cancelled: 0,
             fruitless_deaths: 0,
+            fd_since: None,
         };
         let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
@@ -154,6 +161,11 @@ impl Supervisor {
     }
 
     pub(super) fn schedule_pools(&mut self) {
+        // While starts wait for file descriptors, pools are scheduled when
+        // a retry is due (see `retry_fd_waits`), not on every wake-up.
+        if self.fd_wait.retry_at().is_some() {
+            return;
+        }
         for pool in self.pools.keys_where(|p| !p.life.finished()) {
             self.schedule_pool(pool);
         }
@@ -181,6 +193,7 @@ impl Supervisor {
                 retiring: false,
                 output: String::new(),
                 timer_armed: false,
+                partial: Default::default(),
             });
         }
         if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
@@ -289,22 +302,20 @@ impl Supervisor {
         let Some(key) = self.ensure_worker_proc(pool, w) else {
             return;
         };
+        if let Some(run) = self.pools.get_mut(pool) {
+            // Pieces of an answer its last process left unfinished are not
+            // the start of the new one's.
+            run.workers[w].partial = Default::default();
+        }
         let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
             return;
         };
-        if self
-            .spawn_into(
-                key,
-                &argv,
-                &spec.working_dir(),
-                &super::pty::child_env(&spec.env, spec.unbuffered),
-                super::tasks::Io {
-                    stdin: true,
-                    pty: false,
-                },
-            )
-            .is_none()
-        {
+        let env = super::pty::child_env(&spec.env, spec.unbuffered);
+        let io = super::tasks::Io {
+            stdin: true,
+            pty: false,
+        };
+        if self.spawn_into(key, &argv, &spec.working_dir(), &env, io) == Err(NotStarted::Failed) {
             // The worker cannot start: no input can run; fail them all.
             self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
         }
@@ -334,6 +345,29 @@ impl Supervisor {
         }
     }
 
+    /// An input the protocol cannot carry: it fails at once, without a
+    /// retry (another attempt could not do better).
+    fn input_refused(&mut self, pool: usize, w: usize, input: usize, why: String) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.workers[w].in_flight.retain(|&(i, _)| i != input);
+        run.state[input] = InputState::Failed;
+        run.failed += 1;
+        let e = self.pool_event(
+            pool,
+            EventKind::TaskFailed {
+                exit_code: None,
+                message: why,
+                duration: 0.0,
+                will_retry: false,
+            },
+            Some(input),
+        );
+        self.emit(e);
+        self.reschedule = true;
+    }
+
     pub(super) fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
         let Some(key) = self.ensure_worker_proc(pool, w) else {
             return;
@@ -351,9 +385,11 @@ impl Supervisor {
         let timeout = spec.timeout.map(|t| t.get());
         match spec.mode {
             PoolMode::Persistent => {
-                let mut line = text.clone().into_bytes();
-                line.retain(|&b| b != b'\n');
-                line.push(b'\n');
+                let jsonl = spec.protocol == Protocol::Jsonl;
+                let line = match protocol::request(jsonl, input, &text) {
+                    Ok(line) => line,
+                    Err(why) => return self.input_refused(pool, w, input, why),
+                };
                 self.queue_stdin(key, &line);
                 let (name, pid) = self
                     .procs
@@ -384,7 +420,7 @@ impl Supervisor {
                 let argv = sched::substitute(&run.argv, &text);
                 let env = super::pty::child_env(&spec.env, spec.unbuffered);
                 match self.spawn_into(key, &argv, &spec.working_dir(), &env, super::tasks::Io::default()) {
-                    Some(pid) => {
+                    Ok(pid) => {
                         let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })
                             .process(&name, Some(pid as u32))
@@ -395,7 +431,24 @@ impl Supervisor {
                             self.add_timer(key, run_id, TimerWhat::Timeout, timeout);
                         }
                     }
-                    None => {
+                    Err(NotStarted::Waiting) => {
+                        // Back in the queue, first: it starts when
+                        // descriptors free up (see `fd_wait`).
+                        if let Some(run) = self.pools.get_mut(pool) {
+                            run.workers[w].in_flight.clear();
+                            run.state[input] = InputState::Queued;
+                            run.attempts[input] = run.attempts[input].saturating_sub(1);
+                            // Before the inputs that came after it, so that
+                            // several put back keep their order.
+                            let at = run
+                                .queue
+                                .iter()
+                                .position(|&q| q > input)
+                                .unwrap_or(run.queue.len());
+                            run.queue.insert(at, input);
+                        }
+                    }
+                    Err(NotStarted::Failed) => {
                         // The slot is free again at once: nothing else will
                         // wake the loop to give it the next input.
                         self.reschedule = true;

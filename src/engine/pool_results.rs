@@ -5,10 +5,11 @@ use super::command::StopHow;
 use super::lifecycle::PoolInput;
 use super::lines::Line;
 use super::pool::{InputState, MAX_FRUITLESS_DEATHS, MAX_RESULT};
+use super::protocol::{self, Answer, Joined};
 use super::sched::{self, AfterFailure};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
 use crate::event::{Event, EventKind, PoolTotals, Usage};
-use crate::session::PoolMode;
+use crate::session::{PoolMode, Protocol};
 use std::time::{Duration, Instant};
 
 impl Supervisor {
@@ -38,22 +39,119 @@ impl Supervisor {
                 }
                 self.emit_stdout(key, line, input);
             }
-            PoolMode::Persistent => match w.in_flight.pop_front() {
-                Some((input, started)) => {
-                    let duration = started.elapsed().as_secs_f64();
-                    run.fruitless_deaths = 0;
-                    self.input_done(pool, key, input, 0, line, duration);
-                    let retiring = self
-                        .pools
-                        .get(pool)
-                        .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
-                    if retiring {
-                        self.close_stdin(key);
-                    }
+            PoolMode::Persistent => {
+                // A long answer comes in pieces: one answer, one result.
+                let Some(joined) = w.partial.push(line.text, line.bytes, line.complete) else {
+                    return;
+                };
+                let jsonl = run.spec.protocol == Protocol::Jsonl;
+                let answer = match joined {
+                    Joined::Line { text, bytes } => Ok(Line {
+                        text,
+                        bytes,
+                        complete: true,
+                    }),
+                    Joined::TooLong { len } => Err(format!("an answer longer than {} MiB", len >> 20)),
+                };
+                if jsonl {
+                    self.jsonl_answer(pool, key, index, answer);
+                } else {
+                    self.line_answer(pool, key, index, answer);
                 }
-                None => self.emit_stdout(key, line, None),
-            },
+            }
         }
+    }
+
+    /// `protocol = "lines"`: the answer of the oldest input in flight.
+    fn line_answer(&mut self, pool: usize, key: usize, index: usize, answer: Result<Line, String>) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let Some((input, started)) = run.workers[index].in_flight.pop_front() else {
+            // Nothing was asked: it is output, not an answer.
+            if let Ok(line) = answer {
+                self.emit_stdout(key, line, None);
+            }
+            return;
+        };
+        let duration = started.elapsed().as_secs_f64();
+        run.fruitless_deaths = 0;
+        match answer {
+            Ok(line) => self.input_done(pool, key, input, 0, line, duration),
+            Err(why) => self.input_failed(pool, key, input, None, why, duration),
+        }
+        self.after_answer(pool, key, index);
+    }
+
+    /// `protocol = "jsonl"`: the answer of the input its id names.
+    fn jsonl_answer(&mut self, pool: usize, key: usize, index: usize, answer: Result<Line, String>) {
+        let worker = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        let line = match answer {
+            Ok(line) => line,
+            Err(why) => {
+                return self.pool_error(
+                    pool,
+                    format!("`{worker}` wrote {why}; ignored (it answers no input)"),
+                );
+            }
+        };
+        let (id, result) = match protocol::parse_answer(&line.text) {
+            Answer::Result { id, text } => (id, Ok(text)),
+            Answer::Error { id, message } => (id, Err(message)),
+            Answer::Invalid(why) => {
+                let shown: String = line.text.chars().take(80).collect();
+                return self.pool_error(
+                    pool,
+                    format!("`{worker}` wrote a line that is not a jsonl answer ({why}); ignored: {shown}"),
+                );
+            }
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let flight = &mut run.workers[index].in_flight;
+        let Some(at) = flight.iter().position(|&(i, _)| i as u64 == id) else {
+            return self.pool_error(
+                pool,
+                format!(
+                    "`{worker}` answered input {id}, which it was not given or has answered already; ignored"
+                ),
+            );
+        };
+        let Some((input, started)) = flight.remove(at) else {
+            return;
+        };
+        let duration = started.elapsed().as_secs_f64();
+        run.fruitless_deaths = 0;
+        match result {
+            Ok(text) => {
+                let line = Line {
+                    text,
+                    bytes: None,
+                    complete: true,
+                };
+                self.input_done(pool, key, input, 0, line, duration)
+            }
+            Err(message) => self.input_failed(pool, key, input, None, message, duration),
+        }
+        self.after_answer(pool, key, index);
+    }
+
+    /// A retiring worker with nothing left in flight gets its stdin closed.
+    fn after_answer(&mut self, pool: usize, key: usize, index: usize) {
+        let retiring = self
+            .pools
+            .get(pool)
+            .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
+        if retiring {
+            self.close_stdin(key);
+        }
+    }
+
+    /// An error about a pool as a whole (not one of its inputs).
+    fn pool_error(&mut self, pool: usize, message: String) {
+        let e = self.pool_event(pool, EventKind::Error { message }, None);
+        self.emit(e);
     }
 
     pub(super) fn input_done(
@@ -214,6 +312,7 @@ impl Supervisor {
                             Line {
                                 text: output,
                                 bytes: None,
+                                complete: true,
                             },
                             duration,
                         );

@@ -14,6 +14,15 @@ impl Supervisor {
     /// is not a stop). `by_user` marks it so that its restart policy does
     /// not start it again and its end is `stopped`, not a failure.
     pub(super) fn stop(&mut self, key: usize, how: StopHow, by_user: bool, why: &str) {
+        if self.fd_wait.is_waiting(key) && self.proc(key).is_some_and(|p| !p.alive()) {
+            // It never started: stopping it cancels the start.
+            self.fd_wait.forget_task(key);
+            let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+            return self.process_error(
+                &name,
+                format!("`{name}` was waiting for file descriptors to start; it will not start"),
+            );
+        }
         let kill = match how {
             StopHow::Terminate => false,
             StopHow::Kill => true,

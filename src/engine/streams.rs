@@ -106,7 +106,10 @@ impl Supervisor {
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        for Line { text: line, bytes } in lines {
+        for Line {
+            text: line, bytes, ..
+        } in lines
+        {
             let kind = match which {
                 Fd::Stdout => EventKind::Stdout { line, bytes },
                 _ => EventKind::Stderr { line, bytes },
@@ -254,6 +257,9 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(key) else { return };
         let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;
+        // Its pidfd and pipes are closed below: starts that wait for
+        // descriptors may go.
+        self.fd_wait.freed();
         usage.peak_rss_kb = self.peaks.take(pid);
         let runtime = live.started.elapsed().as_secs_f64();
         // Our write ends go first, so that the drain below reads to EOF

@@ -81,6 +81,11 @@ pub(super) struct Supervisor {
     pub(super) out: Outbox,
     pub(super) procs: Procs,
     pub(super) timers: Timers,
+    /// When the session's end began plus the longest stop timeout: what
+    /// is left of the trees after it is killed (see `tree_may_linger`).
+    pub(super) shutdown_grace_until: Option<Instant>,
+    /// Starts that wait for file descriptors (see `fd_wait`).
+    pub(super) fd_wait: super::fd_wait::FdWait,
     pub(super) pools: Pools,
     pub(super) shutting_down: bool,
     pub(super) scratch: Vec<u8>,
@@ -124,6 +129,8 @@ impl Supervisor {
             out: Outbox::new(events, notify),
             procs: Procs::default(),
             timers: Timers::default(),
+            shutdown_grace_until: None,
+            fd_wait: Default::default(),
             pools: Pools::default(),
             shutting_down: false,
             scratch: vec![0; CHUNK],
@@ -182,6 +189,9 @@ impl Supervisor {
             if self.lingering_groups > 0 && !(0..=1000).contains(&timeout) {
                 timeout = 1000;
             }
+            if self.shutting_down && !(0..=50).contains(&timeout) && self.tree_may_linger() {
+                timeout = 50;
+            }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
@@ -191,7 +201,10 @@ impl Supervisor {
                 }
             }
             let peaks_at = self.peaks.next_at();
-            for at in [self.out.journal_deadline(), peaks_at].into_iter().flatten() {
+            for at in [self.out.journal_deadline(), peaks_at, self.fd_wait.retry_at()]
+                .into_iter()
+                .flatten()
+            {
                 let ms = at
                     .saturating_duration_since(Instant::now())
                     .as_micros()
@@ -224,6 +237,7 @@ impl Supervisor {
                 commands_closed |= self.drain_commands();
             }
             self.fire_timers();
+            self.retry_fd_waits();
             let procs = &self.procs;
             self.peaks.sample_if_due(|| {
                 procs
@@ -240,7 +254,7 @@ impl Supervisor {
                 self.begin_shutdown();
             }
             self.flush_journal_if_due();
-            if self.shutting_down && !self.any_busy() {
+            if self.shutting_down && !self.any_busy() && !self.tree_may_linger() {
                 break;
             }
         }
@@ -323,6 +337,20 @@ impl Supervisor {
         self.emit(Event::now(EventKind::Error { message }).process(name, None));
     }
 
+    /// Starts that waited for file descriptors are tried again when due.
+    fn retry_fd_waits(&mut self) {
+        let Some(tasks) = self.fd_wait.due(Instant::now()) else {
+            return;
+        };
+        for (key, gen) in tasks {
+            match self.procs.get(key) {
+                Some(p) if p.gen == gen && !p.alive() => self.spawn_task(key),
+                _ => self.fd_wait.forget_task(key),
+            }
+        }
+        self.reschedule = true;
+    }
+
     pub(super) fn worker_pool(&self, key: usize) -> Option<usize> {
         self.procs.get(key)?.worker_pool()
     }
@@ -337,6 +365,7 @@ impl Supervisor {
 
     pub(super) fn remove_proc(&mut self, key: usize) {
         self.close_streams(key);
+        self.fd_wait.forget_task(key);
         self.procs.remove(key);
     }
 
@@ -350,6 +379,17 @@ impl Supervisor {
             .collect();
         let leaders = procs.filter_map(|p| p.live.as_ref().map(|l| l.pid)).collect();
         (groups, leaders)
+    }
+
+    /// At the session's end, with every leader gone: whether members of
+    /// the session's cgroup that left their process groups (and got the
+    /// stop signal with them) still have part of the stop timeout they were
+    /// promised, before the final sweep kills what is left.
+    fn tree_may_linger(&self) -> bool {
+        let Some(until) = self.shutdown_grace_until else {
+            return false;
+        };
+        Instant::now() < until && self.session_populated()
     }
 
     pub(super) fn any_busy(&self) -> bool {

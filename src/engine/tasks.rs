@@ -3,6 +3,7 @@
 
 use super::child::{self, SpawnRequest};
 use super::command::StopHow;
+use super::fd_wait;
 use super::lifecycle::{Action, Input};
 use super::lines::LineSplitter;
 use super::reactor;
@@ -12,6 +13,15 @@ use crate::session::TaskSpec;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Why `spawn_into` gave no pid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NotStarted {
+    /// It failed (`spawn_failed` was emitted).
+    Failed,
+    /// It waits for file descriptors and will be tried again.
+    Waiting,
+}
 
 impl Supervisor {
     // ----- tasks ---------------------------------------------------------
@@ -72,17 +82,18 @@ impl Supervisor {
             stdin: spec.stdin,
             pty: spec.pty,
         };
-        if let Some(pid) = self.spawn_into(key, &argv, &cwd, &env, io) {
+        if self.spawn_into(key, &argv, &cwd, &env, io).is_ok() {
             if let Some(timeout) = spec.timeout {
                 let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                 self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
             }
-            let _ = pid;
         }
     }
 
     /// Spawns a child for the process at `key`; emits `spawned` or
-    /// `spawn_failed`. Returns the pid.
+    /// `spawn_failed`. Returns the pid, or why there is none: it failed, or
+    /// it waits for file descriptors (see `fd_wait`; nothing is emitted
+    /// then but the shortage, once).
     pub(super) fn spawn_into(
         &mut self,
         key: usize,
@@ -90,10 +101,10 @@ impl Supervisor {
         cwd: &std::path::Path,
         env: &std::collections::BTreeMap<String, String>,
         io: Io,
-    ) -> Option<i32> {
+    ) -> Result<i32, NotStarted> {
         let stdin_pipe = io.stdin;
         self.close_streams(key);
-        let name = self.procs.get(key)?.name.clone();
+        let name = self.procs.get(key).ok_or(NotStarted::Failed)?.name.clone();
         let run_cgroup = self.cgroup_for_run(key, stdin_pipe);
         let req = SpawnRequest {
             name: &name,
@@ -112,7 +123,11 @@ impl Supervisor {
         match spawned {
             Ok(s) => {
                 self.peaks.spawned();
-                let gen = self.procs.get(key)?.gen;
+                self.fd_wait.forget_task(key);
+                if let Some(run) = self.worker_pool(key).and_then(|pool| self.pools.get_mut(pool)) {
+                    run.fd_since = None;
+                }
+                let gen = self.procs.get(key).ok_or(NotStarted::Failed)?.gen;
                 let _ = self.epoll.add(
                     s.pidfd.as_raw_fd(),
                     token(key, gen, Fd::Exit),
@@ -128,7 +143,7 @@ impl Supervisor {
                     token(key, gen, Fd::Stderr),
                     reactor::READABLE,
                 );
-                let p = self.procs.get_mut(key)?;
+                let p = self.procs.get_mut(key).ok_or(NotStarted::Failed)?;
                 p.run_id += 1;
                 p.live = Some(Live {
                     pid: s.pid,
@@ -159,16 +174,54 @@ impl Supervisor {
                 self.emit(e);
                 self.step(key, Input::Spawned);
                 self.watching = true;
-                Some(s.pid)
+                Ok(s.pid)
             }
-            Err(message) => {
+            Err(f) => {
+                let mut message = f.message;
+                if f.no_fds && !self.shutting_down {
+                    match self.wait_for_fds(key, &message) {
+                        Some(waited) => {
+                            message = format!(
+                                "{message} (no descriptor freed up in {:.1}s, the stop timeout)",
+                                waited.as_secs_f64()
+                            )
+                        }
+                        None => return Err(NotStarted::Waiting),
+                    }
+                }
+                self.fd_wait.forget_task(key);
                 let mut e = Event::now(EventKind::SpawnFailed { message }).process(&name, None);
                 e.pool = pool_name;
                 self.emit(e);
                 self.spawn_failed(key);
-                None
+                Err(NotStarted::Failed)
             }
         }
+    }
+
+    /// A start of `key` found no file descriptor. Returns `None` if it is
+    /// to wait and be tried again (the shortage is reported once), or how
+    /// long it has waited if that is its stop timeout and it is to fail.
+    fn wait_for_fds(&mut self, key: usize, message: &str) -> Option<std::time::Duration> {
+        let now = Instant::now();
+        let p = self.procs.get(key)?;
+        let (gen, stop) = (p.gen, p.stop.timeout.get());
+        let since = match p.worker_pool() {
+            Some(pool) => *self.pools.get_mut(pool)?.fd_since.get_or_insert(now),
+            None => self.fd_wait.task_since(key, gen, now),
+        };
+        if fd_wait::verdict(since, now, stop) == fd_wait::Verdict::GiveUp {
+            return Some(now.saturating_duration_since(since));
+        }
+        if self.fd_wait.refused(now) {
+            let limit = super::os_limits::nofile_soft_limit()
+                .map(|n| format!("; this process may have {n} open"))
+                .unwrap_or_default();
+            self.error(format!(
+                "out of file descriptors ({message}{limit}): processes and inputs that cannot start now wait for descriptors to free up, each for at most its stop timeout"
+            ));
+        }
+        None
     }
 
     pub(super) fn pool_of_key(&self, key: usize) -> Option<String> {
@@ -220,6 +273,14 @@ impl Supervisor {
             return;
         }
         self.shutting_down = true;
+        self.fd_wait.clear();
+        let grace = self
+            .procs
+            .all()
+            .map(|p| p.stop.timeout.get())
+            .max()
+            .unwrap_or_default();
+        self.shutdown_grace_until = Instant::now().checked_add(grace);
         for key in self.procs.keys_where(|_| true) {
             self.step(key, Input::Shutdown);
         }

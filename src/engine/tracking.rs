@@ -256,6 +256,15 @@ impl Supervisor {
         out
     }
 
+    /// Whether the session's cgroup still holds a process (false without
+    /// cgroups: the fallback path cannot tell cheaply).
+    pub(super) fn session_populated(&self) -> bool {
+        self.tracker
+            .cgroups
+            .as_ref()
+            .is_some_and(|c| cgroup::populated(c.dir()))
+    }
+
     /// Removes the stale cgroups that have emptied.
     pub(super) fn remove_empty_cgroups(&mut self) {
         self.tracker

@@ -62,7 +62,11 @@ fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
     if b.clicked() {
         ui.ctx().copy_text(value.to_string());
     }
-    let text = if monospace { mono(value) } else { RichText::new(value) };
+    let text = if monospace {
+        mono(value)
+    } else {
+        RichText::new(value)
+    };
     ui.add(egui::Label::new(text).wrap());
     ui.end_row();
 }

@@ -8,7 +8,9 @@
 
 use crate::session::signal::COMMON_SIGNALS;
 use crate::session::validate;
-use crate::session::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec};
+use crate::session::{
+    InputSource, PoolMode, PoolSpec, Protocol, RestartPolicy, RunSpec, StopPolicy, TaskSpec,
+};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -47,6 +49,8 @@ pub struct PoolDraft {
     pub shell: bool,
     pub workers: String,
     pub mode: PoolMode,
+    /// Used in persistent mode only.
+    pub protocol: Protocol,
     pub inputs_from_file: bool,
     pub inputs_text: String,
     pub inputs_file: String,
@@ -210,6 +214,7 @@ impl PoolDraft {
             shell: p.shell,
             workers: p.workers.to_string(),
             mode: p.mode,
+            protocol: p.protocol,
             inputs_from_file,
             inputs_text,
             inputs_file,
@@ -260,6 +265,10 @@ impl PoolDraft {
                 name: name?,
                 workers: workers?,
                 mode: self.mode,
+                protocol: match self.mode {
+                    PoolMode::Persistent => self.protocol,
+                    PoolMode::Spawn => Protocol::Lines,
+                },
                 run: run?,
                 shell: self.shell,
                 inputs: inputs?,

@@ -89,7 +89,12 @@ impl ProctorApp {
         };
         let log_panel = egui::Panel::bottom("log")
             .resizable(true)
-            .default_size(self.settings.layout.log_height().min((ui.available_height() * 0.3).max(120.0)))
+            .default_size(
+                self.settings
+                    .layout
+                    .log_height()
+                    .min((ui.available_height() * 0.3).max(120.0)),
+            )
             .min_size(120.0)
             .show(ui, |ui| {
                 let (log, model) = match self.past.as_mut() {

@@ -40,14 +40,28 @@ pub struct JournalConfig {
 }
 
 impl JournalConfig {
-    pub fn default_location() -> Self {
-        Self {
+    /// The default folder, and the total size from
+    /// `PROCTOR_JOURNAL_MAX_BYTES` if set (an error if it is not a whole
+    /// number of bytes: a value that is ignored would surprise).
+    pub fn default_location() -> Result<Self, String> {
+        let max_total_bytes = match std::env::var("PROCTOR_JOURNAL_MAX_BYTES") {
+            Err(std::env::VarError::NotPresent) => DEFAULT_MAX_TOTAL,
+            Err(std::env::VarError::NotUnicode(v)) => {
+                return Err(format!(
+                    "PROCTOR_JOURNAL_MAX_BYTES={v:?} is not a whole number of bytes"
+                ))
+            }
+            Ok(v) => v.trim().parse().map_err(|_| {
+                format!(
+                    "PROCTOR_JOURNAL_MAX_BYTES=`{v}` is not a whole number of bytes (0 to {})",
+                    u64::MAX
+                )
+            })?,
+        };
+        Ok(Self {
             dir: default_dir(),
-            max_total_bytes: std::env::var("PROCTOR_JOURNAL_MAX_BYTES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(DEFAULT_MAX_TOTAL),
-        }
+            max_total_bytes,
+        })
     }
 }
 

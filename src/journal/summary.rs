@@ -72,6 +72,10 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
                 stopped: true,
                 ..
             } if e.pool.is_none() => s.stopped += 1,
+            // A pool's inputs stopped by the user (Stop, Cancel rest, the
+            // session's end) are its stopped work; its workers' exits are not
+            // counted (they would count the same stop twice).
+            EventKind::TaskCancelled => s.stopped += 1,
             EventKind::Exited {
                 exit_code,
                 restart_in: None,

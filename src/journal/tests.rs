@@ -49,6 +49,11 @@ fn the_summary_counts_user_stops_apart_from_failures() {
         exited("a", -15, true),
         exited("b", 1, false),
         exited("c", 0, false),
+        // A pool stopped by the user: two cancelled inputs, its worker's
+        // stopped exit not counted again.
+        Event::now(EventKind::TaskCancelled).pool("p", Some(3)),
+        Event::now(EventKind::TaskCancelled).pool("p", Some(4)),
+        exited("p/worker-1", -15, true).pool("p", None),
     ];
     let text: String = events
         .iter()
@@ -56,7 +61,7 @@ fn the_summary_counts_user_stops_apart_from_failures() {
         .collect();
     std::fs::write(&p, text).unwrap();
     let s = summarize(&p, 0);
-    assert_eq!((s.failures, s.stopped), (1, 1));
+    assert_eq!((s.failures, s.stopped), (1, 3));
 }
 
 #[test]
