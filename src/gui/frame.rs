@@ -89,12 +89,15 @@ impl ProctorApp {
         };
         let log_panel = egui::Panel::bottom("log")
             .resizable(true)
-            .default_size(
-                self.settings
+            // As left last time; the first time, less of a small window.
+            .default_size(match self.settings.layout.log_height {
+                Some(_) => self.settings.layout.log_height(),
+                None => self
+                    .settings
                     .layout
                     .log_height()
                     .min((ui.available_height() * 0.3).max(120.0)),
-            )
+            })
             .min_size(120.0)
             .show(ui, |ui| {
                 let (log, model) = match self.past.as_mut() {
