@@ -4,7 +4,7 @@
 
 mod gui_support;
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use gui_support::*;
 
@@ -377,4 +377,37 @@ fn an_edited_running_task_says_so_and_restarts_with_the_new_command() {
     select_row(&mut h, "w");
     h.get_by_label("Kill").click();
     wait_until(&mut h, "stopped", |h| shows(h, "\u{25cf} stopped"));
+}
+
+#[test]
+fn an_export_without_colour_codes_has_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = session(vec![task("painter", "printf '\\033[31mred-text\\033[0m\\n'")]);
+    let mut h = harness(s, true);
+    wait_until(&mut h, "the line", |h| shows(h, "red-text"));
+    for (plain, name) in [(true, "plain.csv"), (false, "raw.csv")] {
+        let path = dir.path().join(name);
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+        wait_until(&mut h, "the export dialog", |h| shows(h, "Export to"));
+        h.get_by_label("CSV").click();
+        frames(&mut h, 2);
+        let checked = h.get_by_label("Without colour codes").accesskit_node().toggled()
+            == Some(egui::accesskit::Toggled::True);
+        if checked != plain {
+            h.get_by_label("Without colour codes").click();
+            frames(&mut h, 2);
+        }
+        set_text(&mut h, "Export to", &path.display().to_string());
+        h.get_by_label("Export").click();
+        wait_until(&mut h, "the export ends", |h| {
+            !shows(h, "Export to")
+                && !app(h).exporting()
+                && app(h)
+                    .notice()
+                    .is_some_and(|n| n.error || n.text.starts_with("exported"))
+        });
+        let text = std::fs::read_to_string(&path).expect("the export");
+        assert!(text.contains("red-text"), "{text}");
+        assert_eq!(text.contains('\u{1b}'), !plain, "{name}: {text}");
+    }
 }

@@ -81,7 +81,8 @@ impl ProctorApp {
                 path,
                 format,
                 filtered,
-            } => self.export_log(path, format, filtered),
+                plain,
+            } => self.export_log(path, format, filtered, plain),
             Intent::ExportProcesses(p) => {
                 let text = processes::rows_csv(&self.table_rows());
                 self.spawn_export(p, ExportWhat::Text(text));
@@ -211,7 +212,7 @@ impl ProctorApp {
 
     /// Exports the shown session's log on a helper thread: the journal
     /// first, then the newer events held in memory.
-    fn export_log(&mut self, path: PathBuf, format: Format, filtered: bool) {
+    fn export_log(&mut self, path: PathBuf, format: Format, filtered: bool, plain: bool) {
         let req = match &self.past {
             Some(p) => LogExport {
                 format,
@@ -220,6 +221,7 @@ impl ProctorApp {
                 live: false,
                 upto: p.last_seq,
                 tail: Vec::new(),
+                plain,
             },
             None => LogExport {
                 format,
@@ -231,6 +233,7 @@ impl ProctorApp {
                     Some(_) => self.log.tail(EXPORT_TAIL),
                     None => self.log.tail(usize::MAX),
                 },
+                plain,
             },
         };
         self.spawn_export(path, ExportWhat::Log(req));

@@ -142,7 +142,14 @@ mod tests {
             .spawn()
             .expect("sleep");
         let pid = child.id();
-        let info = read(Path::new("/proc"), pid);
+        // Until the kernel has the new program's command line (a child
+        // caught between fork and exec has none yet).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut info = read(Path::new("/proc"), pid);
+        while info.argv.first().map(String::as_str) != Some("sleep") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            info = read(Path::new("/proc"), pid);
+        }
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(info.argv, ["sleep", "30"]);

@@ -31,6 +31,8 @@ pub enum Intent {
         path: PathBuf,
         format: Format,
         filtered: bool,
+        /// Text and CSV without the children's colour codes.
+        plain: bool,
     },
     ExportProcesses(PathBuf),
     /// The export dialog (File ▸ Export log…, Ctrl+E).
