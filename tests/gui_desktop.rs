@@ -411,3 +411,45 @@ fn an_export_without_colour_codes_has_none() {
         assert_eq!(text.contains('\u{1b}'), !plain, "{name}: {text}");
     }
 }
+
+#[test]
+fn names_sort_naturally_columns_can_be_hidden_and_the_show_list_searches() {
+    let mut tasks = Vec::new();
+    for n in ["many-139", "many-14", "many-2"] {
+        tasks.push(task(n, "true"));
+    }
+    for i in 0..8 {
+        tasks.push(task(&format!("other-{i}"), "true"));
+    }
+    let mut h = harness(session(tasks), true);
+    wait_until(&mut h, "all ended", |h| {
+        app(h).model().processes.len() == 11 && app(h).model().processes.iter().all(|r| r.state.is_ended())
+    });
+    // Sorted by Name: many-2, many-14, many-139 (not many-139 before many-14).
+    h.query_all_by_label("Name").last().expect("the header").click();
+    frames(&mut h, 3);
+    let y =
+        |h: &Harness<'_, TestApp>, name: &str| h.query_all_by_label(name).last().expect(name).rect().min.y;
+    assert!(y(&h, "many-2") < y(&h, "many-14") && y(&h, "many-14") < y(&h, "many-139"));
+    // The column chooser hides PID.
+    assert!(shows(&h, "PID"));
+    h.get_by_label("Columns").click();
+    frames(&mut h, 3);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "PID")
+        .click();
+    frames(&mut h, 2);
+    h.key_press(egui::Key::Escape);
+    frames(&mut h, 3);
+    assert!(!shows(&h, "PID"), "PID hidden");
+    // The Show list has a search box with this many processes.
+    h.get_by_label("Show").click();
+    frames(&mut h, 3);
+    let count = |h: &Harness<'_, TestApp>, n: &str| h.query_all_by_label(n).count();
+    let (other, many) = (count(&h, "other-3"), count(&h, "many-14"));
+    set_text(&mut h, "Find a process", "many-1");
+    frames(&mut h, 2);
+    assert_eq!(count(&h, "many-14"), many, "still in the list");
+    assert_eq!(count(&h, "other-3"), other - 1, "no longer in the list");
+    // Plurals: a count of one is singular.
+    assert!(shows_containing(&h, "11 processes"));
+}

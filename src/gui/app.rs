@@ -307,10 +307,10 @@ impl ProctorApp {
             match r {
                 Ok(x) => {
                     let note = x.note.map(|n| format!(" ({n})")).unwrap_or_default();
+                    let unit = x.unit.strip_suffix('s').unwrap_or(x.unit);
                     self.info(format!(
-                        "exported {} {} to {}{note}",
-                        x.count,
-                        x.unit,
+                        "exported {} to {}{note}",
+                        super::plural::count(x.count, unit),
                         x.dest.display()
                     ));
                 }
@@ -325,7 +325,10 @@ impl ProctorApp {
                         "showing the past session {}{}",
                         super::history::file_name(&past.path),
                         if problems > 0 {
-                            format!(" ({problems} unreadable line(s) skipped)")
+                            format!(
+                                " ({} skipped)",
+                                super::plural::count_usize(problems, "unreadable line")
+                            )
                         } else {
                             String::new()
                         }

@@ -95,8 +95,8 @@ impl ExportDialog {
             });
             if f.filtered {
                 ui.weak(format!(
-                    "{} event(s) match in the window; older matching events come from the journal.",
-                    f.shown
+                    "{} in the window match; older matching events come from the journal.",
+                    super::plural::count_usize(f.shown, "event")
                 ));
             }
             ui.add_enabled_ui(f.format != Format::JsonLines, |ui| {

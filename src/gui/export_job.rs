@@ -217,7 +217,10 @@ pub fn export_log(
     }
     file.commit()?;
     if bad_lines > 0 {
-        note = Some(format!("{bad_lines} unreadable journal line(s) skipped"));
+        note = Some(format!(
+            "{} skipped",
+            super::plural::count(bad_lines, "unreadable journal line")
+        ));
     }
     Ok(Exported {
         dest: dest.to_path_buf(),

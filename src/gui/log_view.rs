@@ -74,7 +74,11 @@ impl Log {
             if !self.search.is_empty() && ui.small_button("Clear search").clicked() {
                 self.search.clear();
             }
-            ui.weak(format!("{} of {} events", self.shown.len(), self.events.len()));
+            ui.weak(format!(
+                "{} of {}",
+                self.shown.len(),
+                super::plural::count_usize(self.events.len(), "event")
+            ));
             if self.follow {
                 ui.label(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
                     .on_hover_text("New events scroll into view; scroll up to pause");

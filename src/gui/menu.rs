@@ -158,9 +158,9 @@ pub fn past_banner(ui: &mut Ui, past: &PastSession) -> Vec<Intent> {
                 );
                 let started = past.started.as_deref().unwrap_or("unknown start");
                 ui.label(format!(
-                    "started {started} \u{00b7} {} processes \u{00b7} {} events",
-                    past.model.processes.len(),
-                    past.model.events_seen
+                    "started {started} \u{00b7} {} \u{00b7} {}",
+                    super::plural::count_usize(past.model.processes.len(), "process"),
+                    super::plural::count(past.model.events_seen, "event")
                 ));
                 ui.label(RichText::new(past.path.display().to_string()).monospace().weak());
                 if ui.button("Export log\u{2026}").clicked() {
