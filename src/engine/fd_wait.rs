@@ -104,10 +104,17 @@ impl FdWait {
         Some(self.tasks.iter().map(|t| (t.0, t.1)).collect())
     }
 
-    /// The session is ending: nothing waits any longer.
-    pub fn clear(&mut self) {
-        self.tasks.clear();
+    /// The session is ending: nothing waits any longer. Returns the tasks
+    /// that were waiting (to be reported as not started).
+    pub fn clear(&mut self) -> Vec<(usize, u32)> {
         self.retry_at = None;
+        self.tasks.drain(..).map(|t| (t.0, t.1)).collect()
+    }
+
+    /// Whether a start was refused since the last retry round began (the
+    /// round stops trying: the next start would be refused too).
+    pub fn refused_this_round(&self) -> bool {
+        self.refused_since_due
     }
 }
 
