@@ -203,14 +203,13 @@ impl Supervisor {
 
     /// A task waiting for descriptors, not tried this round: it fails as if
     /// tried if its stop timeout has passed.
-    pub(super) fn give_up_if_due(&mut self, key: usize) {
+    pub(super) fn give_up_if_due(&mut self, key: usize, since: Instant) {
         let Some(p) = self.procs.get(key) else { return };
-        let (gen, stop, name) = (p.gen, p.stop.timeout.get(), p.name.clone());
         let now = Instant::now();
-        let since = self.fd_wait.task_since(key, gen, now);
-        if fd_wait::verdict(since, now, stop) == fd_wait::Verdict::Wait {
+        if fd_wait::verdict(since, now, p.stop.timeout.get()) == fd_wait::Verdict::Wait {
             return;
         }
+        let name = p.name.clone();
         self.fd_wait.forget_task(key);
         let message = format!(
             "cannot start: Too many open files (os error {}) (still no descriptor for it after {:.1}s, its stop timeout)",
