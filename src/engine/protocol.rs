@@ -20,9 +20,24 @@ use serde_json::Value;
 /// The longest answer joined from pieces; beyond it the input fails.
 pub(super) const MAX_ANSWER: usize = 16 << 20;
 
+/// A jsonl request's id: the input's index and its attempt (1, 2, ...),
+/// so that a late answer to an earlier attempt is told apart. Below 2^53
+/// (attempts are at most 1,001), so any JSON reader keeps it exact.
+pub(super) fn request_id(input: usize, attempt: u32) -> u64 {
+    (u64::from(attempt) << 32) | (input as u64 & 0xFFFF_FFFF)
+}
+
+/// The input and attempt a request id names.
+pub(super) fn split_id(id: u64) -> (usize, u32) {
+    (
+        (id & 0xFFFF_FFFF) as usize,
+        (id >> 32).min(u64::from(u32::MAX)) as u32,
+    )
+}
+
 /// The line that carries `text` to a worker, with its newline; `Err` if the
-/// protocol cannot carry it.
-pub(super) fn request(jsonl: bool, id: usize, text: &str) -> Result<Vec<u8>, String> {
+/// protocol cannot carry it. `id`: see [`request_id`].
+pub(super) fn request(jsonl: bool, id: u64, text: &str) -> Result<Vec<u8>, String> {
     if jsonl {
         let mut line =
             serde_json::to_vec(&serde_json::json!({ "id": id, "input": text })).map_err(|e| e.to_string())?;
@@ -135,6 +150,16 @@ pub(super) fn parse_answer(line: &str) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_name_the_input_and_its_attempt() {
+        for (input, attempt) in [(0, 1), (5, 2), (4_294_967_295, 1001), (123_456, 7)] {
+            let id = request_id(input, attempt);
+            assert!(id < 1 << 53);
+            assert_eq!(split_id(id), (input, attempt));
+        }
+        assert_ne!(request_id(3, 1), request_id(3, 2));
+    }
 
     #[test]
     fn requests_carry_any_text_in_jsonl_and_refuse_a_newline_in_lines() {
