@@ -42,6 +42,12 @@ fn escaped_grandchild_is_reported_and_killed_with_the_button() {
         })
     });
     h.get_by_label("Terminate all").click();
+    // It asks first (a new window is drawn on its second frame).
+    wait_until(&mut h, "the question", |h| shows(h, "Are you sure?"));
+    h.get_all_by_label("Terminate all")
+        .last()
+        .expect("the dialog's")
+        .click();
     wait_until(&mut h, "the leftover button", |h| shows(h, "Kill leftovers (1)"));
     assert!(
         alive(orphan as u32),

@@ -73,6 +73,7 @@ prop_compose! {
         signal in 0..SIGNALS.len(),
         restart in 0..3usize,
         flags in any::<(bool, bool, bool)>(),
+        io in any::<(bool, bool, bool)>(),
     ) -> TaskSpec {
         let mut t = TaskSpec::new(name, RunSpec::Line("sleep 1".into()));
         t.base_dir = "/tmp".into();
@@ -85,6 +86,7 @@ prop_compose! {
         t.timeout = timeout.filter(|t| !t.is_zero());
         t.restart = RestartPolicy::ALL[restart];
         (t.shell, t.daemon, t.autostart) = flags;
+        (t.unbuffered, t.pty, t.stdin) = io;
         t
     }
 }
@@ -97,6 +99,7 @@ prop_compose! {
         stop_timeout in seconds(),
         timeout in prop::option::of(seconds()),
         persistent in any::<bool>(),
+        unbuffered in any::<bool>(),
         inputs in prop::collection::vec("[ -~]{0,8}", 0..5),
     ) -> PoolSpec {
         let mut p = PoolSpec::new(name, RunSpec::Args(vec!["echo".into(), "{}".into()]), inputs);
@@ -106,6 +109,7 @@ prop_compose! {
         p.stop.timeout = stop_timeout;
         p.timeout = timeout.filter(|t| !t.is_zero());
         p.mode = if persistent { PoolMode::Persistent } else { PoolMode::Spawn };
+        p.unbuffered = unbuffered;
         p
     }
 }

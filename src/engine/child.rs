@@ -23,6 +23,9 @@ pub struct SpawnRequest<'a> {
     pub stdin_pipe: bool,
     /// `cgroup.procs` of the cgroup the child joins before exec.
     pub cgroup_procs: Option<std::os::fd::RawFd>,
+    /// Under a pseudo-terminal: its output is the master's (stderr is
+    /// empty), and `stdin_pipe` writes to the terminal.
+    pub pty: bool,
 }
 
 pub struct Spawned {
@@ -88,6 +91,23 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         message: format!("cannot start `{program}`: {e}"),
         no_fds: super::fd_wait::is_shortage(e.raw_os_error()),
     };
+    if req.pty {
+        prep.controlling_tty = true;
+        return spawn_pty(req, &prep, cache).map_err(|e| match e {
+            SpawnError::Chdir(e) => SpawnFailure {
+                message: format!("working directory {}: {e}", req.cwd.display()),
+                no_fds: false,
+            },
+            SpawnError::Exec(e) => {
+                cache.forget(program);
+                SpawnFailure {
+                    message: describe_spawn_error(program, &e),
+                    no_fds: false,
+                }
+            }
+            SpawnError::Other(e) => io(e),
+        });
+    }
     let (out_r, out_w) = pipe().map_err(io)?;
     let (err_r, err_w) = pipe().map_err(io)?;
     let (stdin_child, stdin_parent) = if req.stdin_pipe {
@@ -133,6 +153,41 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stderr: err_r,
         stdin: stdin_parent,
         writers: super::os_limits::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
+        in_cgroup: child.in_cgroup,
+    })
+}
+
+/// `spawn` under a pseudo-terminal.
+fn spawn_pty(req: &SpawnRequest<'_>, prep: &Prepared, cache: &mut SpawnCache) -> Result<Spawned, SpawnError> {
+    use std::os::fd::AsRawFd;
+    let t = super::pty::open().map_err(SpawnError::Other)?;
+    // stderr goes to the terminal too: its pipe is empty and ends at once.
+    let (err_r, err_w) = pipe().map_err(SpawnError::Other)?;
+    drop(err_w);
+    let slave = t.slave.as_raw_fd();
+    let child = super::spawn::spawn(prep, [slave, slave, slave], &mut cache.stack)?;
+    drop(t.slave);
+    let stdin = if req.stdin_pipe {
+        Some(t.master.try_clone().map_err(SpawnError::Other)?)
+    } else {
+        None
+    };
+    for fd in [Some(&t.master), Some(&err_r), stdin.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    }
+    Ok(Spawned {
+        pid: child.pid,
+        pidfd: child.pidfd,
+        stdout: t.master,
+        stderr: err_r,
+        stdin,
+        // The slave is not held: the master reads EIO (the end) once
+        // every process on the terminal has closed it.
+        writers: None,
         in_cgroup: child.in_cgroup,
     })
 }

@@ -68,6 +68,12 @@ pub enum Command {
         pool: String,
         action: PoolAction,
     },
+    /// Write a line (a newline is added) to the stdin of a task started
+    /// with `stdin = true`.
+    WriteStdin {
+        process: String,
+        line: String,
+    },
     /// Forget processes and pools that have ended.
     ClearEnded,
     /// SIGKILL every process this session started whose named process has

@@ -25,6 +25,7 @@ mod pool_results;
 mod pool_table;
 mod procs;
 mod protocol;
+mod pty;
 mod reactor;
 pub mod sched;
 mod spawn;

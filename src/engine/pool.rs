@@ -329,7 +329,12 @@ impl Supervisor {
         let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
             return;
         };
-        if self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, true) == Err(NotStarted::Failed) {
+        let env = super::pty::child_env(&spec.env, spec.unbuffered);
+        let io = super::tasks::Io {
+            stdin: true,
+            pty: false,
+        };
+        if self.spawn_into(key, &argv, &spec.working_dir(), &env, io) == Err(NotStarted::Failed) {
             let others = self.pools.get(pool).is_some_and(|r| {
                 r.workers
                     .iter()
@@ -461,7 +466,8 @@ impl Supervisor {
             PoolMode::Spawn => {
                 let Some(run) = self.pools.get(pool) else { return };
                 let argv = sched::substitute(&run.argv, &text);
-                match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
+                let env = super::pty::child_env(&spec.env, spec.unbuffered);
+                match self.spawn_into(key, &argv, &spec.working_dir(), &env, super::tasks::Io::default()) {
                     Ok(pid) => {
                         let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })

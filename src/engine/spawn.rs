@@ -31,6 +31,9 @@ pub struct Prepared {
     /// `cgroup.procs` of the cgroup the child joins before exec (see
     /// `cgroup`), or -1.
     pub cgroup_procs: RawFd,
+    /// Start it in a session of its own, its stdin as its controlling
+    /// terminal (a pseudo-terminal's slave).
+    pub controlling_tty: bool,
 }
 
 /// `KEY=value` strings of an environment.
@@ -129,6 +132,7 @@ impl Prepared {
             extra_env,
             cwd: cstr(cwd.as_os_str().as_bytes(), "the working directory")?,
             cgroup_procs: -1,
+            controlling_tty: false,
         })
     }
 
@@ -179,6 +183,9 @@ struct ChildCtx {
     reset_slice: bool,
     /// Written to by the child to join its cgroup, or -1.
     cgroup_procs: RawFd,
+    /// A session of its own with its stdin (a terminal) as the
+    /// controlling terminal, instead of only a process group.
+    new_session: bool,
     /// Set by the child when it could not join its cgroup.
     cgroup_errno: libc::c_int,
     /// Set by the child on failure: 1 chdir, 2 exec, 3 dup2.
@@ -214,7 +221,12 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::getppid() != ctx.parent {
             libc::_exit(137);
         }
-        libc::setpgid(0, 0);
+        if ctx.new_session {
+            // Also a process group of its own, as setpgid gives.
+            libc::setsid();
+        } else {
+            libc::setpgid(0, 0);
+        }
         if ctx.cgroup_procs >= 0 {
             // "0": the writer itself joins the cgroup, before it execs.
             let zero = b"0";
@@ -238,6 +250,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
                 ctx.errno = *libc::__errno_location();
                 libc::_exit(127);
             }
+        }
+        if ctx.new_session {
+            libc::ioctl(0, libc::TIOCSCTTY, 0);
         }
         if libc::chdir(ctx.cwd) != 0 {
             ctx.stage = 1;
@@ -345,6 +360,7 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
         restore_nofile: original.is_some(),
         reset_slice: short_slice_here(),
         cgroup_procs: prep.cgroup_procs,
+        new_session: prep.controlling_tty,
         cgroup_errno: 0,
         stage: 0,
         errno: 0,

@@ -63,6 +63,18 @@ impl Supervisor {
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                // A pseudo-terminal's master reads EIO once the child side
+                // is closed: its end, as EOF is a pipe's.
+                Err(e) if e.raw_os_error() == Some(libc::EIO) => {
+                    let mut lines = Vec::new();
+                    stream.lines.finish(&mut |l| lines.push(l));
+                    drop(match which {
+                        Fd::Stdout => p.stdout.take(),
+                        _ => p.stderr.take(),
+                    });
+                    self.emit_lines(key, which, lines);
+                    break;
+                }
                 Err(e) => {
                     let name = p.name.clone();
                     let fd = match which {
@@ -358,6 +370,27 @@ impl Supervisor {
             };
             s.waiting = want && r.is_ok();
         }
+    }
+
+    /// A line for the stdin of a task that has a stdin pipe (`stdin =
+    /// true`); a pool's workers read only their inputs.
+    pub(super) fn write_stdin_line(&mut self, name: &str, line: &str) {
+        let Some(key) = self.procs.key(name) else {
+            return self.process_error(name, format!("no process named `{name}`"));
+        };
+        let ok = self
+            .proc(key)
+            .is_some_and(|p| matches!(p.origin, Origin::Task(_)) && p.stdin.is_some());
+        if !ok {
+            return self.process_error(
+                name,
+                format!("`{name}` has no stdin to write to (give its task `stdin = true`, and it must be running)"),
+            );
+        }
+        let mut bytes = line.as_bytes().to_vec();
+        bytes.push(b'\n');
+        self.queue_stdin(key, &bytes);
+        self.flush_stdin(key);
     }
 
     /// Closes a worker's stdin once everything queued is written.

@@ -314,6 +314,7 @@ impl Supervisor {
             Command::Pause { process } => self.pause(&process, true),
             Command::Resume { process } => self.pause(&process, false),
             Command::Pool { pool, action } => self.pool_action(&pool, action),
+            Command::WriteStdin { process, line } => self.write_stdin_line(&process, &line),
             Command::ClearEnded => self.clear_ended(),
             Command::KillLeftovers => {
                 if self.kill_leftovers("").is_empty() {

@@ -86,7 +86,12 @@ impl Supervisor {
             }
         };
         let cwd = spec.working_dir();
-        if self.spawn_into(key, &argv, &cwd, &spec.env, false).is_ok() {
+        let env = super::pty::child_env(&spec.env, spec.unbuffered);
+        let io = Io {
+            stdin: spec.stdin,
+            pty: spec.pty,
+        };
+        if self.spawn_into(key, &argv, &cwd, &env, io).is_ok() {
             if let Some(timeout) = spec.timeout {
                 let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                 self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
@@ -104,8 +109,9 @@ impl Supervisor {
         argv: &[String],
         cwd: &std::path::Path,
         env: &std::collections::BTreeMap<String, String>,
-        stdin_pipe: bool,
+        io: Io,
     ) -> Result<i32, NotStarted> {
+        let stdin_pipe = io.stdin;
         self.close_streams(key);
         let name = self.procs.get(key).ok_or(NotStarted::Failed)?.name.clone();
         let run_cgroup = self.cgroup_for_run(key, stdin_pipe);
@@ -117,6 +123,7 @@ impl Supervisor {
             env,
             stdin_pipe,
             cgroup_procs: run_cgroup.as_ref().map(|r| r.procs.as_raw_fd()),
+            pty: io.pty,
         };
         let pool_name = self.pool_of_key(key);
         let spawned = child::spawn(&req, &mut self.spawn_cache);
@@ -338,4 +345,13 @@ impl Supervisor {
             ),
         }));
     }
+}
+
+/// How a child's stdin and output are connected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Io {
+    /// A pipe (or the terminal) Proctor writes to; else /dev/null.
+    pub stdin: bool,
+    /// A pseudo-terminal for stdin, stdout and stderr.
+    pub pty: bool,
 }

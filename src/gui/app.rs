@@ -71,7 +71,7 @@ pub struct ProctorApp {
     pub(super) dirs: AppDirs,
     pub(super) settings: Settings,
     /// The settings dialog's draft, while it is open.
-    pub(super) settings_form: Option<Settings>,
+    pub(super) settings_form: Option<super::settings_dialog::SettingsForm>,
     pub(super) history: History,
     /// A past session shown read-only instead of the live one.
     pub(super) past: Option<PastSession>,
@@ -85,6 +85,8 @@ pub struct ProctorApp {
     pub(super) write_errors: (Sender<String>, Receiver<String>),
     /// Why the engine stopped on an internal error (see `engine_failure`).
     pub(super) engine_failure: Option<String>,
+    /// Details pane, keyboard, confirmations, notifications (`desk`).
+    pub(super) desk: super::desk::Desk,
 }
 
 impl ProctorApp {
@@ -134,6 +136,7 @@ impl ProctorApp {
             autosaved: (String::new(), Instant::now()),
             write_errors: unbounded(),
             engine_failure: None,
+            desk: Default::default(),
         };
         if restored {
             app.autosaved.0 = app.defs_toml().unwrap_or_default();
@@ -196,6 +199,10 @@ impl ProctorApp {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+    /// The History tab's list of past sessions.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
     /// The past session shown, if one is.
     pub fn past(&self) -> Option<&PastSession> {
         self.past.as_ref()
@@ -248,6 +255,7 @@ impl ProctorApp {
 
     pub(super) fn ingest(&mut self, e: Event) {
         self.model.apply(&e);
+        self.desk.observe(&e);
         match &e.kind {
             EventKind::Spawned { .. } | EventKind::SpawnFailed { .. } => {
                 if let Some(p) = &e.process {
@@ -263,7 +271,11 @@ impl ProctorApp {
                 }
                 self.error(message.clone());
             }
-            EventKind::Cleared { .. } => self.procs.prune(&self.model),
+            EventKind::Cleared { .. } => {
+                self.procs.prune(&self.model);
+                let model = &self.model;
+                self.desk.outputs.retain(|n| model.row(n).is_some());
+            }
             _ => {}
         }
         self.log.push(e);
@@ -295,10 +307,10 @@ impl ProctorApp {
             match r {
                 Ok(x) => {
                     let note = x.note.map(|n| format!(" ({n})")).unwrap_or_default();
+                    let unit = x.unit.strip_suffix('s').unwrap_or(x.unit);
                     self.info(format!(
-                        "exported {} {} to {}{note}",
-                        x.count,
-                        x.unit,
+                        "exported {} to {}{note}",
+                        super::plural::count(x.count, unit),
                         x.dest.display()
                     ));
                 }
@@ -313,7 +325,10 @@ impl ProctorApp {
                         "showing the past session {}{}",
                         super::history::file_name(&past.path),
                         if problems > 0 {
-                            format!(" ({problems} unreadable line(s) skipped)")
+                            format!(
+                                " ({} skipped)",
+                                super::plural::count_usize(problems, "unreadable line")
+                            )
                         } else {
                             String::new()
                         }

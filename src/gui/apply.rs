@@ -42,9 +42,13 @@ impl ProctorApp {
                         self.starting.insert(n, now);
                     }
                 }
+                self.desk.started_task(&task);
                 self.send(Command::Start { task });
             }
-            Intent::StartPool(pool) => self.send(Command::StartPool { pool }),
+            Intent::StartPool(pool) => {
+                self.desk.started_pool(&pool);
+                self.send(Command::StartPool { pool })
+            }
             Intent::StartAll => match self.defs.start_all() {
                 Ok(v) => v.into_iter().for_each(|i| self.apply(i)),
                 Err(e) => self.error(e),
@@ -68,6 +72,7 @@ impl ProctorApp {
             }
             Intent::NewSession => {
                 self.defs = Definitions::new(&Session::default());
+                self.log.process = super::log::ProcessFilter::All;
                 self.info("new session: no definitions yet".into());
             }
             Intent::OpenSession(p) => self.open_session(p),
@@ -76,7 +81,8 @@ impl ProctorApp {
                 path,
                 format,
                 filtered,
-            } => self.export_log(path, format, filtered),
+                plain,
+            } => self.export_log(path, format, filtered, plain),
             Intent::ExportProcesses(p) => {
                 let text = processes::rows_csv(&self.table_rows());
                 self.spawn_export(p, ExportWhat::Text(text));
@@ -115,7 +121,39 @@ impl ProctorApp {
                 }
                 self.info("back to the live session".into());
             }
-            Intent::ShowSettings => self.settings_form = Some(self.settings.clone()),
+            Intent::Do(a) => self.do_action(a),
+            Intent::ApplyDefinition(task) => {
+                for n in task.instance_names() {
+                    if self.model.row(&n).is_some_and(|r| r.state.is_alive()) {
+                        self.send(Command::Stop {
+                            process: n,
+                            how: crate::engine::StopHow::Terminate,
+                        });
+                    }
+                }
+                self.desk.restart_after_stop.push(task);
+            }
+            Intent::RemoveDefinition(i) => {
+                if let Some(d) = self.defs.remove(i) {
+                    self.info(format!(
+                        "removed the definition \u{201c}{}\u{201d}; {} brings it back",
+                        d.name(),
+                        super::keys::shortcut_text(super::keys::KeyAction::UndoRemove)
+                    ));
+                    self.desk.removed = Some((i, d));
+                }
+            }
+            Intent::UndoRemove => match self.desk.removed.take() {
+                Some((i, d)) => {
+                    let name = d.name().to_string();
+                    self.defs.restore(i, d);
+                    self.info(format!("brought back the definition \u{201c}{name}\u{201d}"));
+                }
+                None => self.info("nothing to undo".into()),
+            },
+            Intent::ShowSettings => {
+                self.settings_form = Some(super::settings_dialog::SettingsForm::new(&self.settings))
+            }
             Intent::ApplySettings(s) => self.apply_settings(s),
             Intent::ForgetRecent(p) => {
                 self.settings.forget(&p);
@@ -128,6 +166,8 @@ impl ProctorApp {
         let rotate_now = s.journal_max_mb < self.settings.journal_max_mb;
         self.settings.log_window = s.log_window.max(1_000);
         self.settings.journal_max_mb = s.journal_max_mb.max(1);
+        self.settings.confirm = s.confirm;
+        self.settings.notifications = s.notifications;
         self.log.set_capacity(self.settings.log_window);
         if rotate_now {
             let (dir, max) = (self.dirs.journals.clone(), self.settings.journal_max_bytes());
@@ -144,6 +184,9 @@ impl ProctorApp {
         match parse_session_file(&p) {
             Ok(s) => {
                 self.defs = Definitions::new(&s);
+                // A process filter from before would hide the new
+                // session's events: the log shows every process again.
+                self.log.process = super::log::ProcessFilter::All;
                 self.remember(&p);
                 self.past = None;
                 self.info(format!("opened {}", p.display()));
@@ -169,7 +212,7 @@ impl ProctorApp {
 
     /// Exports the shown session's log on a helper thread: the journal
     /// first, then the newer events held in memory.
-    fn export_log(&mut self, path: PathBuf, format: Format, filtered: bool) {
+    fn export_log(&mut self, path: PathBuf, format: Format, filtered: bool, plain: bool) {
         let req = match &self.past {
             Some(p) => LogExport {
                 format,
@@ -178,6 +221,7 @@ impl ProctorApp {
                 live: false,
                 upto: p.last_seq,
                 tail: Vec::new(),
+                plain,
             },
             None => LogExport {
                 format,
@@ -189,6 +233,7 @@ impl ProctorApp {
                     Some(_) => self.log.tail(EXPORT_TAIL),
                     None => self.log.tail(usize::MAX),
                 },
+                plain,
             },
         };
         self.spawn_export(path, ExportWhat::Log(req));

@@ -20,6 +20,13 @@ pub struct Definitions {
     pub dirty: bool,
     /// Scroll the list to the selected definition on the next frame.
     reveal: bool,
+    /// The form's fields that have shown a problem (see `form_ui`), and
+    /// the definition they belong to.
+    reserved: std::collections::BTreeMap<String, f32>,
+    reserved_for: Option<usize>,
+    /// Definitions edited since their running processes started: index
+    /// to those processes' names (set by the app each frame).
+    pub edited: std::collections::BTreeMap<usize, Vec<String>>,
 }
 
 #[derive(Default)]
@@ -57,6 +64,9 @@ impl Definitions {
             base_dir,
             dirty: false,
             reveal: false,
+            reserved: Default::default(),
+            reserved_for: None,
+            edited: Default::default(),
         }
     }
 
@@ -165,16 +175,28 @@ impl Definitions {
         }
     }
 
-    pub fn remove(&mut self, i: usize) {
-        if i < self.defs.len() {
-            self.defs.remove(i);
-            self.selected = if self.defs.is_empty() {
-                None
-            } else {
-                Some(i.min(self.defs.len() - 1))
-            };
-            self.dirty = true;
+    /// Removes the definition at `i`, giving it back (for Undo).
+    pub fn remove(&mut self, i: usize) -> Option<Def> {
+        if i >= self.defs.len() {
+            return None;
         }
+        let d = self.defs.remove(i);
+        self.selected = if self.defs.is_empty() {
+            None
+        } else {
+            Some(i.min(self.defs.len() - 1))
+        };
+        self.dirty = true;
+        Some(d)
+    }
+
+    /// Puts a removed definition back where it was (or last) and selects it.
+    pub fn restore(&mut self, i: usize, d: Def) {
+        let i = i.min(self.defs.len());
+        self.defs.insert(i, d);
+        self.selected = Some(i);
+        self.dirty = true;
+        self.reveal = true;
     }
 
     /// A path chosen in a file dialog for a field.
@@ -210,7 +232,8 @@ impl Definitions {
                 .map(|f| f.to_string_lossy().to_string())
                 .unwrap_or_else(|| "unsaved session".into());
             let dirty = if self.dirty { " \u{2022} edited" } else { "" };
-            ui.weak(format!("{file}{dirty}"));
+            // Truncated: the panel keeps its width whatever the content.
+            ui.add(egui::Label::new(RichText::new(format!("{file}{dirty}")).weak()).truncate());
         });
         ui.horizontal(|ui| {
             if ui
@@ -243,7 +266,7 @@ impl Definitions {
                 .clicked()
             {
                 if let Some(i) = sel {
-                    self.remove(i);
+                    out.intents.push(Intent::RemoveDefinition(i));
                 }
             }
         });
@@ -260,7 +283,7 @@ impl Definitions {
             return;
         }
         let reveal = self.reveal;
-        let max_h = (ui.available_height() * 0.35).max(90.0);
+        let max_h = (ui.available_height() * 0.3).max(70.0);
         egui::ScrollArea::vertical()
             .id_salt("def_list")
             .max_height(max_h)
@@ -283,12 +306,34 @@ impl Definitions {
                             .small()
                             .color(color(dark, Tone::Muted));
                         ui.label(kind);
+                        let sel = self.selected == Some(i);
                         let mut name = RichText::new(d.name()).strong();
                         if !ok {
                             name = name.color(color(dark, Tone::Failure));
+                        } else if sel {
+                            name = name.color(ui.visuals().selection.stroke.color);
                         }
-                        let sel = self.selected == Some(i);
-                        let r = ui.selectable_label(sel, name);
+                        // A label, not a button: a button keeps its whole
+                        // text and a long name widened the panel.
+                        let bg = ui.painter().add(egui::Shape::Noop);
+                        // Room is kept for a glimpse of the command.
+                        let w = (ui.available_width() - 48.0).max(40.0);
+                        let r = ui
+                            .scope(|ui| {
+                                ui.set_max_width(w);
+                                ui.add(egui::Label::new(name).truncate().sense(egui::Sense::click()))
+                            })
+                            .inner
+                            .on_hover_text(d.name());
+                        if sel || r.hovered() {
+                            let fill = if sel {
+                                ui.visuals().selection.bg_fill
+                            } else {
+                                ui.visuals().widgets.hovered.weak_bg_fill
+                            };
+                            ui.painter()
+                                .set(bg, egui::Shape::rect_filled(r.rect.expand(2.0), 3.0, fill));
+                        }
                         let r = if ok {
                             r
                         } else {
@@ -300,15 +345,17 @@ impl Definitions {
                         if sel && reveal {
                             r.scroll_to_me(None);
                         }
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(d.command())
-                                    .monospace()
-                                    .small()
-                                    .color(color(dark, Tone::Muted)),
-                            )
-                            .truncate(),
-                        );
+                        if ui.available_width() > 24.0 {
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(d.command())
+                                        .monospace()
+                                        .small()
+                                        .color(color(dark, Tone::Muted)),
+                                )
+                                .truncate(),
+                            );
+                        }
                     });
                 }
             });
@@ -321,6 +368,10 @@ impl Definitions {
         };
         let result = checked.get(i);
         let errors = result.and_then(|r| r.as_ref().err());
+        if self.reserved_for != Some(i) {
+            self.reserved.clear();
+            self.reserved_for = Some(i);
+        }
         ui.horizontal(|ui| {
             let kind = if matches!(self.defs[i], Def::Task(_)) {
                 "Task"
@@ -345,14 +396,18 @@ impl Definitions {
                 );
             }
         });
+        if let Some(running) = self.edited.get(&i) {
+            let spec = result.and_then(|r| r.as_ref().ok());
+            edited_hint(ui, spec, running, dark, out);
+        }
         ui.add_space(4.0);
         egui::ScrollArea::vertical()
             .id_salt("def_form")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 let f = match &mut self.defs[i] {
-                    Def::Task(t) => task_form(ui, t, errors, dark),
-                    Def::Pool(p) => pool_form(ui, p, errors, dark),
+                    Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
+                    Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
                 };
                 if f.changed {
                     self.dirty = true;
@@ -362,6 +417,43 @@ impl Definitions {
                 }
             });
     }
+}
+
+/// The hint that running copies still use the definition as it was.
+fn edited_hint(ui: &mut Ui, spec: Option<&Spec>, running: &[String], dark: bool, out: &mut DefsOut) {
+    let tone = color(dark, Tone::Stopping);
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, tone))
+        .corner_radius(4.0)
+        .inner_margin(6.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            match spec {
+                Some(Spec::Task(t)) => {
+                    let who = match running.len() {
+                        1 => "its running copy uses".to_string(),
+                        n => format!("its {n} running copies use"),
+                    };
+                    ui.label(
+                        RichText::new(format!("Edited: {who} the old definition; restart to apply."))
+                            .color(tone),
+                    );
+                    if ui
+                        .button("Restart running copies")
+                        .on_hover_text("Terminate them, then start the task with the definition as it is now")
+                        .clicked()
+                    {
+                        out.intents.push(Intent::ApplyDefinition(t.clone()));
+                    }
+                }
+                _ => {
+                    ui.label(
+                        RichText::new("Edited: the running pool uses the old definition; it applies when the pool starts again.")
+                            .color(tone),
+                    );
+                }
+            }
+        });
 }
 
 fn start_intent(spec: &Spec) -> Intent {

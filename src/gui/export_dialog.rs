@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 struct Form {
     format: Format,
     filtered: bool,
+    /// Text and CSV without colour codes.
+    plain: bool,
     path: String,
     /// The log's filter narrows it (else "only what the filter shows" is the same).
     filter_active: bool,
@@ -39,6 +41,7 @@ impl ExportDialog {
         self.form = Some(Form {
             format,
             filtered: false,
+            plain: self.form.as_ref().is_some_and(|f| f.plain),
             path: path.display().to_string(),
             filter_active,
             shown,
@@ -92,10 +95,15 @@ impl ExportDialog {
             });
             if f.filtered {
                 ui.weak(format!(
-                    "{} event(s) match in the window; older matching events come from the journal.",
-                    f.shown
+                    "{} in the window match; older matching events come from the journal.",
+                    super::plural::count_usize(f.shown, "event")
                 ));
             }
+            ui.add_enabled_ui(f.format != Format::JsonLines, |ui| {
+                ui.checkbox(&mut f.plain, "Without colour codes")
+                    .on_hover_text("Remove the ANSI escape sequences children write from text and CSV")
+                    .on_disabled_hover_text("JSON Lines keeps every byte as it was written");
+            });
             ui.add_space(4.0);
             let mut go = false;
             ui.horizontal(|ui| {
@@ -139,6 +147,7 @@ impl ExportDialog {
                     path: PathBuf::from(f.path.trim()),
                     format: f.format,
                     filtered: f.filtered,
+                    plain: f.plain && f.format != Format::JsonLines,
                 });
                 close = true;
             }

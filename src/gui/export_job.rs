@@ -38,6 +38,22 @@ pub struct LogExport {
     /// Events held in memory, oldest first; those newer than the journal's
     /// last are added after it (all of them if there is no journal).
     pub tail: Vec<Event>,
+    /// Children's output without its colour codes (text and CSV).
+    pub plain: bool,
+}
+
+/// An event as a plain export writes it: the escape sequences of a child's
+/// output and answers removed (see `ansi::strip`).
+pub fn plain_event(e: &Event) -> Event {
+    use crate::event::EventKind;
+    let strip = super::ansi::strip;
+    let mut e = e.clone();
+    e.kind = match e.kind {
+        EventKind::Stdout { line, .. } => EventKind::stdout(strip(&line)),
+        EventKind::Stderr { line, .. } => EventKind::stderr(strip(&line)),
+        k => k,
+    };
+    e
 }
 
 /// How an export went.
@@ -159,7 +175,11 @@ pub fn export_log(
                                 Ok(e) => {
                                     last_seq = last_seq.max(e.seq);
                                     if keep(&e) {
-                                        w.write(&e)?;
+                                        if req.plain {
+                                            w.write(&plain_event(&e))?;
+                                        } else {
+                                            w.write(&e)?;
+                                        }
                                         count += 1;
                                         if count % 20_000 == 0 {
                                             progress(count);
@@ -185,7 +205,11 @@ pub fn export_log(
         }
         for e in req.tail.iter().filter(|e| e.seq > last_seq || e.seq == 0) {
             if keep(e) {
-                w.write(e)?;
+                if req.plain {
+                    w.write(&plain_event(e))?;
+                } else {
+                    w.write(e)?;
+                }
                 count += 1;
             }
         }
@@ -193,7 +217,10 @@ pub fn export_log(
     }
     file.commit()?;
     if bad_lines > 0 {
-        note = Some(format!("{bad_lines} unreadable journal line(s) skipped"));
+        note = Some(format!(
+            "{} skipped",
+            super::plural::count(bad_lines, "unreadable journal line")
+        ));
     }
     Ok(Exported {
         dest: dest.to_path_buf(),
@@ -238,6 +265,7 @@ mod tests {
             live: false,
             upto: 10,
             tail: all[5..].to_vec(),
+            plain: false,
         };
         let done = export_log(&dest, req, |_| {}).unwrap();
         assert_eq!(done.count, 10);
@@ -270,10 +298,31 @@ mod tests {
             live: true,
             upto: 4,
             tail: Vec::new(),
+            plain: false,
         };
         let done = export_log(&dest, req, |_| {}).unwrap();
         writer.join().unwrap();
         assert_eq!(done.count, 4);
         assert_eq!(std::fs::read_to_string(&dest).unwrap().lines().count(), 5);
+    }
+
+    #[test]
+    fn a_plain_export_has_the_text_without_its_colour_codes() {
+        use crate::event::EventKind;
+        let e = Event::now(EventKind::stdout(
+            "\u{1b}[1;31mred\u{1b}[0m and \u{1b}]0;title\u{7}plain",
+        ))
+        .process("p", Some(1));
+        let p = plain_event(&e);
+        assert_eq!(p.text(), "red and plain");
+        assert_eq!(p.seq, e.seq);
+        let exit = Event::now(EventKind::Exited {
+            exit_code: 0,
+            runtime: 1.0,
+            restart_in: None,
+            usage: None,
+            stopped: false,
+        });
+        assert_eq!(plain_event(&exit), exit, "other kinds as they were");
     }
 }

@@ -5,6 +5,7 @@ use super::forms::{input_lines, stop_signals, Errors, PoolDraft, TaskDraft};
 use super::theme::{color, Tone};
 use crate::session::{PoolMode, Protocol, RestartPolicy};
 use egui::{Response, RichText, TextEdit, Ui};
+use std::collections::BTreeMap;
 
 /// A field that wants a path picked with a file dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +22,10 @@ pub struct FormOut {
 
 struct Form<'e> {
     errors: Option<&'e Errors>,
+    /// Fields that have shown a problem since this definition was
+    /// selected: their problem line stays (blank once fixed), so the fields
+    /// below never move under the pointer as problems come and go.
+    reserved: &'e mut BTreeMap<String, f32>,
     dark: bool,
     out: FormOut,
 }
@@ -45,11 +50,36 @@ impl Form<'_> {
     }
 
     fn error_row(&mut self, ui: &mut Ui, key: &str) {
-        if let Some(msg) = self.errors.and_then(|e| e.get(key)) {
-            ui.label("");
-            ui.label(RichText::new(format!("\u{25b2} {msg}")).color(color(self.dark, Tone::Failure)));
-            ui.end_row();
+        if key.is_empty() {
+            return;
         }
+        let msg = self.errors.and_then(|e| e.get(key));
+        let Some(&min_h) = self.reserved.get(key).or(msg.map(|_| &0.0)) else {
+            return;
+        };
+        ui.label("");
+        // At least as tall as the tallest problem this field has shown,
+        // blank once fixed; wrapped, so a long one cannot widen the panel.
+        let w = ui.available_width().max(60.0);
+        let dark = self.dark;
+        let r = ui.allocate_ui_with_layout(
+            egui::vec2(w, min_h),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                ui.set_min_height(min_h);
+                if let Some(m) = msg {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("\u{25b2} {m}")).color(color(dark, Tone::Failure)),
+                        )
+                        .wrap(),
+                    );
+                }
+            },
+        );
+        self.reserved
+            .insert(key.to_string(), min_h.max(r.response.rect.height()));
+        ui.end_row();
     }
 
     fn text(&mut self, ui: &mut Ui, label: &str, help: &str, key: &str, value: &mut String, mono: bool) {
@@ -214,9 +244,16 @@ fn grid(ui: &mut Ui, id: &str, add: impl FnOnce(&mut Ui)) {
         .show(ui, add);
 }
 
-pub fn task_form(ui: &mut Ui, t: &mut TaskDraft, errors: Option<&Errors>, dark: bool) -> FormOut {
+pub fn task_form(
+    ui: &mut Ui,
+    t: &mut TaskDraft,
+    errors: Option<&Errors>,
+    reserved: &mut BTreeMap<String, f32>,
+    dark: bool,
+) -> FormOut {
     let mut f = Form {
         errors,
+        reserved,
         dark,
         out: FormOut::default(),
     };
@@ -268,6 +305,28 @@ pub fn task_form(ui: &mut Ui, t: &mut TaskDraft, errors: Option<&Errors>, dark: 
             "Started by Start all and by --start.",
             &mut t.autostart,
             "start with the session",
+        );
+        f.heading(ui, "INPUT AND OUTPUT");
+        f.check(
+            ui,
+            "Unbuffered",
+            "PYTHONUNBUFFERED=1 in its environment, so Python writes lines as it goes (unless Environment sets it).",
+            &mut t.unbuffered,
+            "Python output as written",
+        );
+        f.check(
+            ui,
+            "Terminal",
+            "Run it under a pseudo-terminal: line-buffered output, and programs that need a terminal work. stdout and stderr arrive as one stream.",
+            &mut t.pty,
+            "run in a pseudo-terminal",
+        );
+        f.check(
+            ui,
+            "Stdin",
+            "Give it a stdin pipe: lines can be sent to it from its details. Otherwise stdin is /dev/null.",
+            &mut t.stdin,
+            "lines can be sent to it",
         );
         f.heading(ui, "RESTART");
         f.row(ui, "Restart", "When to start it again after it ends.", "", |ui| {
@@ -321,9 +380,16 @@ pub fn task_form(ui: &mut Ui, t: &mut TaskDraft, errors: Option<&Errors>, dark: 
     f.out
 }
 
-pub fn pool_form(ui: &mut Ui, p: &mut PoolDraft, errors: Option<&Errors>, dark: bool) -> FormOut {
+pub fn pool_form(
+    ui: &mut Ui,
+    p: &mut PoolDraft,
+    errors: Option<&Errors>,
+    reserved: &mut BTreeMap<String, f32>,
+    dark: bool,
+) -> FormOut {
     let mut f = Form {
         errors,
+        reserved,
         dark,
         out: FormOut::default(),
     };
@@ -416,19 +482,36 @@ pub fn pool_form(ui: &mut Ui, p: &mut PoolDraft, errors: Option<&Errors>, dark: 
             }
         } else {
             let n = input_lines(&p.inputs_text).len();
-            f.row(ui, "Input list", "One input a line.", "inputs", |ui| {
-                ui.vertical(|ui| {
-                    let r = ui.add(
-                        TextEdit::multiline(&mut p.inputs_text)
-                            .desired_rows(5)
-                            .desired_width(f32::INFINITY)
-                            .font(egui::TextStyle::Monospace),
-                    );
-                    ui.weak(format!("{n} input{}", if n == 1 { "" } else { "s" }));
-                    r
-                })
-                .inner
+            // Not in a horizontal row: a tall list in one grew over the
+            // fields below it and hid its own count.
+            let l = ui.label("Input list").on_hover_text("One input a line.");
+            ui.vertical(|ui| {
+                // A long list scrolls inside its own box.
+                let scroll = egui::ScrollArea::vertical()
+                    .id_salt("input_list")
+                    .max_height(150.0)
+                    .show(ui, |ui| {
+                        ui.add(
+                            TextEdit::multiline(&mut p.inputs_text)
+                                .desired_rows(5)
+                                .desired_width(f32::INFINITY)
+                                .font(egui::TextStyle::Monospace),
+                        )
+                    });
+                // The box as shown (the list inside may be taller), named
+                // for screen readers.
+                let shown = scroll.inner_rect;
+                ui.interact(shown, ui.scope_id().with("input_list_box"), egui::Sense::hover())
+                    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, "Input list box"));
+                let r = scroll.inner;
+                let r = r.labelled_by(l.id);
+                if r.changed() {
+                    f.out.changed = true;
+                }
+                ui.weak(super::plural::count_usize(n, "input"));
             });
+            ui.end_row();
+            f.error_row(ui, "inputs");
         }
         f.cwd(ui, &mut p.cwd);
         f.env(ui, &mut p.env);
@@ -454,6 +537,13 @@ pub fn pool_form(ui: &mut Ui, p: &mut PoolDraft, errors: Option<&Errors>, dark: 
             "Started by Start all and by --start.",
             &mut p.autostart,
             "start with the session",
+        );
+        f.check(
+            ui,
+            "Unbuffered",
+            "PYTHONUNBUFFERED=1 in the workers' environment (unless Environment sets it).",
+            &mut p.unbuffered,
+            "Python output as written",
         );
         f.heading(ui, "STOPPING");
         f.stop(ui, &mut p.stop_signal, &mut p.stop_timeout);

@@ -37,6 +37,9 @@ pub struct TaskDraft {
     pub stop_timeout: String,
     pub timeout: String,
     pub base_dir: PathBuf,
+    pub unbuffered: bool,
+    pub pty: bool,
+    pub stdin: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +63,7 @@ pub struct PoolDraft {
     pub retries: String,
     pub autostart: bool,
     pub base_dir: PathBuf,
+    pub unbuffered: bool,
 }
 
 /// One definition in the side panel.
@@ -144,6 +148,9 @@ impl TaskDraft {
             stop_timeout: t.stop.timeout.to_string(),
             timeout: timeout_text(t.timeout),
             base_dir: t.base_dir.clone(),
+            unbuffered: t.unbuffered,
+            pty: t.pty,
+            stdin: t.stdin,
         }
     }
 
@@ -180,6 +187,9 @@ impl TaskDraft {
                     timeout: stop_timeout?,
                 },
                 timeout: timeout?,
+                unbuffered: self.unbuffered,
+                pty: self.pty,
+                stdin: self.stdin,
             })
         })();
         spec.filter(|_| e.is_empty()).ok_or(e)
@@ -220,6 +230,7 @@ impl PoolDraft {
             retries: p.retries.to_string(),
             autostart: p.autostart,
             base_dir: p.base_dir.clone(),
+            unbuffered: p.unbuffered,
         }
     }
 
@@ -271,6 +282,7 @@ impl PoolDraft {
                 timeout: timeout?,
                 retries: retries?,
                 autostart: self.autostart,
+                unbuffered: self.unbuffered,
             })
         })();
         spec.filter(|_| e.is_empty()).ok_or(e)

@@ -29,7 +29,10 @@ impl ProctorApp {
             .collect();
         self.stats.set_pids(live);
         self.poll_helpers();
-        let mut intents = super::session_io::shortcuts_and_drops(ui, self.defs.path.as_deref());
+        let mut intents = super::session_io::drops(ui);
+        intents.extend(self.handle_keys(ui));
+        let focused = ui.input(|i| i.viewport().focused.unwrap_or(true));
+        self.desk_frame(focused);
         self.autosave();
         self.update_title(ui);
 
@@ -48,6 +51,11 @@ impl ProctorApp {
             theme: self.settings.theme_preference(),
             recent: self.settings.recent.clone(),
             past: self.past.is_some(),
+            selected: match &self.past {
+                Some(p) => p.procs.selected.len(),
+                None => self.procs.selected.len(),
+            },
+            can_undo: self.desk.removed.is_some(),
         };
 
         egui::Panel::top("menu").show(ui, |ui| {
@@ -81,7 +89,15 @@ impl ProctorApp {
         };
         let log_panel = egui::Panel::bottom("log")
             .resizable(true)
-            .default_size(self.settings.layout.log_height())
+            // As left last time; the first time, less of a small window.
+            .default_size(match self.settings.layout.log_height {
+                Some(_) => self.settings.layout.log_height(),
+                None => self
+                    .settings
+                    .layout
+                    .log_height()
+                    .min((ui.available_height() * 0.3).max(120.0)),
+            })
             .min_size(120.0)
             .show(ui, |ui| {
                 let (log, model) = match self.past.as_mut() {
@@ -121,11 +137,14 @@ impl ProctorApp {
         }
         intents.extend(self.discard_dialog(ui));
         intents.extend(self.settings_dialog(ui));
+        let confirmed = self.confirm_dialog(ui);
+        self.shortcuts_window(ui);
         self.quit_dialog(ui);
 
-        for i in intents {
+        for i in self.gate(intents).into_iter().chain(confirmed) {
             self.apply(i);
         }
+        super::keyboard::focus_ring(ui.ctx());
 
         if more {
             ui.ctx().request_repaint();
@@ -149,14 +168,22 @@ impl ProctorApp {
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Vec<Intent> {
         let mut out = Vec::new();
-        let (model, procs, pools, starting, past) = match self.past.as_mut() {
-            Some(p) => (&p.model, &mut p.procs, &mut p.pools, HashSet::new(), true),
+        let (model, procs, pools, starting, past, past_log) = match self.past.as_mut() {
+            Some(p) => (
+                &p.model,
+                &mut p.procs,
+                &mut p.pools,
+                HashSet::new(),
+                true,
+                Some((p.path.as_path(), &p.log)),
+            ),
             None => (
                 &self.model,
                 &mut self.procs,
                 &mut self.pools,
                 starting.clone(),
                 false,
+                None,
             ),
         };
         let empty = super::stats::Sample::default();
@@ -188,9 +215,14 @@ impl ProctorApp {
                 } else {
                     processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
                 };
+                out.extend(self.desk.details(ui, model, procs, &rows, past_log));
                 out.extend(procs.ui(ui, &rows, all_rows.len()));
+                self.desk.shown = rows;
             }
-            Tab::Pools => out.extend(pools.ui(ui, model, &all_rows, now)),
+            Tab::Pools => {
+                out.extend(pools.ui(ui, model, &all_rows, now));
+                self.desk.shown.clear();
+            }
             Tab::History => {
                 let viewing = self.past.as_ref().map(|p| p.path.clone());
                 out.extend(self.history.ui(ui, self.journal.as_deref(), viewing.as_deref()));

@@ -27,10 +27,30 @@ pub struct PastSession {
     pub last_seq: u64,
 }
 
+/// A journal as History lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    pub summary: JournalSummary,
+    /// The rows its opened view shows: one per process name, as the
+    /// tables fold them (restarts and repeated starts are one row; rows
+    /// cleared with Clear ended are gone). None if it cannot be read.
+    pub rows: Option<usize>,
+}
+
+/// The rows the opened view of `path` shows (the same fold as `load`).
+fn rows_of(path: &Path) -> Option<usize> {
+    let (events, _) = read_journal(path).ok()?;
+    let mut model = SessionModel::default();
+    for e in &events {
+        model.apply(e);
+    }
+    Some(model.processes.len())
+}
+
 #[derive(Default)]
 pub struct History {
-    list: Option<Vec<JournalSummary>>,
-    listing: Option<Receiver<Vec<JournalSummary>>>,
+    list: Option<Vec<Listed>>,
+    listing: Option<Receiver<Vec<Listed>>>,
     opening: Option<(PathBuf, Receiver<Result<PastSession, String>>)>,
 }
 
@@ -43,7 +63,18 @@ impl History {
         let spawned = std::thread::Builder::new()
             .name("proctor-history".into())
             .spawn(move || {
-                let _ = tx.send(list_journals(&dir));
+                let list = list_journals(&dir)
+                    .into_iter()
+                    .map(|summary| Listed {
+                        rows: summary
+                            .problem
+                            .is_none()
+                            .then(|| rows_of(&summary.path))
+                            .flatten(),
+                        summary,
+                    })
+                    .collect();
+                let _ = tx.send(list);
                 ctx.request_repaint();
             });
         if spawned.is_ok() {
@@ -65,6 +96,11 @@ impl History {
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         self.opening = Some((path, rx));
         Ok(())
+    }
+
+    /// The journals as last listed (None while the first listing runs).
+    pub fn listed(&self) -> Option<&[Listed]> {
+        self.list.as_deref()
     }
 
     /// A past session that finished loading (or why it could not).
@@ -123,23 +159,31 @@ impl History {
             .show(ui, |ui| {
                 egui::Grid::new("history_grid")
                     .striped(true)
-                    .num_columns(8)
+                    .num_columns(9)
                     .spacing([14.0, 6.0])
                     .show(ui, |ui| {
-                        for h in [
-                            "Started",
-                            "Tasks",
-                            "Processes",
-                            "Failures",
-                            "Stopped",
-                            "Events",
-                            "Size",
-                            "",
+                        for (h, help) in [
+                            ("Started", "When its first event was written"),
+                            ("Tasks", "The tasks and pools it ran"),
+                            ("Processes", PROCESSES_HELP),
+                            ("Starts", STARTS_HELP),
+                            (
+                                "Failures",
+                                "Failed starts, failed inputs, and non-zero exits not asked for",
+                            ),
+                            ("Stopped", "Stopped by the user: not failures"),
+                            ("Events", "Events in its journal"),
+                            ("Size", "The journal's size on disk"),
+                            ("", ""),
                         ] {
-                            ui.strong(h);
+                            let r = ui.strong(h);
+                            if !help.is_empty() {
+                                r.on_hover_text(help);
+                            }
                         }
                         ui.end_row();
-                        for s in list {
+                        for l in list {
+                            let s = &l.summary;
                             let this = live == Some(s.path.as_path());
                             let mut started = s.started.clone().unwrap_or_else(|| "(empty)".into());
                             if this {
@@ -159,7 +203,11 @@ impl History {
                                 egui::Layout::left_to_right(egui::Align::Center),
                                 |ui| ui.add(egui::Label::new(names).truncate()),
                             );
-                            ui.label(RichText::new(s.processes.to_string()).monospace());
+                            let rows = l.rows.map(|n| n.to_string()).unwrap_or_else(|| "\u{2014}".into());
+                            ui.label(RichText::new(rows).monospace())
+                                .on_hover_text(PROCESSES_HELP);
+                            ui.label(RichText::new(s.processes.to_string()).monospace())
+                                .on_hover_text(STARTS_HELP);
                             let f = RichText::new(s.failures.to_string()).monospace();
                             ui.label(if s.failures > 0 {
                                 f.color(color(dark, Tone::Failure))
@@ -189,6 +237,11 @@ impl History {
         out
     }
 }
+
+const PROCESSES_HELP: &str =
+    "Processes as the opened session lists them: one row per name (a restart or a new start of the same name is the same row)";
+const STARTS_HELP: &str =
+    "Times a process was started: restarts and every pool input in spawn mode count again";
 
 pub fn file_name(p: &Path) -> String {
     p.file_name()

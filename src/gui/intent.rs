@@ -31,6 +31,8 @@ pub enum Intent {
         path: PathBuf,
         format: Format,
         filtered: bool,
+        /// Text and CSV without the children's colour codes.
+        plain: bool,
     },
     ExportProcesses(PathBuf),
     /// The export dialog (File ▸ Export log…, Ctrl+E).
@@ -48,6 +50,13 @@ pub enum Intent {
     /// A path dialog (Open, Save as, Export) should appear.
     AskPath(PathPurpose),
     SetTheme(egui::ThemePreference),
+    /// What a menu entry or its keyboard shortcut does (`keys.rs`).
+    Do(super::keys::KeyAction),
+    /// Remove the definition at this index (Ctrl+Z brings it back).
+    RemoveDefinition(usize),
+    UndoRemove,
+    /// Terminate a task's running copies, then start it as defined now.
+    ApplyDefinition(crate::session::TaskSpec),
 }
 
 /// What a path asked for in a dialog is for.

@@ -98,6 +98,8 @@ pub struct Log {
     ),
     pub follow: bool,
     pub(super) jump_to_end: bool,
+    /// Lines picked for copying, and the Show list's search (`log_pick`).
+    pub(super) picked: super::log_pick::Picked,
 }
 
 impl Default for Log {
@@ -137,6 +139,7 @@ impl Log {
             ),
             follow: true,
             jump_to_end: false,
+            picked: Default::default(),
         }
     }
 
@@ -160,6 +163,17 @@ impl Log {
 
     pub fn events(&self) -> impl Iterator<Item = &Event> {
         self.events.iter()
+    }
+
+    /// The absolute indices of the lines shown, oldest first.
+    pub(super) fn shown_indices(&self) -> impl Iterator<Item = u64> + '_ {
+        self.shown.iter().copied()
+    }
+
+    /// Applies the filters now (tests; the view does it each frame).
+    #[cfg(test)]
+    pub(super) fn refilter(&mut self) {
+        self.refilter_if_changed();
     }
 
     pub(super) fn get(&self, abs: u64) -> Option<&Event> {

@@ -21,14 +21,9 @@ impl Log {
             egui::ComboBox::from_id_salt("log_process")
                 .selected_text(current)
                 .width(170.0)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.process, ProcessFilter::All, "All processes");
-                    ui.selectable_value(&mut self.process, ProcessFilter::Selected, "Selected in table");
-                    let pools = model.pools.iter().map(|p| &p.name);
-                    for n in pools.chain(model.processes.iter().map(|r| &r.name)) {
-                        ui.selectable_value(&mut self.process, ProcessFilter::One(n.clone()), n);
-                    }
-                })
+                // Stays open while its search box is typed in.
+                .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+                .show_ui(ui, |ui| self.show_list(ui, model))
                 .response
                 .labelled_by(l.id);
             let hidden = self.hidden_kinds.len();
@@ -79,7 +74,11 @@ impl Log {
             if !self.search.is_empty() && ui.small_button("Clear search").clicked() {
                 self.search.clear();
             }
-            ui.weak(format!("{} of {} events", self.shown.len(), self.events.len()));
+            ui.weak(format!(
+                "{} of {}",
+                self.shown.len(),
+                super::plural::count_usize(self.events.len(), "event")
+            ));
             if self.follow {
                 ui.label(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
                     .on_hover_text("New events scroll into view; scroll up to pause");
@@ -99,8 +98,10 @@ impl Log {
     fn table(&mut self, ui: &mut Ui, dark: bool) {
         let row_h = 18.0;
         let n = self.shown.len();
+        let modifiers = ui.input(|i| i.modifiers);
         let mut tb = TableBuilder::new(ui)
             .id_salt("event_log")
+            .sense(egui::Sense::click())
             .striped(true)
             .resizable(true)
             .stick_to_bottom(self.follow)
@@ -114,6 +115,8 @@ impl Log {
             tb = tb.scroll_to_row(n - 1, Some(egui::Align::BOTTOM));
         }
         self.jump_to_end = false;
+        let mut clicked: Option<(u64, egui::Modifiers)> = None;
+        let mut show_only: Option<String> = None;
         let out = tb
             .header(20.0, |mut h| {
                 for t in ["Time", "Process", "Kind", "Text"] {
@@ -124,9 +127,13 @@ impl Log {
             })
             .body(|body| {
                 body.rows(row_h, n, |mut row| {
-                    let Some(e) = self.shown.get(row.index()).and_then(|&a| self.get(a)) else {
+                    let Some(abs) = self.shown.get(row.index()).copied() else {
                         return;
                     };
+                    let Some(e) = self.get(abs) else {
+                        return;
+                    };
+                    row.set_selected(self.picked.lines.contains(&abs));
                     let err = is_error(&e.kind);
                     let tone = kind_tone(&e.kind);
                     let bg = |ui: &mut Ui| {
@@ -140,11 +147,15 @@ impl Log {
                     };
                     row.col(|ui| {
                         bg(ui);
-                        ui.label(
-                            RichText::new(e.clock())
-                                .monospace()
-                                .color(color(dark, Tone::Muted)),
-                        );
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(e.clock())
+                                    .monospace()
+                                    .color(color(dark, Tone::Muted)),
+                            )
+                            .selectable(false),
+                        )
+                        .on_hover_text(e.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
                     });
                     row.col(|ui| {
                         bg(ui);
@@ -153,28 +164,63 @@ impl Log {
                         if let Some(i) = e.input {
                             t.push_str(&format!(" #{i}"));
                         }
-                        ui.add(egui::Label::new(t).truncate());
+                        ui.add(egui::Label::new(t).truncate().selectable(false));
                     });
                     row.col(|ui| {
                         bg(ui);
                         let t = RichText::new(e.kind.name()).monospace();
-                        ui.label(match tone {
-                            Some(tone) => t.color(color(dark, tone)),
-                            None => t.color(color(dark, Tone::Muted)),
-                        });
+                        ui.add(
+                            egui::Label::new(match tone {
+                                Some(tone) => t.color(color(dark, tone)),
+                                None => t.color(color(dark, Tone::Muted)),
+                            })
+                            .selectable(false),
+                        );
                     });
                     row.col(|ui| {
                         bg(ui);
-                        let mut t = RichText::new(e.text()).monospace();
-                        if matches!(e.kind, EventKind::Stderr { .. }) {
-                            t = t.color(color(dark, Tone::Stderr));
-                        } else if err {
-                            t = t.color(color(dark, Tone::Failure)).strong();
+                        let output = matches!(e.kind, EventKind::Stdout { .. } | EventKind::Stderr { .. });
+                        if output {
+                            // The child's colours, drawn; its other escape
+                            // sequences dropped (see `ansi`).
+                            let base = if matches!(e.kind, EventKind::Stderr { .. }) {
+                                color(dark, Tone::Stderr)
+                            } else {
+                                ui.visuals().text_color()
+                            };
+                            let font = egui::TextStyle::Monospace.resolve(ui.style());
+                            let mut job = super::ansi::layout_job(&e.text(), base, font, dark, None);
+                            job.wrap.max_width = ui.available_width();
+                            job.wrap.overflow_character = Some('\u{2026}');
+                            ui.add(egui::Label::new(job).selectable(false));
+                        } else {
+                            let mut t = RichText::new(e.text()).monospace();
+                            if err {
+                                t = t.color(color(dark, Tone::Failure)).strong();
+                            }
+                            ui.add(egui::Label::new(t).truncate().selectable(false));
                         }
-                        ui.add(egui::Label::new(t).truncate());
+                    });
+                    let resp = row.response();
+                    if resp.clicked() {
+                        clicked = Some((abs, modifiers));
+                    }
+                    if resp.secondary_clicked() && !self.picked.lines.contains(&abs) {
+                        clicked = Some((abs, egui::Modifiers::NONE));
+                    }
+                    resp.context_menu(|ui| {
+                        if let Some(w) = self.line_menu(ui, abs) {
+                            show_only = Some(w);
+                        }
                     });
                 });
             });
+        if let Some((abs, m)) = clicked {
+            self.pick(abs, m);
+        }
+        if let Some(w) = show_only {
+            self.show_process(&w);
+        }
         let at_bottom = out.state.clamped_offset().y + out.inner_rect.height() >= out.content_size.y - row_h;
         self.follow = at_bottom || n == 0;
     }

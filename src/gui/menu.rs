@@ -2,6 +2,7 @@
 
 use super::history::PastSession;
 use super::intent::{Intent, PathPurpose};
+use super::keys::{shortcut_text, KeyAction};
 use super::theme::{color, Tone};
 use crate::engine::{Command, StopHow};
 use egui::{RichText, ThemePreference, Ui};
@@ -19,18 +20,34 @@ pub struct BarState {
     pub recent: Vec<std::path::PathBuf>,
     /// A past session is shown.
     pub past: bool,
+    /// Processes selected in the table.
+    pub selected: usize,
+    /// A removed definition can be brought back.
+    pub can_undo: bool,
 }
 
 pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
     let mut out = Vec::new();
-    let item =
-        |ui: &mut Ui, label: &str, keys: &str| ui.add(egui::Button::new(label).shortcut_text(keys)).clicked();
+    let mut out_do = Vec::new();
+    let item = |ui: &mut Ui, label: &str, a: KeyAction| {
+        ui.add(egui::Button::new(label).shortcut_text(shortcut_text(a)))
+            .clicked()
+    };
+    // An entry that does what its keys do.
+    let mut act = |ui: &mut Ui, label: &str, a: KeyAction, enabled: bool| {
+        if ui
+            .add_enabled(enabled, egui::Button::new(label).shortcut_text(shortcut_text(a)))
+            .clicked()
+        {
+            out_do.push(Intent::Do(a));
+        }
+    };
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
-            if item(ui, "New session", "Ctrl+N") {
+            if item(ui, "New session", KeyAction::NewSession) {
                 out.push(Intent::NewSession);
             }
-            if item(ui, "Open session\u{2026}", "Ctrl+O") {
+            if item(ui, "Open session\u{2026}", KeyAction::OpenSession) {
                 out.push(Intent::AskPath(PathPurpose::OpenSession));
             }
             ui.add_enabled_ui(!s.recent.is_empty(), |ui| {
@@ -51,7 +68,7 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
                     }
                 });
             });
-            if item(ui, "Save session", "Ctrl+S") {
+            if item(ui, "Save session", KeyAction::SaveSession) {
                 out.push(match &s.session_path {
                     Some(p) => Intent::SaveSession(p.clone()),
                     None => Intent::AskPath(PathPurpose::SaveSession),
@@ -62,7 +79,7 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
             }
             ui.separator();
             let whose = if s.past { " (past session)" } else { "" };
-            if item(ui, &format!("Export log\u{2026}{whose}"), "Ctrl+E") {
+            if item(ui, &format!("Export log\u{2026}{whose}"), KeyAction::ExportLog) {
                 out.push(Intent::ShowExportDialog);
             }
             if ui.button("Export process table as CSV\u{2026}").clicked() {
@@ -73,9 +90,28 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
                 out.push(Intent::ShowHistory);
             }
             ui.separator();
-            if ui.button("Quit").clicked() {
+            if item(ui, "Quit", KeyAction::Quit) {
                 out.push(Intent::Quit);
             }
+        });
+        ui.menu_button("Edit", |ui| {
+            act(ui, "Undo remove definition", KeyAction::UndoRemove, s.can_undo);
+            ui.separator();
+            act(ui, "Select all processes", KeyAction::SelectAll, true);
+            act(ui, "Filter processes", KeyAction::FindProcess, true);
+        });
+        ui.menu_button("Process", |ui| {
+            let any = s.selected > 0 && !s.past;
+            act(ui, "Terminate", KeyAction::Terminate, any);
+            act(ui, "Kill", KeyAction::Kill, any);
+            act(ui, "Pause", KeyAction::Pause, any);
+            act(ui, "Resume", KeyAction::Resume, any);
+            act(ui, "Restart", KeyAction::Restart, any);
+            ui.separator();
+            act(ui, "Copy PIDs", KeyAction::CopyPids, s.selected > 0);
+            act(ui, "Copy command lines", KeyAction::CopyCommands, s.selected > 0);
+            ui.separator();
+            act(ui, "Show or hide details", KeyAction::ToggleDetails, true);
         });
         ui.menu_button("View", |ui| {
             let mut t = s.theme;
@@ -91,7 +127,11 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
                 out.push(Intent::ShowSettings);
             }
         });
+        ui.menu_button("Help", |ui| {
+            act(ui, "Keyboard shortcuts", KeyAction::Shortcuts, true);
+        });
     });
+    out.extend(out_do);
     out
 }
 
@@ -118,9 +158,9 @@ pub fn past_banner(ui: &mut Ui, past: &PastSession) -> Vec<Intent> {
                 );
                 let started = past.started.as_deref().unwrap_or("unknown start");
                 ui.label(format!(
-                    "started {started} \u{00b7} {} processes \u{00b7} {} events",
-                    past.model.processes.len(),
-                    past.model.events_seen
+                    "started {started} \u{00b7} {} \u{00b7} {}",
+                    super::plural::count_usize(past.model.processes.len(), "process"),
+                    super::plural::count(past.model.events_seen, "event")
                 ));
                 ui.label(RichText::new(past.path.display().to_string()).monospace().weak());
                 if ui.button("Export log\u{2026}").clicked() {

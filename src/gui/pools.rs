@@ -18,7 +18,10 @@ use std::collections::{HashMap, HashSet};
 pub struct PoolsView {
     by_completion: HashSet<String>,
     add_text: HashMap<String, String>,
-    resize: HashMap<String, u32>,
+    /// The Workers box: (what it shows, the pool's size it was set from).
+    resize: HashMap<String, (u32, u32)>,
+    /// Pools whose "Add inputs" editor is open.
+    adding: HashSet<String>,
     /// A past session: no controls.
     pub read_only: bool,
 }
@@ -33,7 +36,7 @@ fn send(pool: &str, action: PoolAction) -> Intent {
 /// A bar in segments: done, failed, cancelled, running, then queued.
 fn progress_bar(ui: &mut Ui, p: &Progress, dark: bool) {
     let w = ui.available_width().clamp(120.0, 420.0);
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(w, 18.0), egui::Sense::hover());
+    let (rect, resp) = ui.allocate_exact_size(egui::vec2(w, 18.0), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     let bg = ui.visuals().extreme_bg_color;
     painter.rect_filled(rect, 4.0, bg);
@@ -61,7 +64,8 @@ fn progress_bar(ui: &mut Ui, p: &Progress, dark: bool) {
         ui.visuals().widgets.noninteractive.bg_stroke,
         egui::StrokeKind::Inside,
     );
-    let text = format!("{} / {}", p.resolved(), p.total);
+    let text = bar_text(p);
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &text));
     painter.text(
         rect.center(),
         egui::Align2::CENTER_CENTER,
@@ -69,6 +73,31 @@ fn progress_bar(ui: &mut Ui, p: &Progress, dark: bool) {
         egui::FontId::monospace(12.0),
         ui.visuals().strong_text_color(),
     );
+}
+
+/// What the bar says: inputs that ran of all of them; cancelled ones are
+/// named apart (they did not run, so "20 / 20" would overstate the work).
+pub fn bar_text(p: &Progress) -> String {
+    let ran = p.done + p.failed;
+    if p.cancelled > 0 {
+        format!("{ran} / {} \u{b7} {} cancelled", p.total, p.cancelled)
+    } else {
+        format!("{ran} / {}", p.total)
+    }
+}
+
+/// The ETA beside the bar. A paused pool starts nothing, so it has none.
+pub fn eta_text(pool: &PoolRow, now: DateTime<FixedOffset>) -> String {
+    match (&pool.finished, pool.paused, pool.eta(now)) {
+        (Some(t), _, _) => format!(
+            "took {} \u{b7} speedup {:.2}x",
+            format_duration(t.wall),
+            t.speedup()
+        ),
+        (None, true, _) => "ETA \u{2014} (paused)".into(),
+        (None, false, Some(eta)) => format!("ETA {}", format_duration(eta)),
+        (None, false, None) => "ETA \u{2014}".into(),
+    }
 }
 
 impl PoolsView {
@@ -136,20 +165,11 @@ impl PoolsView {
             ui.label(RichText::new(name).heading().strong());
             ui.label(RichText::new(format!("\u{25cf} {state}")).color(color(dark, tone)));
             progress_bar(ui, &p, dark);
-            match (&pool.finished, pool.eta(now)) {
-                (Some(t), _) => {
-                    ui.label(mono(format!(
-                        "took {} \u{b7} speedup {:.2}x",
-                        format_duration(t.wall),
-                        t.speedup()
-                    )));
-                }
-                (None, Some(eta)) => {
-                    ui.label(mono(format!("ETA {}", format_duration(eta))));
-                }
-                (None, None) => {
-                    ui.weak("ETA \u{2014}");
-                }
+            let eta = eta_text(pool, now);
+            if pool.finished.is_none() && (paused || pool.eta(now).is_none()) {
+                ui.weak(eta);
+            } else {
+                ui.label(mono(eta));
             }
         });
         ui.horizontal(|ui| {
@@ -171,6 +191,9 @@ impl PoolsView {
         });
         if !finished && !self.read_only {
             self.controls(ui, name, paused, pool.workers, out);
+            if self.adding.contains(name) {
+                self.add_inputs(ui, name, out);
+            }
         }
         let workers: Vec<&Row> = rows.iter().filter(|r| r.pool.as_deref() == Some(name)).collect();
         let alive = workers.iter().filter(|r| r.status.is_alive()).count();
@@ -211,36 +234,30 @@ impl PoolsView {
             {
                 out.push(send(name, PoolAction::CancelPending));
             }
-            ui.menu_button("Add inputs\u{2026}", |ui| {
-                let text = self.add_text.entry(name.to_string()).or_default();
-                ui.label("One input a line:");
-                ui.add(
-                    egui::TextEdit::multiline(text)
-                        .desired_rows(4)
-                        .desired_width(240.0)
-                        .hint_text("inputs to add")
-                        .font(egui::TextStyle::Monospace),
-                );
-                let lines = super::forms::input_lines(text);
-                if ui
-                    .add_enabled(
-                        !lines.is_empty(),
-                        egui::Button::new(format!("Add {}", lines.len())),
-                    )
-                    .clicked()
-                {
-                    out.push(send(name, PoolAction::AddInputs(lines)));
-                    text.clear();
-                    ui.close();
+            let open = self.adding.contains(name);
+            if ui
+                .selectable_label(open, "Add inputs\u{2026}")
+                .on_hover_text("Queue more inputs for this pool")
+                .clicked()
+            {
+                if open {
+                    self.adding.remove(name);
+                } else {
+                    self.adding.insert(name.to_string());
                 }
-            });
+            }
             ui.separator();
             let current = workers.max(1) as u32;
-            let want = self.resize.entry(name.to_string()).or_insert(current);
-            let l = ui.label("Workers");
-            ui.add(egui::DragValue::new(want).range(Workers::LOW.get()..=Workers::HIGH.get()))
-                .labelled_by(l.id);
-            let w = *want;
+            let draft = self.resize.entry(name.to_string()).or_insert((current, current));
+            // The box shows the pool's size until it is edited, and again
+            // whenever that size changes (a resize, the pool started anew).
+            if draft.1 != current {
+                *draft = (current, current);
+            }
+            ui.label("Workers");
+            ui.add(egui::DragValue::new(&mut draft.0).range(Workers::LOW.get()..=Workers::HIGH.get()))
+                .accessible_name(format!("Workers of {name}"));
+            let w = draft.0;
             if ui
                 .add_enabled(w != current, egui::Button::new("Resize"))
                 .on_hover_text(format!(
@@ -266,6 +283,43 @@ impl PoolsView {
                 out.push(send(name, PoolAction::Kill));
             }
         });
+    }
+
+    /// The "Add inputs" editor, inline under the controls (a popup closed
+    /// on the first click into its text and Tab never reached it).
+    fn add_inputs(&mut self, ui: &mut Ui, name: &str, out: &mut Vec<Intent>) {
+        let text = self.add_text.entry(name.to_string()).or_default();
+        let lines = super::forms::input_lines(text);
+        let mut close = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            let l = ui.label("Inputs to add, one a line:");
+            ui.add(
+                egui::TextEdit::multiline(text)
+                    .desired_rows(4)
+                    .desired_width(ui.available_width().min(480.0))
+                    .hint_text("one input a line")
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(l.id);
+            ui.horizontal(|ui| {
+                let n = lines.len();
+                if ui
+                    .add_enabled(n > 0, egui::Button::new(format!("Add {n}")))
+                    .on_hover_text(format!("Queue {}", super::plural::count_usize(n, "input")))
+                    .clicked()
+                {
+                    out.push(send(name, PoolAction::AddInputs(lines.clone())));
+                    close = true;
+                }
+                if ui.button("Close").clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            text.clear();
+            self.adding.remove(name);
+        }
     }
 
     fn results(&mut self, ui: &mut Ui, pool: &PoolRow, dark: bool) {

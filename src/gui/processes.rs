@@ -4,6 +4,7 @@
 //! returns what the user asked for as intents.
 
 use super::intent::Intent;
+use super::keys::{shortcut_text, KeyAction};
 pub use super::rows::{rows, rows_csv, Col, Row, Sort, Status};
 use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
 use crate::engine::{Command, StopHow};
@@ -19,14 +20,26 @@ pub struct ProcessesView {
     pub filter: String,
     pub sort: Option<Sort>,
     pub selected: BTreeSet<String>,
-    anchor: Option<String>,
+    pub(super) anchor: Option<String>,
+    /// The row the arrow keys move from (the last clicked or stepped to).
+    pub(super) cursor: Option<String>,
+    /// Scroll this row into view on the next frame.
+    pub(super) reveal: Option<usize>,
+    /// The details pane is hidden (Enter toggles it).
+    pub hide_details: bool,
+    /// In a narrow window the details open in a window of their own,
+    /// asked for with Enter (Process ▸ Show or hide details).
+    pub details_window: bool,
+    /// Put the keyboard in the filter field on the next frame (Ctrl+F).
+    pub focus_filter: bool,
+    pub columns: super::columns::Columns,
     /// A past session: rows can be looked at, not acted on.
     pub read_only: bool,
 }
 
 /// Actions that apply to some processes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub(super) enum Action {
     Terminate,
     Kill,
     Pause,
@@ -38,7 +51,7 @@ enum Action {
 }
 
 impl Action {
-    fn applies(self, r: &Row) -> bool {
+    pub(super) fn applies(self, r: &Row) -> bool {
         match self {
             Action::Terminate | Action::Kill | Action::Signal(_) => r.status.is_alive(),
             Action::Pause => r.status == Status::Running,
@@ -51,7 +64,7 @@ impl Action {
         }
     }
 
-    fn intent(self, name: &str) -> Intent {
+    pub(super) fn intent(self, name: &str) -> Intent {
         let stop = |how| {
             Intent::Send(Command::Stop {
                 process: name.to_string(),
@@ -74,21 +87,19 @@ impl Action {
     }
 }
 
-/// Terminate, Kill, Send signal, Restart, Start again for `targets`; each
-/// is enabled when it applies to at least one of them. `in_menu` closes the
-/// menu after a click.
-fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>, in_menu: bool) {
-    let mut act = |ui: &mut Ui, a: Action, label: &str, hint: &str| {
+/// Terminate, Kill, Send signal, Restart, Start again for `targets` in a
+/// menu; each is enabled when it applies to at least one of them, and
+/// shows its keys.
+fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
+    let mut act = |ui: &mut Ui, a: Action, label: &str, hint: &str, key: Option<KeyAction>| {
         let n = targets.iter().filter(|r| a.applies(r)).count();
-        if ui
-            .add_enabled(n > 0, egui::Button::new(label))
-            .on_hover_text(hint)
-            .clicked()
-        {
+        let mut b = egui::Button::new(label);
+        if let Some(k) = key {
+            b = b.shortcut_text(shortcut_text(k));
+        }
+        if ui.add_enabled(n > 0, b).on_hover_text(hint).clicked() {
             out.extend(targets.iter().filter(|r| a.applies(r)).map(|r| a.intent(&r.name)));
-            if in_menu {
-                ui.close();
-            }
+            ui.close();
         }
     };
     act(
@@ -96,30 +107,50 @@ fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>, in_menu:
         Action::Terminate,
         "Terminate",
         "Stop signal, then SIGKILL after the stop timeout",
+        Some(KeyAction::Terminate),
     );
-    act(ui, Action::Kill, "Kill", "SIGKILL now");
-    act(ui, Action::Pause, "Pause", "SIGSTOP to the whole tree");
-    act(ui, Action::Resume, "Resume", "SIGCONT to the whole tree");
+    act(ui, Action::Kill, "Kill", "SIGKILL now", Some(KeyAction::Kill));
+    act(
+        ui,
+        Action::Pause,
+        "Pause",
+        "SIGSTOP to the whole tree",
+        Some(KeyAction::Pause),
+    );
+    act(
+        ui,
+        Action::Resume,
+        "Resume",
+        "SIGCONT to the whole tree",
+        Some(KeyAction::Resume),
+    );
     let any_alive = targets.iter().any(|r| r.status.is_alive());
     ui.add_enabled_ui(any_alive, |ui| {
         ui.menu_button("Send signal", |ui| {
             for &s in COMMON_SIGNALS {
-                act(ui, Action::Signal(s), s.as_str(), "Send this signal once");
+                act(ui, Action::Signal(s), s.as_str(), "Send this signal once", None);
             }
         });
     });
-    act(ui, Action::Restart, "Restart", "Terminate, then start it again");
+    act(
+        ui,
+        Action::Restart,
+        "Restart",
+        "Terminate, then start it again",
+        Some(KeyAction::Restart),
+    );
     act(
         ui,
         Action::StartAgain,
         "Start again",
         "Start an ended process again",
+        None,
     );
 }
 
 /// The action menu's entries; `targets` are the rows it acts on.
 fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
-    action_buttons(ui, targets, out, true);
+    action_buttons(ui, targets, out);
     if targets.len() == 1
         && ui
             .button("Show in log")
@@ -149,23 +180,38 @@ impl ProcessesView {
         let mut out = Vec::new();
         let dark = ui.visuals().dark_mode;
         ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut self.filter)
-                    .hint_text("Filter processes")
-                    .desired_width(200.0),
-            )
-            .accessible_name("Filter processes");
+            let filter = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.filter)
+                        .hint_text("Filter processes")
+                        .desired_width(if ui.available_width() < 600.0 {
+                            130.0
+                        } else {
+                            200.0
+                        }),
+                )
+                .accessible_name("Filter processes")
+                .on_hover_text(format!(
+                    "Filter processes ({})",
+                    shortcut_text(KeyAction::FindProcess)
+                ));
+            if std::mem::take(&mut self.focus_filter) {
+                filter.request_focus();
+            }
             if !self.filter.is_empty() && ui.small_button("Clear filter").clicked() {
                 self.filter.clear();
             }
             ui.weak(format!("{} of {total}", rows.len()));
+            ui.menu_button("Columns", |ui| self.columns.chooser(ui))
+                .response
+                .on_hover_text("Choose the columns shown");
             if self.read_only {
                 return;
             }
             ui.separator();
             let targets: Vec<&Row> = rows.iter().filter(|r| self.selected.contains(&r.name)).collect();
             ui.label(format!("{} selected", targets.len()));
-            action_buttons(ui, &targets, &mut out, false);
+            super::row_toolbar::toolbar(ui, &targets, &mut out);
         });
         ui.add_space(2.0);
         self.table(ui, rows, dark, &mut out);
@@ -214,8 +260,9 @@ impl ProcessesView {
         } else {
             self.selected.clear();
             self.selected.insert(name.clone());
-            self.anchor = Some(name);
+            self.anchor = Some(name.clone());
         }
+        self.cursor = Some(rows[i].name.clone());
     }
 
     fn table(&mut self, ui: &mut Ui, rows: &[Row], dark: bool, out: &mut Vec<Intent>) {
@@ -228,144 +275,171 @@ impl ProcessesView {
         }
         let row_h = 22.0;
         let mut clicked = None;
-        egui::ScrollArea::horizontal()
-            .id_salt("processes_h")
-            .show(ui, |ui| {
-                TableBuilder::new(ui)
-                    .id_salt("processes")
-                    .striped(true)
-                    .resizable(true)
-                    .sense(Sense::click())
-                    .auto_shrink([false, false])
-                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                    .column(Column::initial(150.0).at_least(80.0).clip(true))
-                    .column(Column::initial(56.0).at_least(40.0))
-                    .column(Column::initial(106.0).at_least(60.0))
-                    .column(Column::initial(92.0).at_least(40.0))
-                    .column(Column::initial(50.0).at_least(40.0))
-                    .column(Column::initial(74.0).at_least(50.0))
-                    .column(Column::initial(64.0).at_least(50.0))
-                    .column(Column::initial(62.0).at_least(50.0))
-                    .column(Column::initial(58.0).at_least(40.0))
-                    .column(Column::exact(24.0))
-                    .column(Column::remainder().at_least(160.0).clip(true))
-                    .header(24.0, |mut h| {
-                        for c in Col::ALL {
-                            h.col(|ui| self.header_cell(ui, c));
-                        }
-                        h.col(|_| {});
-                        h.col(|ui| {
-                            ui.strong("Details");
-                        });
+        let spacing = ui.spacing().item_spacing.x;
+        // No sideways scrolling: columns that do not fit give way (see
+        // `columns`), so Name always shows.
+        let (cols, details, _) = super::columns::fit(&self.columns.hidden, ui.available_width(), spacing);
+        let mut tb = TableBuilder::new(ui)
+            .id_salt("processes")
+            .striped(true)
+            .resizable(true)
+            .sense(Sense::click())
+            .auto_shrink([false, false])
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+        for &c in &cols {
+            let w = super::columns::width(c);
+            tb = tb.column(Column::initial(w).at_least(40.0).clip(true));
+        }
+        tb = tb.column(Column::exact(super::columns::ACTIONS_WIDTH));
+        if details {
+            tb = tb.column(
+                Column::remainder()
+                    .at_least(super::columns::DETAILS_MIN)
+                    .clip(true),
+            );
+        }
+        if let Some(i) = self.reveal.take().filter(|&i| i < rows.len()) {
+            tb = tb.scroll_to_row(i, None);
+        }
+        tb.header(24.0, |mut h| {
+            for &c in &cols {
+                h.col(|ui| self.header_cell(ui, c));
+            }
+            h.col(|_| {});
+            if details {
+                h.col(|ui| {
+                    ui.strong("Details");
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_h, rows.len(), |mut row| {
+                let i = row.index();
+                let r = &rows[i];
+                row.set_selected(self.selected.contains(&r.name));
+                for &c in &cols {
+                    row.col(|ui| cell(ui, c, r, dark));
+                }
+                row.col(|ui| {
+                    ui.menu_button("\u{2026}", |ui| {
+                        let targets = if self.selected.contains(&r.name) {
+                            rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
+                        } else {
+                            vec![r]
+                        };
+                        self.row_menu(ui, &targets, out);
                     })
-                    .body(|body| {
-                        body.rows(row_h, rows.len(), |mut row| {
-                            let i = row.index();
-                            let r = &rows[i];
-                            row.set_selected(self.selected.contains(&r.name));
-                            let tone = color(dark, r.tone());
-                            let muted = color(dark, Tone::Muted);
-                            let ended = !r.status.is_alive();
-                            row.col(|ui| {
-                                ui.add(
-                                    egui::Label::new(RichText::new(&r.name).strong())
-                                        .truncate()
-                                        .selectable(false),
-                                );
-                            });
-                            row.col(|ui| {
-                                if let Some(p) = r.pid {
-                                    let t = mono(p.to_string());
-                                    ui.add(
-                                        egui::Label::new(if ended { t.color(muted) } else { t })
-                                            .selectable(false),
-                                    );
-                                }
-                            });
-                            row.col(|ui| {
-                                ui.add(
-                                    egui::Label::new(RichText::new(r.state_text()).color(tone))
-                                        .selectable(false),
-                                )
-                                .on_hover_text(&r.details);
-                            });
-                            row.col(|ui| {
-                                if let Some(c) = r.exit_code {
-                                    ui.add(
-                                        egui::Label::new(
-                                            mono(short_exit(c)).color(color(dark, exit_tone(c))),
-                                        )
-                                        .selectable(false),
-                                    );
-                                }
-                            });
-                            let num = |ui: &mut Ui, text: Option<String>| {
-                                if let Some(t) = text {
-                                    let t = mono(t);
-                                    ui.add(
-                                        egui::Label::new(if ended { t.color(muted) } else { t })
-                                            .selectable(false),
-                                    );
-                                }
-                            };
-                            row.col(|ui| num(ui, r.cpu.map(|c| format!("{c:5.1}"))));
-                            row.col(|ui| num(ui, r.rss.map(format_bytes)));
-                            row.col(|ui| num(ui, r.started.map(|t| t.format("%H:%M:%S").to_string())));
-                            row.col(|ui| num(ui, r.runtime.map(format_duration)));
-                            row.col(|ui| num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")));
-                            row.col(|ui| {
-                                ui.menu_button("\u{2026}", |ui| {
-                                    let targets = if self.selected.contains(&r.name) {
-                                        rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
-                                    } else {
-                                        vec![r]
-                                    };
-                                    if self.read_only {
-                                        if ui.button("Show in log").clicked() {
-                                            out.push(Intent::ShowInLog(r.name.clone()));
-                                            ui.close();
-                                        }
-                                    } else {
-                                        action_menu(ui, &targets, out);
-                                    }
-                                })
-                                .response
-                                .on_hover_text(format!("Actions for {}", r.name));
-                            });
-                            row.col(|ui| {
-                                let tone = match r.status {
-                                    Status::FailedToStart => color(dark, Tone::Failure),
-                                    Status::Stopping | Status::Paused => color(dark, Tone::Stopping),
-                                    Status::Restarting => color(dark, Tone::Waiting),
-                                    _ => muted,
-                                };
-                                let t = RichText::new(&r.details).color(tone);
-                                let t =
-                                    if matches!(r.status, Status::Running | Status::Exited | Status::Stopped)
-                                    {
-                                        t.monospace()
-                                    } else {
-                                        t
-                                    };
-                                ui.add(egui::Label::new(t).truncate().selectable(false));
-                            });
-                            let resp = row.response();
-                            if resp.clicked() {
-                                clicked = Some(i);
-                            }
-                            resp.context_menu(|ui| {
-                                let targets = if self.selected.contains(&r.name) {
-                                    rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
-                                } else {
-                                    vec![r]
-                                };
-                                action_menu(ui, &targets, out);
-                            });
-                        });
-                    });
+                    .response
+                    .on_hover_text(format!("Actions for {}", r.name));
+                });
+                if details {
+                    row.col(|ui| details_cell(ui, r, dark));
+                }
+                let resp = row.response();
+                if resp.clicked() {
+                    clicked = Some(i);
+                }
+                resp.context_menu(|ui| {
+                    let targets = if self.selected.contains(&r.name) {
+                        rows.iter().filter(|x| self.selected.contains(&x.name)).collect()
+                    } else {
+                        vec![r]
+                    };
+                    self.row_menu(ui, &targets, out);
+                });
             });
+        });
         if let Some(i) = clicked {
             self.click_row(ui, rows, i);
         }
     }
+}
+
+impl ProcessesView {
+    /// The "…" and right-click menu: copying, then the actions (only
+    /// "Show in log" for a past session).
+    fn row_menu(&self, ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
+        let pids: Vec<String> = targets
+            .iter()
+            .filter_map(|r| r.pid)
+            .map(|p| p.to_string())
+            .collect();
+        let copy_pid = egui::Button::new(if pids.len() == 1 { "Copy PID" } else { "Copy PIDs" })
+            .shortcut_text(shortcut_text(KeyAction::CopyPids));
+        if ui.add_enabled(!pids.is_empty(), copy_pid).clicked() {
+            ui.ctx().copy_text(pids.join("\n"));
+            ui.close();
+        }
+        if ui.button("Copy name").clicked() {
+            let names: Vec<&str> = targets.iter().map(|r| r.name.as_str()).collect();
+            ui.ctx().copy_text(names.join("\n"));
+            ui.close();
+        }
+        ui.separator();
+        if self.read_only {
+            if targets.len() == 1 && ui.button("Show in log").clicked() {
+                out.push(Intent::ShowInLog(targets[0].name.clone()));
+                ui.close();
+            }
+        } else {
+            action_menu(ui, targets, out);
+        }
+    }
+}
+
+/// One cell of a row.
+fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
+    let muted = color(dark, Tone::Muted);
+    let ended = !r.status.is_alive();
+    let num = |ui: &mut Ui, text: Option<String>| {
+        if let Some(t) = text {
+            let t = mono(t);
+            ui.add(egui::Label::new(if ended { t.color(muted) } else { t }).selectable(false));
+        }
+    };
+    match c {
+        Col::Name => {
+            ui.add(
+                egui::Label::new(RichText::new(&r.name).strong())
+                    .truncate()
+                    .selectable(false),
+            );
+        }
+        Col::Pid => num(ui, r.pid.map(|p| p.to_string())),
+        Col::State => {
+            ui.add(
+                egui::Label::new(RichText::new(r.state_text()).color(color(dark, r.tone())))
+                    .selectable(false),
+            )
+            .on_hover_text(&r.details);
+        }
+        Col::Exit => {
+            if let Some(c) = r.exit_code {
+                ui.add(
+                    egui::Label::new(mono(short_exit(c)).color(color(dark, exit_tone(c)))).selectable(false),
+                );
+            }
+        }
+        Col::Cpu => num(ui, r.cpu.map(|c| format!("{c:5.1}"))),
+        Col::Memory => num(ui, r.rss.map(format_bytes)),
+        Col::Started => num(ui, r.started.map(super::rows::iso_time)),
+        Col::Runtime => num(ui, r.runtime.map(format_duration)),
+        Col::Restarts => num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")),
+    }
+}
+
+fn details_cell(ui: &mut Ui, r: &Row, dark: bool) {
+    let tone = match r.status {
+        Status::FailedToStart => color(dark, Tone::Failure),
+        Status::Stopping | Status::Paused => color(dark, Tone::Stopping),
+        Status::Restarting => color(dark, Tone::Waiting),
+        _ => color(dark, Tone::Muted),
+    };
+    let t = RichText::new(&r.details).color(tone);
+    let t = if matches!(r.status, Status::Running | Status::Exited | Status::Stopped) {
+        t.monospace()
+    } else {
+        t
+    };
+    ui.add(egui::Label::new(t).truncate().selectable(false));
 }

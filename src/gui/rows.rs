@@ -3,14 +3,14 @@
 //! sorted rows. The table draws them and the CSV export writes them.
 
 use super::stats::Sample;
-use super::theme::{exit_tone, format_bytes, format_duration, Tone};
+use super::theme::{exit_tone, Tone};
 use crate::event::exit::short_exit;
 use crate::model::{ProcessRow, RowState, SessionModel};
 use chrono::{DateTime, FixedOffset};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Col {
     Name,
     Pid,
@@ -201,18 +201,19 @@ impl Row {
         self.pool.is_some()
     }
 
+    /// The row as CSV cells: numbers as plain numbers (seconds, bytes,
+    /// percent) and the start as a full ISO-8601 time with its offset, so
+    /// that a spreadsheet or a script reads them without parsing units.
     pub fn cells(&self) -> [String; 10] {
         [
             self.name.clone(),
             self.pid.map(|p| p.to_string()).unwrap_or_default(),
             self.status.label().to_string(),
-            self.exit_text(),
+            self.exit_code.map(|c| c.to_string()).unwrap_or_default(),
             self.cpu.map(|c| format!("{c:.1}")).unwrap_or_default(),
-            self.rss.map(format_bytes).unwrap_or_default(),
-            self.started
-                .map(|t| t.format("%H:%M:%S").to_string())
-                .unwrap_or_default(),
-            self.runtime.map(format_duration).unwrap_or_default(),
+            self.rss.map(|b| b.to_string()).unwrap_or_default(),
+            self.started.map(iso_time).unwrap_or_default(),
+            self.runtime.map(|r| format!("{r:.3}")).unwrap_or_default(),
             self.restarts.to_string(),
             self.details.clone(),
         ]
@@ -222,11 +223,11 @@ impl Row {
         "name",
         "pid",
         "state",
-        "exit",
+        "exit_code",
         "cpu_percent",
-        "memory",
+        "memory_bytes",
         "started",
-        "runtime",
+        "runtime_seconds",
         "restarts",
         "details",
     ];
@@ -239,6 +240,12 @@ impl Row {
             || self.pid.is_some_and(|p| p.to_string().contains(needle))
             || self.exit_text().to_lowercase().contains(needle)
     }
+}
+
+/// A time as ISO-8601 with its date and offset, to the second
+/// (`2026-11-26T16:12:09+01:00`), as tables and exports show it.
+pub fn iso_time(t: DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 fn cmp_opt<T: PartialOrd>(a: &Option<T>, b: &Option<T>) -> Ordering {
@@ -285,7 +292,7 @@ pub fn rows(
     if let Some(s) = sort {
         out.sort_by(|a, b| {
             let o = match s.col {
-                Col::Name => a.name.cmp(&b.name),
+                Col::Name => super::natural::natural_cmp(&a.name, &b.name),
                 Col::Pid => cmp_opt(&a.pid, &b.pid),
                 Col::State => a.status.cmp(&b.status),
                 Col::Exit => cmp_opt(&a.exit_code, &b.exit_code),
@@ -296,7 +303,7 @@ pub fn rows(
                 Col::Restarts => a.restarts.cmp(&b.restarts),
             };
             let o = if s.ascending { o } else { o.reverse() };
-            o.then_with(|| a.name.cmp(&b.name))
+            o.then_with(|| super::natural::natural_cmp(&a.name, &b.name))
         });
     }
     out
@@ -423,7 +430,14 @@ mod tests {
         assert_eq!(r[4].status, Status::Starting);
         let csv = rows_csv(&r);
         assert_eq!(csv.lines().count(), 6);
-        assert!(csv.starts_with("name,pid,state,exit"));
+        assert!(csv.starts_with("name,pid,state,exit_code,cpu_percent,memory_bytes,started,runtime_seconds"));
+        // Numbers as numbers, times with date and offset.
+        let db = csv.lines().nth(1).expect("web");
+        assert!(db.starts_with("web,300,running,,,,"), "{db}");
+        let started = db.split(',').nth(6).expect("started");
+        assert!(chrono::DateTime::parse_from_rfc3339(started).is_ok(), "{started}");
+        let runtime = db.split(',').nth(7).expect("runtime");
+        assert!(runtime.parse::<f64>().is_ok(), "{runtime}");
     }
 
     #[test]

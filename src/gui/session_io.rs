@@ -5,10 +5,10 @@
 
 use super::app::ProctorApp;
 use super::definitions::Definitions;
-use super::intent::{Intent, PathPurpose};
+use super::intent::Intent;
 use super::settings::{write_in_background, AppDirs, Settings};
 use crate::session::{parse_session, session_to_toml, Session};
-use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+use egui::Ui;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -47,27 +47,11 @@ pub fn restore_autosave(dirs: &AppDirs, settings: &Settings) -> (Definitions, Op
     }
 }
 
-/// Ctrl+N, Ctrl+O, Ctrl+S, Ctrl+E, and files dropped on the window: a
-/// session (`.toml`) opens, a journal (`.jsonl`) shows as a past session.
-pub fn shortcuts_and_drops(ui: &Ui, session_path: Option<&Path>) -> Vec<Intent> {
+/// Files dropped on the window: a session file opens, a journal (`.jsonl`)
+/// shows as a past session. (The keyboard shortcuts are in `keys.rs`.)
+pub fn drops(ui: &Ui) -> Vec<Intent> {
     let mut out = Vec::new();
-    let shortcut = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
     ui.input_mut(|i| {
-        if i.consume_shortcut(&shortcut(Key::E)) {
-            out.push(Intent::ShowExportDialog);
-        }
-        if i.consume_shortcut(&shortcut(Key::O)) {
-            out.push(Intent::AskPath(PathPurpose::OpenSession));
-        }
-        if i.consume_shortcut(&shortcut(Key::N)) {
-            out.push(Intent::NewSession);
-        }
-        if i.consume_shortcut(&shortcut(Key::S)) {
-            out.push(match session_path {
-                Some(p) => Intent::SaveSession(p.to_path_buf()),
-                None => Intent::AskPath(PathPurpose::SaveSession),
-            });
-        }
         for f in std::mem::take(&mut i.raw.dropped_files) {
             let p = f.path();
             if p.extension().is_some_and(|x| x == "jsonl") {
@@ -193,60 +177,6 @@ impl ProctorApp {
         });
         if close {
             self.pending_discard = None;
-        }
-        out
-    }
-
-    /// View ▸ Settings…: the log window and the journals' total size.
-    pub(super) fn settings_dialog(&mut self, ui: &mut Ui) -> Vec<Intent> {
-        let mut out = Vec::new();
-        let Some(form) = self.settings_form.as_mut() else {
-            return out;
-        };
-        let mut close = false;
-        egui::Modal::new(egui::Id::unique("settings_dialog")).show(ui.ctx(), |ui| {
-            ui.set_width(520.0);
-            ui.heading("Settings");
-            ui.add_space(6.0);
-            egui::Grid::new("settings_grid")
-                .num_columns(2)
-                .spacing([12.0, 8.0])
-                .show(ui, |ui| {
-                    let l = ui.label("Events kept for the log view");
-                    ui.add(
-                        egui::DragValue::new(&mut form.log_window)
-                            .range(1_000..=50_000_000)
-                            .speed(1000.0),
-                    )
-                    .labelled_by(l.id)
-                    .on_hover_text("Older events stay in the journal; exports read it");
-                    ui.end_row();
-                    let l = ui.label("Journals kept, in all (MiB)");
-                    ui.add(
-                        egui::DragValue::new(&mut form.journal_max_mb)
-                            .range(1..=1_000_000)
-                            .speed(10.0),
-                    )
-                    .labelled_by(l.id)
-                    .on_hover_text("Beyond this, the oldest journals are removed first");
-                    ui.end_row();
-                    ui.label("Journal folder");
-                    ui.label(egui::RichText::new(self.dirs.journals.display().to_string()).monospace());
-                    ui.end_row();
-                });
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                if ui.button("Save settings").clicked() {
-                    out.push(Intent::ApplySettings(form.clone()));
-                    close = true;
-                }
-                if ui.button("Cancel").clicked() {
-                    close = true;
-                }
-            });
-        });
-        if close {
-            self.settings_form = None;
         }
         out
     }

@@ -73,6 +73,10 @@ pub struct Settings {
     pub autosave_dirty: bool,
     /// The window's size and place and the panels' sizes, as last left.
     pub layout: Layout,
+    /// Terminate all, Kill all, Cancel rest and Remove ask first.
+    pub confirm: bool,
+    /// Desktop notifications while the window is in the background.
+    pub notifications: bool,
 }
 
 impl Default for Settings {
@@ -85,6 +89,8 @@ impl Default for Settings {
             autosave_of: None,
             autosave_dirty: false,
             layout: Layout::default(),
+            confirm: true,
+            notifications: true,
         }
     }
 }

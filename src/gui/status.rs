@@ -35,9 +35,12 @@ pub fn ui(ui: &mut Ui, s: &StatusInfo, notice: Option<&Notice>) -> bool {
         } else {
             running
         });
-        ui.label(mono(format!("/ {} processes", s.total)));
+        ui.label(mono(format!(
+            "/ {}",
+            super::plural::count(s.total as u64, "process")
+        )));
         ui.separator();
-        ui.label(mono(format!("{} events", s.events)));
+        ui.label(mono(super::plural::count(s.events, "event")));
         ui.separator();
         ui.label(mono(format!("Proctor {}", format_bytes(s.own_memory))))
             .on_hover_text("Proctor's own resident memory");
@@ -45,7 +48,10 @@ pub fn ui(ui: &mut Ui, s: &StatusInfo, notice: Option<&Notice>) -> bool {
             ui.separator();
             ui.spinner();
             let name = p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default();
-            ui.label(mono(format!("exporting {name}: {n} events")));
+            ui.label(mono(format!(
+                "exporting {name}: {}",
+                super::plural::count(*n, "event")
+            )));
         }
         if let Some(n) = notice {
             ui.separator();

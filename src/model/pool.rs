@@ -106,6 +106,16 @@ impl PoolRow {
         Some(elapsed / finished as f64 * left as f64)
     }
 
+    /// Forgets the last run's rows for a new one starting at `time`.
+    fn new_run(&mut self, time: DateTime<FixedOffset>) {
+        let name = std::mem::take(&mut self.name);
+        *self = PoolRow {
+            name,
+            started: Some(time),
+            ..Default::default()
+        };
+    }
+
     fn input_mut(&mut self, index: u64) -> &mut InputResult {
         // Inputs arrive in order; an index far beyond them (a corrupt
         // journal) must not allocate rows for every number in between.
@@ -142,6 +152,11 @@ impl SessionModel {
             match &e.kind {
                 EventKind::PoolDone { totals } => p.finished = Some(*totals),
                 EventKind::PoolState { paused, workers } => {
+                    if p.finished.is_some() {
+                        // The pool was started again (its state comes
+                        // first, before its inputs): a new run, new rows.
+                        p.new_run(time);
+                    }
                     p.paused = *paused;
                     p.workers = *workers;
                 }
@@ -153,12 +168,7 @@ impl SessionModel {
             EventKind::TaskQueued { input_text } => {
                 if index == 0 && p.finished.is_some() {
                     // The pool was started again: a new run, new rows.
-                    let name = std::mem::take(&mut p.name);
-                    *p = PoolRow {
-                        name,
-                        started: Some(time),
-                        ..Default::default()
-                    };
+                    p.new_run(time);
                 }
                 p.finished = None;
                 let r = p.input_mut(index);
@@ -208,5 +218,65 @@ impl SessionModel {
             EventKind::TaskCancelled => p.input_mut(index).status = InputStatus::Cancelled,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(kind: EventKind, input: Option<u64>) -> Event {
+        Event::now(kind).pool("p", input)
+    }
+
+    #[test]
+    fn a_pool_started_again_keeps_the_size_its_new_run_announced() {
+        let mut m = SessionModel::default();
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 4,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 2,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::PoolDone {
+                totals: PoolTotals::default(),
+            },
+            None,
+        ));
+        assert_eq!(m.pool("p").unwrap().workers, 2);
+        // Started again: its state comes before its inputs.
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 4,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "b".into(),
+            },
+            Some(0),
+        ));
+        let p = m.pool("p").unwrap();
+        assert_eq!(p.workers, 4, "the new run's size, not the old one's or none");
+        assert!(p.finished.is_none());
+        assert_eq!(p.inputs.len(), 1);
+        assert_eq!(p.inputs[0].input, "b");
     }
 }

@@ -124,6 +124,14 @@ pub struct TaskSpec {
     pub stop: StopPolicy,
     /// Terminate (by the stop policy) after this long; `None`: never.
     pub timeout: Option<Seconds>,
+    /// `PYTHONUNBUFFERED=1` in its environment (unless its `env` sets it),
+    /// so Python children write lines as they go, not at exit.
+    pub unbuffered: bool,
+    /// Run it under a pseudo-terminal (stdout and stderr both go to it).
+    pub pty: bool,
+    /// Its stdin is a pipe Proctor holds (lines can be sent to it); else
+    /// /dev/null.
+    pub stdin: bool,
 }
 
 impl TaskSpec {
@@ -144,6 +152,9 @@ impl TaskSpec {
             backoff_max: Seconds::from_millis(30_000),
             stop: StopPolicy::default(),
             timeout: None,
+            unbuffered: true,
+            pty: false,
+            stdin: false,
         }
     }
 
@@ -256,6 +267,8 @@ pub struct PoolSpec {
     /// Extra attempts for a failing input.
     pub retries: Retries,
     pub autostart: bool,
+    /// As for tasks: `PYTHONUNBUFFERED=1` unless its `env` sets it.
+    pub unbuffered: bool,
 }
 
 impl PoolSpec {
@@ -275,6 +288,7 @@ impl PoolSpec {
             timeout: None,
             retries: Retries::LOW,
             autostart: true,
+            unbuffered: true,
         }
     }
 

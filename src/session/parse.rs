@@ -254,6 +254,9 @@ impl<'a> Parser<'a> {
         let backoff_max = f.seconds("backoff_max").unwrap_or(d.backoff_max);
         let stop = f.stop_policy();
         let timeout = f.timeout("timeout").unwrap_or(None);
+        let unbuffered = f.bool("unbuffered").unwrap_or(true);
+        let pty = f.bool("pty").unwrap_or(false);
+        let stdin = f.bool("stdin").unwrap_or(false);
         let ok = f.finish();
         let (name, run) = (name?, run?);
         if !ok {
@@ -275,6 +278,9 @@ impl<'a> Parser<'a> {
             backoff_max: backoff_max.max(backoff),
             stop,
             timeout,
+            unbuffered,
+            pty,
+            stdin,
         })
     }
 
@@ -312,6 +318,7 @@ impl<'a> Parser<'a> {
         let timeout = f.timeout("timeout").unwrap_or(None);
         let retries = f.count("retries").unwrap_or(super::Retries::LOW);
         let autostart = f.bool("autostart").unwrap_or(true);
+        let unbuffered = f.bool("unbuffered").unwrap_or(true);
         let ok = f.finish();
         let (name, run, inputs, workers) = (name?, run?, inputs?, workers);
         if !ok {
@@ -330,6 +337,7 @@ impl<'a> Parser<'a> {
         pool.timeout = timeout;
         pool.retries = retries;
         pool.autostart = autostart;
+        pool.unbuffered = unbuffered;
         if let InputSource::File(_) = &pool.inputs {
             if let Err(e) = pool.load_inputs() {
                 let span = table.get("inputs_file").map(|v| v.span()).unwrap_or(value.span());

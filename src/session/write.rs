@@ -101,6 +101,15 @@ fn write_task(out: &mut String, t: &TaskSpec) {
     if let Some(timeout) = t.timeout {
         field(out, "timeout", secs(timeout));
     }
+    if !t.unbuffered {
+        field(out, "unbuffered", "false".into());
+    }
+    if t.pty {
+        field(out, "pty", "true".into());
+    }
+    if t.stdin {
+        field(out, "stdin", "true".into());
+    }
 }
 
 fn write_pool(out: &mut String, p: &PoolSpec) {
@@ -129,6 +138,9 @@ fn write_pool(out: &mut String, p: &PoolSpec) {
     if p.retries.get() > 0 {
         field(out, "retries", p.retries.to_string());
     }
+    if !p.unbuffered {
+        field(out, "unbuffered", "false".into());
+    }
     if !p.autostart {
         field(out, "autostart", "false".into());
     }
@@ -155,6 +167,9 @@ backoff = 0.25
 stop_signal = "SIGINT"
 stop_timeout = 2.5
 timeout = 10
+unbuffered = false
+pty = true
+stdin = true
 
 [[pool]]
 name = "squares"
@@ -170,5 +185,11 @@ timeout = 1.5
         let text = session_to_toml(&s1);
         let s2 = parse_session(&text, "b.toml", base).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s1, s2);
+        let t = &s1.tasks[0];
+        assert!(
+            t.pty && t.stdin && !t.unbuffered,
+            "the terminal, stdin and buffering fields are read"
+        );
+        assert!(s1.pools[0].unbuffered, "unbuffered by default");
     }
 }

@@ -37,11 +37,34 @@ pub fn harness_in(dirs: AppDirs, session: Option<Session>, start: bool) -> Harne
     build(session, start, dirs, None)
 }
 
+/// The app in a window of `size` points.
+pub fn harness_sized(session: Session, start: bool, size: [f32; 2]) -> Harness<'static, TestApp> {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dirs = AppDirs::under(root.path());
+    build_sized(Some(session), start, dirs, Some(root), size)
+}
+
+/// A session from its TOML text (relative paths under the temp folder).
+pub fn session_toml(text: &str) -> Session {
+    proctor::session::parse_session(text, "test.toml", &std::env::temp_dir())
+        .unwrap_or_else(|e| panic!("the test session parses: {e}"))
+}
+
 fn build(
     session: Option<Session>,
     start: bool,
     dirs: AppDirs,
     root: Option<tempfile::TempDir>,
+) -> Harness<'static, TestApp> {
+    build_sized(session, start, dirs, root, [1400.0, 900.0])
+}
+
+fn build_sized(
+    session: Option<Session>,
+    start: bool,
+    dirs: AppDirs,
+    root: Option<tempfile::TempDir>,
+    size: [f32; 2],
 ) -> Harness<'static, TestApp> {
     let state = TestApp {
         app: None,
@@ -51,7 +74,7 @@ fn build(
         _root: root,
     };
     Harness::builder()
-        .with_size([1400.0, 900.0])
+        .with_size(size)
         .with_accessibility_check(false)
         .build_ui_state(
             |ui, t: &mut TestApp| {

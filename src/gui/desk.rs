@@ -1,0 +1,163 @@
+//! The desktop extras' state, kept apart from the app's core fields: the
+//! shortcuts window, a question being asked, the last definition removed
+//! (for Undo), what each process was started with (for the details pane
+//! and the "definition edited" hint), each process's own output, and the
+//! notifier.
+
+use super::detail_output::OutputStore;
+use super::detail_proc::ProcCache;
+use super::forms::{Def, Spec};
+use super::intent::Intent;
+use crate::event::Event;
+use crate::session::{PoolSpec, TaskSpec};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// What a process was started with, as far as the definition says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Origin {
+    /// The definition's name (a task, or a pool for its workers).
+    pub definition: String,
+    pub cwd: PathBuf,
+    /// The variables the definition adds to Proctor's environment.
+    pub env: BTreeMap<String, String>,
+    pub spec: Spec,
+}
+
+#[derive(Default)]
+pub struct Desk {
+    pub show_shortcuts: bool,
+    /// An intent waiting for a "yes": it, the question and the yes button.
+    pub confirming: Option<(Intent, String, &'static str)>,
+    /// The last definition removed, and where it was (Ctrl+Z).
+    pub removed: Option<(usize, Def)>,
+    /// By definition name: what its processes were started with.
+    pub origins: HashMap<String, Origin>,
+    /// The live session's output, per process.
+    pub outputs: OutputStore,
+    /// The shown past session's output, built when first looked at.
+    pub past_outputs: Option<(PathBuf, OutputStore)>,
+    pub proc_cache: ProcCache,
+    pub detail: super::detail::DetailView,
+    pub notifier: super::notify::Notifier,
+    /// The process rows as the table showed them last frame (keys and
+    /// menus act on the selected ones among them).
+    pub shown: Vec<super::processes::Row>,
+    /// Tasks to start (as defined now) once none of their copies runs.
+    pub restart_after_stop: Vec<TaskSpec>,
+}
+
+impl Desk {
+    /// Every event of the live session passes here.
+    pub fn observe(&mut self, e: &Event) {
+        self.outputs.push(e);
+        self.notifier.observe(e);
+    }
+
+    pub fn started_task(&mut self, t: &TaskSpec) {
+        self.origins.insert(
+            t.name.clone(),
+            Origin {
+                definition: t.name.clone(),
+                cwd: t.working_dir(),
+                env: t.env.clone(),
+                spec: Spec::Task(t.clone()),
+            },
+        );
+    }
+
+    pub fn started_pool(&mut self, p: &PoolSpec) {
+        self.origins.insert(
+            p.name.clone(),
+            Origin {
+                definition: p.name.clone(),
+                cwd: p.working_dir(),
+                env: p.env.clone(),
+                spec: Spec::Pool(p.clone()),
+            },
+        );
+    }
+
+    /// What started the process `name` (of `pool`, for a worker).
+    pub fn origin_of(&self, name: &str, pool: Option<&str>) -> Option<&Origin> {
+        if let Some(p) = pool {
+            return self.origins.get(p);
+        }
+        self.origins.get(name).or_else(|| {
+            // An instance NAME-N of a task NAME.
+            let (stem, n) = name.rsplit_once('-')?;
+            n.parse::<u32>().ok()?;
+            self.origins
+                .get(stem)
+                .filter(|o| matches!(&o.spec, Spec::Task(t) if t.instances.get() > 1))
+        })
+    }
+}
+
+impl super::app::ProctorApp {
+    /// Per frame: tasks waiting for their copies to stop are started, the
+    /// definitions edited since their processes started are marked, and
+    /// notes go out.
+    pub(super) fn desk_frame(&mut self, focused: bool) {
+        let waiting = std::mem::take(&mut self.desk.restart_after_stop);
+        for t in waiting {
+            let alive = t
+                .instance_names()
+                .iter()
+                .any(|n| self.model.row(n).is_some_and(|r| r.state.is_alive()));
+            if alive {
+                self.desk.restart_after_stop.push(t);
+            } else {
+                self.apply(Intent::StartTask(t));
+            }
+        }
+        let mut edited = std::collections::BTreeMap::new();
+        for (i, r) in self.defs.checked().into_iter().enumerate() {
+            let Ok(spec) = r else { continue };
+            let name = match &spec {
+                Spec::Task(t) => &t.name,
+                Spec::Pool(p) => &p.name,
+            };
+            let Some(o) = self.desk.origins.get(name) else {
+                continue;
+            };
+            if !edited_since_start(&spec, &o.spec) {
+                continue;
+            }
+            let running: Vec<String> = self
+                .model
+                .processes
+                .iter()
+                .filter(|r| r.state.is_alive())
+                .filter(|r| match &spec {
+                    Spec::Task(t) => t.instance_names().contains(&r.name),
+                    Spec::Pool(p) => r.pool.as_deref() == Some(p.name.as_str()),
+                })
+                .map(|r| r.name.clone())
+                .collect();
+            if !running.is_empty() {
+                edited.insert(i, running);
+            }
+        }
+        self.defs.edited = edited;
+        self.desk.notifier.flush(self.settings.notifications, focused);
+    }
+}
+
+/// Whether the definition as it stands differs, for its running copies,
+/// from what they were started with (autostart does not count).
+pub fn edited_since_start(now: &Spec, started: &Spec) -> bool {
+    match (now, started) {
+        (Spec::Task(a), Spec::Task(b)) => {
+            let mut a = a.clone();
+            a.autostart = b.autostart;
+            &a != b
+        }
+        (Spec::Pool(a), Spec::Pool(b)) => {
+            let mut a = a.clone();
+            a.autostart = b.autostart;
+            &a != b
+        }
+        _ => true,
+    }
+}
