@@ -36,6 +36,8 @@ const STARTING_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Tab {
     Processes,
     Pools,
+    /// The timeline, speedup and resource plots (see `pictures_tab`).
+    Timeline,
     History,
 }
 
@@ -86,6 +88,12 @@ pub struct ProctorApp {
     pub(super) write_errors: (Sender<String>, Receiver<String>),
     /// Why the engine stopped on an internal error (see `engine_failure`).
     pub(super) engine_failure: Option<String>,
+    /// The Timeline tab's views (live and past).
+    pub(super) pictures: super::pictures_tab::PicturesTab,
+    /// The live process tree of the selected process.
+    pub(super) tree: super::tree_view::TreeWatch,
+    /// A PNG of the Timeline tab waiting for its screenshot.
+    pub(super) png: super::picture_export::PngState,
 }
 
 impl ProctorApp {
@@ -107,6 +115,7 @@ impl ProctorApp {
             Some(s) => (Definitions::new(&s), None),
             None => super::session_io::restore_autosave(&dirs, &settings),
         };
+        let tree = super::tree_view::TreeWatch::start(engine.session_tag().to_string(), Some(ctx.clone()));
         let mut app = Self {
             journal: engine.journal_path().map(Path::to_path_buf),
             engine: Some(engine),
@@ -135,6 +144,9 @@ impl ProctorApp {
             autosaved: (String::new(), Instant::now()),
             write_errors: unbounded(),
             engine_failure: None,
+            pictures: Default::default(),
+            tree,
+            png: Default::default(),
         };
         if restored {
             app.autosaved.0 = app.defs_toml().unwrap_or_default();
@@ -347,6 +359,7 @@ impl ProctorApp {
             .collect();
         self.stats.set_pids(live);
         self.poll_helpers();
+        self.poll_png(ui);
         let mut intents = super::session_io::shortcuts_and_drops(ui, self.defs.path.as_deref());
         self.autosave();
         self.update_title(ui);
@@ -489,6 +502,8 @@ impl ProctorApp {
             ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
             let p = model.pools.len();
             ui.selectable_value(&mut self.tab, Tab::Pools, format!("Pools ({p})"));
+            ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline")
+                .on_hover_text("Every run and pool input over time, speedup, CPU and memory");
             if ui
                 .selectable_label(self.tab == Tab::History, "History")
                 .on_hover_text("Past sessions, from their journals")
@@ -499,6 +514,9 @@ impl ProctorApp {
             }
         });
         ui.separator();
+        if self.tab != Tab::Timeline {
+            self.tree.watch(None);
+        }
         match self.tab {
             Tab::Processes => {
                 let rows = if procs.filter.trim().is_empty() {
@@ -506,9 +524,25 @@ impl ProctorApp {
                 } else {
                     processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
                 };
+                procs.sparks.update(model);
                 out.extend(procs.ui(ui, &rows, all_rows.len()));
             }
             Tab::Pools => out.extend(pools.ui(ui, model, &all_rows, now)),
+            Tab::Timeline => {
+                let chosen = self.pictures.chosen(past, &procs.selected);
+                let target = chosen.filter(|_| !past).map(|name| super::tree_view::Target {
+                    leader: model
+                        .row(&name)
+                        .filter(|r| r.state.is_alive())
+                        .and_then(|r| r.pid)
+                        .map(|p| p as i32),
+                    name,
+                });
+                self.tree.watch(target);
+                let tree = self.tree.rows();
+                self.png.area = Some(ui.available_rect_before_wrap());
+                out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));
+            }
             Tab::History => {
                 let viewing = self.past.as_ref().map(|p| p.path.clone());
                 out.extend(self.history.ui(ui, self.journal.as_deref(), viewing.as_deref()));

@@ -22,6 +22,8 @@ pub struct ProcessesView {
     anchor: Option<String>,
     /// A past session: rows can be looked at, not acted on.
     pub read_only: bool,
+    /// Each process's sparkline of CPU and memory (see `resources_plot`).
+    pub sparks: super::resources_plot::Sparks,
 }
 
 /// Actions that apply to some processes.
@@ -247,12 +249,17 @@ impl ProcessesView {
                     .column(Column::initial(64.0).at_least(50.0))
                     .column(Column::initial(62.0).at_least(50.0))
                     .column(Column::initial(58.0).at_least(40.0))
+                    .column(Column::exact(64.0))
                     .column(Column::exact(24.0))
                     .column(Column::remainder().at_least(160.0).clip(true))
                     .header(24.0, |mut h| {
                         for c in Col::ALL {
                             h.col(|ui| self.header_cell(ui, c));
                         }
+                        h.col(|ui| {
+                            ui.strong("Over time")
+                                .on_hover_text("CPU (blue) and memory (orange) of the last minute or so");
+                        });
                         h.col(|_| {});
                         h.col(|ui| {
                             ui.strong("Details");
@@ -313,6 +320,11 @@ impl ProcessesView {
                             row.col(|ui| num(ui, r.started.map(|t| t.format("%H:%M:%S").to_string())));
                             row.col(|ui| num(ui, r.runtime.map(format_duration)));
                             row.col(|ui| num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")));
+                            row.col(|ui| {
+                                if let Some(pts) = self.sparks.of(&r.name) {
+                                    super::resources_plot::sparkline(ui, pts, 60.0);
+                                }
+                            });
                             row.col(|ui| {
                                 ui.menu_button("\u{2026}", |ui| {
                                     let targets = if self.selected.contains(&r.name) {
