@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 pub struct PicturesTab {
     pub live: TimelineView,
     pub past: TimelineView,
+    speedups: super::timeline::SpeedupCache,
 }
 
 /// Seconds since the session started, now (a past session: its last event).
@@ -53,33 +54,53 @@ impl PicturesTab {
         let view = if past { &mut self.past } else { &mut self.live };
         let mut out = Vec::new();
         let total = ui.available_height();
+        // The lanes get what they need (up to half), the plots the rest.
+        let count = p.procs.iter().filter(|l| l.pool.is_none()).count()
+            + p.pools.iter().map(|x| x.lanes.len()).sum::<usize>();
+        let lanes = (count as f32 * super::timeline::LANE_H + 90.0).clamp(total * 0.3, total * 0.5);
         egui::Panel::bottom("pictures-below")
             .resizable(true)
-            .default_size((total * 0.45).max(120.0))
+            .default_size((total - lanes).max(120.0))
             .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("pictures-below")
-                    .show(ui, |ui| {
-                        if !p.pools.is_empty() {
-                            ui.heading("Speedup");
-                            super::timeline::speedup_lines(ui, p, t);
-                            ui.separator();
-                        }
-                        if let Some(lane) = chosen.as_deref().and_then(|n| p.proc(n)) {
-                            ui.heading("Selected process");
-                            resources_plot::show(ui, lane, t);
-                            if !past {
-                                egui::CollapsingHeader::new("Process tree (live)")
-                                    .default_open(true)
-                                    .show(ui, |ui| {
-                                        out.extend(super::tree_view::tree_ui(ui, &lane.name, tree, past));
-                                    });
+                ui.columns(2, |cols| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("pictures-left")
+                        .show(&mut cols[0], |ui| {
+                            if !p.pools.is_empty() {
+                                ui.heading("Speedup");
+                                let figures = self.speedups.get(p, t);
+                                super::timeline::speedup_lines(ui, p, figures);
+                                ui.separator();
                             }
-                            ui.separator();
-                        }
-                        ui.heading("CPU and memory by task");
-                        resources_plot::stacked_ui(ui, p, 0.0, (t * 1.02).max(1.0));
-                    });
+                            match chosen.as_deref().and_then(|n| p.proc(n)) {
+                                Some(lane) => {
+                                    ui.heading("Selected process");
+                                    resources_plot::show(ui, lane, t);
+                                    if !past {
+                                        egui::CollapsingHeader::new("Process tree (live)")
+                                            .default_open(true)
+                                            .show(ui, |ui| {
+                                                out.extend(super::tree_view::tree_ui(
+                                                    ui, &lane.name, tree, past,
+                                                ));
+                                            });
+                                    }
+                                }
+                                None => {
+                                    ui.weak(
+                                        "Select a process (click its bar, or its row in Processes) \
+                                         to see its CPU, memory and process tree.",
+                                    );
+                                }
+                            }
+                        });
+                    egui::ScrollArea::vertical()
+                        .id_salt("pictures-right")
+                        .show(&mut cols[1], |ui| {
+                            ui.heading("CPU and memory by task");
+                            resources_plot::stacked_ui(ui, p, 0.0, (t * 1.02).max(1.0));
+                        });
+                });
             });
         egui::CentralPanel::default().show(ui, |ui| {
             out.extend(view.ui(ui, p, t, !past && !p.ended));

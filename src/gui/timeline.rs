@@ -35,6 +35,22 @@ pub struct TimelineView {
     pub picked: Option<Picked>,
     /// What the last frame drew: each visible lane's label and its bars.
     pub drawn: Vec<DrawnLane>,
+    /// The lanes (kept while no lane is added) and each pool's median
+    /// input time (O(inputs) to compute: at most once a second).
+    cache: Option<Cache>,
+}
+
+struct Cache {
+    lanes_key: (usize, usize),
+    lanes: Vec<Lane>,
+    medians: Vec<f64>,
+    medians_of: (u64, usize),
+    medians_at: std::time::Instant,
+}
+
+/// What the lanes depend on: how many processes and worker lanes there are.
+fn lanes_key(p: &Pictures) -> (usize, usize) {
+    (p.procs.len(), p.pools.iter().map(|x| x.lanes.len() + 1).sum())
 }
 
 /// A lane as drawn (for tests and the frame measurements).
@@ -53,6 +69,7 @@ impl Default for TimelineView {
             follow: true,
             picked: None,
             drawn: Vec::new(),
+            cache: None,
         }
     }
 }
@@ -161,8 +178,27 @@ impl TimelineView {
         });
         v = self.view(p, now, width);
         self.drawn.clear();
-        let all = lanes(p);
-        let medians: Vec<f64> = p.pools.iter().map(|x| speedup(x, now).median).collect();
+        let key = lanes_key(p);
+        let of = (p.version, p as *const Pictures as usize);
+        let mut c = match self.cache.take() {
+            Some(c) if c.lanes_key == key => c,
+            _ => Cache {
+                lanes_key: key,
+                lanes: lanes(p),
+                medians: Vec::new(),
+                medians_of: (u64::MAX, 0),
+                medians_at: std::time::Instant::now(),
+            },
+        };
+        let stale = c.medians_of != of
+            && (c.medians.len() != p.pools.len()
+                || c.medians_at.elapsed() >= std::time::Duration::from_secs(1));
+        if stale {
+            c.medians = p.pools.iter().map(|x| speedup(x, now).median).collect();
+            c.medians_of = of;
+            c.medians_at = std::time::Instant::now();
+        }
+        let (all, medians) = (std::mem::take(&mut c.lanes), std::mem::take(&mut c.medians));
         // The axis.
         let (axis, painter) = ui.allocate_painter(vec2(ui.available_width(), AXIS_H), Sense::hover());
         let fg = ui.visuals().text_color();
@@ -185,6 +221,8 @@ impl TimelineView {
         }
         if all.is_empty() {
             ui.label("Nothing has run yet: the timeline shows each process and pool input as it runs.");
+            (c.lanes, c.medians) = (all, medians);
+            self.cache = Some(c);
             return out;
         }
         let height = all.len() as f32 * LANE_H;
@@ -308,6 +346,8 @@ impl TimelineView {
                 }
                 self.steer(ui, &resp, v, now);
             });
+        (c.lanes, c.medians) = (all, medians);
+        self.cache = Some(c);
         out
     }
 
@@ -399,18 +439,45 @@ fn legend(ui: &mut Ui, dark: bool) {
     }
 }
 
+/// Each pool's figures, kept for a version of the pictures (and a second
+/// of `now` while a pool runs): they are O(inputs) to compute.
+#[derive(Default)]
+pub struct SpeedupCache {
+    at: Option<(u64, i64, usize)>,
+    figures: Vec<Speedup>,
+}
+
+impl SpeedupCache {
+    pub fn get(&mut self, p: &Pictures, now: f64) -> &[Speedup] {
+        // Which pictures (the live session's or a past one's) counts too;
+        // a running pool's figures are redone once a second of `now`.
+        let running = p.pools.iter().any(|x| x.ended.is_none());
+        let spans: usize = p.pools.iter().flat_map(|x| x.spans.iter().map(Vec::len)).sum();
+        let ended = p.pools.iter().filter(|x| x.ended.is_some()).count();
+        let key = (
+            (spans as u64) << 20 | ended as u64,
+            if running { now.floor() as i64 } else { -1 },
+            p as *const Pictures as usize,
+        );
+        if self.at != Some(key) || self.figures.len() != p.pools.len() {
+            self.at = Some(key);
+            self.figures = p.pools.iter().map(|x| speedup(x, now)).collect();
+        }
+        &self.figures
+    }
+}
+
 /// Each pool's figures in words, under the timeline.
-pub fn speedup_lines(ui: &mut Ui, p: &Pictures, now: f64) {
-    for pool in &p.pools {
-        let s: Speedup = speedup(pool, now);
-        for (i, line) in crate::pictures::speedup::describe(&pool.name, &s)
+pub fn speedup_lines(ui: &mut Ui, p: &Pictures, figures: &[Speedup]) {
+    for (pool, s) in p.pools.iter().zip(figures) {
+        for (i, line) in crate::pictures::speedup::describe(&pool.name, s)
             .iter()
             .enumerate()
         {
             let text = egui::RichText::new(line.trim_start());
             ui.label(if i == 0 { text.strong() } else { text });
         }
-        busy_bars(ui, &s);
+        busy_bars(ui, s);
     }
 }
 

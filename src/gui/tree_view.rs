@@ -185,8 +185,15 @@ pub fn tree_ui(ui: &mut Ui, name: &str, rows: &[NodeRow], read_only: bool) -> Ve
         .small()
         .weak(),
     );
+    egui::ScrollArea::horizontal()
+        .id_salt(("tree-scroll", name))
+        .show(ui, |ui| grid(ui, name, rows, read_only, &mut out));
+    out
+}
+
+fn grid(ui: &mut Ui, name: &str, rows: &[NodeRow], read_only: bool, out: &mut Vec<Intent>) {
     egui::Grid::new(("tree", name)).striped(true).show(ui, |ui| {
-        for h in ["Process", "PID", "State", "CPU %", "Memory", ""] {
+        for h in ["", "Process", "PID", "State", "CPU %", "Memory"] {
             ui.strong(h);
         }
         ui.end_row();
@@ -199,13 +206,7 @@ pub fn tree_ui(ui: &mut Ui, name: &str, rows: &[NodeRow], read_only: bool) -> Ve
                 if n.orphaned { "\u{2205}" } else { "" }
             );
             let indent = "  ".repeat(n.depth.min(30));
-            let cmd: String = r.command.chars().take(60).collect();
-            ui.label(RichText::new(format!("{indent}{cmd} {marks}")).monospace())
-                .on_hover_text(&r.command);
-            ui.label(RichText::new(n.pid.to_string()).monospace());
-            ui.label(state_text(n.state));
-            ui.label(RichText::new(format!("{:5.1}", r.cpu)).monospace());
-            ui.label(RichText::new(format_bytes(r.rss_kb.saturating_mul(1024))).monospace());
+            let cmd: String = r.command.chars().take(40).collect();
             ui.horizontal(|ui| {
                 ui.add_enabled_ui(!read_only, |ui| {
                     for (label, how) in [("Terminate", StopHow::Terminate), ("Kill", StopHow::Kill)] {
@@ -228,8 +229,13 @@ pub fn tree_ui(ui: &mut Ui, name: &str, rows: &[NodeRow], read_only: bool) -> Ve
                     }
                 });
             });
+            ui.label(RichText::new(format!("{indent}{cmd} {marks}")).monospace())
+                .on_hover_text(&r.command);
+            ui.label(RichText::new(n.pid.to_string()).monospace());
+            ui.label(state_text(n.state));
+            ui.label(RichText::new(format!("{:5.1}", r.cpu)).monospace());
+            ui.label(RichText::new(format_bytes(r.rss_kb.saturating_mul(1024))).monospace());
             ui.end_row();
         }
     });
-    out
 }

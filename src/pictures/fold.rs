@@ -150,6 +150,9 @@ pub struct Pictures {
     pool_index: HashMap<String, usize>,
     /// `samples` records folded (the plots change only when this does).
     pub samples_seen: u64,
+    /// Events folded: what is computed from the pictures can be kept
+    /// until this changes.
+    pub version: u64,
 }
 
 impl Pictures {
@@ -201,6 +204,7 @@ impl Pictures {
 
     /// Folds one event.
     pub fn apply(&mut self, e: &Event) {
+        self.version += 1;
         if self.t0.is_none() {
             self.t0 = Some(e.time);
         }

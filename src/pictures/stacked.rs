@@ -57,7 +57,7 @@ pub fn stacked(p: &Pictures, t0: f64, t1: f64, buckets: usize) -> Stack {
             let first = ((pt.t - t0) / step).floor().max(0.0);
             // At least its own bucket.
             let last = ((until - t0) / step).ceil().max(first + 1.0).min(buckets as f64);
-            if !(first < last) {
+            if first.is_nan() || last.is_nan() || first >= last {
                 continue;
             }
             for b in first as usize..last as usize {
