@@ -7,8 +7,8 @@
 //! PROCTOR_BENCH_RUNS (default 5) runs of each. The persistent-pool row of
 //! `pool_speed` is bound by this serialisation.
 
-use proctor::engine::event::{Event, EventKind, PoolTotals, Usage};
-use proctor::engine::export::{write_event, Format};
+use proctor::event::{Event, EventKind, PoolTotals, Usage};
+use proctor::journal::export::{write_event, Format};
 use std::time::{Duration, Instant};
 
 const EVENTS: usize = 1_000_000;
@@ -30,6 +30,7 @@ fn sample(i: usize) -> Event {
             exit_code: 0,
             result: format!("{}", i * i),
             duration: 0.125,
+            result_bytes: None,
         },
         2 => EventKind::TaskStarted {
             input_text: i.to_string(),
@@ -46,6 +47,7 @@ fn sample(i: usize) -> Event {
         },
         _ => EventKind::Stdout {
             line: format!("line {i} of some output, with \"quotes\""),
+            bytes: None,
         },
     };
     let mut e = Event::now(kind)
@@ -80,7 +82,7 @@ fn main() {
         let t = Instant::now();
         let mut n = 0;
         for l in text.lines() {
-            proctor::engine::event::parse_json_line(l).unwrap();
+            proctor::event::parse_json_line(l).unwrap();
             n += 1;
         }
         assert_eq!(n, EVENTS);

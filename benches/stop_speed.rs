@@ -17,8 +17,9 @@
 //! PROCTOR_BENCH_PATHS (default "cgroup,fallback"); PROCTOR_BENCH_LIMIT
 //! (default 600): seconds after which a case counts as not done.
 
-use proctor::engine::spec::{RunSpec, TaskSpec};
-use proctor::engine::{Command as EngineCommand, Engine, EngineConfig, EventKind, StopHow};
+use proctor::engine::{Command as EngineCommand, Engine, EngineConfig, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{RunSpec, TaskSpec};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -164,7 +165,7 @@ fn supervisor_tid() -> Option<String> {
 fn terminate_all(n: usize) -> Option<(f64, f64)> {
     let engine = Engine::start(EngineConfig::default()).ok()?;
     let mut task = TaskSpec::new("s", RunSpec::Args(vec!["sleep".into(), "300".into()]));
-    task.instances = proctor::engine::spec::Instances::new(n as u64).expect("at most 10,000");
+    task.instances = proctor::session::Instances::new(n as u64).expect("at most 10,000");
     engine.send(EngineCommand::Start { task }).ok()?;
     let mut started = 0;
     let deadline = Instant::now() + Duration::from_secs(120);

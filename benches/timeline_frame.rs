@@ -8,7 +8,7 @@
 //! the median of 60 frames after 10 warm-up frames, at 1400x900 points.
 
 use chrono::TimeZone;
-use proctor::engine::event::{Event, EventKind, ProcSample};
+use proctor::event::{Event, EventKind, ProcSample};
 use proctor::gui::TimelineView;
 use proctor::model::SessionModel;
 use std::time::Instant;
@@ -100,6 +100,7 @@ fn session(tasks: u32) -> SessionModel {
                     exit_code: 0,
                     result: String::new(),
                     duration: 0.008,
+                    result_bytes: None,
                 },
             )
             .process(&w, Some(1))

@@ -4,6 +4,9 @@
 
 pub mod cli;
 pub mod engine;
+pub mod event;
 pub mod gui;
+pub mod journal;
 pub mod model;
 pub mod pictures;
+pub mod session;

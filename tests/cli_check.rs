@@ -1,7 +1,7 @@
 //! `proctor check` as a user runs it: the real binary on real files. It
 //! prints the validator's message for a value, with file:line:field.
 
-use proctor::engine::spec::validate;
+use proctor::session::validate;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -62,5 +62,40 @@ fn a_timeout_of_1e20_gets_the_message_the_form_shows() {
     assert!(
         stderr.contains(&format!("session.toml:4: task \"t\".timeout: {msg}")),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_protocol_is_checked_and_only_for_persistent_pools() {
+    let (code, err) = check_text("[[pool]]\nname = \"p\"\nrun = \"cat\"\nprotocol = \"jsonl\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(":4: pool \"p\".protocol: protocol `jsonl` is for persistent pools"),
+        "{err}"
+    );
+    let (code, err) =
+        check_text("[[pool]]\nname = \"p\"\nmode = \"persistent\"\nrun = \"cat\"\nprotocol = \"xml\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`xml` is not one of: lines or jsonl"), "{err}");
+    let (code, err) =
+        check_text("[[pool]]\nname = \"p\"\nmode = \"persistent\"\nrun = \"cat\"\nprotocol = \"jsonl\"\n");
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_duplicate_is_found_even_when_the_first_table_has_another_error_and_errors_come_in_file_order() {
+    let (code, err) = check_text(
+        "[[pool]]\nname = \"b\"\nrun = \"cat\"\nworkers = 0\n\n[[task]]\nname = \"a\"\nrun = \"x\"\ntimeout = -1\n\n[[task]]\nname = \"a\"\nrun = \"y\"\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(":12: task \"a\".name: duplicate name"), "{err}");
+    let lines: Vec<usize> = err
+        .lines()
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse().ok())
+        .collect();
+    assert!(lines.len() >= 3, "{err}");
+    assert!(
+        lines.windows(2).all(|w| w[0] <= w[1]),
+        "in file order: {lines:?}\n{err}"
     );
 }

@@ -183,7 +183,7 @@ fn jsonl_export_has_the_contract_fields() {
     assert_eq!(find("exited")["exit_code"], 3);
     // Each line parses back into an event.
     for l in text.lines() {
-        proctor::engine::event::parse_json_line(l).unwrap();
+        proctor::event::parse_json_line(l).unwrap();
     }
     // CSV of the same run quotes commas and quotes; `proctor export` converts.
     let csv = dir.path().join("run.csv");

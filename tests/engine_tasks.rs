@@ -3,9 +3,9 @@
 mod common;
 use common::*;
 use nix::sys::signal::Signal;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{Instances, MaxRestarts, RestartPolicy, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{Instances, MaxRestarts, RestartPolicy, RunSpec, Seconds, TaskSpec};
 
 #[test]
 fn exit_codes_follow_multiprocessing() {
@@ -50,7 +50,7 @@ fn a_child_ignoring_sigterm_is_killed_after_its_stop_timeout() {
     run.start(t);
     run.until("ready", |evs| {
         evs.iter()
-            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready"))
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "ready"))
     });
     let t0 = std::time::Instant::now();
     run.send(Command::Stop {
@@ -100,7 +100,7 @@ fn kill_is_immediate_and_any_signal_can_be_sent() {
     ));
     run.until("ready", |evs| {
         evs.iter()
-            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "ready"))
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "ready"))
     });
     run.send(Command::Stop {
         process: "hup".into(),
@@ -108,7 +108,7 @@ fn kill_is_immediate_and_any_signal_can_be_sent() {
     });
     run.until("HUP handled", |evs| {
         evs.iter()
-            .any(|e| matches!(&e.kind, EventKind::Stdout { line } if line == "got HUP"))
+            .any(|e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "got HUP"))
     });
     run.send(Command::Stop {
         process: "hup".into(),

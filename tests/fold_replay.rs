@@ -4,7 +4,7 @@
 //! event written as the journal writes it and read back as History does.
 
 use chrono::{DateTime, Duration, FixedOffset};
-use proctor::engine::event::{parse_json_line, Event, EventKind, PoolTotals, Usage};
+use proctor::event::{parse_json_line, Event, EventKind, PoolTotals, Usage};
 use proctor::model::SessionModel;
 use proptest::prelude::*;
 
@@ -55,6 +55,7 @@ fn kind(k: u8, n: u32, flag: bool) -> EventKind {
             exit_code: 0,
             result: format!("{}", n * n),
             duration: 0.5,
+            result_bytes: None,
         },
         10 => EventKind::TaskFailed {
             exit_code: Some(code),
@@ -82,6 +83,7 @@ fn kind(k: u8, n: u32, flag: bool) -> EventKind {
         },
         _ => EventKind::Stdout {
             line: format!("line {n} \u{1b}[1m"),
+            bytes: None,
         },
     }
 }

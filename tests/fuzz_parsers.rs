@@ -2,8 +2,8 @@
 //! get arbitrary and mutated input and must answer with a result or an
 //! error, never a panic.
 
-use proctor::engine::event::parse_json_line;
-use proctor::engine::spec::parse_session;
+use proctor::event::parse_json_line;
+use proctor::session::parse_session;
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -81,7 +81,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         std::fs::write(&path, lines.join("\n")).unwrap();
-        let (events, errors) = proctor::engine::journal::read_journal(&path).unwrap();
+        let (events, errors) = proctor::journal::read_journal(&path).unwrap();
         let good = lines.iter().filter(|l| l.as_str() == EVENT).count();
         prop_assert!(events.len() >= good);
         prop_assert!(events.len() + errors.len() <= lines.len());

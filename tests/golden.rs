@@ -3,10 +3,10 @@
 //! session in History. See tests/golden/README.md; docs/journal.md has the
 //! format versions.
 
-use proctor::engine::event::Event;
-use proctor::engine::export::{export_events, Format};
-use proctor::engine::journal::{list_journals, read_journal};
+use proctor::event::Event;
 use proctor::gui::PastSession;
+use proctor::journal::export::{export_events, Format};
+use proctor::journal::{list_journals, read_journal};
 use proctor::model::{InputStatus, RowState, SessionModel};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -3,14 +3,14 @@
 //! processes it sampled, the pool's inputs on their workers, the speedup,
 //! and the SVG of it. The kind round-trips through every export format.
 
-use proctor::engine::event::EventKind;
-use proctor::engine::export::{export_events, Format};
-use proctor::engine::journal::read_journal;
+use proctor::event::EventKind;
+use proctor::journal::export::{export_events, Format};
+use proctor::journal::read_journal;
 use proctor::model::SessionModel;
 use proctor::pictures::speedup::speedup;
 use std::path::Path;
 
-fn load() -> Vec<proctor::engine::Event> {
+fn load() -> Vec<proctor::event::Event> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v2-samples.jsonl");
     let (events, bad) = read_journal(&path).unwrap();
     assert!(bad.is_empty(), "{bad:?}");

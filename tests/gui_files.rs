@@ -6,9 +6,9 @@ mod gui_support;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui_support::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{parse_session_file, Session};
+use proctor::event::EventKind;
 use proctor::gui::{AppDirs, Settings};
+use proctor::session::{parse_session_file, Session};
 use std::path::Path;
 
 fn through_prompt(h: &mut Harness<'_, TestApp>, path: &Path, verb: &str) {
@@ -127,11 +127,7 @@ fn an_export_holds_every_line_even_beyond_the_display_window() {
     // Nothing twice: as many events as seqs, each seq once.
     let seqs: Vec<u64> = text
         .lines()
-        .map(|l| {
-            proctor::engine::event::parse_json_line(l)
-                .expect("each line parses")
-                .seq
-        })
+        .map(|l| proctor::event::parse_json_line(l).expect("each line parses").seq)
         .collect();
     let mut sorted = seqs.clone();
     sorted.dedup();
@@ -150,7 +146,7 @@ fn an_export_holds_every_line_even_beyond_the_display_window() {
     let text = std::fs::read_to_string(&csv).expect("the csv");
     assert!(text.contains(r#""a,""b"" c""#), "{text}");
     assert!(!text.contains("line-1"), "only the filtered process: {text}");
-    let (events, _) = proctor::engine::journal::read_journal(&journal).expect("journal");
+    let (events, _) = proctor::journal::read_journal(&journal).expect("journal");
     let stdout = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Stdout { .. }))

@@ -6,8 +6,8 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::{validate, Session};
 use proctor::model::RowState;
+use proctor::session::{validate, Session};
 
 #[test]
 fn a_timeout_of_1e20_is_refused_in_the_form_with_the_checker_message() {

@@ -5,8 +5,8 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::Seconds;
 use proctor::model::RowState;
+use proctor::session::Seconds;
 
 #[test]
 fn escaped_grandchild_is_reported_and_killed_with_the_button() {

@@ -5,7 +5,7 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::{Instances, PoolSpec, RunSpec};
+use proctor::session::{Instances, PoolSpec, RunSpec};
 use std::time::{Duration, Instant};
 
 #[test]

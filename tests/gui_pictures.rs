@@ -5,9 +5,9 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::{PoolSpec, RunSpec, Workers};
 use proctor::pictures::speedup::speedup;
 use proctor::pictures::Outcome;
+use proctor::session::{PoolSpec, RunSpec, Workers};
 use std::collections::BTreeSet;
 
 fn sleep_pool() -> PoolSpec {

@@ -4,8 +4,8 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::Session;
 use proctor::model::InputStatus;
+use proctor::session::Session;
 
 #[test]
 fn a_pool_from_the_form_reaches_its_total() {

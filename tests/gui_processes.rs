@@ -5,8 +5,8 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use proctor::engine::spec::Session;
 use proctor::model::RowState;
+use proctor::session::Session;
 
 #[test]
 fn fill_the_form_start_a_task_then_terminate_it() {

@@ -55,9 +55,9 @@ fn a_sigkilled_run_leaves_a_journal_with_every_line_up_to_shortly_before_the_kil
     let text = String::from_utf8(text).unwrap();
     let mut expected = 1u64;
     for (i, l) in text.lines().enumerate() {
-        let e = proctor::engine::event::parse_json_line(l)
+        let e = proctor::event::parse_json_line(l)
             .unwrap_or_else(|err| panic!("line {} does not parse: {err}", i + 1));
-        if let proctor::engine::event::EventKind::Stdout { line } = &e.kind {
+        if let proctor::event::EventKind::Stdout { line, .. } = &e.kind {
             if let Some(n) = line.strip_prefix("line-") {
                 assert_eq!(n.parse::<u64>().unwrap(), expected, "no line missing");
                 expected += 1;
@@ -90,15 +90,15 @@ fn journal_to_jsonl_export_round_trip_is_lossless() {
         .next()
         .unwrap()
         .path();
-    let (events, errors) = proctor::engine::journal::read_journal(&journal).unwrap();
+    let (events, errors) = proctor::journal::read_journal(&journal).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(events.len() > 50);
     // The first event says which journal format this is.
     assert!(
         matches!(
             events[0].kind,
-            proctor::engine::event::EventKind::SessionStarted {
-                format: Some(proctor::engine::journal::FORMAT),
+            proctor::event::EventKind::SessionStarted {
+                format: Some(proctor::journal::FORMAT),
                 ..
             }
         ),
@@ -113,7 +113,7 @@ fn journal_to_jsonl_export_round_trip_is_lossless() {
         .status()
         .unwrap();
     assert!(st.success());
-    let (again, _) = proctor::engine::journal::read_journal(&export).unwrap();
+    let (again, _) = proctor::journal::read_journal(&export).unwrap();
     assert_eq!(events, again);
 }
 
@@ -121,7 +121,7 @@ fn journal_to_jsonl_export_round_trip_is_lossless() {
 fn export_refuses_a_journal_of_a_newer_format_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("future.jsonl");
-    let newer = proctor::engine::journal::FORMAT + 1;
+    let newer = proctor::journal::FORMAT + 1;
     std::fs::write(
         &journal,
         format!(

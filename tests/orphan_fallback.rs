@@ -6,8 +6,8 @@
 
 mod common;
 use common::*;
-use proctor::engine::spec::Seconds;
 use proctor::engine::{Command, Engine, EngineConfig, StopHow};
+use proctor::session::Seconds;
 use std::time::Duration;
 
 #[test]

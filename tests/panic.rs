@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::journal::{read_journal, JournalConfig};
 use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::event::EventKind;
+use proctor::journal::{read_journal, JournalConfig};
 use std::time::{Duration, Instant};
 
 /// The session tag in a process's environment.
@@ -60,9 +60,9 @@ fn a_panic_kills_every_tree_reports_it_and_ends_the_journal() {
     let plain = run.pid_of("plain");
     let escaped = run.wait_event(
         "the escaped grandchild",
-        |e| matches!(&e.kind, EventKind::Stdout { line } if line.starts_with("escaped ")),
+        |e| matches!(&e.kind, EventKind::Stdout { line, .. } if line.starts_with("escaped ")),
     );
-    let EventKind::Stdout { line } = escaped.kind else {
+    let EventKind::Stdout { line, .. } = escaped.kind else {
         unreachable!()
     };
     let escaped: i32 = line["escaped ".len()..].trim().parse().unwrap();

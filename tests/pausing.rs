@@ -6,8 +6,8 @@
 mod common;
 use common::*;
 use nix::sys::signal::Signal;
-use proctor::engine::event::{Event, EventKind};
 use proctor::engine::{Command, StopHow};
+use proctor::event::{Event, EventKind};
 use proctor::model::{RowState, SessionModel};
 
 const LOOP: &str = "echo ready; while true; do sleep 0.05; done";
@@ -27,7 +27,8 @@ fn state(run: &Run, name: &str) -> RowState {
 fn wait_ready(run: &mut Run, name: &str) -> i32 {
     let pid = run.pid_of(name);
     run.wait_event("ready", |e| {
-        e.process.as_deref() == Some(name) && matches!(&e.kind, EventKind::Stdout { line } if line == "ready")
+        e.process.as_deref() == Some(name)
+            && matches!(&e.kind, EventKind::Stdout { line, .. } if line == "ready")
     });
     pid
 }
@@ -81,7 +82,7 @@ fn send_signal_stop_pauses_and_other_signals_leave_the_state_alone() {
     stop(&run, "d", StopHow::Signal(Signal::SIGHUP));
     run.wait_event(
         "hup handled",
-        |e| matches!(&e.kind, EventKind::Stdout { line } if line == "hup"),
+        |e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "hup"),
     );
     assert_eq!(state(&run, "d"), RowState::Running, "{}", run.dump());
     stop(&run, "d", StopHow::Signal(Signal::SIGSTOP));

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{RunSpec, TaskSpec};
+use proctor::event::EventKind;
+use proctor::session::{RunSpec, TaskSpec};
 
 fn peak_of(run: &mut Run, name: &str) -> Option<u64> {
     assert_eq!(run.wait_exit(name), Some(0));

@@ -3,10 +3,10 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::{Event, EventKind};
-use proctor::engine::spec::{PoolMode, Retries, Seconds};
 use proctor::engine::{Command, PoolAction};
+use proctor::event::{Event, EventKind};
 use proctor::model::SessionModel;
+use proctor::session::{PoolMode, Retries, Seconds};
 use std::collections::HashMap;
 
 fn inputs(n: usize) -> Vec<String> {

@@ -4,9 +4,9 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{Instances, MaxRestarts, PoolMode, RunSpec, Seconds, TaskSpec};
 use proctor::engine::{Command, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{Instances, MaxRestarts, PoolMode, RunSpec, Seconds, TaskSpec};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ fn a_child_that_closes_stdout_and_keeps_running_is_still_controlled() {
     let pid = run.pid_of("closer");
     run.wait_event(
         "bye",
-        |e| matches!(&e.kind, EventKind::Stdout { line } if line == "bye"),
+        |e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "bye"),
     );
     std::thread::sleep(Duration::from_millis(100));
     assert!(exists(pid), "still running with its pipes closed");
@@ -139,15 +139,15 @@ fn floods_binary_and_endless_lines_keep_memory_bounded_and_lose_nothing() {
             continue;
         };
         match (&e.kind, e.process.as_deref()) {
-            (EventKind::Stdout { line }, Some("wide")) => {
+            (EventKind::Stdout { line, .. }, Some("wide")) => {
                 assert!(line.len() <= 64 * 1024);
                 wide_bytes += line.len() as u64
             }
-            (EventKind::Stdout { line }, Some("lines")) => {
+            (EventKind::Stdout { line, .. }, Some("lines")) => {
                 assert_eq!(line, "y");
                 lines += 1
             }
-            (EventKind::Stdout { line }, Some("binary")) => binary_bytes += line.len() as u64 + 1,
+            (EventKind::Stdout { line, .. }, Some("binary")) => binary_bytes += line.len() as u64 + 1,
             (EventKind::Exited { exit_code, .. }, _) => {
                 assert_eq!(*exit_code, 0);
                 ended += 1
@@ -265,7 +265,7 @@ fn two_minutes_of_churn_keep_memory_flat() {
     let run = Run::new();
     let mut t = sh("churn", "echo hello; exit $((RANDOM % 2))");
     t.instances = Instances::new(20).unwrap();
-    t.restart = proctor::engine::spec::RestartPolicy::Always;
+    t.restart = proctor::session::RestartPolicy::Always;
     t.max_restarts = MaxRestarts::HIGH;
     t.backoff = Seconds::ZERO;
     t.backoff_max = Seconds::ZERO;
@@ -295,7 +295,7 @@ fn two_minutes_of_churn_keep_memory_flat() {
                     (0..1000).map(|i| i.to_string()).collect(),
                 );
                 run.send(Command::StartPool {
-                    pool: proctor::engine::spec::PoolSpec {
+                    pool: proctor::session::PoolSpec {
                         mode: PoolMode::Persistent,
                         ..p
                     },

@@ -3,7 +3,7 @@
 //! being written.
 
 use nix::sys::signal::Signal;
-use proctor::engine::spec::{
+use proctor::session::{
     parse_session, parse_session_file, session_to_toml, validate, Instances, MaxRestarts, PoolMode, PoolSpec,
     RestartPolicy, Retries, RunSpec, Seconds, Session, TaskSpec, Workers, MAX_SECONDS,
 };

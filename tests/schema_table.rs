@@ -4,8 +4,8 @@
 //! must give the same verdict, the same message text and, for good values,
 //! the same typed session.
 
-use proctor::engine::spec::{parse_session, PoolSpec, Session, SpecError, TaskSpec};
 use proctor::gui::{Errors, PoolDraft, TaskDraft};
+use proctor::session::{parse_session, PoolSpec, Session, SpecError, TaskSpec};
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug)]

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use proctor::engine::spec::{RunSpec, TaskSpec};
+use proctor::session::{RunSpec, TaskSpec};
 
 /// A `Sig*:` mask from lines of /proc/PID/status.
 fn mask(lines: &[String], field: &str) -> u64 {

@@ -1,7 +1,7 @@
 //! Malformed session files: each problem is an error naming the file, the
 //! line and the field, every problem is reported, and nothing runs.
 
-use proctor::engine::spec::{parse_session, SpecError};
+use proctor::session::{parse_session, SpecError};
 use std::path::Path;
 
 fn errors(src: &str) -> Vec<SpecError> {
@@ -119,7 +119,7 @@ fn the_example_sessions_are_valid() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            proctor::engine::spec::parse_session_file(&path).unwrap_or_else(|e| panic!("{e}"));
+            proctor::session::parse_session_file(&path).unwrap_or_else(|e| panic!("{e}"));
             n += 1;
         }
     }

@@ -4,9 +4,9 @@
 
 mod common;
 use common::*;
-use proctor::engine::event::EventKind;
-use proctor::engine::spec::{Instances, Seconds, TaskSpec};
 use proctor::engine::{Command, Engine, EngineConfig, StopHow};
+use proctor::event::EventKind;
+use proctor::session::{Instances, Seconds, TaskSpec};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
@@ -226,7 +226,7 @@ fn the_cgroup_path_reports_and_kills_a_grandchild_that_ignores_sigterm() {
     };
     let mut t = TaskSpec::new(
         "stubborn",
-        proctor::engine::spec::RunSpec::Args(vec![
+        proctor::session::RunSpec::Args(vec![
             "sh".into(),
             "-c".into(),
             "setsid sh -c 'trap \"\" TERM; echo pid $$; exec sleep 300' & exec sleep 300".into(),

@@ -114,7 +114,7 @@ pub fn main(cli: Cli) -> Result<Action> {
 }
 
 fn check(path: &std::path::Path) -> i32 {
-    match crate::engine::spec::parse_session_file(path) {
+    match crate::session::parse_session_file(path) {
         Ok(s) => {
             out!(
                 "{}: OK ({} task{}, {} pool{})",
@@ -141,7 +141,7 @@ fn check(path: &std::path::Path) -> i32 {
 }
 
 fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>) -> Result<()> {
-    use crate::engine::export::{export_events, Format};
+    use crate::journal::export::{export_events, Format};
     if format.is_none() && picture::is_picture(out) {
         let n = picture::journal_to_svg(journal, out)?;
         say!("drew {n} events into {}", out.display());
@@ -160,7 +160,7 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
     };
     // A torn last line (the writer was killed) or a damaged line is skipped
     // and counted, never a reason to export nothing.
-    let (events, bad) = crate::engine::journal::read_journal(journal)
+    let (events, bad) = crate::journal::read_journal(journal)
         .with_context(|| format!("cannot read {}", journal.display()))?;
     if let Some(first) = bad.first() {
         say!(
@@ -176,8 +176,8 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
 }
 
 fn history() {
-    let dir = crate::engine::journal::default_dir();
-    let rows: Vec<Vec<String>> = crate::engine::journal::list_journals(&dir)
+    let dir = crate::journal::default_dir();
+    let rows: Vec<Vec<String>> = crate::journal::list_journals(&dir)
         .into_iter()
         .map(|j| {
             vec![

@@ -3,8 +3,8 @@
 //! any journal (a past session). Both fold the journal's events, as the
 //! app does, and write the same SVG as File ▸ Export picture….
 
-use crate::engine::event::Event;
-use crate::engine::export::AtomicFile;
+use crate::event::Event;
+use crate::journal::export::AtomicFile;
 use crate::pictures::Pictures;
 use anyhow::{Context, Result};
 use std::io::Write as _;
@@ -35,7 +35,7 @@ pub fn write(out: &Path, text: &str) -> Result<()> {
 
 /// Draws the journal at `journal` into `out`; returns how many events it read.
 pub fn journal_to_svg(journal: &Path, out: &Path) -> Result<usize> {
-    let (events, bad) = crate::engine::journal::read_journal(journal)
+    let (events, bad) = crate::journal::read_journal(journal)
         .with_context(|| format!("cannot read {}", journal.display()))?;
     if !bad.is_empty() {
         say!("warning: skipped {} line(s) that are not events", bad.len());

@@ -5,12 +5,12 @@
 
 use super::summary;
 use crate::engine::command::{Command, StopHow};
-use crate::engine::event::{Event, EventKind};
-use crate::engine::export::{AtomicFile, ExportFile, Format};
-use crate::engine::journal::JournalConfig;
-use crate::engine::spec::{parse_session_file, Session};
 use crate::engine::{Engine, EngineConfig};
+use crate::event::{Event, EventKind};
+use crate::journal::export::{AtomicFile, ExportFile, Format};
+use crate::journal::JournalConfig;
 use crate::model::SessionModel;
+use crate::session::{parse_session_file, Session};
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
@@ -70,26 +70,36 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     .with_context(|| format!("unknown --format `{f}` (use jsonl, csv or text)"))?,
                 None => Format::from_path(path).unwrap_or(Format::JsonLines),
             };
-            Some(
-                ExportFile::create(path, format)
-                    .with_context(|| format!("cannot write the export file {}", path.display()))?,
-            )
+            Some(ExportFile::create(path, format).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot write the export file {}: {e}; nothing was started",
+                    path.display()
+                )
+            })?)
         }
         None => None,
     };
     let results_file = match &args.results {
-        Some(p) => Some(
-            AtomicFile::create(p)
-                .with_context(|| format!("cannot write the results file {}", p.display()))?,
-        ),
+        Some(p) => Some(AtomicFile::create(p).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the results file {}: {e}; nothing was started",
+                p.display()
+            )
+        })?),
         None => None,
     };
 
-    let journal = (!args.no_journal).then(JournalConfig::default_location);
+    let journal = match args.no_journal {
+        true => None,
+        false => {
+            Some(JournalConfig::default_location().map_err(|e| anyhow::anyhow!("{e}; nothing was started"))?)
+        }
+    };
     let engine = Engine::start(EngineConfig {
         journal,
         ..Default::default()
-    })?;
+    })
+    .map_err(|e| anyhow::anyhow!("{e}; nothing was started"))?;
     let engine_journal_failed = engine.journal_failed();
     let journal_path = engine.journal_path().map(Path::to_path_buf);
     if let Some(p) = engine.journal_path() {

@@ -1,6 +1,6 @@
 //! The end-of-run summary and pool results, as plain text and JSON.
 
-use crate::engine::exit::describe_exit;
+use crate::event::exit::describe_exit;
 use crate::model::{InputStatus, PoolRow, ProcessRow, SessionModel};
 use chrono::{DateTime, FixedOffset};
 

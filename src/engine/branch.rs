@@ -8,9 +8,9 @@
 //! the leader, marked as having left.
 
 use super::command::StopHow;
-use super::event::{Event, EventKind};
 use super::supervisor::Supervisor;
 use super::tree::{signal_checked, ProcInfo, Snapshot};
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::collections::{HashMap, HashSet};
 
@@ -116,10 +116,10 @@ impl Supervisor {
     /// Stops one branch of process `name`'s tree: `pid` and its
     /// descendants. The leader's own pid stops the whole process, as Stop.
     pub(super) fn stop_branch(&mut self, name: &str, pid: u32, how: StopHow) {
-        let Some(&key) = self.by_name.get(name) else {
+        let Some(key) = self.procs.key(name) else {
             return self.process_error(name, format!("no process named `{name}`"));
         };
-        let leader = self.proc(key).and_then(|p| p.live.as_ref().map(|l| l.pid));
+        let leader = self.procs.get(key).and_then(|p| p.live.as_ref().map(|l| l.pid));
         let pid = pid as i32;
         if leader == Some(pid) {
             return self.apply(super::command::Command::Stop {

@@ -1,8 +1,9 @@
 //! Starting a child, signalling its process group, reaping it.
 
-use super::event::Usage;
-use super::exit::exit_code_from_wait_status;
-use super::spawn::{dev_null, pipe, Prepared, SpawnCache, SpawnError};
+use super::os_limits::{dev_null, pipe};
+use super::spawn::{Prepared, SpawnCache, SpawnError};
+use crate::event::exit::exit_code_from_wait_status;
+use crate::event::Usage;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
@@ -40,12 +41,30 @@ pub struct Spawned {
     pub in_cgroup: bool,
 }
 
+/// Why a child did not start.
+#[derive(Debug)]
+pub struct SpawnFailure {
+    pub message: String,
+    /// For want of file descriptors (`EMFILE`, `ENFILE`): not the
+    /// command's fault, and worth waiting for (see `fd_wait`).
+    pub no_fds: bool,
+}
+
+impl From<String> for SpawnFailure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            no_fds: false,
+        }
+    }
+}
+
 /// Starts a child in its own process group with stdout and stderr piped.
 ///
 /// Spawning happens on the supervisor thread, which lives as long as the
 /// engine: `PR_SET_PDEATHSIG` is tied to the thread that forked, so the
 /// children get SIGKILL if Proctor dies. See `spawn` for how.
-pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, String> {
+pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, SpawnFailure> {
     use std::os::fd::AsRawFd;
     let program = &req.argv[0];
     let path_var = match req.env.get("PATH") {
@@ -65,7 +84,10 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
     env.push((super::tree::SESSION_VAR.into(), req.session.into()));
     let mut prep = Prepared::with_base(&resolved, req.argv, cache.base_envp.clone(), &env, req.cwd)?;
     prep.cgroup_procs = req.cgroup_procs.unwrap_or(-1);
-    let io = |e: std::io::Error| format!("cannot start `{program}`: {e}");
+    let io = |e: std::io::Error| SpawnFailure {
+        message: format!("cannot start `{program}`: {e}"),
+        no_fds: super::fd_wait::is_shortage(e.raw_os_error()),
+    };
     let (out_r, out_w) = pipe().map_err(io)?;
     let (err_r, err_w) = pipe().map_err(io)?;
     let (stdin_child, stdin_parent) = if req.stdin_pipe {
@@ -87,12 +109,13 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         &mut cache.stack,
     )
     .map_err(|e| match e {
-        SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()),
+        SpawnError::Chdir(e) => format!("working directory {}: {e}", req.cwd.display()).into(),
+        SpawnError::Exec(e) if super::fd_wait::is_shortage(e.raw_os_error()) => io(e),
         SpawnError::Exec(e) => {
             cache.forget(program);
-            describe_spawn_error(program, &e)
+            describe_spawn_error(program, &e).into()
         }
-        SpawnError::Other(e) => format!("cannot start `{program}`: {e}"),
+        SpawnError::Other(e) => io(e),
     })?;
     drop(stdin_child);
     for fd in [Some(&out_r), Some(&err_r), stdin_parent.as_ref()]
@@ -109,7 +132,7 @@ pub fn spawn(req: &SpawnRequest<'_>, cache: &mut SpawnCache) -> Result<Spawned, 
         stdout: out_r,
         stderr: err_r,
         stdin: stdin_parent,
-        writers: super::spawn::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
+        writers: super::os_limits::hold_pipe_writers(err_w.as_raw_fd()).then_some([out_w, err_w]),
         in_cgroup: child.in_cgroup,
     })
 }

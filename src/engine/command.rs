@@ -1,7 +1,7 @@
 //! Commands into the supervisor. Everything that changes engine state is
 //! one of these; the supervisor thread applies them in order.
 
-use super::spec::{PoolSpec, TaskSpec};
+use crate::session::{PoolSpec, TaskSpec};
 use nix::sys::signal::Signal;
 
 /// How to stop a process.

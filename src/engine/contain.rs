@@ -12,9 +12,9 @@
 //! it is not dismissed, and its pipe closing makes it kill every tagged
 //! process.
 
-use super::event::{Event, EventKind};
 use super::supervisor::Supervisor;
 use super::tree::{self, Snapshot};
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -54,13 +54,10 @@ pub(super) fn run_contained(mut sup: Supervisor, failure: Failure) {
     });
     // The journal is flushed whatever happened above.
     guarded(|| {
-        if let Some(j) = sup.journal.as_mut() {
-            j.flush();
-        }
+        sup.out.flush_journal();
     });
     guarded(|| {
-        sup.dirty = true;
-        sup.flush_notify();
+        sup.out.wake_reader_now();
     });
 }
 

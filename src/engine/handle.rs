@@ -6,10 +6,10 @@ use super::child;
 use super::command::Command;
 use super::contain::{self, Failure};
 use super::error::EngineError;
-use super::event::Event;
-use super::journal::{Journal, JournalConfig};
 use super::reactor::{self, Epoll, Waker};
 use super::supervisor::{Supervisor, WAKER_TOKEN};
+use crate::event::Event;
+use crate::journal::{Journal, JournalConfig};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -74,7 +74,9 @@ impl Engine {
         let (cmd_tx, cmd_rx) = unbounded();
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
-        sup.journal = journal;
+        if let Some(j) = journal {
+            sup.out.set_journal(j);
+        }
         if config.cgroups {
             sup.tracker.open_cgroups(&sup.session);
         } else {

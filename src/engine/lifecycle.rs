@@ -9,7 +9,7 @@
 //! whole tree, which may outlive the leader (see `stopping`).
 
 use super::restart::{restart_delay, RestartInput};
-use super::spec::RestartPolicy;
+use crate::session::RestartPolicy;
 use std::time::{Duration, Instant};
 
 /// What follows a stop once the leader has exited.

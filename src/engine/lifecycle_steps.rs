@@ -1,9 +1,9 @@
 //! The reactor's side of the lifecycle: feeding a process's inputs to the
 //! pure transitions of `lifecycle` and carrying out what they return.
 
-use super::event::{Event, EventKind};
 use super::lifecycle::{self, Action, Ctx, Input, Rules};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use std::time::{Duration, Instant};
 
 impl Supervisor {
@@ -29,7 +29,7 @@ impl Supervisor {
             shutting_down: self.shutting_down,
         };
         let (next, actions) = lifecycle::on(p.life, input, &ctx);
-        if let Some(p) = self.procs[key].as_mut() {
+        if let Some(p) = self.procs.get_mut(key) {
             p.life = next;
         }
         actions
@@ -51,7 +51,7 @@ impl Supervisor {
 
     /// Starts the process again now: the user's Restart or the policy's.
     pub(super) fn respawn(&mut self, key: usize, by_user: bool) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(p) = self.procs.get_mut(key) else { return };
         let name = p.name.clone();
         let (attempt, message) = if by_user {
             (0, "restarted by the user".to_string())

@@ -3,9 +3,24 @@
 //! A line is emitted without its newline. A line longer than `max` bytes is
 //! emitted in pieces of `max` bytes (cut back to a UTF-8 boundary when one is
 //! near), so a child that never writes a newline cannot make us buffer
-//! without bound. Invalid UTF-8 is converted lossily, never dropped.
+//! without bound. A line that is not UTF-8 is shown lossily and carried
+//! exactly too (`Line::bytes`), never dropped.
+
+use crate::event::raw::text_and_raw;
 
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line (or piece of a long one) of a child's output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// What a person sees: the text, U+FFFD where a byte was not UTF-8.
+    pub text: String,
+    /// The exact bytes in base64 when they are not the text's.
+    pub bytes: Option<String>,
+    /// It ended with a newline (or the stream's end); `false` for a piece
+    /// of a line longer than the splitter holds.
+    pub complete: bool,
+}
 
 #[derive(Debug)]
 pub struct LineSplitter {
@@ -28,14 +43,14 @@ impl LineSplitter {
     }
 
     /// Feeds a chunk; calls `emit` once per complete line (or full piece).
-    pub fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(String)) {
+    pub fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(Line)) {
         while !chunk.is_empty() {
             match memchr(b'\n', chunk) {
                 Some(nl) => {
                     let (head, rest) = chunk.split_at(nl);
                     self.append_bounded(head, emit);
                     let line = std::mem::take(&mut self.pending);
-                    emit(to_text(&line));
+                    emit(to_text(&line, true));
                     self.pending = line;
                     self.pending.clear();
                     chunk = &rest[1..];
@@ -49,10 +64,10 @@ impl LineSplitter {
     }
 
     /// Emits what is left (a last line without a newline).
-    pub fn finish(&mut self, emit: &mut impl FnMut(String)) {
+    pub fn finish(&mut self, emit: &mut impl FnMut(Line)) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(to_text(&line));
+            emit(to_text(&line, true));
         }
         self.pending = Vec::new();
     }
@@ -62,14 +77,14 @@ impl LineSplitter {
         self.pending.len()
     }
 
-    fn append_bounded(&mut self, mut bytes: &[u8], emit: &mut impl FnMut(String)) {
+    fn append_bounded(&mut self, mut bytes: &[u8], emit: &mut impl FnMut(Line)) {
         while self.pending.len() + bytes.len() > self.max {
             let room = self.max - self.pending.len();
             self.pending.extend_from_slice(&bytes[..room]);
             bytes = &bytes[room..];
             let cut = utf8_cut(&self.pending);
             let tail = self.pending.split_off(cut);
-            emit(to_text(&self.pending));
+            emit(to_text(&self.pending, false));
             self.pending.clear();
             self.pending.extend_from_slice(&tail);
         }
@@ -101,8 +116,13 @@ fn utf8_cut(buf: &[u8]) -> usize {
     len
 }
 
-fn to_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn to_text(bytes: &[u8], complete: bool) -> Line {
+    let (text, bytes) = text_and_raw(bytes);
+    Line {
+        text,
+        bytes,
+        complete,
+    }
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
@@ -113,7 +133,7 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn split(chunks: &[&[u8]], max: usize) -> Vec<String> {
+    fn split_lines(chunks: &[&[u8]], max: usize) -> Vec<Line> {
         let mut s = LineSplitter::new(max);
         let mut out = Vec::new();
         for c in chunks {
@@ -121,6 +141,29 @@ mod tests {
         }
         s.finish(&mut |l| out.push(l));
         out
+    }
+
+    fn split(chunks: &[&[u8]], max: usize) -> Vec<String> {
+        split_lines(chunks, max).into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_keeps_its_exact_bytes() {
+        let out = split_lines(&[b"ok\n\xff\xfe caf\xe9\n", b"tail \xc3"], 1024);
+        assert_eq!(
+            out[0],
+            Line {
+                text: "ok".into(),
+                bytes: None,
+                complete: true
+            }
+        );
+        assert_eq!(out[1].text, "\u{fffd}\u{fffd} caf\u{fffd}");
+        let raw = crate::event::raw::decode(out[1].bytes.as_deref().unwrap()).unwrap();
+        assert_eq!(raw, b"\xff\xfe caf\xe9");
+        // A last line cut in the middle of a character is kept exactly too.
+        let raw = crate::event::raw::decode(out[2].bytes.as_deref().unwrap()).unwrap();
+        assert_eq!(raw, b"tail \xc3");
     }
 
     #[test]
@@ -153,7 +196,7 @@ mod tests {
         assert_eq!(n, 624);
         assert_eq!(s.pending_len(), 8);
         let mut out = Vec::new();
-        s.push(b"\n", &mut |l| out.push(l));
+        s.push(b"\n", &mut |l| out.push(l.text));
         assert_eq!(out, vec!["xxxxxxxx"]);
     }
 

@@ -3,9 +3,9 @@
 //! program, the terminal). The row's state follows the child's, not what
 //! Proctor sent.
 
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -64,8 +64,8 @@ impl Supervisor {
         self.last_watch = Instant::now();
         let mut any = false;
         let mut changes = Vec::new();
-        for (key, p) in self.procs.iter().enumerate() {
-            let Some(live) = p.as_ref().and_then(|p| p.live.as_ref()) else {
+        for (key, p) in self.procs.iter() {
+            let Some(live) = p.live.as_ref() else {
                 continue;
             };
             any = true;
@@ -106,7 +106,7 @@ impl Supervisor {
     /// Pauses (SIGSTOP) or resumes (SIGCONT) the whole tree of a process.
     /// The row changes when the leader is seen stopped or continued.
     pub(super) fn pause(&mut self, name: &str, pause: bool) {
-        let Some(key) = self.by_name.get(name).copied() else {
+        let Some(key) = self.procs.key(name) else {
             return self.error(format!("no process named `{name}`"));
         };
         let Some(p) = self.proc(key) else { return };
@@ -142,7 +142,7 @@ impl Supervisor {
 }
 
 fn signal_text(sig: i32) -> String {
-    super::signal::signal_name(sig)
+    crate::session::signal::signal_name(sig)
         .map(str::to_string)
         .unwrap_or_else(|| format!("signal {sig}"))
 }

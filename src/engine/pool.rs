@@ -7,22 +7,23 @@
 //! (pipelining, see DESIGN.md); results are matched by order. The decisions
 //! (who gets which input, retry or fail) are the pure functions of `sched`.
 
-use super::command::StopHow;
-use super::event::{Event, EventKind, PoolTotals, Usage};
-use super::lifecycle::{PoolInput, PoolLife};
-use super::sched::{self, AfterFailure, WorkerView};
-use super::spec::{PoolMode, PoolSpec};
+use super::lifecycle::PoolLife;
+use super::protocol;
+use super::sched::{self, WorkerView};
 use super::supervisor::{Origin, Supervisor, TimerWhat};
+use super::tasks::NotStarted;
+use crate::event::{Event, EventKind};
+use crate::session::{PoolMode, PoolSpec, Protocol};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Inputs in flight per persistent worker.
 const PIPELINE_DEPTH: usize = 8;
 /// The stdout kept as a spawn-mode input's result.
-const MAX_RESULT: usize = 64 * 1024;
+pub(super) const MAX_RESULT: usize = 64 * 1024;
 /// Worker deaths in a row without finishing an input before the pool gives up.
-const MAX_FRUITLESS_DEATHS: u32 = 5;
+pub(super) const MAX_FRUITLESS_DEATHS: u32 = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum InputState {
@@ -44,6 +45,8 @@ pub(super) struct Worker {
     /// Persistent mode: a timeout timer is pending for this worker (one at
     /// a time, for its oldest input, so timers don't pile up).
     pub timer_armed: bool,
+    /// Persistent mode: the pieces of an answer longer than a line.
+    pub partial: super::protocol::Partial,
 }
 
 pub(super) struct PoolRun {
@@ -62,33 +65,30 @@ pub(super) struct PoolRun {
     pub failed: u64,
     pub cancelled: u64,
     pub fruitless_deaths: u32,
+    /// Since when its workers cannot start for want of file descriptors.
+    pub fd_since: Option<Instant>,
 }
 
 impl PoolRun {
     /// Inputs not yet done, failed or cancelled (counted, not scanned:
     /// this is asked after every event).
-    fn unresolved(&self) -> usize {
+    pub(super) fn unresolved(&self) -> usize {
         self.inputs
             .len()
             .saturating_sub((self.done + self.failed + self.cancelled) as usize)
     }
-    fn in_flight(&self) -> usize {
+    pub(super) fn in_flight(&self) -> usize {
         self.workers.iter().map(|w| w.in_flight.len()).sum()
     }
 }
 
 impl Supervisor {
     pub(super) fn pool_index(&self, name: &str) -> Option<usize> {
-        self.pools
-            .iter()
-            .position(|p| p.as_ref().is_some_and(|p| p.spec.name == name))
+        self.pools.index(name)
     }
 
     pub(super) fn pool_event(&self, pool: usize, kind: EventKind, input: Option<usize>) -> Event {
-        let name = self.pools[pool]
-            .as_ref()
-            .map(|p| p.spec.name.as_str())
-            .unwrap_or("");
+        let name = self.pools.get(pool).map(|p| p.spec.name.as_str()).unwrap_or("");
         Event::now(kind).pool(name, input.map(|i| i as u64))
     }
 
@@ -100,7 +100,7 @@ impl Supervisor {
             ));
         }
         if let Some(i) = self.pool_index(&spec.name) {
-            if self.pools[i].as_ref().is_some_and(|p| !p.life.finished()) {
+            if self.pools.get(i).is_some_and(|p| !p.life.finished()) {
                 return self.error(format!("pool `{}` is already running", spec.name));
             }
             self.drop_pool(i);
@@ -130,28 +130,22 @@ impl Supervisor {
             failed: 0,
             cancelled: 0,
             fruitless_deaths: 0,
+            fd_since: None,
         };
-        let slot = match self.pools.iter().position(Option::is_none) {
-            Some(s) => {
-                self.pools[s] = Some(run);
-                s
-            }
-            None => {
-                self.pools.push(Some(run));
-                self.pools.len() - 1
-            }
-        };
+        let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
         for i in 0..n {
-            let text = self.pools[slot].as_ref().expect("just inserted").inputs[i].clone();
+            let Some(text) = self.pools.get(slot).map(|r| r.inputs[i].clone()) else {
+                return;
+            };
             let e = self.pool_event(slot, EventKind::TaskQueued { input_text: text }, Some(i));
             self.emit(e);
         }
         self.schedule_pool(slot);
     }
 
-    fn drop_pool(&mut self, pool: usize) {
-        if let Some(run) = self.pools[pool].take() {
+    pub(super) fn drop_pool(&mut self, pool: usize) {
+        if let Some(run) = self.pools.take(pool) {
             for w in run.workers {
                 if let Some(k) = w.key {
                     self.remove_worker_proc(k);
@@ -161,23 +155,24 @@ impl Supervisor {
     }
 
     pub(super) fn clear_ended_pools(&mut self) {
-        for i in 0..self.pools.len() {
-            if self.pools[i].as_ref().is_some_and(|p| p.life.finished()) {
-                self.drop_pool(i);
-            }
+        for i in self.pools.keys_where(|p| p.life.finished()) {
+            self.drop_pool(i);
         }
     }
 
     pub(super) fn schedule_pools(&mut self) {
-        for pool in 0..self.pools.len() {
-            if self.pools[pool].as_ref().is_some_and(|p| !p.life.finished()) {
-                self.schedule_pool(pool);
-            }
+        // While starts wait for file descriptors, pools are scheduled when
+        // a retry is due (see `retry_fd_waits`), not on every wake-up.
+        if self.fd_wait.retry_at().is_some() {
+            return;
+        }
+        for pool in self.pools.keys_where(|p| !p.life.finished()) {
+            self.schedule_pool(pool);
         }
     }
 
     pub(super) fn schedule_pool(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_mut() else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         if run.life.finished() {
@@ -198,6 +193,7 @@ impl Supervisor {
                 retiring: false,
                 output: String::new(),
                 timer_armed: false,
+                partial: Default::default(),
             });
         }
         if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
@@ -206,9 +202,7 @@ impl Supervisor {
                 let need: Vec<usize> = (0..run.workers.len())
                     .filter(|&i| {
                         let w = &run.workers[i];
-                        !w.retiring
-                            && w.key
-                                .is_none_or(|k| self.procs[k].as_ref().is_none_or(|p| !p.alive()))
+                        !w.retiring && w.key.is_none_or(|k| self.procs.get(k).is_none_or(|p| !p.alive()))
                     })
                     .take(run.queue.len())
                     .collect();
@@ -216,7 +210,9 @@ impl Supervisor {
                     self.spawn_persistent(pool, i);
                 }
             }
-            let run = self.pools[pool].as_mut().expect("exists");
+            let Some(run) = self.pools.get_mut(pool) else {
+                return;
+            };
             let views: Vec<WorkerView> = run
                 .workers
                 .iter()
@@ -224,7 +220,7 @@ impl Supervisor {
                     accepting: !w.retiring
                         && (if persistent {
                             w.key.is_some_and(|k| {
-                                self.procs[k].as_ref().is_some_and(|p| {
+                                self.procs.get(k).is_some_and(|p| {
                                     p.alive()
                                         && p.stdin.as_ref().is_some_and(|s| !s.close_when_flushed)
                                         && p.kill_at.is_none()
@@ -232,8 +228,8 @@ impl Supervisor {
                             })
                         } else {
                             w.key.is_none_or(|k| {
-                                self.procs[k]
-                                    .as_ref()
+                                self.procs
+                                    .get(k)
                                     .is_none_or(|p| !p.alive() && p.kill_at.is_none())
                             })
                         }),
@@ -253,7 +249,7 @@ impl Supervisor {
             if persistent {
                 let keys: Vec<usize> = touched
                     .iter()
-                    .filter_map(|&w| self.pools[pool].as_ref().and_then(|r| r.workers[w].key))
+                    .filter_map(|&w| self.pools.get(pool).and_then(|r| r.workers[w].key))
                     .collect();
                 for k in keys {
                     self.flush_stdin(k);
@@ -266,7 +262,7 @@ impl Supervisor {
 
     /// Closes the stdin of persistent workers with nothing left to do.
     pub(super) fn retire_idle(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
+        let Some(run) = self.pools.get(pool) else {
             return;
         };
         if run.spec.mode != PoolMode::Persistent {
@@ -284,39 +280,46 @@ impl Supervisor {
         }
     }
 
-    fn ensure_worker_proc(&mut self, pool: usize, w: usize) -> usize {
-        let run = self.pools[pool].as_ref().expect("exists");
+    pub(super) fn ensure_worker_proc(&mut self, pool: usize, w: usize) -> Option<usize> {
+        let run = self.pools.get(pool)?;
         if let Some(k) = run.workers[w].key {
-            return k;
+            return Some(k);
         }
         let name = run.spec.worker_name(w + 1);
         let stop = run.spec.stop.clone();
         // A name left from an earlier run of the same pool is replaced.
-        if let Some(old) = self.by_name.get(&name).copied() {
-            if self.procs[old].as_ref().is_some_and(|p| !p.alive()) {
+        if let Some(old) = self.procs.key(&name) {
+            if self.procs.get(old).is_some_and(|p| !p.alive()) {
                 self.remove_worker_proc(old);
             }
         }
         let key = self.insert_proc(name, Origin::Worker { pool, index: w }, stop);
-        self.pools[pool].as_mut().expect("exists").workers[w].key = Some(key);
-        key
+        self.pools.get_mut(pool)?.workers[w].key = Some(key);
+        Some(key)
     }
 
-    fn spawn_persistent(&mut self, pool: usize, w: usize) {
-        let key = self.ensure_worker_proc(pool, w);
-        let spec = self.pools[pool].as_ref().expect("exists").spec.clone();
-        let argv = self.pools[pool].as_ref().expect("exists").argv.clone();
-        if self
-            .spawn_into(key, &argv, &spec.working_dir(), &spec.env, true)
-            .is_none()
-        {
+    pub(super) fn spawn_persistent(&mut self, pool: usize, w: usize) {
+        let Some(key) = self.ensure_worker_proc(pool, w) else {
+            return;
+        };
+        if let Some(run) = self.pools.get_mut(pool) {
+            // Pieces of an answer its last process left unfinished are not
+            // the start of the new one's.
+            run.workers[w].partial = Default::default();
+        }
+        let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
+            return;
+        };
+        if self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, true) == Err(NotStarted::Failed) {
             // The worker cannot start: no input can run; fail them all.
             self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
         }
     }
 
-    fn fail_all_queued(&mut self, pool: usize, why: &str) {
-        let run = self.pools[pool].as_mut().expect("exists");
+    pub(super) fn fail_all_queued(&mut self, pool: usize, why: &str) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         let queued: Vec<usize> = run.queue.drain(..).collect();
         for &i in &queued {
             run.state[i] = InputState::Failed;
@@ -337,9 +340,36 @@ impl Supervisor {
         }
     }
 
-    fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
-        let key = self.ensure_worker_proc(pool, w);
-        let run = self.pools[pool].as_mut().expect("exists");
+    /// An input the protocol cannot carry: it fails at once, without a
+    /// retry (another attempt could not do better).
+    fn input_refused(&mut self, pool: usize, w: usize, input: usize, why: String) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.workers[w].in_flight.retain(|&(i, _)| i != input);
+        run.state[input] = InputState::Failed;
+        run.failed += 1;
+        let e = self.pool_event(
+            pool,
+            EventKind::TaskFailed {
+                exit_code: None,
+                message: why,
+                duration: 0.0,
+                will_retry: false,
+            },
+            Some(input),
+        );
+        self.emit(e);
+        self.reschedule = true;
+    }
+
+    pub(super) fn dispatch_input(&mut self, pool: usize, w: usize, input: usize) {
+        let Some(key) = self.ensure_worker_proc(pool, w) else {
+            return;
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.state[input] = InputState::Running;
         run.attempts[input] += 1;
         let now = Instant::now();
@@ -350,12 +380,15 @@ impl Supervisor {
         let timeout = spec.timeout.map(|t| t.get());
         match spec.mode {
             PoolMode::Persistent => {
-                let mut line = text.clone().into_bytes();
-                line.retain(|&b| b != b'\n');
-                line.push(b'\n');
+                let jsonl = spec.protocol == Protocol::Jsonl;
+                let line = match protocol::request(jsonl, input, &text) {
+                    Ok(line) => line,
+                    Err(why) => return self.input_refused(pool, w, input, why),
+                };
                 self.queue_stdin(key, &line);
-                let (name, pid) = self.procs[key]
-                    .as_ref()
+                let (name, pid) = self
+                    .procs
+                    .get(key)
                     .map(|p| (p.name.clone(), p.pid()))
                     .unwrap_or_default();
                 let e = self
@@ -367,37 +400,55 @@ impl Supervisor {
                     ..e
                 };
                 self.emit(e);
-                let armed = &mut self.pools[pool].as_mut().expect("exists").workers[w].timer_armed;
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
+                let armed = &mut run.workers[w].timer_armed;
                 if let Some(timeout) = timeout.filter(|_| !*armed) {
                     *armed = true;
-                    let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                    let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                     self.add_timer(key, run_id, TimerWhat::InputTimeout(input), timeout);
                 }
             }
             PoolMode::Spawn => {
-                let argv = sched::substitute(&self.pools[pool].as_ref().expect("exists").argv, &text);
+                let Some(run) = self.pools.get(pool) else { return };
+                let argv = sched::substitute(&run.argv, &text);
                 match self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, false) {
-                    Some(pid) => {
-                        let name = self.procs[key]
-                            .as_ref()
-                            .map(|p| p.name.clone())
-                            .unwrap_or_default();
+                    Ok(pid) => {
+                        let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })
                             .process(&name, Some(pid as u32))
                             .pool(&spec.name, Some(input as u64));
                         self.emit(e);
                         if let Some(timeout) = timeout {
-                            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                            let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                             self.add_timer(key, run_id, TimerWhat::Timeout, timeout);
                         }
                     }
-                    None => {
+                    Err(NotStarted::Waiting) => {
+                        // Back in the queue, first: it starts when
+                        // descriptors free up (see `fd_wait`).
+                        if let Some(run) = self.pools.get_mut(pool) {
+                            run.workers[w].in_flight.clear();
+                            run.state[input] = InputState::Queued;
+                            run.attempts[input] = run.attempts[input].saturating_sub(1);
+                            // Before the inputs that came after it, so that
+                            // several put back keep their order.
+                            let at = run
+                                .queue
+                                .iter()
+                                .position(|&q| q > input)
+                                .unwrap_or(run.queue.len());
+                            run.queue.insert(at, input);
+                        }
+                    }
+                    Err(NotStarted::Failed) => {
                         // The slot is free again at once: nothing else will
                         // wake the loop to give it the next input.
                         self.reschedule = true;
-                        self.pools[pool].as_mut().expect("exists").workers[w]
-                            .in_flight
-                            .clear();
+                        if let Some(run) = self.pools.get_mut(pool) {
+                            run.workers[w].in_flight.clear();
+                        }
                         self.input_failed(
                             pool,
                             key,
@@ -410,329 +461,5 @@ impl Supervisor {
                 }
             }
         }
-    }
-
-    /// A stdout line from a pool worker.
-    pub(super) fn pool_stdout_line(&mut self, key: usize, line: String) {
-        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
-            return;
-        };
-        let Some(run) = self.pools.get_mut(pool).and_then(Option::as_mut) else {
-            return;
-        };
-        let w = &mut run.workers[index];
-        match run.spec.mode {
-            PoolMode::Spawn => {
-                let input = w.in_flight.front().map(|(i, _)| *i as u64);
-                if w.output.len() < MAX_RESULT {
-                    if !w.output.is_empty() {
-                        w.output.push('\n');
-                    }
-                    let room = MAX_RESULT - w.output.len();
-                    let mut cut = line.len().min(room);
-                    while !line.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    w.output.push_str(&line[..cut]);
-                }
-                self.emit_stdout(key, line, input);
-            }
-            PoolMode::Persistent => match w.in_flight.pop_front() {
-                Some((input, started)) => {
-                    let duration = started.elapsed().as_secs_f64();
-                    run.fruitless_deaths = 0;
-                    self.input_done(pool, key, input, 0, line, duration);
-                    let retiring = self.pools[pool]
-                        .as_ref()
-                        .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
-                    if retiring {
-                        self.close_stdin(key);
-                    }
-                }
-                None => self.emit_stdout(key, line, None),
-            },
-        }
-    }
-
-    fn input_done(
-        &mut self,
-        pool: usize,
-        key: usize,
-        input: usize,
-        exit_code: i32,
-        result: String,
-        duration: f64,
-    ) {
-        let run = self.pools[pool].as_mut().expect("exists");
-        run.state[input] = InputState::Done;
-        run.done += 1;
-        run.busy += duration;
-        let (name, pid) = self.procs[key]
-            .as_ref()
-            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
-            .unwrap_or_default();
-        let e = self
-            .pool_event(
-                pool,
-                EventKind::TaskDone {
-                    exit_code,
-                    result,
-                    duration,
-                },
-                Some(input),
-            )
-            .process(&name, pid);
-        let spec_name = self.pools[pool].as_ref().expect("exists").spec.name.clone();
-        self.emit(Event {
-            pool: Some(spec_name),
-            input: Some(input as u64),
-            ..e
-        });
-    }
-
-    fn input_failed(
-        &mut self,
-        pool: usize,
-        key: usize,
-        input: usize,
-        exit_code: Option<i32>,
-        message: String,
-        duration: f64,
-    ) {
-        let run = self.pools[pool].as_mut().expect("exists");
-        run.busy += duration;
-        let retry = !run.life.stopping() && !self.shutting_down;
-        let decision = if retry {
-            sched::after_failure(run.attempts[input], run.spec.retries.get())
-        } else {
-            AfterFailure::Fail
-        };
-        let will_retry = matches!(decision, AfterFailure::Retry { .. });
-        if will_retry {
-            run.state[input] = InputState::Queued;
-            run.queue.push_front(input);
-            // Nothing else may wake the loop: schedule again right away.
-            self.reschedule = true;
-        } else {
-            run.state[input] = InputState::Failed;
-            run.failed += 1;
-        }
-        let message = match decision {
-            AfterFailure::Retry { attempt } => format!(
-                "{message}; retrying (attempt {attempt} of {})",
-                run.spec.retries.get() + 1
-            ),
-            AfterFailure::Fail => message,
-        };
-        let spec_name = run.spec.name.clone();
-        let (name, pid) = self.procs[key]
-            .as_ref()
-            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
-            .unwrap_or_default();
-        let e = Event::now(EventKind::TaskFailed {
-            exit_code,
-            message,
-            duration,
-            will_retry,
-        })
-        .process(&name, pid)
-        .pool(&spec_name, Some(input as u64));
-        self.emit(e);
-    }
-
-    /// An input whose worker the user stopped: cancelled, not failed.
-    fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
-        let Some(run) = self.pools[pool].as_mut() else {
-            return;
-        };
-        run.busy += duration;
-        run.state[input] = InputState::Cancelled;
-        run.cancelled += 1;
-        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(input));
-        self.emit(e);
-    }
-
-    pub(super) fn pool_worker_exited(
-        &mut self,
-        key: usize,
-        pid: i32,
-        exit_code: i32,
-        runtime: f64,
-        usage: Usage,
-    ) {
-        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
-            return;
-        };
-        let (name, stopped) = self
-            .proc(key)
-            .map(|p| (p.name.clone(), p.life.stopped_by_user()))
-            .unwrap_or_default();
-        let spec_name = self.pools[pool]
-            .as_ref()
-            .map(|r| r.spec.name.clone())
-            .unwrap_or_default();
-        self.emit(
-            Event::now(EventKind::Exited {
-                exit_code,
-                runtime,
-                restart_in: None,
-                usage: Some(usage),
-                stopped,
-            })
-            .process(&name, Some(pid as u32))
-            .pool(&spec_name, None),
-        );
-        let Some(run) = self.pools[pool].as_mut() else {
-            return;
-        };
-        let w = &mut run.workers[index];
-        w.timer_armed = false;
-        // A worker we retired (stdin closed on purpose) did not die.
-        let retired = w.retiring;
-        let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
-        let output = std::mem::take(&mut w.output);
-        match run.spec.mode {
-            PoolMode::Spawn => {
-                if let Some(&(input, started)) = in_flight.first() {
-                    let duration = started.elapsed().as_secs_f64();
-                    if exit_code == 0 {
-                        self.input_done(pool, key, input, 0, output, duration);
-                    } else if stopped {
-                        self.input_cancelled(pool, input, duration);
-                    } else {
-                        let msg = format!("exited with {}", super::exit::describe_exit(exit_code));
-                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
-                    }
-                }
-            }
-            PoolMode::Persistent => {
-                let mut iter = in_flight.into_iter();
-                if let Some((input, started)) = iter.next() {
-                    let duration = started.elapsed().as_secs_f64();
-                    if stopped {
-                        self.input_cancelled(pool, input, duration);
-                    } else {
-                        let msg = format!(
-                            "the worker died with {} during this input",
-                            super::exit::describe_exit(exit_code)
-                        );
-                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
-                    }
-                    // The others go back to the queue, in order, without
-                    // counting as an attempt.
-                    let run = self.pools[pool].as_mut().expect("exists");
-                    let rest: Vec<usize> = iter.map(|(i, _)| i).collect();
-                    let mut cancelled = Vec::new();
-                    for &i in rest.iter().rev() {
-                        run.attempts[i] = run.attempts[i].saturating_sub(1);
-                        run.state[i] = InputState::Queued;
-                        if run.life.stopping() || self.shutting_down {
-                            run.state[i] = InputState::Cancelled;
-                            run.cancelled += 1;
-                            cancelled.push(i);
-                        } else {
-                            run.queue.push_front(i);
-                        }
-                    }
-                    if !stopped {
-                        run.fruitless_deaths += 1;
-                    }
-                    for i in cancelled.into_iter().rev() {
-                        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
-                        self.emit(e);
-                    }
-                    self.reschedule = true;
-                } else if !run.queue.is_empty() && !run.life.stopping() && !retired {
-                    run.fruitless_deaths += 1;
-                }
-                let run = self.pools[pool].as_mut().expect("exists");
-                if run.fruitless_deaths >= MAX_FRUITLESS_DEATHS && !run.queue.is_empty() {
-                    let why = format!("workers keep dying without finishing an input ({} in a row); the rest of the queue is failed", run.fruitless_deaths);
-                    self.error(format!("pool `{spec_name}`: {why}"));
-                    self.fail_all_queued(pool, &why);
-                }
-            }
-        }
-        self.schedule_pool(pool);
-    }
-
-    pub(super) fn on_input_timeout(&mut self, key: usize, input: usize) {
-        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
-            return;
-        };
-        let Some(run) = self.pools.get(pool).and_then(Option::as_ref) else {
-            return;
-        };
-        let _ = input;
-        let t = run.spec.timeout.map_or(Duration::ZERO, |t| t.get());
-        let front = run.workers[index].in_flight.front().copied();
-        let run = self.pools[pool].as_mut().expect("exists");
-        run.workers[index].timer_armed = false;
-        let Some((oldest, started)) = front else { return };
-        let elapsed = started.elapsed();
-        if elapsed.saturating_add(Duration::from_millis(1)) >= t {
-            let t = t.as_secs_f64();
-            self.stop(
-                key,
-                StopHow::Terminate,
-                false,
-                &format!("input #{oldest} ran longer than {t:.1}s; "),
-            );
-        } else {
-            // The input this timer was for is done; watch the oldest one left.
-            run.workers[index].timer_armed = true;
-            let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
-            self.add_timer(
-                key,
-                run_id,
-                TimerWhat::InputTimeout(oldest),
-                t.saturating_sub(elapsed),
-            );
-        }
-    }
-
-    /// A retired persistent worker that does not exit after its stdin
-    /// closed is terminated (else the pool could never finish).
-    pub(super) fn on_retire_timer(&mut self, key: usize) {
-        let Some(p) = self.proc(key) else { return };
-        let closing = p.stdin.as_ref().is_none_or(|s| s.close_when_flushed);
-        if p.alive() && closing && p.kill_at.is_none() {
-            self.stop(
-                key,
-                StopHow::Terminate,
-                false,
-                "still running 10s after its stdin was closed; ",
-            );
-        }
-    }
-
-    pub(super) fn check_pool_done(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
-            return;
-        };
-        if run.life.finished() {
-            return;
-        }
-        let alive = run
-            .workers
-            .iter()
-            .filter_map(|w| w.key)
-            .filter(|&k| self.procs[k].as_ref().is_some_and(|p| p.alive()))
-            .count();
-        if !sched::pool_done(run.unresolved(), alive) {
-            return;
-        }
-        let totals = PoolTotals {
-            inputs: run.inputs.len() as u64,
-            done: run.done,
-            failed: run.failed,
-            cancelled: run.cancelled,
-            wall: run.started.elapsed().as_secs_f64(),
-            busy: run.busy,
-        };
-        let run = self.pools[pool].as_mut().expect("exists");
-        run.life = run.life.on(PoolInput::Done);
-        let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
-        self.emit(e);
     }
 }

@@ -2,11 +2,11 @@
 //! inputs, resize, stop. Each change is reported as a `pool_state` event.
 
 use super::command::{PoolAction, StopHow};
-use super::event::EventKind;
 use super::lifecycle::PoolInput;
 use super::pool::InputState;
-use super::spec::PoolMode;
 use super::supervisor::Supervisor;
+use crate::event::EventKind;
+use crate::session::PoolMode;
 
 impl Supervisor {
     pub(super) fn pool_action(&mut self, name: &str, action: PoolAction) {
@@ -15,7 +15,9 @@ impl Supervisor {
         };
         match action {
             PoolAction::Pause | PoolAction::Resume => {
-                let run = self.pools[pool].as_mut().expect("found");
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
                 let input = if action == PoolAction::Pause {
                     PoolInput::Pause
                 } else {
@@ -29,7 +31,9 @@ impl Supervisor {
                 if self.shutting_down {
                     return self.error(format!("not adding inputs to `{name}`: the session is ending"));
                 }
-                let run = self.pools[pool].as_mut().expect("found");
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
                 if !run.life.takes_new_inputs() {
                     return self.error(format!("pool `{name}` is being stopped; inputs not added"));
                 }
@@ -43,13 +47,15 @@ impl Supervisor {
                 let last = run.inputs.len();
                 run.queue.extend(first..last);
                 for i in first..last {
-                    let text = self.pools[pool].as_ref().expect("found").inputs[i].clone();
+                    let Some(text) = self.pools.get(pool).map(|r| r.inputs[i].clone()) else {
+                        return;
+                    };
                     let e = self.pool_event(pool, EventKind::TaskQueued { input_text: text }, Some(i));
                     self.emit(e);
                 }
             }
             PoolAction::Resize(n) => {
-                self.resize(pool, super::spec::Workers::saturating(n as u64).get() as usize);
+                self.resize(pool, crate::session::Workers::saturating(n as u64).get() as usize);
                 self.emit_pool_state(pool);
             }
             PoolAction::Terminate => self.stop_pool(pool, StopHow::Terminate),
@@ -59,7 +65,7 @@ impl Supervisor {
     }
 
     pub(super) fn emit_pool_state(&mut self, pool: usize) {
-        let Some(run) = self.pools[pool].as_ref() else {
+        let Some(run) = self.pools.get(pool) else {
             return;
         };
         let kind = EventKind::PoolState {
@@ -71,7 +77,9 @@ impl Supervisor {
     }
 
     pub(super) fn cancel_pending(&mut self, pool: usize) {
-        let run = self.pools[pool].as_mut().expect("pool exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         let queued: Vec<usize> = run.queue.drain(..).collect();
         for &i in &queued {
             run.state[i] = InputState::Cancelled;
@@ -84,7 +92,9 @@ impl Supervisor {
     }
 
     pub(super) fn resize(&mut self, pool: usize, n: usize) {
-        let run = self.pools[pool].as_mut().expect("pool exists");
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         run.target = n;
         let mut to_close = Vec::new();
         for (i, w) in run.workers.iter_mut().enumerate() {
@@ -104,7 +114,7 @@ impl Supervisor {
 
     /// Stops every worker; inputs not started are cancelled.
     pub(super) fn stop_pool(&mut self, pool: usize, how: StopHow) {
-        let Some(run) = self.pools[pool].as_mut() else {
+        let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         if run.life.finished() {
@@ -114,13 +124,11 @@ impl Supervisor {
             run.life = run.life.on(PoolInput::Stop);
             self.cancel_pending(pool);
         }
-        let keys: Vec<usize> = self.pools[pool]
-            .as_ref()
-            .expect("exists")
-            .workers
-            .iter()
-            .filter_map(|w| w.key)
-            .collect();
+        let keys: Vec<usize> = self
+            .pools
+            .get(pool)
+            .map(|r| r.workers.iter().filter_map(|w| w.key).collect())
+            .unwrap_or_default();
         for k in keys {
             self.stop(k, how, true, "");
         }

@@ -1,7 +1,7 @@
 //! Whether and when a process that ended is started again. Pure: unit-tested
 //! without spawning anything.
 
-use super::spec::{RestartPolicy, TaskSpec};
+use crate::session::{RestartPolicy, TaskSpec};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq)]

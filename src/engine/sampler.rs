@@ -8,7 +8,7 @@
 //! since the last pass; a child seen for the first time gets its average
 //! since it started, so a new child's CPU is not shown as 0.
 
-use super::event::ProcSample;
+use crate::event::ProcSample;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -130,7 +130,7 @@ impl super::supervisor::Supervisor {
     pub(super) fn emit_samples(&mut self, pids: &[i32]) {
         let procs = self.sampler.sample(pids);
         if !procs.is_empty() {
-            self.emit(super::event::Event::now(super::event::EventKind::Samples {
+            self.emit(crate::event::Event::now(crate::event::EventKind::Samples {
                 procs,
             }));
         }

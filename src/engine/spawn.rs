@@ -12,6 +12,7 @@
 //! failure by writing the stage and errno into shared memory before it
 //! exits. `CLONE_PIDFD` hands us a pidfd for the child atomically.
 
+use super::os_limits::{original_nofile, set_own_slice, short_slice_here};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -328,7 +329,7 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
     let mut argv: Vec<*const libc::c_char> = prep.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let envp = prep.envp();
-    let original = ORIGINAL_NOFILE.get().copied().flatten();
+    let original = original_nofile();
     let mut ctx = ChildCtx {
         path: prep.path.as_ptr(),
         argv: argv.as_ptr(),
@@ -342,7 +343,7 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
             rlim_max: 0,
         }),
         restore_nofile: original.is_some(),
-        reset_slice: SHORT_SLICE.with(std::cell::Cell::get),
+        reset_slice: short_slice_here(),
         cgroup_procs: prep.cgroup_procs,
         cgroup_errno: 0,
         stage: 0,
@@ -418,109 +419,8 @@ pub fn spawn(prep: &Prepared, fds: [RawFd; 3], stack: &mut SpawnStack) -> Result
 }
 
 thread_local! {
-    /// Whether this thread runs with a short time slice, which children it
-    /// starts would inherit.
-    static SHORT_SLICE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Whether this thread had SIGCHLD blocked before any spawn (asked once).
     static SIGCHLD_BLOCKED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
-
-/// The short slice asked for, in nanoseconds (the kernel's minimum).
-const SHORT_SLICE_NS: u64 = 100_000;
-
-/// Asks the scheduler for the shortest time slice (0.1 ms) for the calling
-/// thread. The supervisor runs in short bursts between children's exits
-/// and starts; with a short slice, a wake-up of it preempts a running
-/// child at once rather than when the child's slice ends (Linux 6.12 and
-/// later; older kernels ignore it). Children are given the default back.
-pub fn shorten_time_slice() {
-    // Kernels before 6.12 accept the call and ignore the slice: then the
-    // children have nothing to undo.
-    let took =
-        set_own_slice(SHORT_SLICE_NS) && own_sched_attr().is_some_and(|a| a.sched_runtime == SHORT_SLICE_NS);
-    SHORT_SLICE.with(|s| s.set(took));
-}
-
-/// The calling thread's scheduling attributes.
-fn own_sched_attr() -> Option<libc::sched_attr> {
-    // SAFETY: sched_getattr on the calling thread into a zeroed struct of
-    // the size we pass.
-    unsafe {
-        let mut attr: libc::sched_attr = std::mem::zeroed();
-        let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
-        (libc::syscall(libc::SYS_sched_getattr, 0, &mut attr, size, 0) == 0).then_some(attr)
-    }
-}
-
-/// Sets the calling thread's time slice (`0`: the default) if it runs
-/// under the normal policy; its other attributes stay. Raw system calls
-/// only: the vfork child calls it too.
-fn set_own_slice(ns: u64) -> bool {
-    let Some(mut attr) = own_sched_attr() else {
-        return false;
-    };
-    if attr.sched_policy != libc::SCHED_OTHER as u32 {
-        return false;
-    }
-    attr.size = std::mem::size_of::<libc::sched_attr>() as u32;
-    attr.sched_runtime = ns;
-    // SAFETY: sched_setattr on the calling thread with a complete struct.
-    unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr, 0) == 0 }
-}
-
-static ORIGINAL_NOFILE: std::sync::OnceLock<Option<libc::rlimit>> = std::sync::OnceLock::new();
-
-/// Whether the open-files limit leaves room to hold this child's pipe
-/// write ends (see `Spawned::writers`): two more descriptors a child.
-/// `highest` is the highest descriptor just made for it; descriptors are
-/// handed out lowest first, so it tells how many are open. They are held
-/// only while less than half the limit is in use: when descriptors grow
-/// scarce (thousands of children), children come first.
-pub fn hold_pipe_writers(highest: RawFd) -> bool {
-    static SOFT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let soft = *SOFT.get_or_init(|| nofile_limit().map_or(0, |l| l.rlim_cur));
-    soft >= 4096 && (highest.max(0) as u64).saturating_mul(2) < soft
-}
-
-/// This process's limit on open files.
-fn nofile_limit() -> Option<libc::rlimit> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit with a valid struct.
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim)
-}
-
-/// Raises this process's soft limit on open files to the hard limit, once.
-/// Each child costs Proctor five descriptors (a pidfd and both ends of two
-/// pipes) and the usual soft limit of 1,024 would cap a session near 200
-/// children. Children get the original limit back before exec, as programs
-/// that use `select` expect. The raised limit is process-wide: programs
-/// started other than through `spawn` inherit it.
-/// Where it may (root, or CAP_SYS_RESOURCE), it first raises the hard limit
-/// towards the kernel's ceiling (`fs.nr_open`, at most 262,144): a pool of
-/// 4,096 workers needs over 20,000 descriptors.
-pub fn raise_fd_limit() {
-    ORIGINAL_NOFILE.get_or_init(|| {
-        let lim = nofile_limit()?;
-        let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open")
-            .ok()
-            .and_then(|s| s.trim().parse::<libc::rlim_t>().ok())
-            .unwrap_or(0)
-            .min(262_144);
-        let set = |to: libc::rlim_t| {
-            let raised = libc::rlimit {
-                rlim_cur: to,
-                rlim_max: to,
-            };
-            // SAFETY: setrlimit with a valid struct.
-            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 }
-        };
-        let raised =
-            (ceiling > lim.rlim_max && set(ceiling)) || (lim.rlim_cur < lim.rlim_max && set(lim.rlim_max));
-        raised.then_some(lim)
-    });
 }
 
 /// Whether this thread blocks SIGCHLD of its own accord (a program that
@@ -552,30 +452,9 @@ fn sigchld_is_default() -> bool {
     }
 }
 
-/// A pipe whose ends are close-on-exec: (read, write).
-pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fresh descriptors we own.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-pub fn dev_null() -> io::Result<OwnedFd> {
-    let path = c"/dev/null";
-    // SAFETY: open with a valid C string.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::os_limits::{dev_null, pipe};
     use super::*;
     use std::os::fd::AsRawFd;
 

@@ -3,9 +3,9 @@
 
 use super::child::signal_group;
 use super::command::StopHow;
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,15 @@ impl Supervisor {
     /// is not a stop). `by_user` marks it so that its restart policy does
     /// not start it again and its end is `stopped`, not a failure.
     pub(super) fn stop(&mut self, key: usize, how: StopHow, by_user: bool, why: &str) {
+        if self.fd_wait.is_waiting(key) && self.proc(key).is_some_and(|p| !p.alive()) {
+            // It never started: stopping it cancels the start.
+            self.fd_wait.forget_task(key);
+            let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+            return self.process_error(
+                &name,
+                format!("`{name}` was waiting for file descriptors to start; it will not start"),
+            );
+        }
         let kill = match how {
             StopHow::Terminate => false,
             StopHow::Kill => true,
@@ -75,7 +84,7 @@ impl Supervisor {
         if resumed {
             self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
         }
-        let p = self.procs[key].as_mut().expect("checked above");
+        let p = self.procs.get_mut(key).expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
@@ -263,8 +272,7 @@ impl Supervisor {
     pub(super) fn kill_leftovers(&mut self, why: &str) -> Vec<i32> {
         let live: std::collections::HashSet<String> = self
             .procs
-            .iter()
-            .flatten()
+            .all()
             .filter(|p| p.alive())
             .map(|p| p.name.clone())
             .collect();
@@ -354,7 +362,7 @@ impl Supervisor {
     }
 
     pub(super) fn escalate(&mut self, key: usize) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(p) = self.procs.get_mut(key) else { return };
         if p.kill_at.take().is_none() {
             return;
         }
@@ -377,12 +385,7 @@ impl Supervisor {
         let why = match &p.origin {
             Origin::Task(spec) => format!("timeout after {:.1}s; ", secs(spec.timeout)),
             Origin::Worker { pool, .. } => {
-                let t = self
-                    .pools
-                    .get(*pool)
-                    .and_then(Option::as_ref)
-                    .map(|p| secs(p.spec.timeout))
-                    .unwrap_or(0.0);
+                let t = self.pools.get(*pool).map(|p| secs(p.spec.timeout)).unwrap_or(0.0);
                 format!("input timeout after {t:.1}s; ")
             }
         };
@@ -391,6 +394,6 @@ impl Supervisor {
 }
 
 /// A time limit in seconds for a message; 0 for none.
-fn secs(t: Option<super::spec::Seconds>) -> f64 {
+fn secs(t: Option<crate::session::Seconds>) -> f64 {
     t.map_or(0.0, |t| t.as_secs_f64())
 }

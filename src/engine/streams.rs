@@ -2,10 +2,11 @@
 //! writing to persistent workers.
 
 use super::child::{self, group_alive};
-use super::event::{Event, EventKind};
 use super::lifecycle::{Action, Input};
+use super::lines::Line;
 use super::reactor;
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -14,11 +15,7 @@ impl Supervisor {
 
     pub(super) fn dispatch(&mut self, tok: u64, events: u32) {
         let (key, gen, fd) = untoken(tok);
-        let valid = self
-            .procs
-            .get(key)
-            .and_then(Option::as_ref)
-            .is_some_and(|p| (p.gen & 0x00FF_FFFF) == gen);
+        let valid = self.procs.get(key).is_some_and(|p| (p.gen & 0x00FF_FFFF) == gen);
         if !valid {
             return;
         }
@@ -39,7 +36,7 @@ impl Supervisor {
     pub(super) fn read_stream(&mut self, key: usize, which: Fd, budget: usize) {
         let mut scratch = std::mem::take(&mut self.scratch);
         for _ in 0..budget {
-            let Some(p) = self.procs[key].as_mut() else { break };
+            let Some(p) = self.procs.get_mut(key) else { break };
             let stream = match which {
                 Fd::Stdout => p.stdout.as_mut(),
                 _ => p.stderr.as_mut(),
@@ -83,7 +80,7 @@ impl Supervisor {
         self.scratch = scratch;
     }
 
-    pub(super) fn emit_lines(&mut self, key: usize, which: Fd, lines: Vec<String>) {
+    pub(super) fn emit_lines(&mut self, key: usize, which: Fd, lines: Vec<Line>) {
         if lines.is_empty() {
             return;
         }
@@ -97,10 +94,13 @@ impl Supervisor {
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        for line in lines {
+        for Line {
+            text: line, bytes, ..
+        } in lines
+        {
             let kind = match which {
-                Fd::Stdout => EventKind::Stdout { line },
-                _ => EventKind::Stderr { line },
+                Fd::Stdout => EventKind::Stdout { line, bytes },
+                _ => EventKind::Stderr { line, bytes },
             };
             let mut e = Event::now(kind).process(&name, pid);
             e.pool = pool.clone();
@@ -109,12 +109,16 @@ impl Supervisor {
     }
 
     /// Emits a stdout line of a pool worker as a plain output event.
-    pub(super) fn emit_stdout(&mut self, key: usize, line: String, input: Option<u64>) {
+    pub(super) fn emit_stdout(&mut self, key: usize, line: Line, input: Option<u64>) {
         let Some(p) = self.proc(key) else { return };
         let name = p.name.clone();
         let pid = p.pid().or(p.pgid.map(|g| g as u32));
         let pool = self.pool_of_key(key);
-        let mut e = Event::now(EventKind::Stdout { line }).process(&name, pid);
+        let kind = EventKind::Stdout {
+            line: line.text,
+            bytes: line.bytes,
+        };
+        let mut e = Event::now(kind).process(&name, pid);
         e.pool = pool;
         e.input = input;
         self.emit(e);
@@ -131,7 +135,7 @@ impl Supervisor {
     }
 
     pub(super) fn close_streams(&mut self, key: usize) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(p) = self.procs.get_mut(key) else { return };
         // Closing an fd takes it out of the epoll set: it is never dup'ed in
         // this process, so the close is its last reference.
         drop((p.stdout.take(), p.stderr.take(), p.stdin.take()));
@@ -154,10 +158,10 @@ impl Supervisor {
     }
 
     fn key_of_live_pid(&self, pid: i32) -> Option<usize> {
-        self.procs.iter().position(|p| {
-            p.as_ref()
-                .is_some_and(|p| p.live.as_ref().is_some_and(|l| l.pid == pid))
-        })
+        self.procs
+            .iter()
+            .find(|(_, p)| p.live.as_ref().is_some_and(|l| l.pid == pid))
+            .map(|(k, _)| k)
     }
 
     /// Reaps what has exited in the group of `key`: orphans adopted from it
@@ -178,7 +182,7 @@ impl Supervisor {
     }
 
     pub(super) fn sweep_due(&self) -> bool {
-        self.shutting_down || self.procs.iter().flatten().any(|p| p.kill_at.is_some())
+        self.shutting_down || self.procs.all().any(|p| p.kill_at.is_some())
     }
 
     /// Reaps exited members of the groups we know. Run often while a stop
@@ -195,22 +199,17 @@ impl Supervisor {
         let mut lingering = 0;
         // Only groups whose id cannot have been reused: the leader is
         // unreaped, or a stop of the group is still in progress.
-        for key in 0..self.procs.len() {
+        for key in self.procs.keys_where(|_| true) {
             // An ended group is swept while any member is left (zombies
             // count): while it has a member its id cannot be reused.
-            let Some(p) = self.procs[key].as_ref() else {
+            let Some(p) = self.procs.get(key) else {
                 continue;
             };
             let Some(g) = p.pgid else { continue };
             let ended_but_alive = p.live.is_none() && p.kill_at.is_none() && group_alive(g);
             if p.live.is_some() || p.kill_at.is_some() || ended_but_alive {
                 self.reap_group(key);
-                if ended_but_alive
-                    && self.procs[key]
-                        .as_ref()
-                        .and_then(|p| p.pgid)
-                        .is_some_and(group_alive)
-                {
+                if ended_but_alive && self.procs.get(key).and_then(|p| p.pgid).is_some_and(group_alive) {
                     lingering += 1;
                 }
             }
@@ -242,17 +241,20 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, mut usage: super::event::Usage) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+    pub(super) fn finish_exit(&mut self, key: usize, exit_code: i32, mut usage: crate::event::Usage) {
+        let Some(p) = self.procs.get_mut(key) else { return };
         let Some(live) = p.live.as_mut() else { return };
         let pid = live.pid;
+        // Its pidfd and pipes are closed below: starts that wait for
+        // descriptors may go.
+        self.fd_wait.freed();
         usage.peak_rss_kb = self.peaks.take(pid);
         let runtime = live.started.elapsed().as_secs_f64();
         // Our write ends go first, so that the drain below reads to EOF
         // unless a descendant still holds the pipes.
         drop(live.writers.take());
         self.drain_streams(key);
-        let p = self.procs[key].as_mut().expect("checked above");
+        let p = self.procs.get_mut(key).expect("checked above");
         // Closing the pidfd takes it out of the epoll set (tokens carry a
         // generation, so nothing stale can reach a reused slot).
         drop(p.live.take());
@@ -305,13 +307,13 @@ impl Supervisor {
 
     /// Queues bytes for a worker's stdin; `flush_stdin` writes them.
     pub(super) fn queue_stdin(&mut self, key: usize, bytes: &[u8]) {
-        if let Some(s) = self.procs[key].as_mut().and_then(|p| p.stdin.as_mut()) {
+        if let Some(s) = self.procs.get_mut(key).and_then(|p| p.stdin.as_mut()) {
             s.buf.extend_from_slice(bytes);
         }
     }
 
     pub(super) fn flush_stdin(&mut self, key: usize) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(p) = self.procs.get_mut(key) else { return };
         let gen = p.gen;
         let Some(s) = p.stdin.as_mut() else { return };
         let mut broken = false;
@@ -360,7 +362,7 @@ impl Supervisor {
 
     /// Closes a worker's stdin once everything queued is written.
     pub(super) fn close_stdin(&mut self, key: usize) {
-        let Some(p) = self.procs[key].as_mut() else { return };
+        let Some(p) = self.procs.get_mut(key) else { return };
         let run_id = p.run_id;
         if let Some(s) = p.stdin.as_mut() {
             if !s.close_when_flushed {

@@ -13,17 +13,11 @@
 
 use super::child::{self, group_alive};
 use super::command::Command;
-use super::event::{Event, EventKind};
-use super::journal::Journal;
-use super::lifecycle::Life;
-use super::lines::LineSplitter;
-use super::pool::PoolRun;
+use super::pool_table::Pools;
 use super::reactor::{Epoll, Waker};
-use super::spec::{StopPolicy, TaskSpec};
+use crate::event::{Event, EventKind};
+use crate::session::StopPolicy;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,72 +45,9 @@ pub(super) fn untoken(t: u64) -> (usize, u32, u8) {
     )
 }
 
-/// What a process is for.
-#[derive(Clone, Debug)]
-pub(super) enum Origin {
-    Task(Arc<TaskSpec>),
-    Worker { pool: usize, index: usize },
-}
-
-/// The live child of a process (its leader, until reaped).
-pub(super) struct Live {
-    pub pid: i32,
-    /// Held open while the child lives: epoll watches it for the exit.
-    pub _pidfd: OwnedFd,
-    /// The write ends of its stdout and stderr (see `Spawned::writers`).
-    pub writers: Option<[OwnedFd; 2]>,
-    pub started: Instant,
-}
-
-pub(super) struct Stream {
-    pub fd: OwnedFd,
-    pub lines: LineSplitter,
-}
-
-pub(super) struct StdinPipe {
-    pub fd: OwnedFd,
-    pub buf: Vec<u8>,
-    /// Whether EPOLLOUT is registered (a write is pending).
-    pub waiting: bool,
-    /// Close once `buf` is written.
-    pub close_when_flushed: bool,
-}
-
-/// One named process (a row of the process table) across its runs.
-pub(super) struct Proc {
-    pub name: String,
-    pub gen: u32,
-    pub origin: Origin,
-    pub stop: StopPolicy,
-    pub live: Option<Live>,
-    pub pgid: Option<i32>,
-    pub stdout: Option<Stream>,
-    pub stderr: Option<Stream>,
-    pub stdin: Option<StdinPipe>,
-    pub run_id: u64,
-    pub restarts: u32,
-    /// Where it is in its lifecycle (see `lifecycle`).
-    pub life: Life,
-    /// SIGKILL for the group is scheduled at this time (the stop of the
-    /// tree, which may outlive the leader).
-    pub kill_at: Option<Instant>,
-}
-
-impl Proc {
-    pub fn alive(&self) -> bool {
-        self.live.is_some()
-    }
-    pub fn pid(&self) -> Option<u32> {
-        self.live.as_ref().map(|l| l.pid as u32)
-    }
-    /// Anything of this process that still needs the supervisor: a live
-    /// leader, a pending restart, or a group awaiting SIGKILL.
-    pub(super) fn busy(&self) -> bool {
-        self.live.is_some()
-            || self.life.backing_off()
-            || (self.kill_at.is_some() && self.pgid.is_some_and(group_alive))
-    }
-}
+pub(super) use super::outbox::Outbox;
+pub(super) use super::procs::{Live, Origin, Proc, Procs, StdinPipe, Stream};
+use super::timers::Timers;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum TimerWhat {
@@ -147,16 +78,15 @@ pub(super) struct Supervisor {
     pub(super) epoll: Epoll,
     pub(super) waker: Arc<Waker>,
     pub(super) commands: Receiver<Command>,
-    pub(super) events: Sender<Event>,
-    pub(super) notify: Option<Notify>,
-    pub(super) seq: u64,
-    pub(super) dirty: bool,
-    pub(super) procs: Vec<Option<Proc>>,
-    pub(super) free: Vec<usize>,
-    pub(super) next_gen: u32,
-    pub(super) by_name: HashMap<String, usize>,
-    pub(super) timers: BinaryHeap<Reverse<Timer>>,
-    pub(super) pools: Vec<Option<PoolRun>>,
+    pub(super) out: Outbox,
+    pub(super) procs: Procs,
+    pub(super) timers: Timers,
+    /// When the session's end began plus the longest stop timeout: what
+    /// is left of the trees after it is killed (see `tree_may_linger`).
+    pub(super) shutdown_grace_until: Option<Instant>,
+    /// Starts that wait for file descriptors (see `fd_wait`).
+    pub(super) fd_wait: super::fd_wait::FdWait,
+    pub(super) pools: Pools,
     pub(super) shutting_down: bool,
     pub(super) scratch: Vec<u8>,
     pub(super) last_sweep: Instant,
@@ -166,7 +96,6 @@ pub(super) struct Supervisor {
     /// Ended processes whose group still has members (to be reaped when
     /// they exit): the loop wakes at least once a second while there are.
     pub(super) lingering_groups: usize,
-    pub(super) journal: Option<Journal>,
     /// The tag in every child's environment (see `tree`).
     pub(super) session: String,
     pub(super) watchdog: Option<child::Watchdog>,
@@ -199,23 +128,18 @@ impl Supervisor {
             epoll,
             waker,
             commands,
-            events,
-            notify,
-            seq: 0,
-            dirty: false,
-            procs: Vec::new(),
-            free: Vec::new(),
-            next_gen: 1,
-            by_name: HashMap::new(),
-            timers: BinaryHeap::new(),
-            pools: Vec::new(),
+            out: Outbox::new(events, notify),
+            procs: Procs::default(),
+            timers: Timers::default(),
+            shutdown_grace_until: None,
+            fd_wait: Default::default(),
+            pools: Pools::default(),
             shutting_down: false,
             scratch: vec![0; CHUNK],
             last_sweep: Instant::now(),
             last_orphan_reap: Instant::now(),
             reschedule: false,
             lingering_groups: 0,
-            journal: None,
             session: format!(
                 "{}-{}",
                 std::process::id(),
@@ -236,17 +160,17 @@ impl Supervisor {
     }
 
     pub(super) fn run(&mut self) {
-        super::spawn::raise_fd_limit();
-        super::spawn::shorten_time_slice();
+        super::os_limits::raise_fd_limit();
+        super::os_limits::shorten_time_slice();
         self.tracker.register();
-        let cpus = super::spec::default_workers();
+        let cpus = crate::session::default_workers();
         self.emit(Event::now(EventKind::SessionStarted {
             message: format!(
                 "Proctor {} started (pid {}, {cpus} CPUs)",
                 env!("CARGO_PKG_VERSION"),
                 std::process::id()
             ),
-            format: Some(super::journal::FORMAT),
+            format: Some(crate::journal::FORMAT),
         }));
         if let Some(w) = self.startup_warning.take() {
             self.error(w);
@@ -256,7 +180,7 @@ impl Supervisor {
         loop {
             self.flush_notify();
             self.tracker.new_batch();
-            let mut timeout = self.next_timeout_ms();
+            let mut timeout = self.timers.next_timeout_ms();
             if let Some(ms) = self.tracker.audit_wait_ms() {
                 if timeout < 0 || ms < timeout {
                     timeout = ms;
@@ -268,6 +192,9 @@ impl Supervisor {
             if self.lingering_groups > 0 && !(0..=1000).contains(&timeout) {
                 timeout = 1000;
             }
+            if self.shutting_down && !(0..=50).contains(&timeout) && self.tree_may_linger() {
+                timeout = 50;
+            }
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
@@ -277,7 +204,7 @@ impl Supervisor {
                 }
             }
             let peaks_at = self.peaks.next_at();
-            for at in [self.journal.as_ref().and_then(Journal::deadline), peaks_at]
+            for at in [self.out.journal_deadline(), peaks_at, self.fd_wait.retry_at()]
                 .into_iter()
                 .flatten()
             {
@@ -313,12 +240,12 @@ impl Supervisor {
                 commands_closed |= self.drain_commands();
             }
             self.fire_timers();
+            self.retry_fd_waits();
             let procs = &self.procs;
             let mut sampled = None;
             self.peaks.sample_if_due(|| {
                 let pids: Vec<i32> = procs
-                    .iter()
-                    .flatten()
+                    .all()
                     .filter_map(|p| p.live.as_ref().map(|l| l.pid))
                     .collect();
                 sampled = Some(pids.clone());
@@ -336,7 +263,7 @@ impl Supervisor {
                 self.begin_shutdown();
             }
             self.flush_journal_if_due();
-            if self.shutting_down && !self.any_busy() {
+            if self.shutting_down && !self.any_busy() && !self.tree_may_linger() {
                 break;
             }
         }
@@ -347,43 +274,23 @@ impl Supervisor {
         self.emit(Event::now(EventKind::SessionEnded {
             message: "every process has ended".to_string(),
         }));
-        if let Some(j) = self.journal.as_mut() {
-            j.flush();
-        }
+        self.out.flush_journal();
         self.flush_notify();
     }
 
     pub(super) fn flush_journal_if_due(&mut self) {
-        let Some(j) = self.journal.as_mut() else { return };
-        j.flush_if_due();
-        if let Some(message) = j.take_error() {
+        if let Some(message) = self.out.flush_journal_if_due() {
             self.emit(Event::now(EventKind::Error { message }));
         }
     }
 
     pub(super) fn flush_notify(&mut self) {
-        if self.dirty {
-            self.dirty = false;
-            if let Some(n) = &self.notify {
-                n();
-            }
-        }
+        self.out.wake_reader();
     }
 
     /// Puts an event on the shared queue (waiting if it is full).
-    pub(super) fn emit(&mut self, mut e: Event) {
-        self.seq += 1;
-        e.seq = self.seq;
-        if let Some(j) = self.journal.as_mut() {
-            j.append(&e);
-        }
-        if self.events.is_full() {
-            // Wake the reader before waiting on it.
-            self.dirty = true;
-            self.flush_notify();
-        }
-        let _ = self.events.send(e);
-        self.dirty = true;
+    pub(super) fn emit(&mut self, e: Event) {
+        self.out.emit(e);
     }
 
     /// Returns true when every command sender is gone.
@@ -401,7 +308,7 @@ impl Supervisor {
         match command {
             Command::Start { task } => self.start_task(task),
             Command::StartPool { pool } => self.start_pool(pool),
-            Command::Stop { process, how } => match self.by_name.get(&process).copied() {
+            Command::Stop { process, how } => match self.procs.key(&process) {
                 Some(key) => {
                     if let Some(pool) = self.worker_pool(key) {
                         self.stop_pool_worker(pool, key, how);
@@ -439,65 +346,42 @@ impl Supervisor {
         self.emit(Event::now(EventKind::Error { message }).process(name, None));
     }
 
-    pub(super) fn worker_pool(&self, key: usize) -> Option<usize> {
-        match self.procs[key].as_ref().map(|p| &p.origin) {
-            Some(Origin::Worker { pool, .. }) => Some(*pool),
-            _ => None,
+    /// Starts that waited for file descriptors are tried again when due.
+    fn retry_fd_waits(&mut self) {
+        let Some(tasks) = self.fd_wait.due(Instant::now()) else {
+            return;
+        };
+        for (key, gen) in tasks {
+            match self.procs.get(key) {
+                Some(p) if p.gen == gen && !p.alive() => self.spawn_task(key),
+                _ => self.fd_wait.forget_task(key),
+            }
         }
+        self.reschedule = true;
     }
 
-    // ----- process slots -------------------------------------------------
+    pub(super) fn worker_pool(&self, key: usize) -> Option<usize> {
+        self.procs.get(key)?.worker_pool()
+    }
 
     pub(super) fn proc(&self, key: usize) -> Option<&Proc> {
-        self.procs.get(key).and_then(Option::as_ref)
+        self.procs.get(key)
     }
 
     pub(super) fn insert_proc(&mut self, name: String, origin: Origin, stop: StopPolicy) -> usize {
-        let gen = self.next_gen;
-        self.next_gen = self.next_gen.wrapping_add(1).max(1);
-        let p = Proc {
-            name: name.clone(),
-            gen,
-            origin,
-            stop,
-            live: None,
-            pgid: None,
-            stdout: None,
-            stderr: None,
-            stdin: None,
-            run_id: 0,
-            restarts: 0,
-            life: Life::Idle,
-            kill_at: None,
-        };
-        let key = match self.free.pop() {
-            Some(k) => {
-                self.procs[k] = Some(p);
-                k
-            }
-            None => {
-                self.procs.push(Some(p));
-                self.procs.len() - 1
-            }
-        };
-        self.by_name.insert(name, key);
-        key
+        self.procs.insert(name, origin, stop)
     }
 
     pub(super) fn remove_proc(&mut self, key: usize) {
         self.close_streams(key);
-        if let Some(p) = self.procs[key].take() {
-            if self.by_name.get(&p.name) == Some(&key) {
-                self.by_name.remove(&p.name);
-            }
-            self.free.push(key);
-        }
+        self.fd_wait.forget_task(key);
+        self.procs.remove(key);
     }
 
     /// For the cleanup after a panic: the groups that may hold a process of
     /// ours (leader unreaped, or members left), and the unreaped leaders.
     pub(super) fn known_groups(&self) -> (Vec<i32>, Vec<i32>) {
-        let procs = self.procs.iter().flatten();
+        let procs = self.procs.all();
         let groups = procs
             .clone()
             .filter_map(|p| p.pgid.filter(|&g| p.live.is_some() || group_alive(g)))
@@ -506,7 +390,18 @@ impl Supervisor {
         (groups, leaders)
     }
 
+    /// At the session's end, with every leader gone: whether members of
+    /// the session's cgroup that left their process groups (and got the
+    /// stop signal with them) still have part of the stop timeout they were
+    /// promised, before the final sweep kills what is left.
+    fn tree_may_linger(&self) -> bool {
+        let Some(until) = self.shutdown_grace_until else {
+            return false;
+        };
+        Instant::now() < until && self.session_populated()
+    }
+
     pub(super) fn any_busy(&self) -> bool {
-        self.procs.iter().flatten().any(Proc::busy)
+        self.procs.all().any(Proc::busy)
     }
 }

@@ -3,15 +3,25 @@
 
 use super::child::{self, SpawnRequest};
 use super::command::StopHow;
-use super::event::{Event, EventKind};
+use super::fd_wait;
 use super::lifecycle::{Action, Input};
 use super::lines::LineSplitter;
 use super::reactor;
-use super::spec::TaskSpec;
 use super::supervisor::*;
+use crate::event::{Event, EventKind};
+use crate::session::TaskSpec;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Why `spawn_into` gave no pid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NotStarted {
+    /// It failed (`spawn_failed` was emitted).
+    Failed,
+    /// It waits for file descriptors and will be tried again.
+    Waiting,
+}
 
 impl Supervisor {
     // ----- tasks ---------------------------------------------------------
@@ -25,9 +35,9 @@ impl Supervisor {
         }
         let spec = Arc::new(task);
         for name in spec.instance_names() {
-            let key = match self.by_name.get(&name).copied() {
+            let key = match self.procs.key(&name) {
                 Some(k) => {
-                    let p = self.procs[k].as_mut().expect("indexed proc exists");
+                    let p = self.procs.get_mut(k).expect("indexed proc exists");
                     if p.alive() || p.life.backing_off() {
                         self.process_error(&name, format!("`{name}` is already running"));
                         continue;
@@ -67,17 +77,18 @@ impl Supervisor {
             }
         };
         let cwd = spec.working_dir();
-        if let Some(pid) = self.spawn_into(key, &argv, &cwd, &spec.env, false) {
+        if self.spawn_into(key, &argv, &cwd, &spec.env, false).is_ok() {
             if let Some(timeout) = spec.timeout {
-                let run_id = self.procs[key].as_ref().map(|p| p.run_id).unwrap_or(0);
+                let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
                 self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
             }
-            let _ = pid;
         }
     }
 
     /// Spawns a child for the process at `key`; emits `spawned` or
-    /// `spawn_failed`. Returns the pid.
+    /// `spawn_failed`. Returns the pid, or why there is none: it failed, or
+    /// it waits for file descriptors (see `fd_wait`; nothing is emitted
+    /// then but the shortage, once).
     pub(super) fn spawn_into(
         &mut self,
         key: usize,
@@ -85,9 +96,9 @@ impl Supervisor {
         cwd: &std::path::Path,
         env: &std::collections::BTreeMap<String, String>,
         stdin_pipe: bool,
-    ) -> Option<i32> {
+    ) -> Result<i32, NotStarted> {
         self.close_streams(key);
-        let name = self.procs[key].as_ref()?.name.clone();
+        let name = self.procs.get(key).ok_or(NotStarted::Failed)?.name.clone();
         let run_cgroup = self.cgroup_for_run(key, stdin_pipe);
         let req = SpawnRequest {
             name: &name,
@@ -105,7 +116,11 @@ impl Supervisor {
         match spawned {
             Ok(s) => {
                 self.peaks.spawned();
-                let gen = self.procs[key].as_ref()?.gen;
+                self.fd_wait.forget_task(key);
+                if let Some(run) = self.worker_pool(key).and_then(|pool| self.pools.get_mut(pool)) {
+                    run.fd_since = None;
+                }
+                let gen = self.procs.get(key).ok_or(NotStarted::Failed)?.gen;
                 let _ = self.epoll.add(
                     s.pidfd.as_raw_fd(),
                     token(key, gen, Fd::Exit),
@@ -121,7 +136,7 @@ impl Supervisor {
                     token(key, gen, Fd::Stderr),
                     reactor::READABLE,
                 );
-                let p = self.procs[key].as_mut()?;
+                let p = self.procs.get_mut(key).ok_or(NotStarted::Failed)?;
                 p.run_id += 1;
                 p.live = Some(Live {
                     pid: s.pid,
@@ -152,51 +167,81 @@ impl Supervisor {
                 self.emit(e);
                 self.step(key, Input::Spawned);
                 self.watching = true;
-                Some(s.pid)
+                Ok(s.pid)
             }
-            Err(message) => {
+            Err(f) => {
+                let mut message = f.message;
+                if f.no_fds && !self.shutting_down {
+                    match self.wait_for_fds(key, &message) {
+                        Some(waited) => {
+                            message = format!(
+                                "{message} (no descriptor freed up in {:.1}s, the stop timeout)",
+                                waited.as_secs_f64()
+                            )
+                        }
+                        None => return Err(NotStarted::Waiting),
+                    }
+                }
+                self.fd_wait.forget_task(key);
                 let mut e = Event::now(EventKind::SpawnFailed { message }).process(&name, None);
                 e.pool = pool_name;
                 self.emit(e);
                 self.spawn_failed(key);
-                None
+                Err(NotStarted::Failed)
             }
         }
     }
 
+    /// A start of `key` found no file descriptor. Returns `None` if it is
+    /// to wait and be tried again (the shortage is reported once), or how
+    /// long it has waited if that is its stop timeout and it is to fail.
+    fn wait_for_fds(&mut self, key: usize, message: &str) -> Option<std::time::Duration> {
+        let now = Instant::now();
+        let p = self.procs.get(key)?;
+        let (gen, stop) = (p.gen, p.stop.timeout.get());
+        let since = match p.worker_pool() {
+            Some(pool) => *self.pools.get_mut(pool)?.fd_since.get_or_insert(now),
+            None => self.fd_wait.task_since(key, gen, now),
+        };
+        if fd_wait::verdict(since, now, stop) == fd_wait::Verdict::GiveUp {
+            return Some(now.saturating_duration_since(since));
+        }
+        if self.fd_wait.refused(now) {
+            let limit = super::os_limits::nofile_soft_limit()
+                .map(|n| format!("; this process may have {n} open"))
+                .unwrap_or_default();
+            self.error(format!(
+                "out of file descriptors ({message}{limit}): processes and inputs that cannot start now wait for descriptors to free up, each for at most its stop timeout"
+            ));
+        }
+        None
+    }
+
     pub(super) fn pool_of_key(&self, key: usize) -> Option<String> {
         match self.proc(key).map(|p| &p.origin) {
-            Some(Origin::Worker { pool, .. }) => self
-                .pools
-                .get(*pool)
-                .and_then(Option::as_ref)
-                .map(|p| p.spec.name.clone()),
+            Some(Origin::Worker { pool, .. }) => self.pools.get(*pool).map(|p| p.spec.name.clone()),
             _ => None,
         }
     }
 
     pub(super) fn stop_all(&mut self, how: StopHow) {
-        for pool in 0..self.pools.len() {
-            if self.pools[pool].is_some() {
-                self.stop_pool(pool, how);
-            }
+        for pool in self.pools.keys_where(|_| true) {
+            self.stop_pool(pool, how);
         }
-        let keys: Vec<usize> = (0..self.procs.len())
-            .filter(|&k| matches!(self.procs[k].as_ref().map(|p| &p.origin), Some(Origin::Task(_))))
-            .collect();
+        let keys = self.procs.keys_where(|p| matches!(p.origin, Origin::Task(_)));
         for key in keys {
             self.stop(key, how, true, "");
         }
     }
 
     pub(super) fn restart(&mut self, name: &str) {
-        let Some(key) = self.by_name.get(name).copied() else {
+        let Some(key) = self.procs.key(name) else {
             return self.process_error(name, format!("no process named `{name}`"));
         };
         if self.shutting_down {
             return self.process_error(name, format!("not restarting `{name}`: the session is ending"));
         }
-        let p = self.procs[key].as_mut().expect("indexed");
+        let p = self.procs.get_mut(key).expect("indexed");
         if !matches!(p.origin, Origin::Task(_)) {
             return self.process_error(
                 name,
@@ -221,20 +266,24 @@ impl Supervisor {
             return;
         }
         self.shutting_down = true;
-        for key in 0..self.procs.len() {
+        self.fd_wait.clear();
+        let grace = self
+            .procs
+            .all()
+            .map(|p| p.stop.timeout.get())
+            .max()
+            .unwrap_or_default();
+        self.shutdown_grace_until = Instant::now().checked_add(grace);
+        for key in self.procs.keys_where(|_| true) {
             self.step(key, Input::Shutdown);
         }
         self.stop_all(StopHow::Terminate);
     }
 
     pub(super) fn clear_ended(&mut self) {
-        let ended: Vec<usize> = (0..self.procs.len())
-            .filter(|&k| {
-                self.procs[k]
-                    .as_ref()
-                    .is_some_and(|p| !p.busy() && matches!(p.origin, Origin::Task(_)))
-            })
-            .collect();
+        let ended = self
+            .procs
+            .keys_where(|p| !p.busy() && matches!(p.origin, Origin::Task(_)));
         let n = ended.len();
         for key in ended {
             self.remove_proc(key);

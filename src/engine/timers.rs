@@ -4,28 +4,35 @@
 use super::lifecycle::{Action, Input};
 use super::supervisor::*;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-impl Supervisor {
-    // ----- timers --------------------------------------------------------
+/// Pending timers, earliest first.
+#[derive(Default)]
+pub(super) struct Timers {
+    heap: BinaryHeap<Reverse<Timer>>,
+}
 
-    pub(super) fn add_timer(&mut self, key: usize, run_id: u64, what: TimerWhat, after: Duration) {
-        let gen = self.procs[key].as_ref().map(|p| p.gen).unwrap_or(0);
-        // A deadline past what the clock can hold never comes.
-        let Some(at) = Instant::now().checked_add(after) else {
-            return;
-        };
-        self.timers.push(Reverse(Timer {
-            at,
-            key,
-            gen,
-            run_id,
-            what,
-        }));
+impl Timers {
+    pub fn push(&mut self, t: Timer) {
+        self.heap.push(Reverse(t));
     }
 
-    pub(super) fn next_timeout_ms(&self) -> i32 {
-        match self.timers.peek() {
+    /// The earliest timer if it is due at `now`, taken off the heap.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Timer> {
+        let Reverse(t) = *self.heap.peek()?;
+        if t.at > now {
+            return None;
+        }
+        self.heap.pop();
+        Some(t)
+    }
+
+    /// Milliseconds until the earliest timer (rounded up, so the loop
+    /// never wakes just before it), 0 if one is due, -1 if there is none:
+    /// an epoll timeout.
+    pub fn next_timeout_ms(&self) -> i32 {
+        match self.heap.peek() {
             None => -1,
             Some(Reverse(t)) => {
                 let now = Instant::now();
@@ -39,18 +46,30 @@ impl Supervisor {
             }
         }
     }
+}
+
+impl Supervisor {
+    pub(super) fn add_timer(&mut self, key: usize, run_id: u64, what: TimerWhat, after: Duration) {
+        let gen = self.procs.get(key).map(|p| p.gen).unwrap_or(0);
+        // A deadline past what the clock can hold never comes.
+        let Some(at) = Instant::now().checked_add(after) else {
+            return;
+        };
+        self.timers.push(Timer {
+            at,
+            key,
+            gen,
+            run_id,
+            what,
+        });
+    }
 
     pub(super) fn fire_timers(&mut self) {
         let now = Instant::now();
-        while let Some(Reverse(t)) = self.timers.peek().copied() {
-            if t.at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some(t) = self.timers.pop_due(now) {
             let valid = self
                 .procs
                 .get(t.key)
-                .and_then(Option::as_ref)
                 .is_some_and(|p| p.gen == t.gen && p.run_id == t.run_id);
             if !valid {
                 continue;

@@ -223,7 +223,7 @@ impl Supervisor {
 
     /// The cgroup of the current or last run of process `name`.
     pub(super) fn run_cgroup_of(&self, name: &str) -> Option<PathBuf> {
-        let key = *self.by_name.get(name)?;
+        let key = self.procs.key(name)?;
         let gen = self.proc(key)?.gen;
         let (g, path) = self.tracker.runs.get(&key)?;
         (*g == gen).then(|| path.clone())
@@ -254,6 +254,15 @@ impl Supervisor {
             }
         }
         out
+    }
+
+    /// Whether the session's cgroup still holds a process (false without
+    /// cgroups: the fallback path cannot tell cheaply).
+    pub(super) fn session_populated(&self) -> bool {
+        self.tracker
+            .cgroups
+            .as_ref()
+            .is_some_and(|c| cgroup::populated(c.dir()))
     }
 
     /// Removes the stale cgroups that have emptied.

@@ -9,28 +9,27 @@ use super::files::{Dialogs, Picked, Target};
 use super::history::{History, PastSession};
 use super::intent::Intent;
 use super::log::Log;
-use super::menu::{self, BarState};
 use super::pools::PoolsView;
-use super::processes::{self, ProcessesView};
+use super::processes::ProcessesView;
 use super::settings::{AppDirs, Settings};
 use super::stats::Stats;
-use super::status::{self, Notice, StatusInfo};
-use crate::engine::event::{Event, EventKind};
-use crate::engine::journal::JournalConfig;
-use crate::engine::spec::{parse_session_file, Session};
+use super::status::Notice;
 use crate::engine::{Engine, EngineConfig};
+use crate::event::{Event, EventKind};
+use crate::journal::JournalConfig;
 use crate::model::{RowState, SessionModel};
+use crate::session::{parse_session_file, Session};
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use egui::{Ui, ViewportCommand};
-use std::collections::{HashMap, HashSet};
+use egui::Ui;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Time a frame may spend taking events off the queue.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+pub(super) const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// A `starting` row with no answer from the engine is dropped after this.
-const STARTING_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const STARTING_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
@@ -130,7 +129,7 @@ impl ProctorApp {
             tab: Tab::Processes,
             notice: None,
             quit: QuitState::Idle,
-            cpus: crate::engine::spec::default_workers(),
+            cpus: crate::session::default_workers(),
             title: String::new(),
             ctx: ctx.clone(),
             dirs,
@@ -259,7 +258,7 @@ impl ProctorApp {
         }
     }
 
-    fn ingest(&mut self, e: Event) {
+    pub(super) fn ingest(&mut self, e: Event) {
         self.model.apply(&e);
         match &e.kind {
             EventKind::Spawned { .. } | EventKind::SpawnFailed { .. } => {
@@ -285,7 +284,7 @@ impl ProctorApp {
     // ----- the frame ---------------------------------------------------
 
     /// Results of helper threads: picked paths, exports, history, writes.
-    fn poll_helpers(&mut self) {
+    pub(super) fn poll_helpers(&mut self) {
         for picked in self.dialogs.poll() {
             match picked {
                 Picked::Path(Target::Field(i, f), p) => self.defs.set_picked(i, f, &p),
@@ -339,239 +338,6 @@ impl ProctorApp {
         }
         while let Ok(e) = self.write_errors.1.try_recv() {
             self.error(e);
-        }
-    }
-
-    /// One frame: drain events, draw every panel, apply the intents.
-    pub fn show(&mut self, ui: &mut Ui) {
-        self.handle_close_request(ui);
-        let more = self.drain_events(DRAIN_BUDGET);
-        self.watch_engine();
-        let t0 = Instant::now();
-        self.starting
-            .retain(|_, t| t0.duration_since(*t) < STARTING_TIMEOUT);
-        let live: Vec<u32> = self
-            .model
-            .processes
-            .iter()
-            .filter(|r| r.state.is_alive())
-            .filter_map(|r| r.pid)
-            .collect();
-        self.stats.set_pids(live);
-        self.poll_helpers();
-        self.poll_png(ui);
-        let mut intents = super::session_io::shortcuts_and_drops(ui, self.defs.path.as_deref());
-        self.autosave();
-        self.update_title(ui);
-
-        let now = now();
-        let sample = self.stats.snapshot();
-        let starting: HashSet<String> = self.starting.keys().cloned().collect();
-        let live_rows = processes::rows(&self.model, &starting, &sample, "", self.procs.sort, now);
-        let bar = BarState {
-            start_all_blocked: self.defs.session().err(),
-            any_definition: !self.defs.defs.is_empty(),
-            any_alive: live_rows.iter().any(|r| r.status.is_alive()),
-            any_ended: self.model.processes.iter().any(|r| r.state.is_ended())
-                || self.model.pools.iter().any(|p| p.finished.is_some()),
-            leftovers: self.model.leftovers.len(),
-            session_path: self.defs.path.clone(),
-            theme: self.settings.theme_preference(),
-            recent: self.settings.recent.clone(),
-            past: self.past.is_some(),
-        };
-
-        egui::Panel::top("menu").show(ui, |ui| {
-            intents.extend(menu::menu_bar(ui, &bar));
-        });
-        self.failure_banner(ui);
-        egui::Panel::top("toolbar").show(ui, |ui| {
-            ui.add_space(2.0);
-            match &self.past {
-                Some(p) => intents.extend(menu::past_banner(ui, p)),
-                None => intents.extend(menu::toolbar(ui, &bar)),
-            }
-            ui.add_space(2.0);
-        });
-        egui::Panel::bottom("status").show(ui, |ui| {
-            let info = StatusInfo {
-                cpus: self.cpus,
-                running: live_rows.iter().filter(|r| r.status.is_alive()).count(),
-                total: live_rows.len(),
-                events: self.model.events_seen,
-                own_memory: sample.own_rss,
-                exporting: self.exports.first().map(|j| (j.dest.clone(), j.progress)),
-            };
-            if status::ui(ui, &info, self.notice.as_ref()) {
-                self.notice = None;
-            }
-        });
-        let selected = match &self.past {
-            Some(p) => p.procs.selected.clone(),
-            None => self.procs.selected.clone(),
-        };
-        let log_panel = egui::Panel::bottom("log")
-            .resizable(true)
-            .default_size(self.settings.layout.log_height())
-            .min_size(120.0)
-            .show(ui, |ui| {
-                let (log, model) = match self.past.as_mut() {
-                    Some(p) => (&mut p.log, &p.model),
-                    None => (&mut self.log, &self.model),
-                };
-                log.set_selection(&selected);
-                log.ui(ui, model);
-            });
-        self.settings.layout.log_height = Some(log_panel.response.rect.height());
-        if self.past.is_none() {
-            let defs_panel = egui::Panel::left("definitions")
-                .resizable(true)
-                .default_size(self.settings.layout.definitions_width())
-                .size_range(260.0..=720.0)
-                .show(ui, |ui| {
-                    let out = self.defs.ui(ui);
-                    intents.extend(out.intents);
-                    if let Some((i, field)) = out.browse {
-                        self.dialogs
-                            .pick(Target::Field(i, field), self.defs.base_dir.clone());
-                    }
-                });
-            self.settings.layout.definitions_width = Some(defs_panel.response.rect.width());
-        }
-        ui.input(|i| self.settings.layout.observe(i.viewport()));
-        egui::CentralPanel::default().show(ui, |ui| {
-            intents.extend(self.central(ui, &live_rows, &starting, &sample, now));
-        });
-        if let Some(i) = self.dialogs.prompt_ui(ui, self.defs.base_dir.clone()) {
-            intents.push(i);
-        }
-        let out = self.export_dialog.ui(ui);
-        intents.extend(out.intent);
-        if let Some(dir) = out.browse {
-            self.dialogs.pick(Target::Export, dir);
-        }
-        intents.extend(self.discard_dialog(ui));
-        intents.extend(self.settings_dialog(ui));
-        self.quit_dialog(ui);
-
-        for i in intents {
-            self.apply(i);
-        }
-
-        if more {
-            ui.ctx().request_repaint();
-        } else if self.busy()
-            || self.pools_active()
-            || self.quit == QuitState::Stopping
-            || !self.exports.is_empty()
-        {
-            // Runtimes, countdowns and CPU tick once a second; idle means no repaint.
-            ui.ctx().request_repaint_after(Duration::from_secs(1));
-        }
-    }
-
-    /// The tabs: processes, pools (of the live or the past session), history.
-    fn central(
-        &mut self,
-        ui: &mut Ui,
-        live_rows: &[processes::Row],
-        starting: &HashSet<String>,
-        sample: &super::stats::Sample,
-        now: chrono::DateTime<chrono::FixedOffset>,
-    ) -> Vec<Intent> {
-        let mut out = Vec::new();
-        let (model, procs, pools, starting, past) = match self.past.as_mut() {
-            Some(p) => (&p.model, &mut p.procs, &mut p.pools, HashSet::new(), true),
-            None => (
-                &self.model,
-                &mut self.procs,
-                &mut self.pools,
-                starting.clone(),
-                false,
-            ),
-        };
-        let empty = super::stats::Sample::default();
-        let sample = if past { &empty } else { sample };
-        let all_rows = if past {
-            processes::rows(model, &starting, sample, "", procs.sort, now)
-        } else {
-            live_rows.to_vec()
-        };
-        ui.horizontal(|ui| {
-            let n = all_rows.len();
-            ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
-            let p = model.pools.len();
-            ui.selectable_value(&mut self.tab, Tab::Pools, format!("Pools ({p})"));
-            ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline")
-                .on_hover_text("Every run and pool input over time, speedup, CPU and memory");
-            if ui
-                .selectable_label(self.tab == Tab::History, "History")
-                .on_hover_text("Past sessions, from their journals")
-                .clicked()
-                && self.tab != Tab::History
-            {
-                out.push(Intent::ShowHistory);
-            }
-        });
-        ui.separator();
-        if self.tab != Tab::Timeline {
-            self.tree.watch(None);
-        }
-        match self.tab {
-            Tab::Processes => {
-                let rows = if procs.filter.trim().is_empty() {
-                    all_rows.clone()
-                } else {
-                    processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
-                };
-                procs.sparks.update(model);
-                out.extend(procs.ui(ui, &rows, all_rows.len()));
-            }
-            Tab::Pools => out.extend(pools.ui(ui, model, &all_rows, now)),
-            Tab::Timeline => {
-                let chosen = self.pictures.chosen(past, &procs.selected);
-                let target = chosen.filter(|_| !past).map(|name| super::tree_view::Target {
-                    leader: model
-                        .row(&name)
-                        .filter(|r| r.state.is_alive())
-                        .and_then(|r| r.pid)
-                        .map(|p| p as i32),
-                    name,
-                });
-                self.tree.watch(target);
-                let tree = self.tree.rows();
-                self.png.area = Some(ui.available_rect_before_wrap());
-                out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));
-            }
-            Tab::History => {
-                let viewing = self.past.as_ref().map(|p| p.path.clone());
-                out.extend(self.history.ui(ui, self.journal.as_deref(), viewing.as_deref()));
-            }
-        }
-        if past {
-            // A past session is only looked at.
-            out.retain(|i| !matches!(i, Intent::Send(_) | Intent::Restart(_) | Intent::ClearEnded));
-        }
-        out
-    }
-
-    fn update_title(&mut self, ui: &Ui) {
-        let file = self
-            .defs
-            .path
-            .as_ref()
-            .and_then(|p| p.file_name())
-            .map(|f| format!(" \u{2014} {}", f.to_string_lossy()))
-            .unwrap_or_default();
-        let dirty = if self.defs.dirty { " *" } else { "" };
-        let past = match &self.past {
-            Some(p) => format!(" [past session {}]", p.started.as_deref().unwrap_or("")),
-            None => String::new(),
-        };
-        let title = format!("Proctor{file}{dirty}{past}");
-        if title != self.title {
-            ui.send_viewport_cmd(ViewportCommand::Title(title.clone()));
-            self.title = title;
         }
     }
 }

@@ -5,8 +5,8 @@ use super::form_ui::{pool_form, task_form, PickField};
 use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
 use super::intent::Intent;
 use super::theme::{color, Tone};
-use crate::engine::spec::validate::Names;
-use crate::engine::spec::Session;
+use crate::session::validate::Names;
+use crate::session::Session;
 use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
@@ -374,7 +374,7 @@ fn start_intent(spec: &Spec) -> Intent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spec::parse_session;
+    use crate::session::parse_session;
 
     #[test]
     fn a_name_an_instance_already_has_is_refused_as_in_the_file() {

@@ -3,7 +3,7 @@
 //! with the system dialog (Browse…) where there is one.
 
 use super::intent::Intent;
-use crate::engine::export::Format;
+use crate::journal::export::Format;
 use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 

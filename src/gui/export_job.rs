@@ -6,8 +6,8 @@
 //! an earlier file intact and comes back as words.
 
 use super::log::LogFilter;
-use crate::engine::event::{parse_json_line, Event};
-use crate::engine::export::{AtomicFile, EventWriter, Format};
+use crate::event::{parse_json_line, Event};
+use crate::journal::export::{AtomicFile, EventWriter, Format};
 use crossbeam_channel::{unbounded, Receiver};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -206,10 +206,10 @@ pub fn export_log(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::EventKind;
+    use crate::event::EventKind;
 
     fn ev(seq: u64, line: &str) -> Event {
-        let mut e = Event::now(EventKind::Stdout { line: line.into() }).process("p", Some(1));
+        let mut e = Event::now(EventKind::stdout(line)).process("p", Some(1));
         e.seq = seq;
         e
     }

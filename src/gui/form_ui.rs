@@ -3,7 +3,7 @@
 
 use super::forms::{input_lines, stop_signals, Errors, PoolDraft, TaskDraft};
 use super::theme::{color, Tone};
-use crate::engine::spec::{PoolMode, RestartPolicy};
+use crate::session::{PoolMode, Protocol, RestartPolicy};
 use egui::{Response, RichText, TextEdit, Ui};
 
 /// A field that wants a path picked with a file dialog.
@@ -368,6 +368,20 @@ pub fn pool_form(ui: &mut Ui, p: &mut PoolDraft, errors: Option<&Errors>, dark: 
                 let a = ui.radio_value(&mut p.mode, PoolMode::Spawn, "spawn");
                 let b = ui.radio_value(&mut p.mode, PoolMode::Persistent, "persistent");
                 a | b
+            },
+        );
+        f.row(
+            ui,
+            "Protocol",
+            "How persistent workers answer. lines: the next stdout line is the answer. jsonl: {\"id\",\"input\"} in, {\"id\",\"result\"} out, one JSON object a line, matched by id.",
+            "",
+            |ui| {
+                ui.add_enabled_ui(p.mode == PoolMode::Persistent, |ui| {
+                    let a = ui.radio_value(&mut p.protocol, Protocol::Lines, "lines");
+                    let b = ui.radio_value(&mut p.protocol, Protocol::Jsonl, "jsonl");
+                    a | b
+                })
+                .inner
             },
         );
         f.row(

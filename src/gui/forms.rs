@@ -6,9 +6,11 @@
 //! Every field goes through `spec::validate`, as the session file does, so
 //! the form shows the message `proctor check` prints for the same value.
 
-use crate::engine::signal::COMMON_SIGNALS;
-use crate::engine::spec::validate;
-use crate::engine::spec::{InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, StopPolicy, TaskSpec};
+use crate::session::signal::COMMON_SIGNALS;
+use crate::session::validate;
+use crate::session::{
+    InputSource, PoolMode, PoolSpec, Protocol, RestartPolicy, RunSpec, StopPolicy, TaskSpec,
+};
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,6 +46,8 @@ pub struct PoolDraft {
     pub shell: bool,
     pub workers: String,
     pub mode: PoolMode,
+    /// Used in persistent mode only.
+    pub protocol: Protocol,
     pub inputs_from_file: bool,
     pub inputs_text: String,
     pub inputs_file: String,
@@ -107,7 +111,7 @@ fn field<T>(e: &mut Errors, key: &'static str, r: Result<T, String>) -> Option<T
     .ok()
 }
 
-fn timeout_text(t: Option<crate::engine::spec::Seconds>) -> String {
+fn timeout_text(t: Option<crate::session::Seconds>) -> String {
     t.map_or_else(|| "0".to_string(), |t| t.to_string())
 }
 
@@ -200,6 +204,7 @@ impl PoolDraft {
             shell: p.shell,
             workers: p.workers.to_string(),
             mode: p.mode,
+            protocol: p.protocol,
             inputs_from_file,
             inputs_text,
             inputs_file,
@@ -249,6 +254,10 @@ impl PoolDraft {
                 name: name?,
                 workers: workers?,
                 mode: self.mode,
+                protocol: match self.mode {
+                    PoolMode::Persistent => self.protocol,
+                    PoolMode::Spawn => Protocol::Lines,
+                },
                 run: run?,
                 shell: self.shell,
                 inputs: inputs?,

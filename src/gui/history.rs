@@ -8,7 +8,7 @@ use super::log::Log;
 use super::pools::PoolsView;
 use super::processes::ProcessesView;
 use super::theme::{color, format_bytes, Tone};
-use crate::engine::journal::{list_journals, read_journal, JournalSummary};
+use crate::journal::{list_journals, read_journal, JournalSummary};
 use crate::model::SessionModel;
 use crossbeam_channel::{bounded, Receiver};
 use egui::{RichText, Ui};

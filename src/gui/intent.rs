@@ -1,9 +1,9 @@
 //! What a panel asks the app to do. Panels never act themselves: they
 //! return intents, and `App::apply` carries each one out in one place.
 
-use crate::engine::export::Format;
-use crate::engine::spec::{PoolSpec, TaskSpec};
 use crate::engine::Command;
+use crate::journal::export::Format;
+use crate::session::{PoolSpec, TaskSpec};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, PartialEq)]

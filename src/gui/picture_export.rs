@@ -4,7 +4,7 @@
 //! the tab.
 
 use super::app::{ProctorApp, Tab};
-use crate::engine::export::AtomicFile;
+use crate::journal::export::AtomicFile;
 use egui::{ColorImage, Rect};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -5,10 +5,10 @@
 use super::intent::Intent;
 use super::processes::{Row, Status};
 use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
-use crate::engine::exit::short_exit;
-use crate::engine::spec::Workers;
 use crate::engine::{Command, PoolAction};
+use crate::event::exit::short_exit;
 use crate::model::{InputResult, InputStatus, PoolRow, Progress, SessionModel};
+use crate::session::Workers;
 use chrono::{DateTime, FixedOffset};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};

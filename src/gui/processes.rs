@@ -6,10 +6,10 @@
 use super::intent::Intent;
 pub use super::rows::{rows, rows_csv, Col, Row, Sort, Status};
 use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
-use crate::engine::exit::short_exit;
-use crate::engine::signal::COMMON_SIGNALS;
 use crate::engine::{Command, StopHow};
+use crate::event::exit::short_exit;
 use crate::model::SessionModel;
+use crate::session::signal::COMMON_SIGNALS;
 use egui::{RichText, Sense, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::BTreeSet;

@@ -4,7 +4,7 @@
 
 use super::stats::Sample;
 use super::theme::{exit_tone, format_bytes, format_duration, Tone};
-use crate::engine::exit::short_exit;
+use crate::event::exit::short_exit;
 use crate::model::{ProcessRow, RowState, SessionModel};
 use chrono::{DateTime, FixedOffset};
 use std::cmp::Ordering;
@@ -304,7 +304,7 @@ pub fn rows(
 
 /// The process table as CSV (a header row, then the rows as shown).
 pub fn rows_csv(rows: &[Row]) -> String {
-    use crate::engine::export::csv_row;
+    use crate::journal::export::csv_row;
     let mut s = csv_row(&Row::CSV_HEADER);
     s.push('\n');
     for r in rows {
@@ -317,7 +317,7 @@ pub fn rows_csv(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{Event, EventKind};
+    use crate::event::{Event, EventKind};
 
     fn model() -> SessionModel {
         let mut m = SessionModel::default();

@@ -7,7 +7,7 @@ use super::app::ProctorApp;
 use super::definitions::Definitions;
 use super::intent::{Intent, PathPurpose};
 use super::settings::{write_in_background, AppDirs, Settings};
-use crate::engine::spec::{parse_session, session_to_toml, Session};
+use crate::session::{parse_session, session_to_toml, Session};
 use egui::{Key, KeyboardShortcut, Modifiers, Ui};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

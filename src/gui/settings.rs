@@ -6,7 +6,7 @@
 
 use super::layout::Layout;
 use super::log::LOG_CAPACITY;
-use crate::engine::journal::{self, DEFAULT_MAX_TOTAL};
+use crate::journal::{self, DEFAULT_MAX_TOTAL};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -166,7 +166,7 @@ pub fn write_atomic(dest: &Path, text: &str) -> std::io::Result<()> {
                 .create(dir)?;
         }
     }
-    let mut f = crate::engine::export::AtomicFile::create(dest)?;
+    let mut f = crate::journal::export::AtomicFile::create(dest)?;
     f.writer().write_all(text.as_bytes())?;
     f.commit()
 }

@@ -1,7 +1,7 @@
 //! Colours that mean something, for the dark and the light theme, and the
 //! app's spacing. Every panel takes its colours from here.
 
-use crate::engine::exit::{classify_exit, ExitClass};
+use crate::event::exit::{classify_exit, ExitClass};
 use egui::{Color32, FontFamily, FontId, TextStyle};
 
 /// What a colour says about a process or an event.

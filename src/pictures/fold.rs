@@ -4,7 +4,7 @@
 //! memory over time. Times are seconds since the session's first event.
 
 use super::series::{Point, Series};
-use crate::engine::event::{Event, EventKind};
+use crate::event::{Event, EventKind};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 
@@ -55,7 +55,7 @@ impl Outcome {
             Self::Failed(c) => format!("failed (exit {c})"),
             Self::Signalled(s) => format!(
                 "killed by {}",
-                crate::engine::signal::signal_name(s).unwrap_or("a signal")
+                crate::session::signal::signal_name(s).unwrap_or("a signal")
             ),
             Self::Stopped => "stopped by the user".into(),
             Self::FailedToStart => "failed to start".into(),
@@ -408,7 +408,7 @@ pub(crate) mod tests_support {
 mod tests {
     use super::tests_support::at;
     use super::*;
-    use crate::engine::event::{ProcSample, Usage};
+    use crate::event::{ProcSample, Usage};
 
     #[test]
     fn runs_samples_and_exits_fold_into_lanes() {
@@ -515,6 +515,7 @@ mod tests {
             exit_code: 0,
             result: String::new(),
             duration: d,
+            result_bytes: None,
         };
         p.apply(&ev(500, done(0.5), Some("p/worker-1"), Some(0)));
         p.apply(&ev(

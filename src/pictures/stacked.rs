@@ -111,7 +111,7 @@ pub fn stacked(p: &Pictures, t0: f64, t1: f64, buckets: usize) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{EventKind, ProcSample};
+    use crate::event::{EventKind, ProcSample};
     use crate::pictures::fold::tests_support::at;
 
     #[test]

@@ -259,7 +259,7 @@ fn plots(s: &mut String, p: &Pictures, view: &View, y0: f32, fg: &str, weak: &st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::EventKind;
+    use crate::event::EventKind;
     use crate::pictures::fold::tests_support::at;
 
     #[test]
@@ -281,6 +281,7 @@ mod tests {
                     exit_code: 0,
                     result: String::new(),
                     duration: 0.09,
+                    result_bytes: None,
                 },
             );
             p.apply(&done.process(&w, Some(2)).pool("p", Some(i)));

@@ -3,9 +3,9 @@
 //! that a test depends on).
 #![allow(dead_code)]
 
-use proctor::engine::event::{Event, EventKind};
-use proctor::engine::spec::{PoolSpec, RunSpec, TaskSpec, Workers};
 use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::event::{Event, EventKind};
+use proctor::session::{PoolSpec, RunSpec, TaskSpec, Workers};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(180);
@@ -104,7 +104,7 @@ impl Run {
         self.of(name, kind)
             .into_iter()
             .filter_map(|e| match &e.kind {
-                EventKind::Stdout { line } | EventKind::Stderr { line } => Some(line.clone()),
+                EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } => Some(line.clone()),
                 _ => None,
             })
             .collect()
@@ -211,7 +211,7 @@ pub fn wait_lines(run: &mut Run, name: &str, n: usize) -> Vec<i32> {
     run.until(&format!("{n} pid lines of {name}"), |evs| {
         evs.iter()
             .filter(|e| e.process.as_deref() == Some(name))
-            .filter(|e| matches!(&e.kind, EventKind::Stdout { line } if line.starts_with("pid ")))
+            .filter(|e| matches!(&e.kind, EventKind::Stdout { line, .. } if line.starts_with("pid ")))
             .count()
             >= n
     });

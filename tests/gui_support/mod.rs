@@ -4,8 +4,8 @@
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use proctor::engine::spec::{RunSpec, Session, TaskSpec};
 use proctor::gui::{AppDirs, ProctorApp};
+use proctor::session::{RunSpec, Session, TaskSpec};
 use std::time::{Duration, Instant};
 
 /// The app is built on the harness's first frame, with the harness's context.

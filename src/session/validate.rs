@@ -4,9 +4,9 @@
 //! before the message; the form shows it under the field. The rules are
 //! listed in docs/session-file.md.
 
+use super::signal::parse_signal;
 use super::values::{Count, Seconds, Workers, MAX_SECONDS};
-use super::{default_workers, PoolMode, RestartPolicy, RunSpec};
-use crate::engine::signal::parse_signal;
+use super::{default_workers, PoolMode, Protocol, RestartPolicy, RunSpec};
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -145,6 +145,21 @@ pub fn mode(text: &str) -> Result<PoolMode, String> {
     PoolMode::parse(text).ok_or_else(|| format!("`{}` is not one of: spawn or persistent", shown(text)))
 }
 
+pub fn protocol(text: &str) -> Result<Protocol, String> {
+    Protocol::parse(text).ok_or_else(|| format!("`{}` is not one of: lines or jsonl", shown(text)))
+}
+
+/// A protocol is for persistent workers.
+pub fn protocol_for(mode: PoolMode, protocol: Protocol) -> Result<(), String> {
+    if mode == PoolMode::Spawn && protocol != Protocol::Lines {
+        return Err(format!(
+            "protocol `{}` is for persistent pools: add mode = \"persistent\"",
+            protocol.as_str()
+        ));
+    }
+    Ok(())
+}
+
 /// A working folder, relative to `base`; empty means `base` itself.
 pub fn cwd(text: &str, base: &Path) -> Result<Option<PathBuf>, String> {
     let c = text.trim();
@@ -217,7 +232,7 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spec::{Instances, Retries};
+    use crate::session::{Instances, Retries};
     use std::time::Duration;
 
     #[test]

@@ -7,7 +7,7 @@
 //! one variant in `event.rs` (and its line in `Event::text`); see
 //! docs/events.md.
 
-use super::event::Event;
+use super::Event;
 use serde_json::Value;
 
 /// Declares the event kinds: each variant with its kind name and its

@@ -91,8 +91,17 @@ pub fn parse_session(text: &str, file: &str, base_dir: &Path) -> Result<Session,
     if p.errors.is_empty() {
         Ok(session)
     } else {
+        // In the order of the file (a stable sort: one line's problems keep
+        // their order).
+        p.errors.sort_by_key(|e| e.line);
         Err(SpecErrors(p.errors))
     }
+}
+
+/// The `name` a table gives, if it is a string.
+fn name_in(table: &Spanned<DeValue<'_>>) -> Option<String> {
+    let name = table.get_ref().as_table()?.get("name")?;
+    name.get_ref().as_str().map(str::to_string)
 }
 
 pub(super) struct Parser<'a> {
@@ -141,6 +150,10 @@ impl<'a> Parser<'a> {
                         if let Some(task) = self.task(i, t) {
                             self.claim(&mut names, &task.instance_names(), "task", &task.name, t);
                             session.tasks.push(task);
+                        } else if let Some(name) = name_in(t) {
+                            // Invalid for another reason, it still takes its
+                            // name: a later table with the same one is told.
+                            self.claim(&mut names, std::slice::from_ref(&name), "task", &name, t);
                         }
                     }
                 }
@@ -150,6 +163,8 @@ impl<'a> Parser<'a> {
                             let own = std::slice::from_ref(&pool.name);
                             self.claim(&mut names, own, "pool", &pool.name, t);
                             session.pools.push(pool);
+                        } else if let Some(name) = name_in(t) {
+                            self.claim(&mut names, std::slice::from_ref(&name), "pool", &name, t);
                         }
                     }
                 }
@@ -270,6 +285,12 @@ impl<'a> Parser<'a> {
         let mode = f
             .choice("mode", validate::mode, "spawn or persistent")
             .unwrap_or_default();
+        let protocol = f
+            .choice("protocol", validate::protocol, "lines or jsonl")
+            .unwrap_or_default();
+        if let Err(e) = validate::protocol_for(mode, protocol) {
+            f.fail_at("protocol", &e);
+        }
         let list = f.string_list("inputs");
         let file = f.inputs_file();
         let inputs = match (list, file) {
@@ -295,6 +316,7 @@ impl<'a> Parser<'a> {
         let mut pool = PoolSpec::new(name, run, Vec::new());
         pool.workers = workers.unwrap_or(pool.workers);
         pool.mode = mode;
+        pool.protocol = protocol;
         pool.shell = shell;
         pool.inputs = inputs;
         pool.cwd = cwd;

@@ -1,8 +1,8 @@
 //! Writing events as JSON Lines, CSV or text, atomically (a temp file with
 //! a fresh random name in the same directory, then rename).
 
-use super::event::Event;
-use super::event_schema::{csv_values, CSV_COLUMNS};
+use crate::event::schema::{csv_values, CSV_COLUMNS};
+use crate::event::Event;
 use std::io::{self, Write};
 use std::path::Path;
 

@@ -2,15 +2,19 @@
 //! supervisor write to. `EventKind` is the event schema's one source: its
 //! serde form is the record of the journal and of JSON Lines exports, and
 //! its kind names, the list of kinds and the CSV columns derive from it
-//! (see `event_schema`). The kinds and their fields are documented in
-//! docs/events.md; adding one is a variant below and its line in `text`.
+//! (see `schema`). The kinds and their fields are documented in
+//! docs/events.md; adding one is a variant below and its line in `text.rs`.
 
-use super::event_schema::{event_kinds, time_millis};
-use super::exit::describe_exit;
+pub mod exit;
+pub mod raw;
+pub mod schema;
+mod text;
+
 use chrono::{DateTime, FixedOffset, Local};
+use schema::{event_kinds, time_millis};
 use serde::{Deserialize, Serialize};
 
-pub use super::event_schema::parse_json_line;
+pub use schema::parse_json_line;
 
 /// What an exited process cost: CPU times from the kernel's accounting of
 /// the reaped child (`wait4`'s rusage); the peak memory is the child's own
@@ -74,8 +78,18 @@ event_kinds! {
             #[serde(default)]
             message: String,
         },
-        Stdout = "stdout" { line: String },
-        Stderr = "stderr" { line: String },
+        Stdout = "stdout" {
+            line: String,
+            /// The line's exact bytes in base64, when they are not UTF-8
+            /// (`line` then shows U+FFFD in their place); see `raw`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            bytes: Option<String>,
+        },
+        Stderr = "stderr" {
+            line: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            bytes: Option<String>,
+        },
         SignalSent = "signal_sent" {
             signal: String,
             #[serde(default)]
@@ -125,6 +139,11 @@ event_kinds! {
             result: String,
             #[serde(default)]
             duration: f64,
+            /// The result's exact bytes in base64, when they are not UTF-8
+            /// (a persistent worker's answer; a spawn-mode result's lines
+            /// keep theirs in their `stdout` events).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            result_bytes: Option<String>,
         },
         TaskFailed = "task_failed" {
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,6 +196,22 @@ event_kinds! {
 }
 
 impl EventKind {
+    /// A line of standard output that is text (see `raw` for one that is not).
+    pub fn stdout(line: impl Into<String>) -> Self {
+        EventKind::Stdout {
+            line: line.into(),
+            bytes: None,
+        }
+    }
+
+    /// A line of standard error that is text.
+    pub fn stderr(line: impl Into<String>) -> Self {
+        EventKind::Stderr {
+            line: line.into(),
+            bytes: None,
+        }
+    }
+
     /// Whether a person should see this as a problem (drawn distinctly).
     pub fn is_problem(&self) -> bool {
         matches!(
@@ -255,90 +290,6 @@ impl Event {
         self.input = input;
         self
     }
-
-    /// The human-readable text of the event (the log view's last column).
-    pub fn text(&self) -> String {
-        match &self.kind {
-            EventKind::SessionStarted { message, .. }
-            | EventKind::SpawnFailed { message }
-            | EventKind::Error { message }
-            | EventKind::Leftover { message }
-            | EventKind::Cleared { message }
-            | EventKind::SessionEnded { message } => message.clone(),
-            EventKind::Spawned { command } => command.clone(),
-            EventKind::Stdout { line } | EventKind::Stderr { line } => line.clone(),
-            EventKind::SignalSent { signal, message, .. } => {
-                if message.is_empty() {
-                    signal.clone()
-                } else {
-                    format!("{signal} {message}")
-                }
-            }
-            EventKind::Exited { exit_code, runtime, restart_in, stopped, .. } => {
-                let mut s = format!("exit code {} after {:.2}s", describe_exit(*exit_code), runtime);
-                if *stopped {
-                    s.push_str("; stopped by the user");
-                }
-                if let Some(d) = restart_in {
-                    s.push_str(&format!("; restarting in {d:.2}s"));
-                }
-                s
-            }
-            EventKind::Paused { signal } => format!("paused by {signal}"),
-            EventKind::Resumed { signal } => format!("resumed by {signal}"),
-            EventKind::Restarting { message, .. } => message.clone(),
-            EventKind::TaskQueued { input_text } => format!("queued: {input_text}"),
-            EventKind::TaskStarted { input_text } => format!("started: {input_text}"),
-            EventKind::TaskDone { exit_code, result, duration } => {
-                format!("done ({}, {:.3}s): {}", describe_exit(*exit_code), duration, result)
-            }
-            EventKind::TaskFailed { exit_code, message, .. } => match exit_code {
-                Some(c) => format!("failed with {}: {message}", describe_exit(*c)),
-                None => format!("failed: {message}"),
-            },
-            EventKind::TaskCancelled => "cancelled before it started".to_string(),
-            EventKind::PoolState { paused, workers } => {
-                format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
-            }
-            EventKind::Samples { procs } => format!(
-                "{} process{} sampled",
-                procs.len(),
-                if procs.len() == 1 { "" } else { "es" }
-            ),
-            EventKind::PoolDone { totals: t } => format!(
-                "pool done: {} inputs, {} done, {} failed, {} cancelled in {:.3}s (busy {:.3}s, speedup {:.2}x)",
-                t.inputs,
-                t.done,
-                t.failed,
-                t.cancelled,
-                t.wall,
-                t.busy,
-                t.speedup()
-            ),
-        }
-    }
-
-    /// Local wall-clock time with milliseconds, for the log view.
-    pub fn clock(&self) -> String {
-        self.time.format("%H:%M:%S%.3f").to_string()
-    }
-
-    /// One line of text: time, process, pid, kind, text.
-    pub fn text_line(&self) -> String {
-        let who = self
-            .process
-            .as_deref()
-            .or(self.pool.as_deref())
-            .unwrap_or("proctor");
-        let pid = self.pid.map(|p| format!("[{p}]")).unwrap_or_default();
-        let input = self.input.map(|i| format!(" #{i}")).unwrap_or_default();
-        format!(
-            "{} {who}{pid}{input} {}: {}",
-            self.clock(),
-            self.kind.name(),
-            self.text()
-        )
-    }
 }
 
 #[cfg(test)]
@@ -358,9 +309,10 @@ mod tests {
                 message: "No such file".into(),
             },
             EventKind::Stdout {
-                line: "a,\"b\"\nc".into(),
+                line: "a,\"b\"\nc\u{fffd}".into(),
+                bytes: Some(raw::encode(b"a,\"b\"\nc\xe9")),
             },
-            EventKind::Stderr { line: "err".into() },
+            EventKind::stderr("err"),
             EventKind::SignalSent {
                 signal: "SIGTERM".into(),
                 message: "SIGKILL in 5s".into(),
@@ -397,6 +349,7 @@ mod tests {
                 exit_code: 0,
                 result: "9".into(),
                 duration: 0.125,
+                result_bytes: None,
             },
             EventKind::TaskFailed {
                 exit_code: Some(1),

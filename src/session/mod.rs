@@ -8,6 +8,7 @@
 
 mod fields;
 mod parse;
+pub mod signal;
 pub mod validate;
 mod values;
 mod write;
@@ -199,6 +200,34 @@ impl PoolMode {
     }
 }
 
+/// How a persistent pool's workers take inputs and give answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// An input is a line on stdin, its answer the next line on stdout,
+    /// matched by order (docs/session-file.md says what it cannot carry).
+    #[default]
+    Lines,
+    /// One JSON object a line each way, carrying the input's id:
+    /// `{"id":N,"input":"…"}` in, `{"id":N,"result":…}` (or `"error"`) out.
+    Jsonl,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lines => "lines",
+            Self::Jsonl => "jsonl",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lines" => Some(Self::Lines),
+            "jsonl" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+}
+
 /// Where a pool's inputs come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputSource {
@@ -213,6 +242,8 @@ pub struct PoolSpec {
     pub name: String,
     pub workers: Workers,
     pub mode: PoolMode,
+    /// How persistent workers talk (spawn mode has no protocol).
+    pub protocol: Protocol,
     pub run: RunSpec,
     pub shell: bool,
     pub inputs: InputSource,
@@ -233,6 +264,7 @@ impl PoolSpec {
             name: name.into(),
             workers: Workers::saturating(default_workers() as u64),
             mode: PoolMode::Spawn,
+            protocol: Protocol::Lines,
             run,
             shell: false,
             inputs: InputSource::List(inputs),

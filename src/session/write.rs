@@ -2,7 +2,7 @@
 //! Fields at their default value are left out, so saved files stay short.
 
 use super::{
-    InputSource, PoolMode, PoolSpec, RestartPolicy, RunSpec, Seconds, Session, StopPolicy, TaskSpec,
+    InputSource, PoolMode, PoolSpec, Protocol, RestartPolicy, RunSpec, Seconds, Session, StopPolicy, TaskSpec,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -109,6 +109,9 @@ fn write_pool(out: &mut String, p: &PoolSpec) {
     field(out, "workers", p.workers.to_string());
     if p.mode != PoolMode::Spawn {
         field(out, "mode", q(p.mode.as_str()));
+    }
+    if p.protocol != Protocol::Lines {
+        field(out, "protocol", q(p.protocol.as_str()));
     }
     write_run(out, &p.run, p.shell);
     match &p.inputs {

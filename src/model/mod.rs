@@ -1,8 +1,15 @@
 //! The view model: tables built from events alone. The GUI draws it, the
 //! CLI summarises with it, and exports of the process table use the same
-//! rows. Nothing here touches a process.
+//! rows. Nothing here touches a process. `process` holds a process's row,
+//! `pool` a pool's row and how pool events fold into it.
 
-use crate::engine::event::{Event, EventKind, PoolTotals, Usage};
+mod pool;
+mod process;
+
+pub use pool::{InputResult, InputStatus, PoolRow, Progress};
+pub use process::{ProcessRow, RowState};
+
+use crate::event::{Event, EventKind};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 
@@ -16,220 +23,6 @@ fn after(time: DateTime<FixedOffset>, secs: f64) -> Option<DateTime<FixedOffset>
 
 /// How far past the known inputs an input index may point.
 const MAX_INPUT_GAP: usize = 1_000_000;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum RowState {
-    Running,
-    /// Stopped by a signal (SIGSTOP, SIGTSTP, ...) until SIGCONT.
-    Paused {
-        signal: String,
-    },
-    /// A signal was sent to stop it; SIGKILL follows at `kill_at` (if set).
-    Stopping {
-        signal: String,
-        kill_at: Option<DateTime<FixedOffset>>,
-    },
-    Exited,
-    /// Ended by a stop the user asked for: an outcome, not a failure.
-    Stopped,
-    FailedToStart {
-        message: String,
-    },
-    /// Will be restarted at `at`.
-    BackingOff {
-        at: DateTime<FixedOffset>,
-    },
-}
-
-impl RowState {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Paused { .. } => "paused",
-            Self::Stopping { .. } => "stopping",
-            Self::Exited => "exited",
-            Self::Stopped => "stopped",
-            Self::FailedToStart { .. } => "failed to start",
-            Self::BackingOff { .. } => "restarting",
-        }
-    }
-
-    pub fn is_alive(&self) -> bool {
-        matches!(self, Self::Running | Self::Paused { .. } | Self::Stopping { .. })
-    }
-
-    /// Ended for good (no restart pending).
-    pub fn is_ended(&self) -> bool {
-        matches!(self, Self::Exited | Self::Stopped | Self::FailedToStart { .. })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProcessRow {
-    pub name: String,
-    pub pool: Option<String>,
-    pub pid: Option<u32>,
-    pub state: RowState,
-    pub exit_code: Option<i32>,
-    pub command: String,
-    pub started: Option<DateTime<FixedOffset>>,
-    pub ended: Option<DateTime<FixedOffset>>,
-    pub restarts: u32,
-    pub usage: Option<Usage>,
-    /// Seconds of the last run that ended.
-    pub last_runtime: Option<f64>,
-}
-
-impl ProcessRow {
-    fn new(name: &str, pool: Option<String>) -> Self {
-        Self {
-            name: name.to_string(),
-            pool,
-            pid: None,
-            state: RowState::Exited,
-            exit_code: None,
-            command: String::new(),
-            started: None,
-            ended: None,
-            restarts: 0,
-            usage: None,
-            last_runtime: None,
-        }
-    }
-
-    /// Seconds it has run (so far, or in its last run).
-    pub fn runtime(&self, now: DateTime<FixedOffset>) -> Option<f64> {
-        let start = self.started?;
-        let end = if self.state.is_alive() {
-            now
-        } else {
-            self.ended.unwrap_or(now)
-        };
-        Some(((end - start).num_milliseconds() as f64 / 1000.0).max(0.0))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct InputResult {
-    pub index: u64,
-    pub input: String,
-    pub worker: Option<String>,
-    pub exit_code: Option<i32>,
-    pub result: Option<String>,
-    pub message: Option<String>,
-    pub duration: Option<f64>,
-    pub status: InputStatus,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl InputStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PoolRow {
-    pub name: String,
-    /// As the engine last reported (`pool_state`).
-    pub paused: bool,
-    pub workers: usize,
-    pub inputs: Vec<InputResult>,
-    /// Input indices in the order they completed (done or failed).
-    pub completion_order: Vec<u64>,
-    pub started: Option<DateTime<FixedOffset>>,
-    pub finished: Option<PoolTotals>,
-}
-
-/// Counts for a progress bar.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub total: usize,
-    pub queued: usize,
-    pub running: usize,
-    pub done: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-}
-
-impl Progress {
-    pub fn resolved(&self) -> usize {
-        self.done + self.failed + self.cancelled
-    }
-    pub fn fraction(&self) -> f32 {
-        if self.total == 0 {
-            1.0
-        } else {
-            self.resolved() as f32 / self.total as f32
-        }
-    }
-}
-
-impl PoolRow {
-    pub fn progress(&self) -> Progress {
-        let mut p = Progress {
-            total: self.inputs.len(),
-            ..Default::default()
-        };
-        for i in &self.inputs {
-            match i.status {
-                InputStatus::Queued => p.queued += 1,
-                InputStatus::Running => p.running += 1,
-                InputStatus::Done => p.done += 1,
-                InputStatus::Failed => p.failed += 1,
-                InputStatus::Cancelled => p.cancelled += 1,
-            }
-        }
-        p
-    }
-
-    /// Seconds left at the rate so far, if it can be told.
-    pub fn eta(&self, now: DateTime<FixedOffset>) -> Option<f64> {
-        let p = self.progress();
-        let start = self.started?;
-        let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
-        let finished = p.done + p.failed;
-        if finished == 0 || self.finished.is_some() || elapsed <= 0.0 {
-            return None;
-        }
-        let left = p.queued + p.running;
-        Some(elapsed / finished as f64 * left as f64)
-    }
-
-    fn input_mut(&mut self, index: u64) -> &mut InputResult {
-        // Inputs arrive in order; an index far beyond them (a corrupt
-        // journal) must not allocate rows for every number in between.
-        let i = (index as usize).min(self.inputs.len() + MAX_INPUT_GAP);
-        while self.inputs.len() <= i {
-            let n = self.inputs.len() as u64;
-            self.inputs.push(InputResult {
-                index: n,
-                input: String::new(),
-                worker: None,
-                exit_code: None,
-                result: None,
-                message: None,
-                duration: None,
-                status: InputStatus::Queued,
-            });
-        }
-        &mut self.inputs[i]
-    }
-}
 
 /// Everything a front end shows, folded from the event stream.
 #[derive(Clone, Debug, Default)]
@@ -413,87 +206,6 @@ impl SessionModel {
         }
     }
 
-    fn apply_pool(&mut self, e: &Event) {
-        let (Some(pool), input) = (e.pool.as_deref(), e.input) else {
-            return;
-        };
-        let worker = e.process.clone();
-        let time = e.time;
-        let p = self.pool_mut(pool);
-        if p.started.is_none() {
-            p.started = Some(time);
-        }
-        let Some(index) = input else {
-            match &e.kind {
-                EventKind::PoolDone { totals } => p.finished = Some(*totals),
-                EventKind::PoolState { paused, workers } => {
-                    p.paused = *paused;
-                    p.workers = *workers;
-                }
-                _ => {}
-            }
-            return;
-        };
-        match &e.kind {
-            EventKind::TaskQueued { input_text } => {
-                if index == 0 && p.finished.is_some() {
-                    // The pool was started again: a new run, new rows.
-                    let name = std::mem::take(&mut p.name);
-                    *p = PoolRow {
-                        name,
-                        started: Some(time),
-                        ..Default::default()
-                    };
-                }
-                p.finished = None;
-                let r = p.input_mut(index);
-                r.input = input_text.clone();
-                r.status = InputStatus::Queued;
-            }
-            EventKind::TaskStarted { input_text } => {
-                let r = p.input_mut(index);
-                if r.input.is_empty() {
-                    r.input = input_text.clone();
-                }
-                r.status = InputStatus::Running;
-                r.worker = worker;
-            }
-            EventKind::TaskDone {
-                exit_code,
-                result,
-                duration,
-            } => {
-                let r = p.input_mut(index);
-                r.status = InputStatus::Done;
-                r.exit_code = Some(*exit_code);
-                r.result = Some(result.clone());
-                r.duration = Some(*duration);
-                r.worker = worker.or(r.worker.take());
-                p.completion_order.push(index);
-            }
-            EventKind::TaskFailed {
-                exit_code,
-                message,
-                duration,
-                will_retry,
-            } => {
-                let r = p.input_mut(index);
-                r.exit_code = *exit_code;
-                r.message = Some(message.clone());
-                r.duration = Some(*duration);
-                r.worker = worker.or(r.worker.take());
-                if *will_retry {
-                    r.status = InputStatus::Queued;
-                } else {
-                    r.status = InputStatus::Failed;
-                    p.completion_order.push(index);
-                }
-            }
-            EventKind::TaskCancelled => p.input_mut(index).status = InputStatus::Cancelled,
-            _ => {}
-        }
-    }
-
     /// Forgets rows that have ended (as the engine's ClearEnded does).
     pub fn clear_ended(&mut self) {
         self.processes.retain(|r| !r.state.is_ended());
@@ -520,7 +232,7 @@ impl SessionModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{Event, EventKind};
+    use crate::event::{Event, EventKind};
 
     #[test]
     fn only_stops_make_a_row_stopping_and_pauses_are_states() {

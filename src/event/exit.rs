@@ -2,7 +2,7 @@
 //! `N` for `exit(N)`, `-SIGNUM` when a signal ended the process
 //! (docs/exit-codes.md).
 
-use super::signal::signal_name;
+use crate::session::signal::signal_name;
 
 /// Converts a raw `wait` status into the multiprocessing convention.
 pub fn exit_code_from_wait_status(status: i32) -> i32 {

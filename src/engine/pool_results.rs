@@ -1,0 +1,465 @@
+//! What comes back from a pool's workers: result lines, finished, failed
+//! and cancelled inputs, worker exits, input timeouts, and the pool's end.
+
+use super::command::StopHow;
+use super::lifecycle::PoolInput;
+use super::lines::Line;
+use super::pool::{InputState, MAX_FRUITLESS_DEATHS, MAX_RESULT};
+use super::protocol::{self, Answer, Joined};
+use super::sched::{self, AfterFailure};
+use super::supervisor::{Origin, Supervisor, TimerWhat};
+use crate::event::{Event, EventKind, PoolTotals, Usage};
+use crate::session::{PoolMode, Protocol};
+use std::time::{Duration, Instant};
+
+impl Supervisor {
+    /// A stdout line from a pool worker.
+    pub(super) fn pool_stdout_line(&mut self, key: usize, line: Line) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let w = &mut run.workers[index];
+        match run.spec.mode {
+            PoolMode::Spawn => {
+                let input = w.in_flight.front().map(|(i, _)| *i as u64);
+                if w.output.len() < MAX_RESULT {
+                    if !w.output.is_empty() {
+                        w.output.push('\n');
+                    }
+                    let text = &line.text;
+                    let room = MAX_RESULT - w.output.len();
+                    let mut cut = text.len().min(room);
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    w.output.push_str(&text[..cut]);
+                }
+                self.emit_stdout(key, line, input);
+            }
+            PoolMode::Persistent => {
+                // A long answer comes in pieces: one answer, one result.
+                let Some(joined) = w.partial.push(&line.text, line.bytes.as_deref(), line.complete) else {
+                    return;
+                };
+                let jsonl = run.spec.protocol == Protocol::Jsonl;
+                let answer = match joined {
+                    Joined::Line { text, bytes } => Ok(Line {
+                        text,
+                        bytes,
+                        complete: true,
+                    }),
+                    Joined::TooLong { len } => Err(format!("an answer longer than {} MiB", len >> 20)),
+                };
+                if jsonl {
+                    self.jsonl_answer(pool, key, index, answer);
+                } else {
+                    self.line_answer(pool, key, index, answer);
+                }
+            }
+        }
+    }
+
+    /// `protocol = "lines"`: the answer of the oldest input in flight.
+    fn line_answer(&mut self, pool: usize, key: usize, index: usize, answer: Result<Line, String>) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let Some((input, started)) = run.workers[index].in_flight.pop_front() else {
+            // Nothing was asked: it is output, not an answer.
+            if let Ok(line) = answer {
+                self.emit_stdout(key, line, None);
+            }
+            return;
+        };
+        let duration = started.elapsed().as_secs_f64();
+        run.fruitless_deaths = 0;
+        match answer {
+            Ok(line) => self.input_done(pool, key, input, 0, line, duration),
+            Err(why) => self.input_failed(pool, key, input, None, why, duration),
+        }
+        self.after_answer(pool, key, index);
+    }
+
+    /// `protocol = "jsonl"`: the answer of the input its id names.
+    fn jsonl_answer(&mut self, pool: usize, key: usize, index: usize, answer: Result<Line, String>) {
+        let worker = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        let line = match answer {
+            Ok(line) => line,
+            Err(why) => {
+                return self.pool_error(
+                    pool,
+                    format!("`{worker}` wrote {why}; ignored (it answers no input)"),
+                );
+            }
+        };
+        let (id, result) = match protocol::parse_answer(&line.text) {
+            Answer::Result { id, text } => (id, Ok(text)),
+            Answer::Error { id, message } => (id, Err(message)),
+            Answer::Invalid(why) => {
+                let shown: String = line.text.chars().take(80).collect();
+                return self.pool_error(
+                    pool,
+                    format!("`{worker}` wrote a line that is not a jsonl answer ({why}); ignored: {shown}"),
+                );
+            }
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let flight = &mut run.workers[index].in_flight;
+        let Some(at) = flight.iter().position(|&(i, _)| i as u64 == id) else {
+            return self.pool_error(
+                pool,
+                format!(
+                    "`{worker}` answered input {id}, which it was not given or has answered already; ignored"
+                ),
+            );
+        };
+        let Some((input, started)) = flight.remove(at) else {
+            return;
+        };
+        let duration = started.elapsed().as_secs_f64();
+        run.fruitless_deaths = 0;
+        match result {
+            Ok(text) => {
+                let line = Line {
+                    text,
+                    bytes: None,
+                    complete: true,
+                };
+                self.input_done(pool, key, input, 0, line, duration)
+            }
+            Err(message) => self.input_failed(pool, key, input, None, message, duration),
+        }
+        self.after_answer(pool, key, index);
+    }
+
+    /// A retiring worker with nothing left in flight gets its stdin closed.
+    fn after_answer(&mut self, pool: usize, key: usize, index: usize) {
+        let retiring = self
+            .pools
+            .get(pool)
+            .is_some_and(|r| r.workers[index].retiring && r.workers[index].in_flight.is_empty());
+        if retiring {
+            self.close_stdin(key);
+        }
+    }
+
+    /// An error about a pool as a whole (not one of its inputs).
+    fn pool_error(&mut self, pool: usize, message: String) {
+        let e = self.pool_event(pool, EventKind::Error { message }, None);
+        self.emit(e);
+    }
+
+    pub(super) fn input_done(
+        &mut self,
+        pool: usize,
+        key: usize,
+        input: usize,
+        exit_code: i32,
+        result: Line,
+        duration: f64,
+    ) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.state[input] = InputState::Done;
+        run.done += 1;
+        run.busy += duration;
+        let (name, pid) = self
+            .procs
+            .get(key)
+            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
+            .unwrap_or_default();
+        let e = self
+            .pool_event(
+                pool,
+                EventKind::TaskDone {
+                    exit_code,
+                    result: result.text,
+                    duration,
+                    result_bytes: result.bytes,
+                },
+                Some(input),
+            )
+            .process(&name, pid);
+        let spec_name = self.pools.get(pool).map(|r| r.spec.name.clone());
+        self.emit(Event {
+            pool: spec_name,
+            input: Some(input as u64),
+            ..e
+        });
+    }
+
+    pub(super) fn input_failed(
+        &mut self,
+        pool: usize,
+        key: usize,
+        input: usize,
+        exit_code: Option<i32>,
+        message: String,
+        duration: f64,
+    ) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.busy += duration;
+        let retry = !run.life.stopping() && !self.shutting_down;
+        let decision = if retry {
+            sched::after_failure(run.attempts[input], run.spec.retries.get())
+        } else {
+            AfterFailure::Fail
+        };
+        let will_retry = matches!(decision, AfterFailure::Retry { .. });
+        if will_retry {
+            run.state[input] = InputState::Queued;
+            run.queue.push_front(input);
+            // Nothing else may wake the loop: schedule again right away.
+            self.reschedule = true;
+        } else {
+            run.state[input] = InputState::Failed;
+            run.failed += 1;
+        }
+        let message = match decision {
+            AfterFailure::Retry { attempt } => format!(
+                "{message}; retrying (attempt {attempt} of {})",
+                run.spec.retries.get() + 1
+            ),
+            AfterFailure::Fail => message,
+        };
+        let spec_name = run.spec.name.clone();
+        let (name, pid) = self
+            .procs
+            .get(key)
+            .map(|p| (p.name.clone(), p.pid().or(p.pgid.map(|g| g as u32))))
+            .unwrap_or_default();
+        let e = Event::now(EventKind::TaskFailed {
+            exit_code,
+            message,
+            duration,
+            will_retry,
+        })
+        .process(&name, pid)
+        .pool(&spec_name, Some(input as u64));
+        self.emit(e);
+    }
+
+    /// An input whose worker the user stopped: cancelled, not failed.
+    pub(super) fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.busy += duration;
+        run.state[input] = InputState::Cancelled;
+        run.cancelled += 1;
+        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(input));
+        self.emit(e);
+    }
+
+    pub(super) fn pool_worker_exited(
+        &mut self,
+        key: usize,
+        pid: i32,
+        exit_code: i32,
+        runtime: f64,
+        usage: Usage,
+    ) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let (name, stopped) = self
+            .proc(key)
+            .map(|p| (p.name.clone(), p.life.stopped_by_user()))
+            .unwrap_or_default();
+        let spec_name = self
+            .pools
+            .get(pool)
+            .map(|r| r.spec.name.clone())
+            .unwrap_or_default();
+        self.emit(
+            Event::now(EventKind::Exited {
+                exit_code,
+                runtime,
+                restart_in: None,
+                usage: Some(usage),
+                stopped,
+            })
+            .process(&name, Some(pid as u32))
+            .pool(&spec_name, None),
+        );
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let w = &mut run.workers[index];
+        w.timer_armed = false;
+        // A worker we retired (stdin closed on purpose) did not die.
+        let retired = w.retiring;
+        let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
+        let output = std::mem::take(&mut w.output);
+        match run.spec.mode {
+            PoolMode::Spawn => {
+                if let Some(&(input, started)) = in_flight.first() {
+                    let duration = started.elapsed().as_secs_f64();
+                    if exit_code == 0 {
+                        self.input_done(
+                            pool,
+                            key,
+                            input,
+                            0,
+                            Line {
+                                text: output,
+                                bytes: None,
+                                complete: true,
+                            },
+                            duration,
+                        );
+                    } else if stopped {
+                        self.input_cancelled(pool, input, duration);
+                    } else {
+                        let msg = format!("exited with {}", crate::event::exit::describe_exit(exit_code));
+                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    }
+                }
+            }
+            PoolMode::Persistent => {
+                let mut iter = in_flight.into_iter();
+                if let Some((input, started)) = iter.next() {
+                    let duration = started.elapsed().as_secs_f64();
+                    if stopped {
+                        self.input_cancelled(pool, input, duration);
+                    } else {
+                        let msg = format!(
+                            "the worker died with {} during this input",
+                            crate::event::exit::describe_exit(exit_code)
+                        );
+                        self.input_failed(pool, key, input, Some(exit_code), msg, duration);
+                    }
+                    // The others go back to the queue, in order, without
+                    // counting as an attempt.
+                    let Some(run) = self.pools.get_mut(pool) else {
+                        return;
+                    };
+                    let rest: Vec<usize> = iter.map(|(i, _)| i).collect();
+                    let mut cancelled = Vec::new();
+                    for &i in rest.iter().rev() {
+                        run.attempts[i] = run.attempts[i].saturating_sub(1);
+                        run.state[i] = InputState::Queued;
+                        if run.life.stopping() || self.shutting_down {
+                            run.state[i] = InputState::Cancelled;
+                            run.cancelled += 1;
+                            cancelled.push(i);
+                        } else {
+                            run.queue.push_front(i);
+                        }
+                    }
+                    if !stopped {
+                        run.fruitless_deaths += 1;
+                    }
+                    for i in cancelled.into_iter().rev() {
+                        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
+                        self.emit(e);
+                    }
+                    self.reschedule = true;
+                } else if !run.queue.is_empty() && !run.life.stopping() && !retired {
+                    run.fruitless_deaths += 1;
+                }
+                let Some(run) = self.pools.get_mut(pool) else {
+                    return;
+                };
+                if run.fruitless_deaths >= MAX_FRUITLESS_DEATHS && !run.queue.is_empty() {
+                    let why = format!("workers keep dying without finishing an input ({} in a row); the rest of the queue is failed", run.fruitless_deaths);
+                    self.error(format!("pool `{spec_name}`: {why}"));
+                    self.fail_all_queued(pool, &why);
+                }
+            }
+        }
+        self.schedule_pool(pool);
+    }
+
+    pub(super) fn on_input_timeout(&mut self, key: usize, input: usize) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let Some(run) = self.pools.get(pool) else {
+            return;
+        };
+        let _ = input;
+        let t = run.spec.timeout.map_or(Duration::ZERO, |t| t.get());
+        let front = run.workers[index].in_flight.front().copied();
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.workers[index].timer_armed = false;
+        let Some((oldest, started)) = front else { return };
+        let elapsed = started.elapsed();
+        if elapsed.saturating_add(Duration::from_millis(1)) >= t {
+            let t = t.as_secs_f64();
+            self.stop(
+                key,
+                StopHow::Terminate,
+                false,
+                &format!("input #{oldest} ran longer than {t:.1}s; "),
+            );
+        } else {
+            // The input this timer was for is done; watch the oldest one left.
+            run.workers[index].timer_armed = true;
+            let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
+            self.add_timer(
+                key,
+                run_id,
+                TimerWhat::InputTimeout(oldest),
+                t.saturating_sub(elapsed),
+            );
+        }
+    }
+
+    /// A retired persistent worker that does not exit after its stdin
+    /// closed is terminated (else the pool could never finish).
+    pub(super) fn on_retire_timer(&mut self, key: usize) {
+        let Some(p) = self.proc(key) else { return };
+        let closing = p.stdin.as_ref().is_none_or(|s| s.close_when_flushed);
+        if p.alive() && closing && p.kill_at.is_none() {
+            self.stop(
+                key,
+                StopHow::Terminate,
+                false,
+                "still running 10s after its stdin was closed; ",
+            );
+        }
+    }
+
+    pub(super) fn check_pool_done(&mut self, pool: usize) {
+        let Some(run) = self.pools.get(pool) else {
+            return;
+        };
+        if run.life.finished() {
+            return;
+        }
+        let alive = run
+            .workers
+            .iter()
+            .filter_map(|w| w.key)
+            .filter(|&k| self.procs.get(k).is_some_and(|p| p.alive()))
+            .count();
+        if !sched::pool_done(run.unresolved(), alive) {
+            return;
+        }
+        let totals = PoolTotals {
+            inputs: run.inputs.len() as u64,
+            done: run.done,
+            failed: run.failed,
+            cancelled: run.cancelled,
+            wall: run.started.elapsed().as_secs_f64(),
+            busy: run.busy,
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.life = run.life.on(PoolInput::Done);
+        let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
+        self.emit(e);
+    }
+}

@@ -1,0 +1,62 @@
+//! Which journals are kept: the oldest go beyond a total size, never one a
+//! running session still writes (its writer holds a lock on it).
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub(super) fn lock(file: &File, how: libc::c_int) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), how | libc::LOCK_NB) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Whether a session (of this or another Proctor) is still writing the
+/// journal at `path`: its writer holds an exclusive lock on it.
+pub fn is_live(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(f) => lock(&f, libc::LOCK_SH).is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock),
+        Err(_) => false,
+    }
+}
+
+/// Removes the oldest `.jsonl` journals until the total is at most `max`
+/// (never `keep`, the one being written, nor any journal a running session
+/// still writes).
+pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
+    let mut files = journal_files(dir);
+    let mut total: u64 = files.iter().map(|f| f.2).sum();
+    files.sort_by_key(|f| f.1);
+    let mut removed = Vec::new();
+    for (path, _, size) in files {
+        if total <= max {
+            break;
+        }
+        if Some(path.as_path()) == keep || is_live(&path) {
+            continue;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(size);
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+pub(super) fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+        })
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! What the History view lists of each past journal.
+
+use super::read_journal;
+use super::rotate::journal_files;
+use crate::event::EventKind;
+use std::path::{Path, PathBuf};
+
+/// What the History view shows of one past journal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalSummary {
+    pub path: PathBuf,
+    pub size: u64,
+    pub started: Option<String>,
+    pub events: u64,
+    pub processes: u64,
+    pub failures: u64,
+    /// Processes ended by a stop the user asked for (not failures).
+    pub stopped: u64,
+    pub names: Vec<String>,
+    /// Why the journal could not be read (a newer format, an I/O error).
+    pub problem: Option<String>,
+}
+
+/// Lists the journals in `dir`, newest first, with counts read from each.
+pub fn list_journals(dir: &Path) -> Vec<JournalSummary> {
+    let mut files = journal_files(dir);
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    files
+        .into_iter()
+        .map(|(path, _, size)| summarize(&path, size))
+        .collect()
+}
+
+pub fn summarize(path: &Path, size: u64) -> JournalSummary {
+    let mut s = JournalSummary {
+        path: path.to_path_buf(),
+        size,
+        started: None,
+        events: 0,
+        processes: 0,
+        failures: 0,
+        stopped: 0,
+        names: Vec::new(),
+        problem: None,
+    };
+    let events = match read_journal(path) {
+        Ok((events, _)) => events,
+        Err(e) => {
+            s.problem = Some(e.to_string());
+            return s;
+        }
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for e in &events {
+        s.events += 1;
+        if s.started.is_none() {
+            s.started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+        match &e.kind {
+            EventKind::Spawned { .. } => {
+                s.processes += 1;
+                if let Some(n) = &e.process {
+                    names.insert(n.split('/').next().unwrap_or(n).to_string());
+                }
+            }
+            EventKind::SpawnFailed { .. }
+            | EventKind::TaskFailed {
+                will_retry: false, ..
+            } => s.failures += 1,
+            EventKind::Exited {
+                restart_in: None,
+                stopped: true,
+                ..
+            } if e.pool.is_none() => s.stopped += 1,
+            // A pool's inputs stopped by the user (Stop, Cancel rest, the
+            // session's end) are its stopped work; its workers' exits are not
+            // counted (they would count the same stop twice).
+            EventKind::TaskCancelled => s.stopped += 1,
+            EventKind::Exited {
+                exit_code,
+                restart_in: None,
+                stopped: false,
+                ..
+            } if *exit_code != 0 && e.pool.is_none() => s.failures += 1,
+            _ => {}
+        }
+    }
+    s.names = names.into_iter().take(8).collect();
+    s
+}

@@ -1,0 +1,212 @@
+//! A pool's row: its inputs and their results, progress and ETA, and how
+//! the pool's events fold into it.
+
+use super::{SessionModel, MAX_INPUT_GAP};
+use crate::event::{Event, EventKind, PoolTotals};
+use chrono::{DateTime, FixedOffset};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputResult {
+    pub index: u64,
+    pub input: String,
+    pub worker: Option<String>,
+    pub exit_code: Option<i32>,
+    pub result: Option<String>,
+    pub message: Option<String>,
+    pub duration: Option<f64>,
+    pub status: InputStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl InputStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolRow {
+    pub name: String,
+    /// As the engine last reported (`pool_state`).
+    pub paused: bool,
+    pub workers: usize,
+    pub inputs: Vec<InputResult>,
+    /// Input indices in the order they completed (done or failed).
+    pub completion_order: Vec<u64>,
+    pub started: Option<DateTime<FixedOffset>>,
+    pub finished: Option<PoolTotals>,
+}
+
+/// Counts for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: usize,
+    pub queued: usize,
+    pub running: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+}
+
+impl Progress {
+    pub fn resolved(&self) -> usize {
+        self.done + self.failed + self.cancelled
+    }
+    pub fn fraction(&self) -> f32 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.resolved() as f32 / self.total as f32
+        }
+    }
+}
+
+impl PoolRow {
+    pub fn progress(&self) -> Progress {
+        let mut p = Progress {
+            total: self.inputs.len(),
+            ..Default::default()
+        };
+        for i in &self.inputs {
+            match i.status {
+                InputStatus::Queued => p.queued += 1,
+                InputStatus::Running => p.running += 1,
+                InputStatus::Done => p.done += 1,
+                InputStatus::Failed => p.failed += 1,
+                InputStatus::Cancelled => p.cancelled += 1,
+            }
+        }
+        p
+    }
+
+    /// Seconds left at the rate so far, if it can be told.
+    pub fn eta(&self, now: DateTime<FixedOffset>) -> Option<f64> {
+        let p = self.progress();
+        let start = self.started?;
+        let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
+        let finished = p.done + p.failed;
+        if finished == 0 || self.finished.is_some() || elapsed <= 0.0 {
+            return None;
+        }
+        let left = p.queued + p.running;
+        Some(elapsed / finished as f64 * left as f64)
+    }
+
+    fn input_mut(&mut self, index: u64) -> &mut InputResult {
+        // Inputs arrive in order; an index far beyond them (a corrupt
+        // journal) must not allocate rows for every number in between.
+        let i = (index as usize).min(self.inputs.len() + MAX_INPUT_GAP);
+        while self.inputs.len() <= i {
+            let n = self.inputs.len() as u64;
+            self.inputs.push(InputResult {
+                index: n,
+                input: String::new(),
+                worker: None,
+                exit_code: None,
+                result: None,
+                message: None,
+                duration: None,
+                status: InputStatus::Queued,
+            });
+        }
+        &mut self.inputs[i]
+    }
+}
+
+impl SessionModel {
+    pub(super) fn apply_pool(&mut self, e: &Event) {
+        let (Some(pool), input) = (e.pool.as_deref(), e.input) else {
+            return;
+        };
+        let worker = e.process.clone();
+        let time = e.time;
+        let p = self.pool_mut(pool);
+        if p.started.is_none() {
+            p.started = Some(time);
+        }
+        let Some(index) = input else {
+            match &e.kind {
+                EventKind::PoolDone { totals } => p.finished = Some(*totals),
+                EventKind::PoolState { paused, workers } => {
+                    p.paused = *paused;
+                    p.workers = *workers;
+                }
+                _ => {}
+            }
+            return;
+        };
+        match &e.kind {
+            EventKind::TaskQueued { input_text } => {
+                if index == 0 && p.finished.is_some() {
+                    // The pool was started again: a new run, new rows.
+                    let name = std::mem::take(&mut p.name);
+                    *p = PoolRow {
+                        name,
+                        started: Some(time),
+                        ..Default::default()
+                    };
+                }
+                p.finished = None;
+                let r = p.input_mut(index);
+                r.input = input_text.clone();
+                r.status = InputStatus::Queued;
+            }
+            EventKind::TaskStarted { input_text } => {
+                let r = p.input_mut(index);
+                if r.input.is_empty() {
+                    r.input = input_text.clone();
+                }
+                r.status = InputStatus::Running;
+                r.worker = worker;
+            }
+            EventKind::TaskDone {
+                exit_code,
+                result,
+                duration,
+                ..
+            } => {
+                let r = p.input_mut(index);
+                r.status = InputStatus::Done;
+                r.exit_code = Some(*exit_code);
+                r.result = Some(result.clone());
+                r.duration = Some(*duration);
+                r.worker = worker.or(r.worker.take());
+                p.completion_order.push(index);
+            }
+            EventKind::TaskFailed {
+                exit_code,
+                message,
+                duration,
+                will_retry,
+            } => {
+                let r = p.input_mut(index);
+                r.exit_code = *exit_code;
+                r.message = Some(message.clone());
+                r.duration = Some(*duration);
+                r.worker = worker.or(r.worker.take());
+                if *will_retry {
+                    r.status = InputStatus::Queued;
+                } else {
+                    r.status = InputStatus::Failed;
+                    p.completion_order.push(index);
+                }
+            }
+            EventKind::TaskCancelled => p.input_mut(index).status = InputStatus::Cancelled,
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Persistent pools' protocols, end to end: `lines` joins a long answer into
+//! one result and refuses an input it cannot send; `jsonl` matches answers by
+//! id, so a missing, extra or mismatched answer is an error and the input is
+//! retried, never a shifted result. The real binary and real workers.
+
+use proctor::event::{Event, EventKind};
+use proctor::journal::read_journal;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+fn run(dir: &Path, session: &str) -> Vec<Event> {
+    let path = dir.join("session.toml");
+    std::fs::write(&path, session).unwrap();
+    let export = dir.join("events.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["run", "-q", "--no-journal"])
+        .arg(&path)
+        .arg("--export")
+        .arg(&export)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    read_journal(&export)
+        .unwrap_or_else(|e| panic!("{e}: {stderr}"))
+        .0
+}
+
+/// Each input's final outcome: `Ok(result)` or `Err(message)`.
+fn outcomes(events: &[Event]) -> BTreeMap<u64, Result<String, String>> {
+    let mut out = BTreeMap::new();
+    for e in events {
+        match &e.kind {
+            EventKind::TaskDone { result, .. } => {
+                out.insert(e.input.unwrap(), Ok(result.clone()));
+            }
+            EventKind::TaskFailed {
+                message,
+                will_retry: false,
+                ..
+            } => {
+                out.insert(e.input.unwrap(), Err(message.clone()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn errors(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Error { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn lines_join_a_long_answer_and_refuse_an_input_with_a_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = run(
+        dir.path(),
+        r#"[[pool]]
+name = "p"
+mode = "persistent"
+workers = 1
+run = ["sh", "-c", 'while read l; do if [ "$l" = big ]; then head -c 200000 /dev/zero | tr "\0" x; echo; else echo "<$l>"; fi; done']
+inputs = ["a", "big", "two\nlines", "b"]
+"#,
+    );
+    let o = outcomes(&events);
+    assert_eq!(o[&0], Ok("<a>".to_string()));
+    assert_eq!(
+        o[&1].as_ref().map(String::len),
+        Ok(200_000),
+        "one answer, one result"
+    );
+    assert!(o[&2].as_ref().unwrap_err().contains("newline"), "{:?}", o[&2]);
+    assert_eq!(o[&3], Ok("<b>".to_string()), "nothing shifted");
+}
+
+const WORKER: &str = r#"
+import json, os, sys
+flag = sys.argv[1]
+for line in sys.stdin:
+    m = json.loads(line)
+    i, x = m["id"], m["input"]
+    if x == "extra":
+        print(json.dumps({"id": i, "result": "first"}))
+        print(json.dumps({"id": i, "result": "second"}))
+    elif x == "garbage":
+        print("a log line on stdout")
+        print(json.dumps({"id": i, "result": "after garbage"}))
+    elif x == "fail":
+        print(json.dumps({"id": i, "error": "cannot do this one"}))
+    elif x == "wrong id":
+        print(json.dumps({"id": 999, "result": "stray"}))
+        print(json.dumps({"id": i, "result": "right"}))
+    elif x == "skip" and not os.path.exists(flag):
+        open(flag, "w").close()  # no answer the first time
+    else:
+        print(json.dumps({"id": i, "result": x.upper()}))
+    sys.stdout.flush()
+"#;
+
+#[test]
+fn jsonl_matches_answers_by_id_and_retries_an_unanswered_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("worker.py"), WORKER).unwrap();
+    let flag = dir.path().join("skipped-once");
+    let events = run(
+        dir.path(),
+        &format!(
+            r#"[[pool]]
+name = "p"
+mode = "persistent"
+protocol = "jsonl"
+workers = 1
+retries = 1
+timeout = 1
+run = ["python3", "-u", "worker.py", "{}"]
+inputs = ["a\nb", "extra", "garbage", "fail", "wrong id", "skip", "c"]
+"#,
+            flag.display()
+        ),
+    );
+    let o = outcomes(&events);
+    assert_eq!(o[&0], Ok("A\nB".to_string()), "a newline travels inside the JSON");
+    assert_eq!(o[&1], Ok("first".to_string()));
+    assert_eq!(o[&2], Ok("after garbage".to_string()));
+    assert_eq!(o[&3], Err("cannot do this one".to_string()));
+    assert_eq!(o[&4], Ok("right".to_string()));
+    assert_eq!(o[&5], Ok("SKIP".to_string()), "unanswered, then retried");
+    assert_eq!(o[&6], Ok("C".to_string()));
+    assert!(flag.exists());
+    let retried = events
+        .iter()
+        .any(|e| e.input == Some(5) && matches!(e.kind, EventKind::TaskFailed { will_retry: true, .. }));
+    assert!(retried, "the unanswered input failed once and was retried");
+    let errs = errors(&events);
+    for needle in ["answered input 1", "not a jsonl answer", "answered input 999"] {
+        assert!(errs.iter().any(|m| m.contains(needle)), "{needle}: {errs:?}");
+    }
+}
