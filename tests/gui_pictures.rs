@@ -180,3 +180,40 @@ fn alive_running(pid: u32) -> bool {
             .is_some_and(|r| r.trim_start().starts_with('Z')),
     }
 }
+
+#[test]
+fn a_past_session_from_history_draws_the_same_pictures() {
+    use egui_kittest::kittest::NodeT;
+    let root = tempfile::tempdir().unwrap();
+    let dirs = proctor::gui::AppDirs::under(root.path());
+    std::fs::create_dir_all(&dirs.journals).unwrap();
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v2-samples.jsonl");
+    std::fs::copy(golden, dirs.journals.join("2026-11-26T17-04-13.292-14460.jsonl")).unwrap();
+    let mut h = harness_in(dirs, Some(session(vec![])), false);
+    frames(&mut h, 2);
+    h.get_by_label("History").click();
+    wait_until(&mut h, "the past session listed", |h| {
+        h.query_all_by_label("Open")
+            .any(|n| !n.accesskit_node().is_disabled())
+    });
+    h.query_all_by_label("Open")
+        .find(|n| !n.accesskit_node().is_disabled())
+        .unwrap()
+        .click();
+    wait_until(&mut h, "the past session shown", |h| {
+        shows(h, "Back to live session")
+    });
+    h.get_by_label("Timeline").click();
+    wait_until(&mut h, "its lanes drawn", |h| app(h).timeline_drawn().len() == 3);
+    let drawn = app(&h).timeline_drawn().to_vec();
+    assert_eq!(drawn[0].label, "spinner");
+    assert_eq!(drawn[0].bars.len(), 1);
+    let inputs: BTreeSet<u64> = drawn[1..]
+        .iter()
+        .flat_map(|l| l.bars.iter().filter_map(|b| b.0))
+        .collect();
+    assert_eq!(inputs, (0..4).collect());
+    // The speedup and the stacked plots, from the journal's samples.
+    assert!(shows_containing(&h, "pool naps: wall"));
+    assert!(shows_containing(&h, "CPU by task, up to"));
+}
