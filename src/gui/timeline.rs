@@ -283,7 +283,9 @@ impl TimelineView {
                             pos2(lanes_x + b.x0, y + 2.0),
                             pos2(lanes_x + b.x1, y + LANE_H - 2.0),
                         );
-                        bar_painter.rect_filled(r, 2.0, rgb(b.outcome, dark));
+                        // Rounded corners only where they show: a narrow bar is a plain quad.
+                        let radius = if r.width() > 6.0 { 2.0 } else { 0.0 };
+                        bar_painter.rect_filled(r, radius, rgb(b.outcome, dark));
                         let s = &lane_spans[b.first];
                         if b.count == 1 && s.input.is_some() && is_straggler(s.duration(now), median) {
                             bar_painter.rect_stroke(r, 2.0, Stroke::new(2.0, fg), StrokeKind::Outside);
