@@ -217,3 +217,38 @@ fn a_past_session_from_history_draws_the_same_pictures() {
     assert!(shows_containing(&h, "pool naps: wall"));
     assert!(shows_containing(&h, "CPU by task, up to"));
 }
+
+#[test]
+fn file_export_picture_writes_the_svg_of_the_session_shown() {
+    let mut s = session(Vec::new());
+    s.pools.push(sleep_pool());
+    let mut h = harness(s, true);
+    wait_until(&mut h, "the pool is done", |h| {
+        app(h).model().pool("naps").is_some_and(|p| p.finished.is_some())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("naps.svg");
+    h.state_mut()
+        .app
+        .as_mut()
+        .unwrap()
+        .apply(proctor::gui::Intent::ExportPicture(svg.clone()));
+    wait_until(&mut h, "the picture written and said", |h| {
+        svg.exists() && app(h).notice().is_some_and(|n| n.text.contains("exported"))
+    });
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(text.matches("class=\"bar input\"").count(), 4);
+    assert!(text.contains("pool naps: wall"));
+    // Neither .svg nor .png: said, nothing written.
+    let odd = dir.path().join("naps.gif");
+    h.state_mut()
+        .app
+        .as_mut()
+        .unwrap()
+        .apply(proctor::gui::Intent::ExportPicture(odd.clone()));
+    frames(&mut h, 2);
+    assert!(app(&h)
+        .notice()
+        .is_some_and(|n| n.error && n.text.contains(".svg or .png")));
+    assert!(!odd.exists());
+}

@@ -212,6 +212,10 @@ impl ProctorApp {
                 let tree = self.tree.rows();
                 self.png.area = Some(ui.available_rect_before_wrap());
                 out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));
+                // A bar clicked selects its process in the tables too.
+                if let Some(name) = self.pictures.take_picked(past) {
+                    procs.selected = std::iter::once(name).collect();
+                }
             }
             Tab::History => {
                 let viewing = self.past.as_ref().map(|p| p.path.clone());

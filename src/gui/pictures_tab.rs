@@ -28,15 +28,14 @@ pub fn now_secs(model: &SessionModel, now: DateTime<FixedOffset>, past: bool) ->
 }
 
 impl PicturesTab {
-    /// The process whose resources and tree are shown: the one picked on
-    /// the timeline, else the one selected in the process table.
+    /// The process whose resources and tree are shown: the one selected in
+    /// the process table (a bar clicked selects it), else the one picked.
     pub fn chosen(&self, past: bool, selected: &BTreeSet<String>) -> Option<String> {
         let view = if past { &self.past } else { &self.live };
-        view.picked.as_ref().map(|x| x.process.clone()).or_else(|| {
-            (selected.len() == 1)
-                .then(|| selected.iter().next().cloned())
-                .flatten()
-        })
+        match selected.len() {
+            1 => selected.iter().next().cloned(),
+            _ => view.picked.as_ref().map(|x| x.process.clone()),
+        }
     }
 
     pub fn ui(
@@ -106,6 +105,16 @@ impl PicturesTab {
             out.extend(view.ui(ui, p, t, !past && !p.ended));
         });
         out
+    }
+}
+
+impl PicturesTab {
+    /// The process of a bar clicked this frame, once.
+    pub fn take_picked(&mut self, past: bool) -> Option<String> {
+        let view = if past { &mut self.past } else { &mut self.live };
+        std::mem::take(&mut view.just_picked)
+            .then(|| view.picked.as_ref().map(|p| p.process.clone()))
+            .flatten()
     }
 }
 

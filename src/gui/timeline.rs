@@ -33,6 +33,8 @@ pub struct TimelineView {
     follow_span: Option<f64>,
     pub follow: bool,
     pub picked: Option<Picked>,
+    /// A bar was clicked this frame (the app selects its row).
+    pub just_picked: bool,
     /// What the last frame drew: each visible lane's label and its bars.
     pub drawn: Vec<DrawnLane>,
     /// The lanes (kept while no lane is added) and each pool's median
@@ -68,6 +70,7 @@ impl Default for TimelineView {
             follow_span: None,
             follow: true,
             picked: None,
+            just_picked: false,
             drawn: Vec::new(),
             cache: None,
         }
@@ -340,6 +343,7 @@ impl TimelineView {
                         };
                         out.push(Intent::ShowInLog(picked.process.clone()));
                         self.picked = Some(picked);
+                        self.just_picked = true;
                     } else if clicked {
                         // Several under the pointer: zoom in on them.
                         let at = v.t(b.x0 + (b.x1 - b.x0) / 2.0);
