@@ -99,3 +99,11 @@ fn a_duplicate_is_found_even_when_the_first_table_has_another_error_and_errors_c
         "in file order: {lines:?}\n{err}"
     );
 }
+
+#[test]
+fn a_name_taken_by_a_task_and_then_a_pool_is_reported_at_the_pool() {
+    let (code, err) =
+        check_text("[[task]]\nname = \"a\"\nrun = \"x\"\n\n[[pool]]\nname = \"a\"\nrun = \"cat\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(":6: pool \"a\".name: duplicate name"), "{err}");
+}

@@ -431,3 +431,66 @@ fn export_to_a_device_or_to_stdout_streams_and_never_replaces_it() {
     assert!(csv.starts_with("seq,") || csv.lines().count() > 3, "{csv}");
     assert!(csv.contains("stdout"), "{csv}");
 }
+
+#[test]
+fn an_output_that_is_a_pools_inputs_file_is_refused_and_the_inputs_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "1\n2\n").unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[pool]]\nname = \"p\"\nrun = \"echo\"\ninputs_file = \"in.txt\"\n",
+    );
+    for flag in ["--results", "--export"] {
+        let out = proctor()
+            .args(["run", "-q", "--no-journal"])
+            .arg(&session)
+            .arg(flag)
+            .arg(dir.path().join("./in.txt"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("inputs file of pool `p`"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("in.txt")).unwrap(),
+            "1\n2\n"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_or_a_link_to_a_device_in_the_journal_folder_hangs_neither_run_nor_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let journals = state.join("proctor/sessions");
+    std::fs::create_dir_all(&journals).unwrap();
+    let fifo = std::ffi::CString::new(journals.join("fifo.jsonl").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    std::os::unix::fs::symlink("/dev/zero", journals.join("zero.jsonl")).unwrap();
+    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"true\"\n");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .env("XDG_STATE_HOME", &state)
+        .env("PROCTOR_JOURNAL_MAX_BYTES", "1")
+        .args(["run", "-q"])
+        .arg(&session)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("proctor run, not hung on the journal folder", || {
+        run.try_wait().unwrap().is_some()
+    });
+    assert_eq!(run.wait().unwrap().code(), Some(0));
+    let mut history = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .env("XDG_STATE_HOME", &state)
+        .arg("history")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("proctor history, not hung on the journal folder", || {
+        history.try_wait().unwrap().is_some()
+    });
+    assert!(journals.join("fifo.jsonl").exists(), "not ours to remove");
+}

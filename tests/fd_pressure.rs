@@ -126,3 +126,76 @@ stop_timeout = 0.5
     assert_eq!(shortage_notes(&events), 1);
     assert_ne!(code, Some(0), "instances that could not start are a failure");
 }
+
+#[test]
+fn a_persistent_pool_goes_on_with_the_workers_it_could_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<String> = (1..=200).map(|i| format!("\"{i}\"")).collect();
+    let (code, events, stderr) = run_limited(
+        dir.path(),
+        &format!(
+            r#"[[pool]]
+name = "p"
+mode = "persistent"
+workers = 20
+stop_timeout = 0.5
+run = ["sh", "-c", "while IFS= read -r l; do sleep 0.01; echo \"r:$l\"; done"]
+inputs = [{}]
+"#,
+            inputs.join(", ")
+        ),
+        40,
+    );
+    let done = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::TaskDone { .. }))
+        .count();
+    assert_eq!(done, 200, "every input done by the workers that run: {stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn instances_still_waiting_when_the_session_ends_are_reported_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.toml");
+    std::fs::write(
+        &path,
+        "[[task]]\nname = \"t\"\ninstances = 30\nrun = \"sleep 30\"\nstop_timeout = 20\n",
+    )
+    .unwrap();
+    let export = dir.path().join("events.jsonl");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proctor"));
+    cmd.args(["run", "-q", "--no-journal"])
+        .arg(&path)
+        .arg("--export")
+        .arg(&export)
+        .env("PROCTOR_CGROUP", "off");
+    // SAFETY: setrlimit only, before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 40,
+                rlim_max: 40,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let (events, _) = read_journal(&export).unwrap();
+    let started = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Spawned { .. }))
+        .count();
+    let not_started = events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::SpawnFailed { message } if message.contains("session ended while it waited")))
+        .count();
+    assert!(started < 30, "the limit held some back");
+    assert_eq!(started + not_started, 30, "every instance has an outcome");
+}

@@ -141,7 +141,92 @@ inputs = ["a\nb", "extra", "garbage", "fail", "wrong id", "skip", "c"]
         .any(|e| e.input == Some(5) && matches!(e.kind, EventKind::TaskFailed { will_retry: true, .. }));
     assert!(retried, "the unanswered input failed once and was retried");
     let errs = errors(&events);
-    for needle in ["answered input 1", "not a jsonl answer", "answered input 999"] {
+    for needle in [
+        "(input 1, attempt 1)",
+        "not a jsonl answer",
+        "answered request 999",
+    ] {
         assert!(errs.iter().any(|m| m.contains(needle)), "{needle}: {errs:?}");
     }
+}
+
+#[test]
+fn half_an_answer_from_a_worker_that_dies_is_no_answer_and_blames_no_other_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("w.py"),
+        "import sys, time\nfor line in sys.stdin:\n    s = line.strip()\n    if s == 'slow':\n        sys.stdout.write('PARTIAL'); sys.stdout.flush(); time.sleep(60)\n    print('r:' + s, flush=True)\n",
+    )
+    .unwrap();
+    let events = run(
+        dir.path(),
+        r#"[[pool]]
+name = "p"
+mode = "persistent"
+workers = 1
+timeout = 1
+run = ["python3", "-u", "w.py"]
+inputs = ["a", "slow", "b"]
+"#,
+    );
+    let o = outcomes(&events);
+    assert_eq!(o[&0], Ok("r:a".to_string()));
+    assert!(o[&1].is_err(), "the timed-out input did not succeed: {:?}", o[&1]);
+    assert_eq!(
+        o[&2],
+        Ok("r:b".to_string()),
+        "the next input is not blamed, and runs"
+    );
+}
+
+#[test]
+fn jsonl_ignores_a_late_answer_to_an_earlier_attempt_and_stops_a_worker_whose_answer_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("w.py"),
+        r#"import json, os, sys, threading, time
+def later(i):
+    time.sleep(0.3)
+    print(json.dumps({"id": i, "result": "stale"}), flush=True)
+for line in sys.stdin:
+    m = json.loads(line)
+    i, x = m["id"], m["input"]
+    if x == "flaky" and not os.path.exists("seen"):
+        open("seen", "w").close()
+        print(json.dumps({"id": i, "error": "transient"}), flush=True)
+        threading.Thread(target=later, args=(i,)).start()
+    elif x == "flaky":
+        time.sleep(0.6)
+        print(json.dumps({"id": i, "result": "fresh"}), flush=True)
+    elif x == "huge":
+        time.sleep(0.5)  # after the late answer: two threads' lines must not mix
+        print(json.dumps({"id": i, "result": "x" * (17 << 20)}), flush=True)
+    else:
+        print(json.dumps({"id": i, "result": x}), flush=True)
+"#,
+    )
+    .unwrap();
+    let events = run(
+        dir.path(),
+        r#"[[pool]]
+name = "p"
+mode = "persistent"
+protocol = "jsonl"
+workers = 1
+retries = 1
+timeout = 10
+run = ["python3", "-u", "w.py"]
+inputs = ["flaky", "z", "huge"]
+"#,
+    );
+    let o = outcomes(&events);
+    assert_eq!(o[&0], Ok("fresh".to_string()), "not the late answer to attempt 1");
+    assert_eq!(o[&1], Ok("z".to_string()));
+    assert!(o[&2].is_err(), "an unreadable answer is no result: {:?}", o[&2]);
+    let errs = errors(&events);
+    assert!(errs.iter().any(|m| m.contains("an earlier attempt")), "{errs:?}");
+    assert!(
+        errs.iter().any(|m| m.contains("cannot be read; stopping it")),
+        "{errs:?}"
+    );
 }

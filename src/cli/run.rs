@@ -10,7 +10,7 @@ use crate::event::{Event, EventKind};
 use crate::journal::export::{AtomicFile, ExportFile, Format};
 use crate::journal::JournalConfig;
 use crate::model::SessionModel;
-use crate::session::{parse_session_file, Session};
+use crate::session::{parse_session_file, InputSource, Session};
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
@@ -57,7 +57,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     };
     // No output may overwrite the session file or the other output.
-    if let Err(message) = check_output_paths(&args) {
+    if let Err(message) = check_output_paths(&args, &session) {
         say!("error: {message}");
         say!("nothing was started.");
         return Ok(2);
@@ -351,17 +351,32 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Outputs must not name the session file or each other.
-fn check_output_paths(args: &RunArgs) -> std::result::Result<(), String> {
+fn check_output_paths(args: &RunArgs, session: &Session) -> std::result::Result<(), String> {
     let outputs = [
         ("--export", &args.export),
         ("--results", &args.results),
         ("--timeline", &args.timeline),
     ];
+    // The files a pool reads its inputs from are inputs too.
+    let inputs: Vec<(String, PathBuf)> = session
+        .pools
+        .iter()
+        .filter_map(|p| match &p.inputs {
+            InputSource::File(f) => Some((p.name.clone(), crate::session::resolve_dir(&p.base_dir, Some(f)))),
+            InputSource::List(_) => None,
+        })
+        .collect();
     for (flag, path) in &outputs {
         if let Some(p) = path {
             if same_file(p, &args.session) {
                 return Err(format!(
                     "{flag} {} is the session file; it would be overwritten",
+                    p.display()
+                ));
+            }
+            if let Some((pool, _)) = inputs.iter().find(|(_, f)| same_file(p, f)) {
+                return Err(format!(
+                    "{flag} {} is the inputs file of pool `{pool}`; it would be overwritten",
                     p.display()
                 ));
             }
@@ -466,8 +481,8 @@ fn install_signal_handlers(engine: &Engine, flag: Arc<AtomicBool>) -> Result<()>
         .into_iter()
         .filter(|&s| !signal_ignored(s))
         .collect();
-    let mut signals =
-        signal_hook::iterator::Signals::new(&wanted).context("cannot install signal handlers")?;
+    let mut signals = signal_hook::iterator::Signals::new(&wanted)
+        .context("cannot install signal handlers; nothing was started")?;
     let sender = engine.sender();
     std::thread::Builder::new()
         .name("proctor-signals".into())

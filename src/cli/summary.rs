@@ -33,18 +33,33 @@ pub const MAX_CELL: usize = 120;
 /// A cell as a terminal may show it: control characters escaped (a child's
 /// escape sequences never reach the terminal), at most `max` characters.
 pub fn cell(text: &str, max: usize) -> String {
+    shown_cell(text, max).0.into_owned()
+}
+
+/// [`cell`] without a copy where none is needed, with its width in
+/// characters.
+fn shown_cell(text: &str, max: usize) -> (std::borrow::Cow<'_, str>, usize) {
     let safe = terminal_safe(text);
-    if safe.chars().count() <= max {
-        return safe.into_owned();
+    let width = if safe.is_ascii() {
+        safe.len()
+    } else {
+        safe.chars().count()
+    };
+    if width <= max {
+        return (safe, width);
     }
     let mut cut: String = safe.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
-    cut
+    (std::borrow::Cow::Owned(cut), max.max(1))
 }
 
 /// Text with every control character (but tab) written as an escape:
 /// `\n`, `\r`, `\x1b`, ... Text without any is returned as it is.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    // Printable ASCII (the common case) needs no look at each character.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
     if !text
         .chars()
         .any(|c| (c.is_control() && c != '\t') || is_bidi_control(c))
@@ -83,36 +98,39 @@ fn is_bidi_control(c: char) -> bool {
 /// terminal-safe and cut to [`MAX_CELL`] characters, so no width is ever
 /// out of the formatter's range and one long value cannot bury the table.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let rows: Vec<Vec<String>> = rows
+    let rows: Vec<Vec<(std::borrow::Cow<'_, str>, usize)>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| cell(c, MAX_CELL)).collect())
+        .map(|r| r.iter().map(|c| shown_cell(c, MAX_CELL)).collect())
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let head: Vec<(std::borrow::Cow<'_, str>, usize)> =
+        header.iter().map(|h| shown_cell(h, MAX_CELL)).collect();
+    let mut widths: Vec<usize> = head.iter().map(|h| h.1).collect();
     for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(c.chars().count());
-            }
+        for (i, c) in r.iter().enumerate().take(widths.len()) {
+            widths[i] = widths[i].max(c.1);
         }
     }
-    let line = |cells: &[String]| -> String {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate().take(widths.len()) {
+    let rule: Vec<(std::borrow::Cow<'_, str>, usize)> =
+        widths.iter().map(|&w| ("-".repeat(w).into(), w)).collect();
+    let mut out = String::with_capacity((rows.len() + 2) * (widths.iter().sum::<usize>() + 2 * widths.len()));
+    let line = |out: &mut String, cells: &[(std::borrow::Cow<'_, str>, usize)]| {
+        let start = out.len();
+        for (i, (c, w)) in cells.iter().enumerate().take(widths.len()) {
             if i > 0 {
                 out.push_str("  ");
             }
             out.push_str(c);
-            let pad = widths[i].saturating_sub(c.chars().count());
-            out.extend(std::iter::repeat_n(' ', pad));
+            out.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(*w)));
         }
-        out.trim_end().to_string()
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
     };
-    let mut out = line(&header.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    line(&mut out, &head);
     out.push('\n');
-    out.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
+    line(&mut out, &rule);
     for r in &rows {
         out.push('\n');
-        out.push_str(&line(r));
+        line(&mut out, r);
     }
     out
 }

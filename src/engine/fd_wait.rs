@@ -39,6 +39,8 @@ pub(super) fn verdict(since: Instant, now: Instant, stop_timeout: Duration) -> V
 pub(super) struct FdWait {
     /// Tasks waiting to start: key, generation, first refused at.
     tasks: Vec<(usize, u32, Instant)>,
+    /// The keys in `tasks` (thousands may wait: no search to tell).
+    waiting: std::collections::HashSet<usize>,
     /// The current shortage has been reported. It ends when a retry round
     /// passes without a refusal.
     announced: bool,
@@ -62,21 +64,26 @@ impl FdWait {
     /// When the task at `key` first waited, recording it if it was not
     /// waiting yet.
     pub fn task_since(&mut self, key: usize, gen: u32, now: Instant) -> Instant {
-        if let Some(&(_, _, since)) = self.tasks.iter().find(|t| t.0 == key && t.1 == gen) {
-            return since;
+        if self.waiting.contains(&key) {
+            if let Some(&(_, _, since)) = self.tasks.iter().find(|t| t.0 == key && t.1 == gen) {
+                return since;
+            }
         }
+        self.waiting.insert(key);
         self.tasks.push((key, gen, now));
         now
     }
 
     /// Whether the task at `key` waits to start.
     pub fn is_waiting(&self, key: usize) -> bool {
-        self.tasks.iter().any(|t| t.0 == key)
+        self.waiting.contains(&key)
     }
 
     /// The task at `key` no longer waits (it started, failed or went away).
     pub fn forget_task(&mut self, key: usize) {
-        self.tasks.retain(|t| t.0 != key);
+        if self.waiting.remove(&key) {
+            self.tasks.retain(|t| t.0 != key);
+        }
     }
 
     /// Something freed descriptors (a child ended): try again at once.
@@ -93,7 +100,7 @@ impl FdWait {
     /// If a retry is due: the waiting tasks to start again (key,
     /// generation), and whether pools should be scheduled. The retry timer
     /// is cleared; a start refused again arms it again.
-    pub fn due(&mut self, now: Instant) -> Option<Vec<(usize, u32)>> {
+    pub fn due(&mut self, now: Instant) -> Option<Vec<(usize, u32, Instant)>> {
         if self.retry_at.is_none_or(|at| at > now) {
             return None;
         }
@@ -101,13 +108,21 @@ impl FdWait {
         if !std::mem::take(&mut self.refused_since_due) {
             self.announced = false;
         }
-        Some(self.tasks.iter().map(|t| (t.0, t.1)).collect())
+        Some(self.tasks.clone())
     }
 
-    /// The session is ending: nothing waits any longer.
-    pub fn clear(&mut self) {
-        self.tasks.clear();
+    /// The session is ending: nothing waits any longer. Returns the tasks
+    /// that were waiting (to be reported as not started).
+    pub fn clear(&mut self) -> Vec<(usize, u32)> {
         self.retry_at = None;
+        self.waiting.clear();
+        self.tasks.drain(..).map(|t| (t.0, t.1)).collect()
+    }
+
+    /// Whether a start was refused since the last retry round began (the
+    /// round stops trying: the next start would be refused too).
+    pub fn refused_this_round(&self) -> bool {
+        self.refused_since_due
     }
 }
 
@@ -172,7 +187,7 @@ mod tests {
         w.refused(t0);
         assert_eq!(w.due(t0), None, "not before the retry interval");
         w.freed();
-        assert_eq!(w.due(Instant::now()), Some(vec![(3, 1), (3, 2)]));
+        assert_eq!(w.due(Instant::now()), Some(vec![(3, 1, t0), (3, 2, later)]));
         assert_eq!(w.due(Instant::now()), None, "one retry per refusal or release");
         w.forget_task(3);
         w.freed();

@@ -17,8 +17,9 @@ pub struct Line {
     pub text: String,
     /// The exact bytes in base64 when they are not the text's.
     pub bytes: Option<String>,
-    /// It ended with a newline (or the stream's end); `false` for a piece
-    /// of a line longer than the splitter holds.
+    /// It ended with a newline; `false` for a piece of a line longer than
+    /// the splitter holds, and for what a stream left unterminated at its
+    /// end (a persistent worker that died mid-answer did not answer).
     pub complete: bool,
 }
 
@@ -67,7 +68,7 @@ impl LineSplitter {
     pub fn finish(&mut self, emit: &mut impl FnMut(Line)) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(to_text(&line, true));
+            emit(to_text(&line, false));
         }
         self.pending = Vec::new();
     }

@@ -47,6 +47,10 @@ pub(super) struct Worker {
     pub timer_armed: bool,
     /// Persistent mode: the pieces of an answer longer than a line.
     pub partial: super::protocol::Partial,
+    /// Persistent mode: when it last answered. An input sent while it was
+    /// busy with an earlier one (pipelined) starts, for its duration, when
+    /// that one was answered: a worker does one input at a time.
+    pub last_answer: Option<Instant>,
 }
 
 pub(super) struct PoolRun {
@@ -194,6 +198,7 @@ impl Supervisor {
                 output: String::new(),
                 timer_armed: false,
                 partial: Default::default(),
+                last_answer: None,
             });
         }
         if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
@@ -240,6 +245,19 @@ impl Supervisor {
             let plan = sched::assign(&mut run.queue, &views, depth, false);
             let mut touched = Vec::new();
             for (w, input) in plan {
+                if self.fd_wait.refused_this_round() && !persistent {
+                    // A start was just refused for want of descriptors: the
+                    // next would be too. Back in the queue, in order.
+                    if let Some(run) = self.pools.get_mut(pool) {
+                        let at = run
+                            .queue
+                            .iter()
+                            .position(|&q| q > input)
+                            .unwrap_or(run.queue.len());
+                        run.queue.insert(at, input);
+                    }
+                    continue;
+                }
                 self.dispatch_input(pool, w, input);
                 if !touched.contains(&w) {
                     touched.push(w);
@@ -306,13 +324,41 @@ impl Supervisor {
             // Pieces of an answer its last process left unfinished are not
             // the start of the new one's.
             run.workers[w].partial = Default::default();
+            run.workers[w].last_answer = None;
         }
         let Some((spec, argv)) = self.pools.get(pool).map(|r| (r.spec.clone(), r.argv.clone())) else {
             return;
         };
         if self.spawn_into(key, &argv, &spec.working_dir(), &spec.env, true) == Err(NotStarted::Failed) {
-            // The worker cannot start: no input can run; fail them all.
-            self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
+            let others = self.pools.get(pool).is_some_and(|r| {
+                r.workers
+                    .iter()
+                    .enumerate()
+                    .any(|(i, o)| i != w && o.key.and_then(|k| self.procs.get(k)).is_some_and(|p| p.alive()))
+            });
+            if others {
+                // The pool goes on with the workers it has; this slot is
+                // not tried again (a resize or the next start tries anew).
+                if let Some(run) = self.pools.get_mut(pool) {
+                    run.workers[w].retiring = true;
+                    let running = run.workers.iter().filter(|o| !o.retiring).count();
+                    let name = run.spec.name.clone();
+                    let e = self.pool_event(
+                        pool,
+                        EventKind::Error {
+                            message: format!(
+                                "pool `{name}` goes on with {running} worker{}: another could not start (see spawn_failed)",
+                                if running == 1 { "" } else { "s" }
+                            ),
+                        },
+                        None,
+                    );
+                    self.emit(e);
+                }
+            } else {
+                // No worker runs: no input can; fail them all.
+                self.fail_all_queued(pool, "the worker could not start (see spawn_failed)");
+            }
         }
     }
 
@@ -372,6 +418,7 @@ impl Supervisor {
         };
         run.state[input] = InputState::Running;
         run.attempts[input] += 1;
+        let run_attempt = run.attempts[input];
         let now = Instant::now();
         run.workers[w].in_flight.push_back((input, now));
         run.workers[w].output.clear();
@@ -381,7 +428,8 @@ impl Supervisor {
         match spec.mode {
             PoolMode::Persistent => {
                 let jsonl = spec.protocol == Protocol::Jsonl;
-                let line = match protocol::request(jsonl, input, &text) {
+                let id = protocol::request_id(input, run_attempt);
+                let line = match protocol::request(jsonl, id, &text) {
                     Ok(line) => line,
                     Err(why) => return self.input_refused(pool, w, input, why),
                 };

@@ -41,7 +41,7 @@ impl Supervisor {
             }
             PoolMode::Persistent => {
                 // A long answer comes in pieces: one answer, one result.
-                let Some(joined) = w.partial.push(&line.text, line.bytes.as_deref(), line.complete) else {
+                let Some(joined) = w.partial.push(line.text, line.bytes, line.complete) else {
                     return;
                 };
                 let jsonl = run.spec.protocol == Protocol::Jsonl;
@@ -74,7 +74,7 @@ impl Supervisor {
             }
             return;
         };
-        let duration = started.elapsed().as_secs_f64();
+        let duration = answer_duration(&mut run.workers[index].last_answer, started);
         run.fruitless_deaths = 0;
         match answer {
             Ok(line) => self.input_done(pool, key, input, 0, line, duration),
@@ -89,10 +89,14 @@ impl Supervisor {
         let line = match answer {
             Ok(line) => line,
             Err(why) => {
-                return self.pool_error(
+                // Its id cannot be read, so no input can be given this
+                // answer: the worker is stopped, and what it held is retried
+                // (within `retries`) as for any worker that dies.
+                self.pool_error(
                     pool,
-                    format!("`{worker}` wrote {why}; ignored (it answers no input)"),
+                    format!("`{worker}` wrote {why}, which cannot be read; stopping it"),
                 );
+                return self.stop(key, StopHow::Terminate, false, "an answer too long to read; ");
             }
         };
         let (id, result) = match protocol::parse_answer(&line.text) {
@@ -109,19 +113,27 @@ impl Supervisor {
         let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
+        // The id names the input and its attempt: a late answer to an
+        // earlier attempt is not the answer to this one.
+        let (input, attempt) = protocol::split_id(id);
+        let current = run.attempts.get(input).copied();
         let flight = &mut run.workers[index].in_flight;
-        let Some(at) = flight.iter().position(|&(i, _)| i as u64 == id) else {
+        let at = flight
+            .iter()
+            .position(|&(i, _)| i == input)
+            .filter(|_| current == Some(attempt));
+        let Some(at) = at else {
             return self.pool_error(
                 pool,
                 format!(
-                    "`{worker}` answered input {id}, which it was not given or has answered already; ignored"
+                    "`{worker}` answered request {id} (input {input}, attempt {attempt}), which is not one it holds (never sent, answered already, or an earlier attempt); ignored"
                 ),
             );
         };
         let Some((input, started)) = flight.remove(at) else {
             return;
         };
-        let duration = started.elapsed().as_secs_f64();
+        let duration = answer_duration(&mut run.workers[index].last_answer, started);
         run.fruitless_deaths = 0;
         match result {
             Ok(text) => {
@@ -462,4 +474,14 @@ impl Supervisor {
         let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
         self.emit(e);
     }
+}
+
+/// How long an answered input took: from when it was sent, or from the
+/// worker's previous answer if that came later (it waited in the pipe
+/// meanwhile). Records this answer's time.
+fn answer_duration(last: &mut Option<Instant>, sent: Instant) -> f64 {
+    let now = Instant::now();
+    let begun = last.map_or(sent, |t| t.max(sent));
+    *last = Some(now);
+    now.saturating_duration_since(begun).as_secs_f64()
 }

@@ -20,9 +20,24 @@ use serde_json::Value;
 /// The longest answer joined from pieces; beyond it the input fails.
 pub(super) const MAX_ANSWER: usize = 16 << 20;
 
+/// A jsonl request's id: the input's index and its attempt (1, 2, ...),
+/// so that a late answer to an earlier attempt is told apart. Below 2^53
+/// (attempts are at most 1,001), so any JSON reader keeps it exact.
+pub(super) fn request_id(input: usize, attempt: u32) -> u64 {
+    (u64::from(attempt) << 32) | (input as u64 & 0xFFFF_FFFF)
+}
+
+/// The input and attempt a request id names.
+pub(super) fn split_id(id: u64) -> (usize, u32) {
+    (
+        (id & 0xFFFF_FFFF) as usize,
+        (id >> 32).min(u64::from(u32::MAX)) as u32,
+    )
+}
+
 /// The line that carries `text` to a worker, with its newline; `Err` if the
-/// protocol cannot carry it.
-pub(super) fn request(jsonl: bool, id: usize, text: &str) -> Result<Vec<u8>, String> {
+/// protocol cannot carry it. `id`: see [`request_id`].
+pub(super) fn request(jsonl: bool, id: u64, text: &str) -> Result<Vec<u8>, String> {
     if jsonl {
         let mut line =
             serde_json::to_vec(&serde_json::json!({ "id": id, "input": text })).map_err(|e| e.to_string())?;
@@ -58,9 +73,16 @@ pub(super) enum Joined {
 impl Partial {
     /// Adds a piece; returns the whole answer when `complete` (the piece
     /// ended with a newline).
-    pub fn push(&mut self, text: &str, raw: Option<&str>, complete: bool) -> Option<Joined> {
+    pub fn push(&mut self, text: String, raw: Option<String>, complete: bool) -> Option<Joined> {
+        if complete && self.bytes.is_empty() && !self.overflow {
+            // A whole line in one piece (the common case): as it is.
+            return Some(Joined::Line { text, bytes: raw });
+        }
         if !self.overflow {
-            let piece = raw.and_then(decode).unwrap_or_else(|| text.as_bytes().to_vec());
+            let piece = raw
+                .as_deref()
+                .and_then(decode)
+                .unwrap_or_else(|| text.into_bytes());
             if self.bytes.len() + piece.len() > MAX_ANSWER {
                 self.overflow = true;
             } else {
@@ -130,6 +152,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn request_ids_name_the_input_and_its_attempt() {
+        for (input, attempt) in [(0, 1), (5, 2), (4_294_967_295, 1001), (123_456, 7)] {
+            let id = request_id(input, attempt);
+            assert!(id < 1 << 53);
+            assert_eq!(split_id(id), (input, attempt));
+        }
+        assert_ne!(request_id(3, 1), request_id(3, 2));
+    }
+
+    #[test]
     fn requests_carry_any_text_in_jsonl_and_refuse_a_newline_in_lines() {
         assert_eq!(request(false, 3, "a b").unwrap(), b"a b\n");
         assert!(request(false, 3, "two\nlines").unwrap_err().contains("jsonl"));
@@ -191,20 +223,24 @@ mod tests {
     #[test]
     fn pieces_join_into_one_answer_and_an_endless_one_is_bounded() {
         let mut p = Partial::default();
-        assert_eq!(p.push("ab", None, false), None);
+        assert_eq!(p.push("ab".into(), None, false), None);
         assert_eq!(
-            p.push("c\u{fffd}", Some(&crate::event::raw::encode(b"c\xff")), false),
+            p.push(
+                "c\u{fffd}".into(),
+                Some(crate::event::raw::encode(b"c\xff")),
+                false
+            ),
             None
         );
         assert_eq!(
-            p.push("d", None, true),
+            p.push("d".into(), None, true),
             Some(Joined::Line {
                 text: "abc\u{fffd}d".into(),
                 bytes: Some(crate::event::raw::encode(b"abc\xffd"))
             })
         );
         assert_eq!(
-            p.push("next", None, true),
+            p.push("next".into(), None, true),
             Some(Joined::Line {
                 text: "next".into(),
                 bytes: None
@@ -212,12 +248,15 @@ mod tests {
         );
         let piece = "x".repeat(1 << 20);
         for _ in 0..20 {
-            assert_eq!(p.push(&piece, None, false), None);
+            assert_eq!(p.push(piece.clone(), None, false), None);
         }
         assert!(p.bytes.len() <= MAX_ANSWER);
-        assert_eq!(p.push("", None, true), Some(Joined::TooLong { len: MAX_ANSWER }));
         assert_eq!(
-            p.push("ok", None, true),
+            p.push(String::new(), None, true),
+            Some(Joined::TooLong { len: MAX_ANSWER })
+        );
+        assert_eq!(
+            p.push("ok".into(), None, true),
             Some(Joined::Line {
                 text: "ok".into(),
                 bytes: None

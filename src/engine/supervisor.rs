@@ -351,9 +351,17 @@ impl Supervisor {
         let Some(tasks) = self.fd_wait.due(Instant::now()) else {
             return;
         };
-        for (key, gen) in tasks {
+        for (key, gen, since) in tasks {
             match self.procs.get(key) {
-                Some(p) if p.gen == gen && !p.alive() => self.spawn_task(key),
+                Some(p) if p.gen == gen && !p.alive() => {
+                    if self.fd_wait.refused_this_round() {
+                        // The next start would be refused as well: the rest
+                        // only give up if their stop timeout has passed.
+                        self.give_up_if_due(key, since);
+                    } else {
+                        self.spawn_task(key);
+                    }
+                }
                 _ => self.fd_wait.forget_task(key),
             }
         }

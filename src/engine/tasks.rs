@@ -53,6 +53,15 @@ impl Supervisor {
                 }
                 None => self.insert_proc(name, Origin::Task(spec.clone()), spec.stop.clone()),
             };
+            if self.fd_wait.refused_this_round() {
+                // Descriptors ran out a moment ago: it waits with the others
+                // rather than try a start that would be refused.
+                let gen = self.procs.get(key).map(|p| p.gen).unwrap_or(0);
+                let now = Instant::now();
+                self.fd_wait.task_since(key, gen, now);
+                self.fd_wait.refused(now);
+                continue;
+            }
             self.spawn_task(key);
         }
     }
@@ -175,7 +184,7 @@ impl Supervisor {
                     match self.wait_for_fds(key, &message) {
                         Some(waited) => {
                             message = format!(
-                                "{message} (no descriptor freed up in {:.1}s, the stop timeout)",
+                                "{message} (still no descriptor for it after {:.1}s, its stop timeout)",
                                 waited.as_secs_f64()
                             )
                         }
@@ -190,6 +199,25 @@ impl Supervisor {
                 Err(NotStarted::Failed)
             }
         }
+    }
+
+    /// A task waiting for descriptors, not tried this round: it fails as if
+    /// tried if its stop timeout has passed.
+    pub(super) fn give_up_if_due(&mut self, key: usize, since: Instant) {
+        let Some(p) = self.procs.get(key) else { return };
+        let now = Instant::now();
+        if fd_wait::verdict(since, now, p.stop.timeout.get()) == fd_wait::Verdict::Wait {
+            return;
+        }
+        let name = p.name.clone();
+        self.fd_wait.forget_task(key);
+        let message = format!(
+            "cannot start: Too many open files (os error {}) (still no descriptor for it after {:.1}s, its stop timeout)",
+            libc::EMFILE,
+            now.saturating_duration_since(since).as_secs_f64()
+        );
+        self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+        self.spawn_failed(key);
     }
 
     /// A start of `key` found no file descriptor. Returns `None` if it is
@@ -266,7 +294,20 @@ impl Supervisor {
             return;
         }
         self.shutting_down = true;
-        self.fd_wait.clear();
+        for (key, gen) in self.fd_wait.clear() {
+            // Never started: said so, a row each (not silently dropped).
+            let Some(name) = self
+                .procs
+                .get(key)
+                .filter(|p| p.gen == gen && !p.alive())
+                .map(|p| p.name.clone())
+            else {
+                continue;
+            };
+            let message = "not started: the session ended while it waited for file descriptors".to_string();
+            self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+            self.spawn_failed(key);
+        }
         let grace = self
             .procs
             .all()

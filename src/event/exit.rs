@@ -34,11 +34,9 @@ pub fn short_exit(code: i32) -> String {
 }
 
 fn negative_signal_name(code: i32) -> Option<&'static str> {
-    if code < 0 {
-        signal_name(-code)
-    } else {
-        None
-    }
+    // `checked_neg`: a journal may hold any number (i32::MIN has no
+    // negation).
+    code.checked_neg().filter(|&n| n > 0).and_then(signal_name)
 }
 
 /// How an exit reads to a person: success, failure, or killed by a signal.
@@ -77,6 +75,8 @@ mod tests {
         assert_eq!(describe_exit(0), "0");
         assert_eq!(describe_exit(3), "3");
         assert_eq!(describe_exit(-15), "-15 (SIGTERM)");
+        assert_eq!(describe_exit(i32::MIN), i32::MIN.to_string(), "no overflow");
+        assert_eq!(short_exit(i32::MIN), i32::MIN.to_string());
         assert_eq!(short_exit(-9), "-9 SIGKILL");
         assert_eq!(classify_exit(-9), ExitClass::Signalled);
         assert_eq!(classify_exit(2), ExitClass::Failure);

@@ -46,6 +46,7 @@ impl JournalConfig {
     pub fn default_location() -> Result<Self, String> {
         let max_total_bytes = match std::env::var("PROCTOR_JOURNAL_MAX_BYTES") {
             Err(std::env::VarError::NotPresent) => DEFAULT_MAX_TOTAL,
+            Ok(v) if v.trim().is_empty() => DEFAULT_MAX_TOTAL,
             Err(std::env::VarError::NotUnicode(v)) => {
                 return Err(format!(
                     "PROCTOR_JOURNAL_MAX_BYTES={v:?} is not a whole number of bytes"
@@ -53,7 +54,8 @@ impl JournalConfig {
             }
             Ok(v) => v.trim().parse().map_err(|_| {
                 format!(
-                    "PROCTOR_JOURNAL_MAX_BYTES=`{v}` is not a whole number of bytes (0 to {})",
+                    // `{v:?}`: as written, control characters escaped.
+                    "PROCTOR_JOURNAL_MAX_BYTES={v:?} is not a whole number of bytes (0 to {})",
                     u64::MAX
                 )
             })?,

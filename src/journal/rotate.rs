@@ -55,7 +55,13 @@ pub(super) fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
     rd.flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
         .filter_map(|e| {
+            // Regular files only (the entry's own type, links not
+            // followed): opening a FIFO or a link to a device would block
+            // or never end.
             let m = e.metadata().ok()?;
+            if !m.file_type().is_file() {
+                return None;
+            }
             Some((e.path(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
         })
         .collect()

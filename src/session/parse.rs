@@ -143,35 +143,39 @@ impl<'a> Parser<'a> {
         };
         let mut session = Session::default();
         let mut names = Names::default();
+        // Tasks and pools in the order of the file, so that a name taken
+        // twice is reported at the later table whatever its kind.
+        let mut tables = Vec::new();
         for (key, value) in root.get_ref().iter() {
             match key.get_ref().as_ref() {
-                "task" => {
+                kind @ ("task" | "pool") => {
                     for (i, t) in self.array_of_tables(key.get_ref(), value).into_iter().enumerate() {
-                        if let Some(task) = self.task(i, t) {
-                            self.claim(&mut names, &task.instance_names(), "task", &task.name, t);
-                            session.tasks.push(task);
-                        } else if let Some(name) = name_in(t) {
-                            // Invalid for another reason, it still takes its
-                            // name: a later table with the same one is told.
-                            self.claim(&mut names, std::slice::from_ref(&name), "task", &name, t);
-                        }
-                    }
-                }
-                "pool" => {
-                    for (i, t) in self.array_of_tables(key.get_ref(), value).into_iter().enumerate() {
-                        if let Some(pool) = self.pool(i, t) {
-                            let own = std::slice::from_ref(&pool.name);
-                            self.claim(&mut names, own, "pool", &pool.name, t);
-                            session.pools.push(pool);
-                        } else if let Some(name) = name_in(t) {
-                            self.claim(&mut names, std::slice::from_ref(&name), "pool", &name, t);
-                        }
+                        tables.push((t.span().start, kind == "task", i, t));
                     }
                 }
                 other => {
                     let msg = format!("unknown section `{other}` (expected [[task]] or [[pool]])");
                     self.error(key.span(), other.to_string(), msg);
                 }
+            }
+        }
+        tables.sort_by_key(|t| t.0);
+        for (_, is_task, i, t) in tables {
+            if is_task {
+                if let Some(task) = self.task(i, t) {
+                    self.claim(&mut names, &task.instance_names(), "task", &task.name, t);
+                    session.tasks.push(task);
+                } else if let Some(name) = name_in(t) {
+                    // Invalid for another reason, it still takes its name: a
+                    // later table with the same one is told.
+                    self.claim(&mut names, std::slice::from_ref(&name), "task", &name, t);
+                }
+            } else if let Some(pool) = self.pool(i, t) {
+                let own = std::slice::from_ref(&pool.name);
+                self.claim(&mut names, own, "pool", &pool.name, t);
+                session.pools.push(pool);
+            } else if let Some(name) = name_in(t) {
+                self.claim(&mut names, std::slice::from_ref(&name), "pool", &name, t);
             }
         }
         session
