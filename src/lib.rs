@@ -8,4 +8,5 @@ pub mod event;
 pub mod gui;
 pub mod journal;
 pub mod model;
+pub mod pictures;
 pub mod session;

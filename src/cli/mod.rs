@@ -18,6 +18,7 @@ macro_rules! out {
 }
 
 pub mod docs;
+pub mod picture;
 mod run;
 mod summary;
 
@@ -55,7 +56,9 @@ pub enum Sub {
     /// Run a session headless: start its tasks and pools, stream the event
     /// log, wait for them, print a summary.
     Run(run::RunArgs),
-    /// Convert an event log (a JSON Lines journal or export) to .jsonl, .csv or .txt.
+    /// Convert an event log (a JSON Lines journal or export) to .jsonl, .csv
+    /// or .txt, or draw it: OUT ending in .svg is the session's timeline,
+    /// speedup and CPU and memory plots.
     Export {
         journal: PathBuf,
         out: PathBuf,
@@ -139,6 +142,11 @@ fn check(path: &std::path::Path) -> i32 {
 
 fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>) -> Result<()> {
     use crate::journal::export::{export_events, Format};
+    if format.is_none() && picture::is_picture(out) {
+        let n = picture::journal_to_svg(journal, out)?;
+        say!("drew {n} events into {}", out.display());
+        return Ok(());
+    }
     let format = match format {
         Some(f) => {
             Format::from_name(f).with_context(|| format!("unknown format `{f}` (use jsonl, csv or text)"))?

@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// Write pool results in input order, one JSON object a line.
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// Draw the run (timeline, speedup, CPU and memory) into this SVG file
+    /// when it ends, from its journal.
+    #[arg(long)]
+    pub timeline: Option<PathBuf>,
     /// Print only the summary, not each event.
     #[arg(long, short)]
     pub quiet: bool,
@@ -97,6 +101,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     })
     .map_err(|e| anyhow::anyhow!("{e}; nothing was started"))?;
     let engine_journal_failed = engine.journal_failed();
+    let journal_path = engine.journal_path().map(Path::to_path_buf);
     if let Some(p) = engine.journal_path() {
         say!("proctor: journal {}", p.display());
     }
@@ -132,7 +137,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let batch_len = batch.len();
         for e in batch {
             model.apply(&e);
-            if !args.quiet {
+            // Samples are data for the pictures (and the journal), not a
+            // line to read every second.
+            let samples = matches!(e.kind, EventKind::Samples { .. });
+            if !args.quiet && !samples {
                 out.line(&summary::terminal_safe(&e.text_line()));
             } else if matches!(e.kind, EventKind::Error { .. }) {
                 // Errors are never silent, not even with -q.
@@ -210,6 +218,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             ));
         }
     }
+    for line in summary::speedup_lines(&model) {
+        out.line(&line);
+    }
     out.flush();
 
     // Every output is attempted, whatever became of the others; each
@@ -228,6 +239,21 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Ok(n) => say!("wrote {n} events to {}", path.display()),
             Err(e) => {
                 say!("error: cannot write the export file {}: {e}", path.display());
+                failed = true;
+            }
+        }
+    }
+    if let Some(path) = &args.timeline {
+        // From the journal when one was kept (what a past session draws);
+        // else from the same events, folded here.
+        let drawn = match journal_path.as_deref() {
+            Some(j) => super::picture::journal_to_svg(j, path).map(|_| ()),
+            None => super::picture::write(path, &crate::pictures::svg::svg(&model.pictures, false)),
+        };
+        match drawn {
+            Ok(()) => say!("drew the timeline into {}", path.display()),
+            Err(e) => {
+                say!("error: {e:#}");
                 failed = true;
             }
         }
@@ -326,7 +352,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Outputs must not name the session file or each other.
 fn check_output_paths(args: &RunArgs, session: &Session) -> std::result::Result<(), String> {
-    let outputs = [("--export", &args.export), ("--results", &args.results)];
+    let outputs = [
+        ("--export", &args.export),
+        ("--results", &args.results),
+        ("--timeline", &args.timeline),
+    ];
     // The files a pool reads its inputs from are inputs too.
     let inputs: Vec<(String, PathBuf)> = session
         .pools

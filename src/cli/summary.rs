@@ -140,6 +140,22 @@ pub fn summary_table(model: &SessionModel, now: DateTime<FixedOffset>) -> String
     table(&["NAME", "PID", "EXIT", "RUNTIME", "RESTARTS"], &rows)
 }
 
+/// Each pool's speedup in words (wall, the inputs' time added up, speedup,
+/// efficiency, each worker's busy share, the stragglers).
+pub fn speedup_lines(model: &SessionModel) -> Vec<String> {
+    let p = &model.pictures;
+    let mut out = Vec::new();
+    for pool in &p.pools {
+        let s = crate::pictures::speedup::speedup(pool, p.last);
+        out.extend(
+            crate::pictures::speedup::describe(&pool.name, &s)
+                .into_iter()
+                .map(|l| terminal_safe(&l).into_owned()),
+        );
+    }
+    out
+}
+
 /// A pool's results in input order (`map` order).
 pub fn results_in_order(pool: &PoolRow) -> String {
     let rows: Vec<Vec<String>> = pool

@@ -47,6 +47,14 @@ pub enum Command {
         process: String,
         how: StopHow,
     },
+    /// Stop one branch of a process's tree: `pid` (a descendant, wherever
+    /// it went) and everything under it, once, by `how` (Terminate sends
+    /// SIGTERM). The leader's own pid stops the whole process, as `Stop`.
+    StopBranch {
+        process: String,
+        pid: u32,
+        how: StopHow,
+    },
     /// Stop every process (tasks and pools).
     StopAll {
         how: StopHow,

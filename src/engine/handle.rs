@@ -51,6 +51,7 @@ pub struct Engine {
     journal_failed: Option<Arc<std::sync::atomic::AtomicBool>>,
     failure: Failure,
     cgroup: Result<std::path::PathBuf, String>,
+    session: String,
 }
 
 impl Engine {
@@ -95,6 +96,7 @@ impl Engine {
                 None
             }
         };
+        let session = sup.session.clone();
         let failure = Failure::default();
         let failed = failure.clone();
         let thread = std::thread::Builder::new()
@@ -110,7 +112,14 @@ impl Engine {
             journal_failed,
             failure,
             cgroup,
+            session,
         })
+    }
+
+    /// The tag in every child's environment (`PROCTOR_SESSION`): what finds
+    /// a process's descendants wherever they went (see `tree`).
+    pub fn session_tag(&self) -> &str {
+        &self.session
     }
 
     /// Turns true when a write to the journal fails (an `error` event says

@@ -1,6 +1,7 @@
 //! Everything about processes. No GUI code lives here: the supervisor owns
 //! every child and talks to the rest of the program by messages only.
 
+pub mod branch;
 pub mod command;
 pub mod dispositions;
 pub mod error;
@@ -27,6 +28,7 @@ mod procs;
 mod protocol;
 mod pty;
 mod reactor;
+pub mod sampler;
 pub mod sched;
 mod spawn;
 mod stopping;

@@ -105,6 +105,8 @@ pub(super) struct Supervisor {
     pub(super) spawn_cache: super::spawn::SpawnCache,
     /// Children's own peak memory, sampled (see `peak`).
     pub(super) peaks: super::peak::Peaks,
+    /// CPU and memory of live children over time (see `sampler`).
+    pub(super) sampler: super::sampler::Sampler,
     /// Some leader may be alive: look at their job states (see `pausing`).
     pub(super) watching: bool,
     pub(super) last_watch: Instant,
@@ -151,6 +153,7 @@ impl Supervisor {
             tracker: Default::default(),
             spawn_cache: Default::default(),
             peaks: Default::default(),
+            sampler: Default::default(),
             watching: false,
             last_watch: Instant::now(),
         }
@@ -239,12 +242,18 @@ impl Supervisor {
             self.fire_timers();
             self.retry_fd_waits();
             let procs = &self.procs;
+            let mut sampled = None;
             self.peaks.sample_if_due(|| {
-                procs
+                let pids: Vec<i32> = procs
                     .all()
                     .filter_map(|p| p.live.as_ref().map(|l| l.pid))
-                    .collect()
+                    .collect();
+                sampled = Some(pids.clone());
+                pids
             });
+            if let Some(pids) = sampled {
+                self.emit_samples(&pids);
+            }
             self.watch_job_states();
             self.run_audits();
             let stopping = self.sweep_due();
@@ -309,6 +318,7 @@ impl Supervisor {
                 }
                 None => self.error(format!("no process named `{process}`")),
             },
+            Command::StopBranch { process, pid, how } => self.stop_branch(&process, pid, how),
             Command::StopAll { how } => self.stop_all(how),
             Command::Restart { process } => self.restart(&process),
             Command::Pause { process } => self.pause(&process, true),

@@ -52,6 +52,11 @@ impl PoolTotals {
     }
 }
 
+/// One process in a `samples` record: `[pid, cpu, rss_kb]`, CPU in percent
+/// of one CPU since the last sample, resident memory in kB.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcSample(pub u32, pub f32, pub u64);
+
 event_kinds! {
     /// What happened. Each variant is `Name = "kind_name" { fields }`; the
     /// fields are the record's, by the same names (docs/events.md).
@@ -180,6 +185,12 @@ event_kinds! {
         SessionEnded = "session_ended" {
             #[serde(default)]
             message: String,
+        },
+        /// CPU and memory of every live process, one record per sampling
+        /// tick (about once a second while any process lives).
+        Samples = "samples" {
+            #[serde(default)]
+            procs: Vec<ProcSample>,
         },
     }
 }
@@ -370,6 +381,9 @@ mod tests {
             },
             EventKind::SessionEnded {
                 message: "bye".into(),
+            },
+            EventKind::Samples {
+                procs: vec![ProcSample(42, 12.5, 2048), ProcSample(43, 0.0, 0)],
             },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();

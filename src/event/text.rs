@@ -55,6 +55,11 @@ impl Event {
             EventKind::PoolState { paused, workers } => {
                 format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
             }
+            EventKind::Samples { procs } => format!(
+                "{} process{} sampled",
+                procs.len(),
+                if procs.len() == 1 { "" } else { "es" }
+            ),
             EventKind::PoolDone { totals: t } => format!(
                 "pool done: {} inputs, {} done, {} failed, {} cancelled in {:.3}s (busy {:.3}s, speedup {:.2}x)",
                 t.inputs,

@@ -35,6 +35,8 @@ pub(super) const STARTING_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Tab {
     Processes,
     Pools,
+    /// The timeline, speedup and resource plots (see `pictures_tab`).
+    Timeline,
     History,
 }
 
@@ -87,6 +89,12 @@ pub struct ProctorApp {
     pub(super) engine_failure: Option<String>,
     /// Details pane, keyboard, confirmations, notifications (`desk`).
     pub(super) desk: super::desk::Desk,
+    /// The Timeline tab's views (live and past).
+    pub(super) pictures: super::pictures_tab::PicturesTab,
+    /// The live process tree of the selected process.
+    pub(super) tree: super::tree_view::TreeWatch,
+    /// A PNG of the Timeline tab waiting for its screenshot.
+    pub(super) png: super::picture_export::PngState,
 }
 
 impl ProctorApp {
@@ -108,6 +116,7 @@ impl ProctorApp {
             Some(s) => (Definitions::new(&s), None),
             None => super::session_io::restore_autosave(&dirs, &settings),
         };
+        let tree = super::tree_view::TreeWatch::start(engine.session_tag().to_string(), Some(ctx.clone()));
         let mut app = Self {
             journal: engine.journal_path().map(Path::to_path_buf),
             engine: Some(engine),
@@ -137,6 +146,9 @@ impl ProctorApp {
             write_errors: unbounded(),
             engine_failure: None,
             desk: Default::default(),
+            pictures: Default::default(),
+            tree,
+            png: Default::default(),
         };
         if restored {
             app.autosaved.0 = app.defs_toml().unwrap_or_default();

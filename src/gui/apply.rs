@@ -87,6 +87,10 @@ impl ProctorApp {
                 let text = processes::rows_csv(&self.table_rows());
                 self.spawn_export(p, ExportWhat::Text(text));
             }
+            Intent::ExportPicture(p) => match self.picture_svg(&p) {
+                Some(svg) => self.spawn_export(p, ExportWhat::Text(svg)),
+                None => self.request_png(p),
+            },
             Intent::ShowExportDialog => {
                 let (active, shown) = match &self.past {
                     Some(p) => (p.log.is_filtered(), p.log.shown_len()),
@@ -259,6 +263,7 @@ impl ProctorApp {
                 None => dir.join("session.toml"),
             },
             PathPurpose::ExportProcesses => dir.join(format!("proctor-processes-{stamp}.csv")),
+            PathPurpose::ExportPicture => dir.join(format!("proctor-timeline-{stamp}.svg")),
         };
         p.display().to_string()
     }

@@ -8,7 +8,7 @@ use egui::Ui;
 use std::collections::BTreeSet;
 
 /// The order columns give way when the table is narrow (last first).
-const PRIORITY: [Col; 9] = [
+const PRIORITY: [Col; 10] = [
     Col::Name,
     Col::State,
     Col::Pid,
@@ -18,6 +18,7 @@ const PRIORITY: [Col; 9] = [
     Col::Runtime,
     Col::Restarts,
     Col::Started,
+    Col::OverTime,
 ];
 
 /// The actions column ("…") and the spacing between columns.
@@ -36,6 +37,7 @@ pub fn width(c: Col) -> f32 {
         Col::Started => 190.0,
         Col::Runtime => 68.0,
         Col::Restarts => 64.0,
+        Col::OverTime => 70.0,
     }
 }
 

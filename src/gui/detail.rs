@@ -47,6 +47,10 @@ pub struct DetailInput<'a> {
     pub past: bool,
     /// The process reads its stdin from a pipe Proctor holds.
     pub stdin: bool,
+    /// Its CPU and memory over time (the sampler's series), and the
+    /// session's clock in seconds for the plot's right edge.
+    pub lane: Option<&'a crate::pictures::ProcLane>,
+    pub now: f64,
 }
 
 /// A value with a copy button beside it (labelled for screen readers and
@@ -178,7 +182,17 @@ pub fn pane(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>) -> Vec<Inte
             egui::CollapsingHeader::new("Resources")
                 .id_salt("detail_resources")
                 .default_open(true)
-                .show(ui, |ui| resources(ui, &ResourcesInput { row: r, past: d.past }));
+                .show(ui, |ui| {
+                    resources(
+                        ui,
+                        &ResourcesInput {
+                            row: r,
+                            past: d.past,
+                            lane: d.lane,
+                            now: d.now,
+                        },
+                    )
+                });
         });
     ui.separator();
     output(ui, view, d, dark, &mut out);

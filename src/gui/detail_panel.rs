@@ -107,6 +107,8 @@ impl Desk {
             dropped: store.dropped.get(&r.name).copied().unwrap_or(0),
             past: past.is_some(),
             stdin,
+            lane: model.pictures.proc(&r.name),
+            now: super::pictures_tab::now_secs(model, super::app::now(), past.is_some()),
         };
         pane(ui, &mut self.detail, &input)
     }

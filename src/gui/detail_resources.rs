@@ -1,7 +1,6 @@
-//! The "Resources" section of the details pane. It shows the live CPU and
-//! memory figures of the table's row; the resources-over-time plot (CPU %
-//! and RSS samples, peak RSS, CPU seconds) is drawn here by
-//! `resources_plot` once the sampler that keeps them exists.
+//! The "Resources" section of the details pane: the live CPU and memory
+//! figures of the table's row, then the plot over time (CPU % and RSS
+//! samples, peak RSS, CPU seconds) that `resources_plot` draws.
 
 use super::processes::Row;
 use super::theme::{format_bytes, mono};
@@ -12,12 +11,16 @@ pub struct ResourcesInput<'a> {
     pub row: &'a Row,
     /// A past session (figures come only from its journal).
     pub past: bool,
+    /// Its series over time, if the sampler has any.
+    pub lane: Option<&'a crate::pictures::ProcLane>,
+    /// The session's clock, in seconds since it started.
+    pub now: f64,
 }
 
 /// The section's body.
 pub fn resources(ui: &mut Ui, r: &ResourcesInput<'_>) {
     if r.past {
-        ui.weak("A past session: figures were taken live, and only the journal is left.");
+        ui.weak("A past session: the figures below are its journal's samples.");
     }
     egui::Grid::new("detail_resources")
         .num_columns(2)
@@ -40,6 +43,12 @@ pub fn resources(ui: &mut Ui, r: &ResourcesInput<'_>) {
     resources_plot(ui, r);
 }
 
-/// The plot over time: nothing is sampled over time yet, so nothing is
-/// drawn; this is where it goes.
-pub fn resources_plot(_ui: &mut Ui, _r: &ResourcesInput<'_>) {}
+/// The plot over time, with peak memory and CPU seconds.
+pub fn resources_plot(ui: &mut Ui, r: &ResourcesInput<'_>) {
+    match r.lane {
+        Some(lane) => super::resources_plot::show(ui, lane, r.now),
+        None => {
+            ui.weak("No samples yet (taken once a second while it runs).");
+        }
+    }
+}

@@ -29,6 +29,7 @@ impl ProctorApp {
             .collect();
         self.stats.set_pids(live);
         self.poll_helpers();
+        self.poll_png(ui);
         let mut intents = super::session_io::drops(ui);
         intents.extend(self.handle_keys(ui));
         let focused = ui.input(|i| i.viewport().focused.unwrap_or(true));
@@ -198,6 +199,8 @@ impl ProctorApp {
             ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
             let p = model.pools.len();
             ui.selectable_value(&mut self.tab, Tab::Pools, format!("Pools ({p})"));
+            ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline")
+                .on_hover_text("Every run and pool input over time, speedup, CPU and memory");
             if ui
                 .selectable_label(self.tab == Tab::History, "History")
                 .on_hover_text("Past sessions, from their journals")
@@ -208,6 +211,9 @@ impl ProctorApp {
             }
         });
         ui.separator();
+        if self.tab != Tab::Timeline {
+            self.tree.watch(None);
+        }
         match self.tab {
             Tab::Processes => {
                 let rows = if procs.filter.trim().is_empty() {
@@ -215,6 +221,7 @@ impl ProctorApp {
                 } else {
                     processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
                 };
+                procs.sparks.update(model);
                 out.extend(self.desk.details(ui, model, procs, &rows, past_log));
                 out.extend(procs.ui(ui, &rows, all_rows.len()));
                 self.desk.shown = rows;
@@ -222,6 +229,26 @@ impl ProctorApp {
             Tab::Pools => {
                 out.extend(pools.ui(ui, model, &all_rows, now));
                 self.desk.shown.clear();
+            }
+            Tab::Timeline => {
+                self.desk.shown.clear();
+                let chosen = self.pictures.chosen(past, &procs.selected);
+                let target = chosen.filter(|_| !past).map(|name| super::tree_view::Target {
+                    leader: model
+                        .row(&name)
+                        .filter(|r| r.state.is_alive())
+                        .and_then(|r| r.pid)
+                        .map(|p| p as i32),
+                    name,
+                });
+                self.tree.watch(target);
+                let tree = self.tree.rows();
+                self.png.area = Some(ui.available_rect_before_wrap());
+                out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));
+                // A bar clicked selects its process in the tables too.
+                if let Some(name) = self.pictures.take_picked(past) {
+                    procs.selected = std::iter::once(name).collect();
+                }
             }
             Tab::History => {
                 let viewing = self.past.as_ref().map(|p| p.path.clone());

@@ -35,6 +35,9 @@ pub enum Intent {
         plain: bool,
     },
     ExportProcesses(PathBuf),
+    /// The Timeline tab's pictures: `.svg` drawn from the session's events,
+    /// `.png` as shown on screen.
+    ExportPicture(PathBuf),
     /// The export dialog (File ▸ Export log…, Ctrl+E).
     ShowExportDialog,
     /// The History tab, listing past sessions afresh.
@@ -65,6 +68,7 @@ pub enum PathPurpose {
     OpenSession,
     SaveSession,
     ExportProcesses,
+    ExportPicture,
 }
 
 impl PathPurpose {
@@ -73,6 +77,7 @@ impl PathPurpose {
             Self::OpenSession => "Open session",
             Self::SaveSession => "Save session as",
             Self::ExportProcesses => "Export process table as CSV",
+            Self::ExportPicture => "Export picture (.svg or .png)",
         }
     }
 
@@ -85,6 +90,7 @@ impl PathPurpose {
             Self::OpenSession => Intent::OpenSession(path),
             Self::SaveSession => Intent::SaveSession(path),
             Self::ExportProcesses => Intent::ExportProcesses(path),
+            Self::ExportPicture => Intent::ExportPicture(path),
         }
     }
 }

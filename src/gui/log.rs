@@ -182,6 +182,11 @@ impl Log {
     }
 
     pub fn push(&mut self, e: Event) {
+        // Resource samples are data for the plots (and the journal), not
+        // something to read: they would be a line a second.
+        if matches!(e.kind, crate::event::EventKind::Samples { .. }) {
+            return;
+        }
         let abs = self.first + self.events.len() as u64;
         let needle = self.search.trim().to_lowercase();
         if self.matches(&e, &needle) {

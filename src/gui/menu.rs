@@ -85,6 +85,13 @@ pub fn menu_bar(ui: &mut Ui, s: &BarState) -> Vec<Intent> {
             if ui.button("Export process table as CSV\u{2026}").clicked() {
                 out.push(Intent::AskPath(PathPurpose::ExportProcesses));
             }
+            if ui
+                .button(format!("Export picture\u{2026}{whose}"))
+                .on_hover_text("The timeline, speedup and CPU and memory plots: .svg, or .png as on screen")
+                .clicked()
+            {
+                out.push(Intent::AskPath(PathPurpose::ExportPicture));
+            }
             ui.separator();
             if ui.button("Past sessions (History)").clicked() {
                 out.push(Intent::ShowHistory);

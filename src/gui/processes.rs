@@ -35,6 +35,8 @@ pub struct ProcessesView {
     pub columns: super::columns::Columns,
     /// A past session: rows can be looked at, not acted on.
     pub read_only: bool,
+    /// Each process's sparkline of CPU and memory (see `resources_plot`).
+    pub sparks: super::resources_plot::Sparks,
 }
 
 /// Actions that apply to some processes.
@@ -318,7 +320,14 @@ impl ProcessesView {
                 let r = &rows[i];
                 row.set_selected(self.selected.contains(&r.name));
                 for &c in &cols {
-                    row.col(|ui| cell(ui, c, r, dark));
+                    row.col(|ui| match c {
+                        Col::OverTime => {
+                            if let Some(pts) = self.sparks.of(&r.name) {
+                                super::resources_plot::sparkline(ui, pts, 60.0);
+                            }
+                        }
+                        c => cell(ui, c, r, dark),
+                    });
                 }
                 row.col(|ui| {
                     ui.menu_button("\u{2026}", |ui| {
@@ -425,6 +434,8 @@ fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
         Col::Started => num(ui, r.started.map(super::rows::iso_time)),
         Col::Runtime => num(ui, r.runtime.map(format_duration)),
         Col::Restarts => num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")),
+        // Drawn by the table, which holds the series.
+        Col::OverTime => {}
     }
 }
 

@@ -21,10 +21,12 @@ pub enum Col {
     Started,
     Runtime,
     Restarts,
+    /// CPU and memory of the last minute or so, as a sparkline.
+    OverTime,
 }
 
 impl Col {
-    pub const ALL: [Col; 9] = [
+    pub const ALL: [Col; 10] = [
         Col::Name,
         Col::Pid,
         Col::State,
@@ -34,6 +36,7 @@ impl Col {
         Col::Started,
         Col::Runtime,
         Col::Restarts,
+        Col::OverTime,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -46,6 +49,7 @@ impl Col {
             Col::Started => "Started",
             Col::Runtime => "Runtime",
             Col::Restarts => "Restarts",
+            Col::OverTime => "Over time",
         }
     }
 }
@@ -301,6 +305,8 @@ pub fn rows(
                 Col::Started => cmp_opt(&a.started, &b.started),
                 Col::Runtime => cmp_opt(&a.runtime, &b.runtime),
                 Col::Restarts => a.restarts.cmp(&b.restarts),
+                // Sorted as the memory it shows last.
+                Col::OverTime => cmp_opt(&a.rss, &b.rss),
             };
             let o = if s.ascending { o } else { o.reverse() };
             o.then_with(|| super::natural::natural_cmp(&a.name, &b.name))

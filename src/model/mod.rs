@@ -36,6 +36,8 @@ pub struct SessionModel {
     /// Processes of stopped trees still running (`leftover` events), until
     /// a SIGKILL for their pid is reported.
     pub leftovers: Vec<Leftover>,
+    /// Runs, pool inputs and resources over time, for the pictures.
+    pub pictures: crate::pictures::Pictures,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +86,7 @@ impl SessionModel {
     /// Folds one event into the tables.
     pub fn apply(&mut self, e: &Event) {
         self.events_seen += 1;
+        self.pictures.apply(e);
         if self.apply_leftover(e) {
             return;
         }

@@ -111,8 +111,14 @@ impl Run {
     }
 
     pub fn dump(&self) -> String {
-        let n = self.events.len();
-        self.events[n.saturating_sub(60)..]
+        // Resource samples (one a second) would push out what matters.
+        let told: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| e.kind.name() != "samples")
+            .collect();
+        let n = told.len();
+        told[n.saturating_sub(60)..]
             .iter()
             .map(|e| e.text_line())
             .collect::<Vec<_>>()

@@ -1,0 +1,546 @@
+//! The timeline panel: a lane per process and per pool worker, a bar per
+//! run or input, painted from `pictures::timeline` (which decides what is
+//! drawn; this file only paints it and turns the mouse and keys into view
+//! changes and intents). Only the lanes on screen are computed, and bars
+//! under a pixel are drawn together, so 1,000 processes or 100,000 inputs
+//! cost about a bar per pixel of each visible lane.
+
+use super::intent::Intent;
+use crate::pictures::speedup::{is_straggler, speedup, Speedup};
+use crate::pictures::svg::outcome_rgb;
+use crate::pictures::timeline::{
+    bar_at, bars, fit, lanes, pan, spans, tick_label, tick_step, zoom, Bar, Lane, LaneKey, View,
+};
+use crate::pictures::{Outcome, Pictures, Span};
+use egui::{pos2, vec2, Align2, Color32, FontId, Rect, Sense, Stroke, StrokeKind, Ui};
+
+pub const LANE_H: f32 = 18.0;
+const LABEL_W: f32 = 170.0;
+const AXIS_H: f32 = 20.0;
+
+/// What a click on a bar chose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Picked {
+    pub process: String,
+    pub pool: Option<String>,
+    pub input: Option<u64>,
+}
+
+pub struct TimelineView {
+    /// The window of time shown when not following now.
+    window: Option<(f64, f64)>,
+    /// Seconds shown while following now (`None`: the whole session).
+    follow_span: Option<f64>,
+    pub follow: bool,
+    pub picked: Option<Picked>,
+    /// A bar was clicked this frame (the app selects its row).
+    pub just_picked: bool,
+    /// What the last frame drew: each visible lane's label and its bars.
+    pub drawn: Vec<DrawnLane>,
+    /// The lanes (kept while no lane is added) and each pool's median
+    /// input time (O(inputs) to compute: at most once a second).
+    cache: Option<Cache>,
+}
+
+struct Cache {
+    lanes_key: (usize, usize),
+    lanes: Vec<Lane>,
+    medians: Vec<f64>,
+    medians_of: (u64, usize),
+    medians_at: std::time::Instant,
+}
+
+/// What the lanes depend on: how many processes and worker lanes there are.
+fn lanes_key(p: &Pictures) -> (usize, usize) {
+    (p.procs.len(), p.pools.iter().map(|x| x.lanes.len() + 1).sum())
+}
+
+/// A lane as drawn (for tests and the frame measurements).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawnLane {
+    pub label: String,
+    /// Each bar: the input (a worker's), its outcome, how many it stands for.
+    pub bars: Vec<(Option<u64>, Outcome, u32)>,
+}
+
+impl Default for TimelineView {
+    fn default() -> Self {
+        Self {
+            window: None,
+            follow_span: None,
+            follow: true,
+            picked: None,
+            just_picked: false,
+            drawn: Vec::new(),
+            cache: None,
+        }
+    }
+}
+
+pub fn rgb(o: Outcome, dark: bool) -> Color32 {
+    let [r, g, b] = outcome_rgb(o, dark);
+    Color32::from_rgb(r, g, b)
+}
+
+/// The text of a bar's tooltip.
+pub fn describe_bar(p: &Pictures, lane: &Lane, s: &Span, count: u32, now: f64) -> String {
+    if count > 1 {
+        return format!(
+            "{}: {count} {} here; zoom in to see each",
+            lane.label,
+            if s.input.is_some() { "inputs" } else { "runs" }
+        );
+    }
+    let pid = s.pid.map(|p| format!("pid {p}\n")).unwrap_or_default();
+    let ran = format!(
+        "{:.3}s{}",
+        s.duration(now),
+        if s.end.is_none() { " so far" } else { "" }
+    );
+    match (s.input, &lane.pool) {
+        (Some(i), Some(pool)) => {
+            let text = p
+                .pool(pool)
+                .and_then(|x| x.input_texts.get(&i))
+                .map(String::as_str)
+                .unwrap_or("");
+            format!(
+                "{pool} input #{i}: {text}\nworker {}\n{pid}{ran}\n{}",
+                lane.label,
+                s.outcome.label()
+            )
+        }
+        _ => format!("{}\n{pid}{ran}\n{}", lane.label, s.outcome.label()),
+    }
+}
+
+impl TimelineView {
+    /// The window shown now.
+    pub fn view(&self, p: &Pictures, now: f64, width: f32) -> View {
+        match (self.follow, self.window) {
+            (false, Some((t0, t1))) => View { t0, t1, width },
+            _ => match self.follow_span {
+                Some(span) => View {
+                    t0: now - span * 0.97,
+                    t1: now + span * 0.03,
+                    width,
+                },
+                None => fit(p, now, width),
+            },
+        }
+    }
+
+    fn set(&mut self, v: View, follow: bool) {
+        self.follow = follow;
+        if follow {
+            self.follow_span = Some(v.t1 - v.t0);
+        } else {
+            self.window = Some((v.t0, v.t1));
+        }
+    }
+
+    /// Draws the timeline of `p` at `now`; returns what a click asked for.
+    pub fn ui(&mut self, ui: &mut Ui, p: &Pictures, now: f64, live: bool) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let dark = ui.visuals().dark_mode;
+        let width = (ui.available_width() - LABEL_W).max(50.0);
+        let mut v = self.view(p, now, width);
+        ui.horizontal(|ui| {
+            if live {
+                let mut f = self.follow;
+                if ui
+                    .checkbox(&mut f, "Follow now")
+                    .on_hover_text("Keep the latest moment in view (F)")
+                    .changed()
+                {
+                    self.set(v, f);
+                }
+            }
+            if ui
+                .button("Fit")
+                .on_hover_text("The whole session (Home)")
+                .clicked()
+            {
+                self.follow_span = None;
+                self.set(fit(p, now, width), live);
+            }
+            if ui.button("Zoom in").on_hover_text("Ctrl+scroll, or +").clicked() {
+                let z = zoom(v, 0.5, (v.t0 + v.t1) / 2.0);
+                self.set(z, false);
+            }
+            if ui.button("Zoom out").on_hover_text("Ctrl+scroll, or -").clicked() {
+                let z = zoom(v, 2.0, (v.t0 + v.t1) / 2.0);
+                self.set(z, false);
+            }
+            ui.label(
+                egui::RichText::new("drag or ← → to pan, shift+scroll to pan")
+                    .weak()
+                    .small(),
+            );
+            legend(ui, dark);
+        });
+        v = self.view(p, now, width);
+        self.drawn.clear();
+        let key = lanes_key(p);
+        let of = (p.version, p as *const Pictures as usize);
+        let mut c = match self.cache.take() {
+            Some(c) if c.lanes_key == key => c,
+            _ => Cache {
+                lanes_key: key,
+                lanes: lanes(p),
+                medians: Vec::new(),
+                medians_of: (u64::MAX, 0),
+                medians_at: std::time::Instant::now(),
+            },
+        };
+        let stale = c.medians_of != of
+            && (c.medians.len() != p.pools.len()
+                || c.medians_at.elapsed() >= std::time::Duration::from_secs(1));
+        if stale {
+            c.medians = p.pools.iter().map(|x| speedup(x, now).median).collect();
+            c.medians_of = of;
+            c.medians_at = std::time::Instant::now();
+        }
+        let (all, medians) = (std::mem::take(&mut c.lanes), std::mem::take(&mut c.medians));
+        // The axis.
+        let (axis, painter) = ui.allocate_painter(vec2(ui.available_width(), AXIS_H), Sense::hover());
+        let fg = ui.visuals().text_color();
+        let weak = ui.visuals().weak_text_color();
+        let step = tick_step(&v, 90.0);
+        let first = (v.t0 / step).ceil();
+        for k in 0..200 {
+            let t = (first + f64::from(k)) * step;
+            if t > v.t1 {
+                break;
+            }
+            let x = axis.rect.left() + LABEL_W + v.x(t);
+            painter.text(
+                pos2(x, axis.rect.center().y),
+                Align2::CENTER_CENTER,
+                tick_label(t, step),
+                FontId::proportional(11.0),
+                weak,
+            );
+        }
+        if all.is_empty() {
+            ui.label("Nothing has run yet: the timeline shows each process and pool input as it runs.");
+            (c.lanes, c.medians) = (all, medians);
+            self.cache = Some(c);
+            return out;
+        }
+        let height = all.len() as f32 * LANE_H;
+        egui::ScrollArea::vertical()
+            .id_salt("timeline-lanes")
+            .auto_shrink([false, true])
+            .max_height(ui.available_height())
+            .show_viewport(ui, |ui, viewport| {
+                let (resp, painter) =
+                    ui.allocate_painter(vec2(ui.available_width(), height), Sense::click_and_drag());
+                let origin = resp.rect.min;
+                let lanes_x = origin.x + LABEL_W;
+                let first = (viewport.min.y / LANE_H).floor().max(0.0) as usize;
+                let last = ((viewport.max.y / LANE_H).ceil() as usize).min(all.len());
+                // Grid lines.
+                for k in 0..200 {
+                    let t = ((v.t0 / step).ceil() + f64::from(k)) * step;
+                    if t > v.t1 {
+                        break;
+                    }
+                    let x = lanes_x + v.x(t);
+                    painter.line_segment(
+                        [
+                            pos2(x, origin.y + viewport.min.y),
+                            pos2(x, origin.y + viewport.max.y),
+                        ],
+                        Stroke::new(1.0, ui.visuals().faint_bg_color.gamma_multiply(2.0)),
+                    );
+                }
+                let clip = Rect::from_min_max(pos2(lanes_x, resp.rect.top()), resp.rect.max);
+                let bar_painter = painter.with_clip_rect(clip.intersect(painter.clip_rect()));
+                let mut hovered: Option<(usize, Bar)> = None;
+                let pointer = resp.hover_pos();
+                for (i, lane) in all.iter().enumerate().take(last).skip(first) {
+                    let y = origin.y + i as f32 * LANE_H;
+                    if i % 2 == 1 {
+                        painter.rect_filled(
+                            Rect::from_min_size(pos2(origin.x, y), vec2(resp.rect.width(), LANE_H)),
+                            0.0,
+                            ui.visuals().faint_bg_color,
+                        );
+                    }
+                    painter.text(
+                        pos2(origin.x + 4.0, y + LANE_H / 2.0),
+                        Align2::LEFT_CENTER,
+                        short_label(&lane.label),
+                        FontId::proportional(12.0),
+                        fg,
+                    );
+                    let lane_spans = spans(p, lane.key);
+                    let lane_bars = bars(lane_spans, now, &v);
+                    let median = match lane.key {
+                        LaneKey::Worker { pool, .. } => medians.get(pool).copied().unwrap_or(0.0),
+                        LaneKey::Proc(_) => 0.0,
+                    };
+                    for b in &lane_bars {
+                        let r = Rect::from_min_max(
+                            pos2(lanes_x + b.x0, y + 2.0),
+                            pos2(lanes_x + b.x1, y + LANE_H - 2.0),
+                        );
+                        // Rounded corners only where they show: a narrow bar is a plain quad.
+                        let radius = if r.width() > 6.0 { 2.0 } else { 0.0 };
+                        bar_painter.rect_filled(r, radius, rgb(b.outcome, dark));
+                        let s = &lane_spans[b.first];
+                        if b.count == 1 && s.input.is_some() && is_straggler(s.duration(now), median) {
+                            bar_painter.rect_stroke(r, 2.0, Stroke::new(2.0, fg), StrokeKind::Outside);
+                        }
+                        let picked = self.picked.as_ref().is_some_and(|pk| {
+                            pk.process == lane.label && (s.input.is_none() || pk.input == s.input)
+                        });
+                        if picked && b.count == 1 {
+                            bar_painter.rect_stroke(
+                                r,
+                                2.0,
+                                Stroke::new(2.0, ui.visuals().selection.stroke.color),
+                                StrokeKind::Outside,
+                            );
+                        }
+                    }
+                    self.drawn.push(DrawnLane {
+                        label: lane.label.clone(),
+                        bars: lane_bars
+                            .iter()
+                            .map(|b| (lane_spans[b.first].input, b.outcome, b.count))
+                            .collect(),
+                    });
+                    if let Some(pt) = pointer.filter(|pt| pt.y >= y && pt.y < y + LANE_H) {
+                        if let Some(b) = bar_at(&lane_bars, pt.x - lanes_x) {
+                            hovered = Some((i, *b));
+                        }
+                    }
+                }
+                // Now.
+                let x_now = lanes_x + v.x(now);
+                if live && x_now >= lanes_x {
+                    painter.line_segment(
+                        [
+                            pos2(x_now, origin.y + viewport.min.y),
+                            pos2(x_now, origin.y + viewport.max.y),
+                        ],
+                        Stroke::new(1.0, ui.visuals().warn_fg_color),
+                    );
+                }
+                if let Some((i, b)) = hovered {
+                    let lane = &all[i];
+                    let s = spans(p, lane.key)[b.first];
+                    let text = describe_bar(p, lane, &s, b.count, now);
+                    let clicked = resp.clicked();
+                    resp.clone().on_hover_text_at_pointer(text);
+                    if clicked && b.count == 1 {
+                        let picked = Picked {
+                            process: lane.label.clone(),
+                            pool: lane.pool.clone(),
+                            input: s.input,
+                        };
+                        out.push(Intent::ShowInLog(picked.process.clone()));
+                        self.picked = Some(picked);
+                        self.just_picked = true;
+                    } else if clicked {
+                        // Several under the pointer: zoom in on them.
+                        let at = v.t(b.x0 + (b.x1 - b.x0) / 2.0);
+                        self.set(zoom(v, 0.1, at), false);
+                    }
+                }
+                self.steer(ui, &resp, v, now);
+            });
+        (c.lanes, c.medians) = (all, medians);
+        self.cache = Some(c);
+        out
+    }
+
+    /// Mouse and keys: drag and shift+scroll pan, ctrl+scroll and +/-
+    /// zoom, arrows pan, Home fits, F follows now.
+    fn steer(&mut self, ui: &Ui, resp: &egui::Response, v: View, now: f64) {
+        let secs_per_px = (v.t1 - v.t0) / f64::from(v.width.max(1.0));
+        if resp.dragged() {
+            let dx = resp.drag_delta().x;
+            if dx != 0.0 {
+                self.set(pan(v, -f64::from(dx) * secs_per_px), false);
+            }
+        }
+        if resp.hovered() {
+            let (zoom_delta, scroll, shift) =
+                ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta, i.modifiers.shift));
+            let at = resp
+                .hover_pos()
+                .map(|p| v.t(p.x - resp.rect.left() - LABEL_W))
+                .unwrap_or((v.t0 + v.t1) / 2.0);
+            if zoom_delta != 1.0 {
+                self.set(zoom(v, 1.0 / f64::from(zoom_delta), at), false);
+            } else if shift && scroll.x.abs() + scroll.y.abs() > 0.0 {
+                let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
+                self.set(pan(v, -f64::from(d) * secs_per_px), false);
+            }
+        }
+        if resp.hovered() || resp.has_focus() {
+            let keys = ui.input(|i| {
+                use egui::Key;
+                (
+                    i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals),
+                    i.key_pressed(Key::Minus),
+                    i.key_pressed(Key::ArrowLeft),
+                    i.key_pressed(Key::ArrowRight),
+                    i.key_pressed(Key::Home),
+                    i.key_pressed(Key::F),
+                )
+            });
+            let mid = (v.t0 + v.t1) / 2.0;
+            let span = v.t1 - v.t0;
+            match keys {
+                (true, ..) => self.set(zoom(v, 0.5, mid), false),
+                (_, true, ..) => self.set(zoom(v, 2.0, mid), false),
+                (_, _, true, ..) => self.set(pan(v, -span / 4.0), false),
+                (_, _, _, true, ..) => self.set(pan(v, span / 4.0), false),
+                (_, _, _, _, true, _) => {
+                    self.follow_span = None;
+                    self.window = None;
+                    self.follow = true;
+                }
+                (.., true) => {
+                    self.follow = true;
+                    let _ = now;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn short_label(s: &str) -> String {
+    if s.chars().count() <= 24 {
+        return s.to_string();
+    }
+    let tail: String = s
+        .chars()
+        .rev()
+        .take(22)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("\u{2026}{tail}")
+}
+
+fn legend(ui: &mut Ui, dark: bool) {
+    for (o, name) in [
+        (Outcome::Running, "running"),
+        (Outcome::Succeeded, "exit 0"),
+        (Outcome::Failed(1), "failed"),
+        (Outcome::Signalled(9), "signal"),
+        (Outcome::Stopped, "stopped"),
+        (Outcome::FailedToStart, "no start"),
+    ] {
+        let (r, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
+        ui.painter().rect_filled(r, 2.0, rgb(o, dark));
+        ui.label(egui::RichText::new(name).small());
+    }
+}
+
+/// Each pool's figures, kept for a version of the pictures (and a second
+/// of `now` while a pool runs): they are O(inputs) to compute.
+#[derive(Default)]
+pub struct SpeedupCache {
+    at: Option<(u64, i64, usize)>,
+    figures: Vec<Speedup>,
+}
+
+impl SpeedupCache {
+    pub fn get(&mut self, p: &Pictures, now: f64) -> &[Speedup] {
+        // Which pictures (the live session's or a past one's) counts too;
+        // a running pool's figures are redone once a second of `now`.
+        let running = p.pools.iter().any(|x| x.ended.is_none());
+        let spans: usize = p.pools.iter().flat_map(|x| x.spans.iter().map(Vec::len)).sum();
+        let ended = p.pools.iter().filter(|x| x.ended.is_some()).count();
+        let key = (
+            (spans as u64) << 20 | ended as u64,
+            if running { now.floor() as i64 } else { -1 },
+            p as *const Pictures as usize,
+        );
+        if self.at != Some(key) || self.figures.len() != p.pools.len() {
+            self.at = Some(key);
+            self.figures = p.pools.iter().map(|x| speedup(x, now)).collect();
+        }
+        &self.figures
+    }
+}
+
+/// Each pool's figures in words, under the timeline.
+pub fn speedup_lines(ui: &mut Ui, p: &Pictures, figures: &[Speedup]) {
+    for (pool, s) in p.pools.iter().zip(figures) {
+        for (i, line) in crate::pictures::speedup::describe(&pool.name, s)
+            .iter()
+            .enumerate()
+        {
+            let text = egui::RichText::new(line.trim_start());
+            ui.label(if i == 0 { text.strong() } else { text });
+        }
+        busy_bars(ui, s);
+    }
+}
+
+/// One bar per worker: its busy share.
+fn busy_bars(ui: &mut Ui, s: &Speedup) {
+    let dark = ui.visuals().dark_mode;
+    for (name, _, share) in &s.busy {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(crate::pictures::speedup::short_worker(name)).monospace());
+            let (r, _) = ui.allocate_exact_size(vec2(200.0, 10.0), Sense::hover());
+            ui.painter().rect_filled(r, 2.0, ui.visuals().extreme_bg_color);
+            let w = r.width() * (*share as f32).clamp(0.0, 1.0);
+            ui.painter().rect_filled(
+                Rect::from_min_size(r.min, vec2(w, r.height())),
+                2.0,
+                rgb(Outcome::Succeeded, dark),
+            );
+            ui.label(format!("busy {:.0}%", share * 100.0));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn following_keeps_now_in_view_and_steering_stops_it() {
+        let p = Pictures::default();
+        let mut t = TimelineView::default();
+        let v = t.view(&p, 100.0, 500.0);
+        assert!(v.t0 <= 0.0 && v.t1 >= 100.0, "the whole session at first");
+        t.set(
+            View {
+                t0: 0.0,
+                t1: 10.0,
+                width: 500.0,
+            },
+            true,
+        );
+        let v = t.view(&p, 100.0, 500.0);
+        assert!(v.t0 < 100.0 && v.t1 > 100.0 && (v.t1 - v.t0 - 10.0).abs() < 1e-9);
+        t.set(
+            View {
+                t0: 3.0,
+                t1: 4.0,
+                width: 500.0,
+            },
+            false,
+        );
+        assert_eq!(t.view(&p, 200.0, 500.0).t0, 3.0);
+    }
+
+    #[test]
+    fn long_labels_keep_their_end() {
+        assert_eq!(short_label("a/worker-1"), "a/worker-1");
+        let l = short_label("a-very-long-pool-name-here/worker-12");
+        assert!(l.ends_with("/worker-12") && l.chars().count() == 23, "{l}");
+    }
+}

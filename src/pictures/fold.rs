@@ -1,0 +1,582 @@
+//! What the pictures are drawn from, folded from the events alone (live, or
+//! a past session's journal): every run of every process with its outcome,
+//! every pool input with its worker and times, and each process's CPU and
+//! memory over time. Times are seconds since the session's first event.
+
+use super::series::{Point, Series};
+use crate::event::{Event, EventKind};
+use chrono::{DateTime, FixedOffset};
+use std::collections::HashMap;
+
+/// Runs kept per process; a process restarted more often keeps its latest.
+pub const MAX_RUNS: usize = 10_000;
+
+/// How a run ended (or that it has not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Running,
+    /// Exit code 0.
+    Succeeded,
+    /// A non-zero exit code.
+    Failed(i32),
+    /// Ended by a signal nobody in Proctor asked for (the signal number).
+    Signalled(i32),
+    /// Ended by a stop the user asked for.
+    Stopped,
+    FailedToStart,
+}
+
+impl Outcome {
+    pub fn from_exit(code: i32, stopped: bool) -> Self {
+        match code {
+            _ if stopped => Self::Stopped,
+            0 => Self::Succeeded,
+            c if c < 0 => Self::Signalled(c.saturating_neg()),
+            c => Self::Failed(c),
+        }
+    }
+
+    /// Higher is more worth seeing when bars are drawn as one.
+    pub fn weight(self) -> u8 {
+        match self {
+            Self::Succeeded => 0,
+            Self::Running => 1,
+            Self::Stopped => 2,
+            Self::Signalled(_) => 3,
+            Self::Failed(_) => 4,
+            Self::FailedToStart => 5,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Self::Running => "running".into(),
+            Self::Succeeded => "exited 0".into(),
+            Self::Failed(c) => format!("failed (exit {c})"),
+            Self::Signalled(s) => format!(
+                "killed by {}",
+                crate::session::signal::signal_name(s).unwrap_or("a signal")
+            ),
+            Self::Stopped => "stopped by the user".into(),
+            Self::FailedToStart => "failed to start".into(),
+        }
+    }
+}
+
+/// One run of a process, or one input on a worker: a bar of the timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    pub start: f64,
+    /// `None` while it runs.
+    pub end: Option<f64>,
+    pub pid: Option<u32>,
+    pub outcome: Outcome,
+    /// The pool input, for a worker's bar.
+    pub input: Option<u64>,
+}
+
+impl Span {
+    pub fn end_or(&self, now: f64) -> f64 {
+        self.end.unwrap_or(now).max(self.start)
+    }
+    pub fn duration(&self, now: f64) -> f64 {
+        self.end_or(now) - self.start
+    }
+}
+
+/// A process (a row of the process table) across its runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcLane {
+    pub name: String,
+    pub pool: Option<String>,
+    pub command: String,
+    pub runs: Vec<Span>,
+    pub series: Series,
+    /// The highest resident memory seen, kB (samples and the exit's peak).
+    pub peak_rss_kb: u64,
+    /// CPU seconds of ended runs (the kernel's figure when it gave one).
+    cpu_done: f64,
+    /// CPU seconds of the current run, from samples.
+    cpu_run: f64,
+    last_sample: Option<f64>,
+}
+
+impl ProcLane {
+    pub fn cpu_seconds(&self) -> f64 {
+        self.cpu_done + self.cpu_run
+    }
+    pub fn alive(&self) -> bool {
+        self.runs.last().is_some_and(|r| r.end.is_none())
+    }
+}
+
+/// A pool: one lane per worker, one span per input run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolPicture {
+    pub name: String,
+    pub started: f64,
+    pub ended: Option<f64>,
+    /// Workers as the engine last said (`pool_state`).
+    pub workers: usize,
+    /// Worker process names, in the order they took a first input.
+    pub lanes: Vec<String>,
+    /// Spans of each lane, in start order.
+    pub spans: Vec<Vec<Span>>,
+    /// Where each running input's span is: input -> (lane, position).
+    pub(crate) running: HashMap<u64, (usize, usize)>,
+    pub input_texts: HashMap<u64, String>,
+}
+
+impl PoolPicture {
+    pub fn inputs(&self) -> impl Iterator<Item = (usize, &Span)> {
+        self.spans
+            .iter()
+            .enumerate()
+            .flat_map(|(l, s)| s.iter().map(move |x| (l, x)))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Pictures {
+    pub t0: Option<DateTime<FixedOffset>>,
+    /// Seconds of the latest event.
+    pub last: f64,
+    pub ended: bool,
+    pub procs: Vec<ProcLane>,
+    proc_index: HashMap<String, usize>,
+    /// Live pids -> their process.
+    pid_index: HashMap<u32, usize>,
+    pub pools: Vec<PoolPicture>,
+    pool_index: HashMap<String, usize>,
+    /// `samples` records folded (the plots change only when this does).
+    pub samples_seen: u64,
+    /// Events folded: what is computed from the pictures can be kept
+    /// until this changes.
+    pub version: u64,
+}
+
+impl Pictures {
+    /// Seconds from the session's start to `t`.
+    pub fn secs(&self, t: DateTime<FixedOffset>) -> f64 {
+        let Some(t0) = self.t0 else { return 0.0 };
+        let d = t - t0;
+        d.num_microseconds()
+            .map(|us| us as f64 / 1e6)
+            .unwrap_or(d.num_milliseconds() as f64 / 1e3)
+    }
+
+    pub fn proc(&self, name: &str) -> Option<&ProcLane> {
+        self.proc_index.get(name).map(|&i| &self.procs[i])
+    }
+
+    pub fn pool(&self, name: &str) -> Option<&PoolPicture> {
+        self.pool_index.get(name).map(|&i| &self.pools[i])
+    }
+
+    fn proc_mut(&mut self, name: &str, pool: Option<&String>) -> usize {
+        if let Some(&i) = self.proc_index.get(name) {
+            return i;
+        }
+        self.procs.push(ProcLane {
+            name: name.to_string(),
+            pool: pool.cloned(),
+            ..Default::default()
+        });
+        self.proc_index.insert(name.to_string(), self.procs.len() - 1);
+        self.procs.len() - 1
+    }
+
+    fn pool_mut(&mut self, name: &str, t: f64) -> &mut PoolPicture {
+        let i = match self.pool_index.get(name) {
+            Some(&i) => i,
+            None => {
+                self.pools.push(PoolPicture {
+                    name: name.to_string(),
+                    started: t,
+                    ..Default::default()
+                });
+                self.pool_index.insert(name.to_string(), self.pools.len() - 1);
+                self.pools.len() - 1
+            }
+        };
+        &mut self.pools[i]
+    }
+
+    /// Folds one event.
+    pub fn apply(&mut self, e: &Event) {
+        self.version += 1;
+        if self.t0.is_none() {
+            self.t0 = Some(e.time);
+        }
+        let t = self.secs(e.time).max(0.0);
+        self.last = self.last.max(t);
+        match &e.kind {
+            EventKind::Samples { procs } => {
+                self.samples_seen += 1;
+                for s in procs {
+                    if let Some(&i) = self.pid_index.get(&s.0) {
+                        let lane = &mut self.procs[i];
+                        let since = lane
+                            .last_sample
+                            .or(lane.runs.last().map(|r| r.start))
+                            .unwrap_or(t);
+                        let dt = (t - since).clamp(0.0, 60.0);
+                        if s.1.is_finite() {
+                            lane.cpu_run += f64::from(s.1.max(0.0)) / 100.0 * dt;
+                        }
+                        lane.last_sample = Some(t);
+                        lane.peak_rss_kb = lane.peak_rss_kb.max(s.2);
+                        lane.series.push(Point {
+                            t,
+                            cpu: s.1,
+                            rss_kb: s.2,
+                        });
+                    }
+                }
+                return;
+            }
+            EventKind::SessionEnded { .. } => self.ended = true,
+            _ => {}
+        }
+        self.apply_pool(e, t);
+        let Some(name) = e.process.as_deref() else { return };
+        match &e.kind {
+            EventKind::Spawned { command } => {
+                let i = self.proc_mut(name, e.pool.as_ref());
+                let lane = &mut self.procs[i];
+                lane.command = command.clone();
+                if let Some(r) = lane.runs.last_mut().filter(|r| r.end.is_none()) {
+                    // A spawn without the exit of the last run (a torn journal).
+                    r.end = Some(t);
+                }
+                push_run(
+                    &mut lane.runs,
+                    Span {
+                        start: t,
+                        end: None,
+                        pid: e.pid,
+                        outcome: Outcome::Running,
+                        input: None,
+                    },
+                );
+                lane.cpu_done += std::mem::take(&mut lane.cpu_run);
+                lane.last_sample = None;
+                if let Some(pid) = e.pid {
+                    self.pid_index.insert(pid, i);
+                }
+            }
+            EventKind::SpawnFailed { .. } => {
+                let i = self.proc_mut(name, e.pool.as_ref());
+                push_run(
+                    &mut self.procs[i].runs,
+                    Span {
+                        start: t,
+                        end: Some(t),
+                        pid: None,
+                        outcome: Outcome::FailedToStart,
+                        input: None,
+                    },
+                );
+            }
+            EventKind::Exited {
+                exit_code,
+                usage,
+                stopped,
+                ..
+            } => {
+                let Some(&i) = self.proc_index.get(name) else {
+                    return;
+                };
+                let lane = &mut self.procs[i];
+                if let Some(r) = lane.runs.last_mut().filter(|r| r.end.is_none()) {
+                    r.end = Some(t);
+                    r.outcome = Outcome::from_exit(*exit_code, *stopped);
+                }
+                let run_cpu = std::mem::take(&mut lane.cpu_run);
+                lane.cpu_done += match usage {
+                    Some(u) if u.user_cpu + u.sys_cpu > 0.0 => (u.user_cpu + u.sys_cpu).min(1e12),
+                    _ => run_cpu,
+                };
+                if let Some(kb) = usage.and_then(|u| u.peak_rss_kb) {
+                    lane.peak_rss_kb = lane.peak_rss_kb.max(kb);
+                }
+                if let Some(pid) = e.pid {
+                    self.pid_index.remove(&pid);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_pool(&mut self, e: &Event, t: f64) {
+        let Some(pool) = e.pool.as_deref() else { return };
+        let p = self.pool_mut(pool, t);
+        let Some(index) = e.input else {
+            match &e.kind {
+                EventKind::PoolState { workers, .. } => p.workers = *workers,
+                EventKind::PoolDone { .. } => {
+                    p.ended = Some(t);
+                    // Inputs still drawn as running did not report (a
+                    // torn journal): they end with the pool.
+                    for (_, (l, k)) in p.running.drain() {
+                        if let Some(s) = p.spans.get_mut(l).and_then(|v| v.get_mut(k)) {
+                            s.end = Some(t);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return;
+        };
+        match &e.kind {
+            EventKind::TaskQueued { input_text } => {
+                if index == 0 && p.ended.is_some() {
+                    // Started again: a new run of the pool.
+                    let name = std::mem::take(&mut p.name);
+                    *p = PoolPicture {
+                        name,
+                        started: t,
+                        ..Default::default()
+                    };
+                }
+                p.input_texts.insert(index, input_text.clone());
+            }
+            EventKind::TaskStarted { .. } => {
+                let worker = e.process.clone().unwrap_or_default();
+                let lane = match p.lanes.iter().position(|w| *w == worker) {
+                    Some(l) => l,
+                    None => {
+                        p.lanes.push(worker);
+                        p.spans.push(Vec::new());
+                        p.lanes.len() - 1
+                    }
+                };
+                p.spans[lane].push(Span {
+                    start: t,
+                    end: None,
+                    pid: e.pid,
+                    outcome: Outcome::Running,
+                    input: Some(index),
+                });
+                p.running.insert(index, (lane, p.spans[lane].len() - 1));
+            }
+            EventKind::TaskDone { .. } | EventKind::TaskFailed { .. } => {
+                let Some((l, k)) = p.running.remove(&index) else {
+                    return;
+                };
+                if let Some(s) = p.spans.get_mut(l).and_then(|v| v.get_mut(k)) {
+                    s.end = Some(t.max(s.start));
+                    s.outcome = match &e.kind {
+                        EventKind::TaskFailed { exit_code, .. } => match exit_code {
+                            Some(c) if *c < 0 => Outcome::Signalled(c.saturating_neg()),
+                            Some(c) => Outcome::Failed(*c),
+                            None => Outcome::Failed(-1),
+                        },
+                        _ => Outcome::Succeeded,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn push_run(runs: &mut Vec<Span>, s: Span) {
+    if runs.len() >= MAX_RUNS {
+        runs.drain(..MAX_RUNS / 10);
+    }
+    runs.push(s);
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// An event at `ms` milliseconds after the epoch.
+    pub(crate) fn at(ms: i64, kind: EventKind) -> Event {
+        let mut e = Event::now(kind);
+        e.time = FixedOffset::east_opt(0)
+            .unwrap()
+            .timestamp_millis_opt(ms)
+            .unwrap();
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::at;
+    use super::*;
+    use crate::event::{ProcSample, Usage};
+
+    #[test]
+    fn runs_samples_and_exits_fold_into_lanes() {
+        let mut p = Pictures::default();
+        p.apply(&at(
+            0,
+            EventKind::SessionStarted {
+                message: String::new(),
+                format: None,
+            },
+        ));
+        p.apply(&at(1000, EventKind::Spawned { command: "c".into() }).process("a", Some(7)));
+        for (ms, cpu, kb) in [(2000, 50.0, 100), (3000, 100.0, 300)] {
+            p.apply(&at(
+                ms,
+                EventKind::Samples {
+                    procs: vec![ProcSample(7, cpu, kb), ProcSample(99, 1.0, 1)],
+                },
+            ));
+        }
+        p.apply(
+            &at(
+                3500,
+                EventKind::Exited {
+                    exit_code: -9,
+                    runtime: 2.5,
+                    restart_in: Some(0.5),
+                    usage: Some(Usage {
+                        peak_rss_kb: Some(350),
+                        user_cpu: 1.0,
+                        sys_cpu: 0.25,
+                    }),
+                    stopped: false,
+                },
+            )
+            .process("a", Some(7)),
+        );
+        p.apply(&at(4000, EventKind::Spawned { command: "c".into() }).process("a", Some(8)));
+        let a = p.proc("a").unwrap();
+        assert_eq!(a.runs.len(), 2, "a restart is a second bar after a gap");
+        assert_eq!((a.runs[0].start, a.runs[0].end), (1.0, Some(3.5)));
+        assert_eq!(a.runs[0].outcome, Outcome::Signalled(9));
+        assert_eq!(a.runs[1].outcome, Outcome::Running);
+        assert_eq!(a.peak_rss_kb, 350);
+        assert_eq!(a.series.len(), 2);
+        assert!((a.cpu_seconds() - 1.25).abs() < 1e-9, "the kernel's figure wins");
+        // Pid 8 is the new run: a sample of pid 7 no longer counts.
+        p.apply(&at(
+            5000,
+            EventKind::Samples {
+                procs: vec![ProcSample(7, 100.0, 1)],
+            },
+        ));
+        assert_eq!(p.proc("a").unwrap().series.len(), 2);
+        assert_eq!(p.last, 5.0);
+    }
+
+    #[test]
+    fn pool_inputs_become_spans_on_their_workers() {
+        let mut p = Pictures::default();
+        let ev = |ms, k, w: Option<&str>, i: Option<u64>| {
+            let mut e = at(ms, k).pool("p", i);
+            if let Some(w) = w {
+                e = e.process(w, Some(1));
+            }
+            e
+        };
+        p.apply(&ev(
+            0,
+            EventKind::PoolState {
+                paused: false,
+                workers: 2,
+            },
+            None,
+            None,
+        ));
+        for i in 0..3 {
+            p.apply(&ev(
+                0,
+                EventKind::TaskQueued {
+                    input_text: i.to_string(),
+                },
+                None,
+                Some(i),
+            ));
+        }
+        p.apply(&ev(
+            0,
+            EventKind::TaskStarted {
+                input_text: "0".into(),
+            },
+            Some("p/worker-1"),
+            Some(0),
+        ));
+        p.apply(&ev(
+            10,
+            EventKind::TaskStarted {
+                input_text: "1".into(),
+            },
+            Some("p/worker-2"),
+            Some(1),
+        ));
+        let done = |d| EventKind::TaskDone {
+            exit_code: 0,
+            result: String::new(),
+            duration: d,
+            result_bytes: None,
+        };
+        p.apply(&ev(500, done(0.5), Some("p/worker-1"), Some(0)));
+        p.apply(&ev(
+            500,
+            EventKind::TaskStarted {
+                input_text: "2".into(),
+            },
+            Some("p/worker-1"),
+            Some(2),
+        ));
+        let failed = EventKind::TaskFailed {
+            exit_code: Some(3),
+            message: String::new(),
+            duration: 0.7,
+            will_retry: false,
+        };
+        p.apply(&ev(710, failed, Some("p/worker-2"), Some(1)));
+        let pool = p.pool("p").unwrap();
+        assert_eq!(pool.lanes, ["p/worker-1", "p/worker-2"]);
+        assert_eq!(pool.workers, 2);
+        let w1: Vec<_> = pool.spans[0]
+            .iter()
+            .map(|s| (s.input, s.end, s.outcome))
+            .collect();
+        assert_eq!(
+            w1,
+            [
+                (Some(0), Some(0.5), Outcome::Succeeded),
+                (Some(2), None, Outcome::Running)
+            ]
+        );
+        assert_eq!(pool.spans[1][0].outcome, Outcome::Failed(3));
+        p.apply(&ev(
+            900,
+            EventKind::PoolDone {
+                totals: Default::default(),
+            },
+            None,
+            None,
+        ));
+        assert_eq!(
+            p.pool("p").unwrap().spans[0][1].end,
+            Some(0.9),
+            "ended with the pool"
+        );
+    }
+
+    #[test]
+    fn runs_are_bounded() {
+        let mut p = Pictures::default();
+        for i in 0..(MAX_RUNS as i64 + 50) {
+            p.apply(
+                &at(
+                    i,
+                    EventKind::SpawnFailed {
+                        message: String::new(),
+                    },
+                )
+                .process("x", None),
+            );
+        }
+        assert!(p.proc("x").unwrap().runs.len() <= MAX_RUNS);
+    }
+}
