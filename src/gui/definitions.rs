@@ -1,7 +1,8 @@
 //! The side panel: the session's task and pool definitions. List, add,
 //! edit, duplicate, remove, and start one or all.
 
-use super::form_ui::{pool_form, task_form, PickField};
+use super::form_pool_ui::pool_form;
+use super::form_ui::{task_form, PickField};
 use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
 use super::intent::Intent;
 use super::theme::{color, Tone};

@@ -17,6 +17,7 @@ mod engine_failure;
 mod export_dialog;
 mod export_job;
 mod files;
+mod form_pool_ui;
 mod form_ui;
 mod forms;
 mod frame;
