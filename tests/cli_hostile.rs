@@ -494,3 +494,52 @@ fn a_fifo_or_a_link_to_a_device_in_the_journal_folder_hangs_neither_run_nor_hist
     });
     assert!(journals.join("fifo.jsonl").exists(), "not ours to remove");
 }
+
+#[test]
+fn a_timeline_is_svg_only_and_never_the_export_results_or_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"true\"\n");
+    let same = dir.path().join("same.svg");
+    for extra in [
+        vec!["--export".to_string(), same.display().to_string()],
+        vec!["--results".to_string(), same.display().to_string()],
+    ] {
+        let out = proctor()
+            .args(["run", "-q", "--no-journal"])
+            .arg(&session)
+            .arg("--timeline")
+            .arg(&same)
+            .args(&extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("name the same file"), "{err}");
+    }
+    let journal = dir.path().join("old.jsonl");
+    std::fs::write(&journal, "{}\n").unwrap();
+    let out = proctor()
+        .args(["run", "-q", "--no-journal"])
+        .arg(&session)
+        .arg("--timeline")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        "{}\n",
+        "a journal is never drawn over"
+    );
+    let svg_named = dir.path().join("j.svg");
+    std::fs::copy(events_of_seq(dir.path(), 3), &svg_named).unwrap();
+    let before = std::fs::read(&svg_named).unwrap();
+    let out = proctor()
+        .arg("export")
+        .arg(&svg_named)
+        .arg(&svg_named)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read(&svg_named).unwrap(), before);
+}

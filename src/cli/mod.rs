@@ -143,6 +143,9 @@ fn check(path: &std::path::Path) -> i32 {
 fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>) -> Result<()> {
     use crate::journal::export::{export_events, Format};
     if format.is_none() && picture::is_picture(out) {
+        if run::same_file(journal, out) {
+            anyhow::bail!("{} is the journal itself; it would be overwritten", out.display());
+        }
         let n = picture::journal_to_svg(journal, out)?;
         say!("drew {n} events into {}", out.display());
         return Ok(());

@@ -333,7 +333,7 @@ impl Printer {
 /// The same file, whether or not it exists yet: the canonical folder plus
 /// the name (and the file's own canonical path when it exists, which sees
 /// through links).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     fn key(p: &Path) -> Option<PathBuf> {
         if let Ok(c) = std::fs::canonicalize(p) {
             return Some(c);
@@ -382,17 +382,33 @@ fn check_output_paths(args: &RunArgs, session: &Session) -> std::result::Result<
             }
         }
     }
-    if let (Some(e), Some(r)) = (&args.export, &args.results) {
-        // Two streams into one device (/dev/null) are fine; into one file not.
-        let device = |p: &Path| {
-            use std::os::unix::fs::FileTypeExt;
-            std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
-        };
-        if same_file(e, r) && !device(e) {
+    if let Some(t) = &args.timeline {
+        // Drawn as SVG only (a journal or a file of another kind named by
+        // mistake is not overwritten with a picture).
+        let svg = t.extension().is_some_and(|x| x.eq_ignore_ascii_case("svg"));
+        let device = std::fs::metadata(t).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if !svg && !device {
             return Err(format!(
-                "--export and --results name the same file ({}); give each its own",
-                e.display()
+                "--timeline {} must end in .svg (the timeline is drawn as SVG)",
+                t.display()
             ));
+        }
+    }
+    // Two streams into one device (/dev/null) are fine; into one file not.
+    let device = |p: &Path| {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+    };
+    for (i, (a_flag, a)) in outputs.iter().enumerate() {
+        for (b_flag, b) in &outputs[i + 1..] {
+            if let (Some(a), Some(b)) = (a, b) {
+                if same_file(a, b) && !device(a) {
+                    return Err(format!(
+                        "{a_flag} and {b_flag} name the same file ({}); give each its own",
+                        a.display()
+                    ));
+                }
+            }
         }
     }
     Ok(())
