@@ -469,6 +469,15 @@ impl Supervisor {
                 let env = super::pty::child_env(&spec.env, spec.unbuffered);
                 match self.spawn_into(key, &argv, &spec.working_dir(), &env, super::tasks::Io::default()) {
                     Ok(pid) => {
+                        // Its time runs from now, as its `task_started` event
+                        // says (the spawn itself was the supervisor's work).
+                        if let Some(f) = self
+                            .pools
+                            .get_mut(pool)
+                            .and_then(|r| r.workers[w].in_flight.back_mut())
+                        {
+                            f.1 = Instant::now();
+                        }
                         let name = self.procs.get(key).map(|p| p.name.clone()).unwrap_or_default();
                         let e = Event::now(EventKind::TaskStarted { input_text: text })
                             .process(&name, Some(pid as u32))

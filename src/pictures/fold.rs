@@ -366,6 +366,19 @@ impl Pictures {
                 };
                 if let Some(s) = p.spans.get_mut(l).and_then(|v| v.get_mut(k)) {
                     s.end = Some(t.max(s.start));
+                    // The engine's own figure for the input's time (a
+                    // persistent worker's pipelined input waited before it
+                    // began): the bar starts then, so the pictures and
+                    // `pool_done` add up the same durations.
+                    let d = match &e.kind {
+                        EventKind::TaskDone { duration, .. } | EventKind::TaskFailed { duration, .. } => {
+                            *duration
+                        }
+                        _ => f64::NAN,
+                    };
+                    if d.is_finite() && d >= 0.0 {
+                        s.start = s.start.max(t - d).min(t);
+                    }
                     s.outcome = match &e.kind {
                         EventKind::TaskFailed { exit_code, .. } => match exit_code {
                             Some(c) if *c < 0 => Outcome::Signalled(c.saturating_neg()),
