@@ -33,6 +33,9 @@ pub(super) struct Live {
 pub(super) struct Stream {
     pub fd: OwnedFd,
     pub lines: LineSplitter,
+    /// Read to its end but kept open (a terminal's master, see
+    /// `read_stream`): out of epoll, not read again.
+    pub parked: bool,
 }
 
 pub(super) struct StdinPipe {

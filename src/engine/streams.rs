@@ -41,16 +41,22 @@ impl Supervisor {
                 Fd::Stdout => p.stdout.as_mut(),
                 _ => p.stderr.as_mut(),
             };
-            let Some(stream) = stream else { break };
+            let Some(stream) = stream.filter(|s| !s.parked) else {
+                break;
+            };
             match reactor::read_fd(stream.fd.as_raw_fd(), &mut scratch) {
                 Ok(0) => {
                     let mut lines = Vec::new();
                     stream.lines.finish(&mut |l| lines.push(l));
-                    // Dropping it closes it, which also takes it out of epoll.
-                    drop(match which {
+                    // Out of epoll first: a pty's stdin is a duplicate of the
+                    // same terminal, and epoll forgets an fd only when its
+                    // last duplicate closes (else EPOLLHUP fires for ever).
+                    if let Some(s) = match which {
                         Fd::Stdout => p.stdout.take(),
                         _ => p.stderr.take(),
-                    });
+                    } {
+                        self.epoll.delete(s.fd.as_raw_fd());
+                    }
                     self.emit_lines(key, which, lines);
                     break;
                 }
@@ -64,14 +70,16 @@ impl Supervisor {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 // A pseudo-terminal's master reads EIO once the child side
-                // is closed: its end, as EOF is a pipe's.
+                // is closed: its end, as EOF is a pipe's. The master stays
+                // open until the child exits (closing it would hang up the
+                // terminal: SIGHUP to a child that only let go of it), but
+                // out of epoll, which would report the hang-up for ever.
                 Err(e) if e.raw_os_error() == Some(libc::EIO) => {
                     let mut lines = Vec::new();
                     stream.lines.finish(&mut |l| lines.push(l));
-                    drop(match which {
-                        Fd::Stdout => p.stdout.take(),
-                        _ => p.stderr.take(),
-                    });
+                    stream.parked = true;
+                    let fd = stream.fd.as_raw_fd();
+                    self.epoll.delete(fd);
                     self.emit_lines(key, which, lines);
                     break;
                 }
@@ -148,9 +156,17 @@ impl Supervisor {
 
     pub(super) fn close_streams(&mut self, key: usize) {
         let Some(p) = self.procs.get_mut(key) else { return };
-        // Closing an fd takes it out of the epoll set: it is never dup'ed in
-        // this process, so the close is its last reference.
-        drop((p.stdout.take(), p.stderr.take(), p.stdin.take()));
+        // Taken out of the epoll set before they close: a pty's stdin and
+        // output are duplicates of one terminal, and epoll forgets an fd
+        // only when its last duplicate closes.
+        let fds = [
+            p.stdout.take().map(|s| s.fd),
+            p.stderr.take().map(|s| s.fd),
+            p.stdin.take().map(|s| s.fd),
+        ];
+        for fd in fds.iter().flatten() {
+            self.epoll.delete(fd.as_raw_fd());
+        }
     }
 
     pub(super) fn on_exit(&mut self, key: usize) {
@@ -266,13 +282,18 @@ impl Supervisor {
         // unless a descendant still holds the pipes.
         drop(live.writers.take());
         self.drain_streams(key);
-        let p = self.procs.get_mut(key).expect("checked above");
+        let Some(p) = self.procs.get_mut(key) else { return };
         // Closing the pidfd takes it out of the epoll set (tokens carry a
         // generation, so nothing stale can reach a reused slot).
         drop(p.live.take());
         // Nothing more can be written to a dead worker.
         if let Some(s) = p.stdin.take() {
             self.epoll.delete(s.fd.as_raw_fd());
+        }
+        // A terminal kept open after its end (see `read_stream`) closes
+        // with the process.
+        if p.stdout.as_ref().is_some_and(|s| s.parked) {
+            p.stdout = None;
         }
         let name = p.name.clone();
         // Members of its group outlive it: make sure a sweep comes by.

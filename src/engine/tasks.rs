@@ -164,10 +164,12 @@ impl Supervisor {
                 p.stdout = Some(Stream {
                     fd: s.stdout,
                     lines: LineSplitter::default(),
+                    parked: false,
                 });
                 p.stderr = Some(Stream {
                     fd: s.stderr,
                     lines: LineSplitter::default(),
+                    parked: false,
                 });
                 p.stdin = s.stdin.map(|fd| StdinPipe {
                     fd,
