@@ -3,7 +3,7 @@
 //! program, the terminal). The row's state follows the child's, not what
 //! Proctor sent.
 
-use super::lifecycle::{Action, Input};
+use super::lifecycle::{Action, Input, Life};
 use super::supervisor::*;
 use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
@@ -71,14 +71,33 @@ impl Supervisor {
             any = true;
             // Bounded: a child stopped and continued many times between
             // two looks reports its latest state.
+            let before = changes.len();
             for _ in 0..4 {
                 match job_change(live.pid) {
                     Some(c) => changes.push((key, c)),
                     None => break,
                 }
             }
+            // After a stop or continue Proctor sent, /proc says too: under
+            // heavy load `waitid` was seen to miss a stop (cause not found,
+            // see RELIABILITY.md), and the row must not stay wrong.
+            if changes.len() == before && self.job_signalled.contains_key(&key) {
+                let stopped = proc_stopped(live.pid);
+                let paused = matches!(
+                    p.life,
+                    Life::Running { paused: true } | Life::Stopping { paused: true, .. }
+                );
+                match (stopped, paused) {
+                    (Some(true), false) => changes.push((key, JobChange::Stopped(libc::SIGSTOP))),
+                    (Some(false), true) => changes.push((key, JobChange::Continued)),
+                    _ => {}
+                }
+            }
         }
         self.watching = any;
+        let now = Instant::now();
+        self.job_signalled
+            .retain(|_, at| now.saturating_duration_since(*at) < std::time::Duration::from_secs(10));
         for (key, change) in changes {
             let input = match change {
                 JobChange::Stopped(_) => Input::JobStopped,
@@ -139,6 +158,13 @@ impl Supervisor {
         // Look again soon: the stop takes effect by itself.
         self.watching = true;
     }
+}
+
+/// Whether /proc shows `pid` stopped (state `T`), if it can be read.
+fn proc_stopped(pid: i32) -> Option<bool> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat.rsplit(')').next()?.trim_start().chars().next()?;
+    Some(state == 'T')
 }
 
 fn signal_text(sig: i32) -> String {

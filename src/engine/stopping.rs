@@ -128,6 +128,14 @@ impl Supervisor {
         pgid: i32,
         sig: Signal,
     ) -> (usize, Option<nix::Error>) {
+        if matches!(
+            sig,
+            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU | Signal::SIGCONT
+        ) {
+            if let Some(key) = self.procs.key(name) {
+                self.job_signalled.insert(key, Instant::now());
+            }
+        }
         let mut reached = 0;
         let mut error = None;
         if leader.is_some() {

@@ -109,6 +109,9 @@ pub(super) struct Supervisor {
     pub(super) sampler: super::sampler::Sampler,
     /// Some leader may be alive: look at their job states (see `pausing`).
     pub(super) watching: bool,
+    /// Leaders Proctor sent a stop or continue to lately: their state is
+    /// also read from /proc (see `watch_job_states`).
+    pub(super) job_signalled: std::collections::HashMap<usize, Instant>,
     pub(super) last_watch: Instant,
 }
 
@@ -155,6 +158,7 @@ impl Supervisor {
             peaks: Default::default(),
             sampler: Default::default(),
             watching: false,
+            job_signalled: Default::default(),
             last_watch: Instant::now(),
         }
     }
