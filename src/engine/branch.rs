@@ -9,10 +9,13 @@
 
 use super::command::StopHow;
 use super::supervisor::Supervisor;
-use super::tree::{signal_checked, ProcInfo, Snapshot};
+use super::supervisor::TimerWhat;
+use super::tree::{pidfd_open, pidfd_signal, pidfd_unreaped, ProcInfo, Snapshot};
 use crate::event::{Event, EventKind};
 use nix::sys::signal::Signal;
 use std::collections::{HashMap, HashSet};
+use std::os::fd::OwnedFd;
+use std::time::Duration;
 
 /// One process of a tree.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,17 +144,37 @@ impl Supervisor {
             StopHow::Kill => Signal::SIGKILL,
             StopHow::Signal(s) => s,
         };
+        // Each member is pinned by a pidfd before its start time is checked:
+        // a pid reused by a stranger is never signalled, now or at the
+        // SIGKILL that follows a terminate.
+        let escalate = how == StopHow::Terminate;
+        let mut pinned: Vec<Pinned> = Vec::new();
+        let mut sent = 0;
         // Leaves first, so that no parent reacts to a child's death by
         // starting another.
-        let sent = targets
-            .iter()
-            .rev()
-            .filter(|&&(p, start)| signal_checked(p, sig, |x| start_of(x) == Some(start)))
-            .count();
+        for &(p, start) in targets.iter().rev() {
+            let Ok(fd) = pidfd_open(p) else { continue };
+            if start_of(p) != Some(start) || pidfd_signal(&fd, sig).is_err() {
+                continue;
+            }
+            sent += 1;
+            if escalate {
+                pinned.push(Pinned { pid: p, start, fd });
+            }
+        }
+        let timeout = self
+            .procs
+            .get(key)
+            .map_or(Duration::from_secs(5), |p| p.stop.timeout.get());
+        let then = if escalate && !pinned.is_empty() {
+            format!("; SIGKILL in {:.1}s if still running", timeout.as_secs_f64())
+        } else {
+            String::new()
+        };
         let mut e = Event::now(EventKind::SignalSent {
             signal: format!("{sig:?}"),
             message: format!(
-                "to the branch of `{name}` at pid {pid} ({sent} of {} process{})",
+                "to the branch of `{name}` at pid {pid} ({sent} of {} process{}){then}",
                 targets.len(),
                 if targets.len() == 1 { "" } else { "es" }
             ),
@@ -159,6 +182,88 @@ impl Supervisor {
         });
         e.pid = Some(pid as u32);
         self.emit(e);
+        if !then.is_empty() {
+            let id = self.branch_kills.add(BranchKill {
+                name: name.to_string(),
+                pid,
+                members: pinned,
+            });
+            self.add_timer(key, 0, TimerWhat::BranchKill(id), timeout);
+        }
+    }
+
+    /// A branch's stop timeout is over: SIGKILL to what of it still runs
+    /// (through the pidfds taken at the terminate).
+    pub(super) fn escalate_branch(&mut self, id: u64) {
+        let Some(b) = self.branch_kills.take(id) else {
+            return;
+        };
+        let left: Vec<&Pinned> = b
+            .members
+            .iter()
+            .filter(|m| pidfd_unreaped(&m.fd) && start_of(m.pid) == Some(m.start))
+            .filter(|m| !is_zombie(m.pid))
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        let killed = left
+            .iter()
+            .filter(|m| pidfd_signal(&m.fd, Signal::SIGKILL).is_ok())
+            .count();
+        let mut e = Event::now(EventKind::SignalSent {
+            signal: "SIGKILL".into(),
+            message: format!(
+                "to the branch of `{}` at pid {}: {killed} process{} still running after the stop timeout",
+                b.name,
+                b.pid,
+                if killed == 1 { "" } else { "es" }
+            ),
+            kill_in: None,
+        });
+        e.pid = Some(b.pid as u32);
+        self.emit(e);
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| super::tree::parse_stat(&s))
+        .is_some_and(|(_, state, ..)| state == 'Z' || state == 'X')
+}
+
+/// A member of a branch, pinned by a pidfd taken before its start time
+/// was checked.
+pub(super) struct Pinned {
+    pid: i32,
+    start: u64,
+    fd: OwnedFd,
+}
+
+/// A branch sent a terminate, waiting for its SIGKILL.
+pub(super) struct BranchKill {
+    name: String,
+    pid: i32,
+    members: Vec<Pinned>,
+}
+
+/// The branches waiting for their SIGKILL, by the id their timer carries.
+#[derive(Default)]
+pub(super) struct BranchKills {
+    next: u64,
+    pending: HashMap<u64, BranchKill>,
+}
+
+impl BranchKills {
+    fn add(&mut self, b: BranchKill) -> u64 {
+        self.next = self.next.wrapping_add(1);
+        self.pending.insert(self.next, b);
+        self.next
+    }
+
+    fn take(&mut self, id: u64) -> Option<BranchKill> {
+        self.pending.remove(&id)
     }
 }
 

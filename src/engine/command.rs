@@ -48,8 +48,10 @@ pub enum Command {
         how: StopHow,
     },
     /// Stop one branch of a process's tree: `pid` (a descendant, wherever
-    /// it went) and everything under it, once, by `how` (Terminate sends
-    /// SIGTERM). The leader's own pid stops the whole process, as `Stop`.
+    /// it went) and everything under it, by `how`. Terminate sends SIGTERM
+    /// and, after the task's stop timeout, SIGKILL to what of the branch
+    /// still runs (each member pinned by a pidfd and its start time). The
+    /// leader's own pid stops the whole process, as `Stop`.
     StopBranch {
         process: String,
         pid: u32,

@@ -63,6 +63,8 @@ pub(super) enum TimerWhat {
     Audit,
     /// A worker whose stdin was closed should have exited by now.
     Retire,
+    /// SIGKILL to what is left of a branch sent a terminate (see `branch`).
+    BranchKill(u64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,6 +115,8 @@ pub(super) struct Supervisor {
     /// also read from /proc (see `watch_job_states`).
     pub(super) job_signalled: std::collections::HashMap<usize, Instant>,
     pub(super) last_watch: Instant,
+    /// Branches of a tree sent a terminate, waiting for SIGKILL.
+    pub(super) branch_kills: super::branch::BranchKills,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -160,6 +164,7 @@ impl Supervisor {
             watching: false,
             job_signalled: Default::default(),
             last_watch: Instant::now(),
+            branch_kills: Default::default(),
         }
     }
 

@@ -67,6 +67,12 @@ impl Supervisor {
     pub(super) fn fire_timers(&mut self) {
         let now = Instant::now();
         while let Some(t) = self.timers.pop_due(now) {
+            if let TimerWhat::BranchKill(id) = t.what {
+                // Whatever became of the process's run since: the branch
+                // was pinned at the terminate.
+                self.escalate_branch(id);
+                continue;
+            }
             let valid = self
                 .procs
                 .get(t.key)
@@ -81,6 +87,7 @@ impl Supervisor {
                 TimerWhat::InputTimeout(input) => self.on_input_timeout(t.key, input),
                 TimerWhat::Audit => self.audit(t.key),
                 TimerWhat::Retire => self.on_retire_timer(t.key),
+                TimerWhat::BranchKill(_) => {}
             }
         }
     }
