@@ -69,7 +69,7 @@ fn session(tasks: u32) -> SessionModel {
                 )
             })
             .collect();
-        m.apply(&at(s * 1000, EventKind::Samples { procs }));
+        m.apply(&at(s * 1000, EventKind::Samples { procs, trees: vec![] }));
     }
     m.apply(
         &at(

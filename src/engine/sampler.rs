@@ -7,9 +7,16 @@
 //! process: `[pid, cpu %, rss kB]`. CPU is the change of `utime + stime`
 //! since the last pass; a child seen for the first time gets its average
 //! since it started, so a new child's CPU is not shown as 0.
+//!
+//! The same pass adds up each leader's whole tree: its descendants, the
+//! ones that left its group or session too (found through the run's
+//! cgroup, or one look at `/proc` by parent link and tag for all leaders
+//! without one), as `trees`: `[pid, cpu %, rss kB, processes]`, only for
+//! trees of more than the leader.
 
-use crate::event::ProcSample;
-use std::collections::HashMap;
+use super::tree::Snapshot;
+use crate::event::{ProcSample, TreeSample};
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 /// What `/proc/PID/stat` says of one process.
@@ -82,59 +89,125 @@ fn uptime() -> Option<f64> {
         .ok()
 }
 
+/// A leader and the other processes of its tree (see `tree_members`).
+pub(super) type TreeOf = (i32, Vec<i32>);
+
 impl Sampler {
-    /// One pass over `pids` (the live leaders): a record per process that
-    /// could be read. Empty when none could.
-    pub fn sample(&mut self, pids: &[i32]) -> Vec<ProcSample> {
+    /// The figures of one process: (cpu %, rss kB), remembered in `seen`
+    /// for the next pass.
+    fn figures(
+        &self,
+        pid: i32,
+        up: Option<f64>,
+        since: Option<f64>,
+        seen: &mut HashMap<i32, (u64, u64)>,
+    ) -> Option<(f32, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let s = parse_stat_figures(&text)?;
+        let cpu = match (self.prev.get(&pid), since) {
+            (Some(&(start, ticks)), Some(secs)) if start == s.start => {
+                cpu_percent(s.cpu_ticks.saturating_sub(ticks), self.hz, secs)
+            }
+            // First seen: its average since it started.
+            _ => match up {
+                Some(up) => {
+                    let age = (up - s.start as f64 / self.hz).max(0.01);
+                    cpu_percent(s.cpu_ticks, self.hz, age)
+                }
+                None => 0.0,
+            },
+        };
+        seen.insert(pid, (s.start, s.cpu_ticks));
+        Some((cpu, s.rss_pages.saturating_mul(self.page_kb)))
+    }
+
+    /// One pass over the live leaders and their trees: a record per leader
+    /// that could be read, and the added-up figures of each tree of more
+    /// than its leader.
+    pub fn sample(&mut self, trees: &[TreeOf]) -> (Vec<ProcSample>, Vec<TreeSample>) {
         let now = Instant::now();
         let since = self.last.map(|t| now.duration_since(t).as_secs_f64());
         self.last = Some(now);
         let up = uptime();
-        let mut out = Vec::with_capacity(pids.len());
-        let mut seen = HashMap::with_capacity(pids.len());
-        for &pid in pids {
-            let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        let mut out = Vec::with_capacity(trees.len());
+        let mut sums = Vec::new();
+        let mut seen = HashMap::with_capacity(trees.len());
+        for (pid, members) in trees {
+            let Some((cpu, rss)) = self.figures(*pid, up, since, &mut seen) else {
                 continue;
             };
-            let Some(s) = parse_stat_figures(&text) else {
-                continue;
-            };
-            let cpu = match (self.prev.get(&pid), since) {
-                (Some(&(start, ticks)), Some(secs)) if start == s.start => {
-                    cpu_percent(s.cpu_ticks.saturating_sub(ticks), self.hz, secs)
+            out.push(ProcSample(*pid as u32, cpu, rss));
+            let (mut tcpu, mut trss, mut n) = (cpu, rss, 1u32);
+            for &m in members.iter().filter(|&&m| m != *pid) {
+                if let Some((c, r)) = self.figures(m, up, since, &mut seen) {
+                    tcpu += c;
+                    trss = trss.saturating_add(r);
+                    n = n.saturating_add(1);
                 }
-                // First seen: its average since it started.
-                _ => match up {
-                    Some(up) => {
-                        let age = (up - s.start as f64 / self.hz).max(0.01);
-                        cpu_percent(s.cpu_ticks, self.hz, age)
-                    }
-                    None => 0.0,
-                },
-            };
-            seen.insert(pid, (s.start, s.cpu_ticks));
-            out.push(ProcSample(
-                pid as u32,
-                cpu,
-                s.rss_pages.saturating_mul(self.page_kb),
-            ));
+            }
+            if n > 1 {
+                sums.push(TreeSample(*pid as u32, (tcpu * 10.0).round() / 10.0, trss, n));
+            }
         }
         self.prev = seen;
-        out
+        (out, sums)
     }
 }
 
 impl super::supervisor::Supervisor {
-    /// One `samples` event for the live leaders `pids` (none if no one
-    /// could be read).
-    pub(super) fn emit_samples(&mut self, pids: &[i32]) {
-        let procs = self.sampler.sample(pids);
+    /// The other processes of each live leader's tree `(pid, name)`: its
+    /// run's cgroup where it has one, else its descendants by parent link
+    /// and the processes tagged with its name (wherever they went) with
+    /// theirs, from one look at `/proc` for all of them.
+    pub(super) fn tree_members(&mut self, leaders: &[(i32, String)]) -> Vec<TreeOf> {
+        let mut out: Vec<TreeOf> = Vec::with_capacity(leaders.len());
+        let mut without = Vec::new();
+        for (i, (pid, name)) in leaders.iter().enumerate() {
+            match self.run_cgroup_of(name) {
+                Some(path) => out.push((*pid, super::cgroup::pids(&path))),
+                None => {
+                    out.push((*pid, Vec::new()));
+                    without.push(i);
+                }
+            }
+        }
+        if !without.is_empty() {
+            let snap = self.fresh_snapshot();
+            for i in without {
+                let (pid, name) = &leaders[i];
+                out[i].1 = members(snap, *pid, name);
+            }
+        }
+        out
+    }
+
+    /// One `samples` event for the live leaders `(pid, name)` and their
+    /// trees (none if no one could be read).
+    pub(super) fn emit_samples(&mut self, leaders: &[(i32, String)]) {
+        let trees = self.tree_members(leaders);
+        let (procs, trees) = self.sampler.sample(&trees);
         if !procs.is_empty() {
             self.emit(crate::event::Event::now(crate::event::EventKind::Samples {
                 procs,
+                trees,
             }));
         }
     }
+}
+
+/// The tree of `name` led by `leader` in `snap`, but the leader: its
+/// descendants, and the processes tagged with its name with theirs.
+pub(super) fn members(snap: &Snapshot, leader: i32, name: &str) -> Vec<i32> {
+    let mut set: HashSet<i32> = snap.descendants(leader).iter().map(|p| p.pid).collect();
+    for p in snap.tagged_as(name) {
+        if p.pid != leader && set.insert(p.pid) {
+            set.extend(snap.descendants(p.pid).iter().map(|d| d.pid));
+        }
+    }
+    set.remove(&leader);
+    let mut v: Vec<i32> = set.into_iter().collect();
+    v.sort_unstable();
+    v
 }
 
 #[cfg(test)]
@@ -175,9 +248,9 @@ mod tests {
         let pid = child.id() as i32;
         let mut s = Sampler::default();
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let first = s.sample(&[pid, -5]);
+        let first = s.sample(&[(pid, vec![]), (-5, vec![])]).0;
         std::thread::sleep(std::time::Duration::from_millis(500));
-        let second = s.sample(&[pid]);
+        let second = s.sample(&[(pid, vec![])]).0;
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(first.len(), 1, "the bad pid is skipped");

@@ -253,15 +253,16 @@ impl Supervisor {
             let procs = &self.procs;
             let mut sampled = None;
             self.peaks.sample_if_due(|| {
-                let pids: Vec<i32> = procs
+                let live: Vec<(i32, String)> = procs
                     .all()
-                    .filter_map(|p| p.live.as_ref().map(|l| l.pid))
+                    .filter_map(|p| p.live.as_ref().map(|l| (l.pid, p.name.clone())))
                     .collect();
-                sampled = Some(pids.clone());
+                let pids = live.iter().map(|l| l.0).collect();
+                sampled = Some(live);
                 pids
             });
-            if let Some(pids) = sampled {
-                self.emit_samples(&pids);
+            if let Some(live) = sampled {
+                self.emit_samples(&live);
             }
             self.watch_job_states();
             self.run_audits();

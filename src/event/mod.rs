@@ -57,6 +57,13 @@ impl PoolTotals {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProcSample(pub u32, pub f32, pub u64);
 
+/// A process's whole tree in a `samples` record: `[pid, cpu, rss_kb,
+/// count]`, the leader `pid` and its descendants (those that left its
+/// group or session too) added up: CPU in percent of one CPU, resident
+/// memory in kB, `count` processes. Only for trees of more than the leader.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TreeSample(pub u32, pub f32, pub u64, pub u32);
+
 event_kinds! {
     /// What happened. Each variant is `Name = "kind_name" { fields }`; the
     /// fields are the record's, by the same names (docs/events.md).
@@ -191,6 +198,10 @@ event_kinds! {
         Samples = "samples" {
             #[serde(default)]
             procs: Vec<ProcSample>,
+            /// The trees of the processes that have descendants (absent
+            /// when none has; older journals have none).
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            trees: Vec<TreeSample>,
         },
     }
 }
@@ -384,6 +395,7 @@ mod tests {
             },
             EventKind::Samples {
                 procs: vec![ProcSample(42, 12.5, 2048), ProcSample(43, 0.0, 0)],
+                trees: vec![TreeSample(42, 30.0, 4096, 3)],
             },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();

@@ -55,7 +55,7 @@ impl Event {
             EventKind::PoolState { paused, workers } => {
                 format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
             }
-            EventKind::Samples { procs } => format!(
+            EventKind::Samples { procs, .. } => format!(
                 "{} process{} sampled",
                 procs.len(),
                 if procs.len() == 1 { "" } else { "es" }

@@ -8,7 +8,7 @@ use crate::pictures::stacked::{stacked, Stack};
 use crate::pictures::svg::GROUP_RGB;
 use crate::pictures::timeline::{tick_label, tick_step, View};
 use crate::pictures::ProcLane;
-use egui::{pos2, vec2, Align2, Color32, FontId, Rect, Sense, Shape, Stroke, Ui};
+use egui::{pos2, vec2, Color32, FontId, Rect, Sense, Shape, Stroke, Ui};
 
 fn cpu_color(dark: bool) -> Color32 {
     if dark {
@@ -125,6 +125,17 @@ pub fn show(ui: &mut Ui, lane: &ProcLane, now: f64) {
             lane.runs.len(),
             if lane.runs.len() == 1 { "" } else { "s" }
         ));
+        // The figures are the whole tree's; the leader's own apart.
+        let tree = lane.series.points().map(|p| p.procs).max().unwrap_or(1);
+        if tree > 1 {
+            ui.label(
+                egui::RichText::new(format!(
+                    "(its whole tree, up to {tree} processes; the leader alone peaked at {})",
+                    format_bytes(lane.own_peak_rss_kb.saturating_mul(1024))
+                ))
+                .weak(),
+            );
+        }
     });
     let Some(first) = lane.runs.first().map(|r| r.start) else {
         ui.label("It has not run.");
@@ -157,7 +168,7 @@ pub fn show(ui: &mut Ui, lane: &ProcLane, now: f64) {
         let (rect, resp) = ui.allocate_exact_size(vec2(w, 90.0), Sense::hover());
         let p = ui.painter_at(rect);
         p.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-        axis(ui, &p, rect, first, end);
+        let _ = axis(ui, &p, rect, first, end);
         let pts = line(&lane.series, rect, first, end, max, cpu);
         let c = if cpu { cpu_color(dark) } else { mem_color(dark) };
         p.add(Shape::line(pts, Stroke::new(1.5, c)));
@@ -168,8 +179,18 @@ pub fn show(ui: &mut Ui, lane: &ProcLane, now: f64) {
                 .points()
                 .min_by(|a, b| (a.t - t).abs().total_cmp(&(b.t - t).abs()))
             {
+                let own = if pt.procs > 1 {
+                    format!(
+                        "\n{} processes; the leader alone: CPU {:.1}%, memory {}",
+                        pt.procs,
+                        pt.own_cpu,
+                        format_bytes(pt.own_rss_kb.saturating_mul(1024))
+                    )
+                } else {
+                    String::new()
+                };
                 resp.on_hover_text_at_pointer(format!(
-                    "at {:.1}s: CPU {:.1}%, memory {}",
+                    "at {:.1}s: CPU {:.1}%, memory {}{own}",
                     pt.t,
                     pt.cpu,
                     format_bytes(pt.rss_kb.saturating_mul(1024))
@@ -179,29 +200,42 @@ pub fn show(ui: &mut Ui, lane: &ProcLane, now: f64) {
     }
 }
 
-fn axis(ui: &Ui, p: &egui::Painter, rect: Rect, t0: f64, t1: f64) {
-    let v = View {
-        t0,
-        t1,
-        width: rect.width(),
-    };
+/// The time axis's ticks over `[t0, t1]` drawn `width` wide: each tick's
+/// x (from the left) and label.
+pub fn ticks(t0: f64, t1: f64, width: f32) -> Vec<(f32, String)> {
+    let v = View { t0, t1, width };
     let step = tick_step(&v, 80.0);
     let mut t = (t0 / step).ceil() * step;
-    let weak = ui.visuals().weak_text_color();
+    let mut out = Vec::new();
     for _ in 0..100 {
         if t > t1 {
             break;
         }
-        let x = rect.left() + v.x(t);
-        p.text(
-            pos2(x, rect.bottom() - 2.0),
-            Align2::CENTER_BOTTOM,
-            tick_label(t, step),
-            FontId::proportional(10.0),
-            weak,
-        );
+        out.push((v.x(t), tick_label(t, step)));
         t += step;
     }
+    out
+}
+
+/// Where a label `w` wide centred on `x` goes so that it stays within
+/// `[left, right]` (the first and last ticks are at the edges).
+pub fn label_left(x: f32, w: f32, left: f32, right: f32) -> f32 {
+    (x - w / 2.0).min(right - w).max(left)
+}
+
+/// Draws the time axis in `rect`; returns where each label went.
+fn axis(ui: &Ui, p: &egui::Painter, rect: Rect, t0: f64, t1: f64) -> Vec<Rect> {
+    let weak = ui.visuals().weak_text_color();
+    let mut out = Vec::new();
+    for (x, label) in ticks(t0, t1, rect.width()) {
+        let g = p.layout_no_wrap(label, FontId::proportional(10.0), weak);
+        let size = g.size();
+        let left = label_left(rect.left() + x, size.x, rect.left() + 1.0, rect.right() - 1.0);
+        let at = pos2(left, rect.bottom() - 2.0 - size.y);
+        out.push(Rect::from_min_size(at, size));
+        p.galley(at, g, weak);
+    }
+    out
 }
 
 /// The session's CPU and memory stacked by task, over `[t0, t1]`.
@@ -221,11 +255,12 @@ pub fn stacked_ui(ui: &mut Ui, pictures: &crate::pictures::Pictures, t0: f64, t1
         }
     });
     for cpu in [true, false] {
-        stacked_plot(ui, &st, cpu, t0, t1, w);
+        let _ = stacked_plot(ui, &st, cpu, t0, t1, w);
     }
 }
 
-fn stacked_plot(ui: &mut Ui, st: &Stack, cpu: bool, t0: f64, t1: f64, w: f32) {
+/// Draws one stacked plot; returns where its axis labels went.
+pub fn stacked_plot(ui: &mut Ui, st: &Stack, cpu: bool, t0: f64, t1: f64, w: f32) -> Vec<Rect> {
     let n = st.groups.first().map_or(0, |g| g.cpu.len());
     let value = |g: &crate::pictures::stacked::Group, b: usize| {
         if cpu {
@@ -270,5 +305,49 @@ fn stacked_plot(ui: &mut Ui, st: &Stack, cpu: bool, t0: f64, t1: f64, w: f32) {
             y -= h;
         }
     }
-    axis(ui, &p, rect, t0, t1);
+    axis(ui, &p, rect, t0, t1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_and_last_tick_labels_stay_inside_the_plot() {
+        assert_eq!(
+            label_left(0.0, 20.0, 0.0, 300.0),
+            0.0,
+            "the first, at the left edge"
+        );
+        assert_eq!(
+            label_left(300.0, 20.0, 0.0, 300.0),
+            280.0,
+            "the last, at the right edge"
+        );
+        assert_eq!(label_left(150.0, 20.0, 0.0, 300.0), 140.0, "others centred");
+        // Drawn: every label of a plot from 0 to 10 s is inside it.
+        let ctx = egui::Context::default();
+        let mut drawn = Vec::new();
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let st = Stack {
+                t0: 0.0,
+                step: 1.0,
+                groups: vec![crate::pictures::stacked::Group {
+                    name: "a".into(),
+                    cpu: vec![50.0; 10],
+                    rss_kb: vec![100; 10],
+                }],
+            };
+            let before = ui.cursor().min;
+            let labels = stacked_plot(ui, &st, true, 0.0, 10.0, 300.0);
+            let rect = Rect::from_min_size(pos2(before.x, ui.min_rect().bottom() - 80.0), vec2(300.0, 80.0));
+            drawn.push((labels, rect));
+        });
+        out.textures_delta.clear();
+        let (labels, rect) = &drawn[0];
+        assert!(labels.len() >= 3, "{labels:?}");
+        for l in labels {
+            assert!(rect.contains_rect(*l), "{l:?} outside {rect:?}");
+        }
+    }
 }

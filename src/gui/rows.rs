@@ -6,6 +6,7 @@ use super::stats::Sample;
 use super::theme::{exit_tone, Tone};
 use crate::event::exit::short_exit;
 use crate::model::{ProcessRow, RowState, SessionModel};
+use crate::pictures::ProcLane;
 use chrono::{DateTime, FixedOffset};
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -97,10 +98,14 @@ pub struct Row {
     pub pid: Option<u32>,
     pub status: Status,
     pub exit_code: Option<i32>,
-    /// Live CPU % (of one core); none once ended.
+    /// Live CPU % (of one core) of the whole tree (the leader and every
+    /// descendant); none once ended.
     pub cpu: Option<f32>,
-    /// Live resident memory in bytes; none once ended.
+    /// Live resident memory in bytes of the whole tree; none once ended.
     pub rss: Option<u64>,
+    /// The leader's own CPU % and memory, and how many processes the tree
+    /// holds, when it holds more than the leader.
+    pub own: Option<(f32, u64, u32)>,
     pub started: Option<DateTime<FixedOffset>>,
     pub runtime: Option<f64>,
     pub restarts: u32,
@@ -111,7 +116,12 @@ pub struct Row {
 }
 
 impl Row {
-    fn from_model(r: &ProcessRow, stats: &Sample, now: DateTime<FixedOffset>) -> Row {
+    fn from_model(
+        r: &ProcessRow,
+        stats: &Sample,
+        lane: Option<&ProcLane>,
+        now: DateTime<FixedOffset>,
+    ) -> Row {
         let secs_to = |t: DateTime<FixedOffset>| ((t - now).num_milliseconds() as f64 / 1000.0).max(0.0);
         let (status, details, countdown) = match &r.state {
             RowState::Running => (Status::Running, r.command.clone(), None),
@@ -144,7 +154,29 @@ impl Row {
         let runtime = r.runtime(now);
         // Live figures only: the rusage of a reaped child also counts the
         // memory it shared with Proctor before exec, so it would mislead.
-        let (cpu, rss) = (stat.map(|s| s.cpu), stat.map(|s| s.rss));
+        let (mut cpu, mut rss) = (stat.map(|s| s.cpu), stat.map(|s| s.rss));
+        // A tree of more than the leader (the engine's latest sample): its
+        // figures added up, the leader's own kept apart.
+        let tree = lane
+            .filter(|_| live)
+            .and_then(ProcLane::live_figures)
+            .filter(|p| p.procs > 1);
+        let own = tree.map(|p| {
+            let own = (
+                cpu.unwrap_or(p.own_cpu),
+                rss.unwrap_or(p.own_rss_kb.saturating_mul(1024)),
+            );
+            // The tree's total holds the leader as the engine sampled it;
+            // with the leader's fresher figure here, the rest is added.
+            cpu = Some((p.cpu - p.own_cpu).max(0.0) + own.0);
+            rss = Some(
+                p.rss_kb
+                    .saturating_sub(p.own_rss_kb)
+                    .saturating_mul(1024)
+                    .saturating_add(own.1),
+            );
+            (own.0, own.1, p.procs)
+        });
         Row {
             name: r.name.clone(),
             pool: r.pool.clone(),
@@ -153,6 +185,7 @@ impl Row {
             exit_code: if live { None } else { r.exit_code },
             cpu,
             rss,
+            own,
             started: r.started,
             runtime,
             restarts: r.restarts,
@@ -170,6 +203,7 @@ impl Row {
             exit_code: None,
             cpu: None,
             rss: None,
+            own: None,
             started: None,
             runtime: None,
             restarts: 0,
@@ -282,10 +316,10 @@ pub fn rows(
                     status: Status::Starting,
                     details: "starting\u{2026}".into(),
                     exit_code: None,
-                    ..Row::from_model(r, stats, now)
+                    ..Row::from_model(r, stats, model.pictures.proc(&r.name), now)
                 }
             } else {
-                Row::from_model(r, stats, now)
+                Row::from_model(r, stats, model.pictures.proc(&r.name), now)
             }
         })
         .collect();

@@ -4,7 +4,7 @@
 //! memory over time. Times are seconds since the session's first event.
 
 use super::series::{Point, Series};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, TreeSample};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
 
@@ -94,8 +94,17 @@ pub struct ProcLane {
     pub series: Series,
     /// The highest resident memory seen, kB (samples and the exit's peak).
     pub peak_rss_kb: u64,
+    /// Runs dropped to keep the latest [`MAX_RUNS`]: the timeline marks
+    /// that earlier runs are not shown.
+    pub dropped_runs: u64,
+    /// When its first run (kept or dropped) started.
+    pub first_start: Option<f64>,
+    /// The leader's own highest resident memory, kB.
+    pub own_peak_rss_kb: u64,
     /// CPU seconds of ended runs (the kernel's figure when it gave one).
     cpu_done: f64,
+    /// The current run was sampled with descendants.
+    run_tree: bool,
     /// CPU seconds of the current run, from samples.
     cpu_run: f64,
     last_sample: Option<f64>,
@@ -107,6 +116,11 @@ impl ProcLane {
     }
     pub fn alive(&self) -> bool {
         self.runs.last().is_some_and(|r| r.end.is_none())
+    }
+    /// The latest sample of the current run, while it runs.
+    pub fn live_figures(&self) -> Option<Point> {
+        self.last_sample.filter(|_| self.alive())?;
+        self.series.last()
     }
 }
 
@@ -211,25 +225,37 @@ impl Pictures {
         let t = self.secs(e.time).max(0.0);
         self.last = self.last.max(t);
         match &e.kind {
-            EventKind::Samples { procs } => {
+            EventKind::Samples { procs, trees } => {
                 self.samples_seen += 1;
+                let trees: HashMap<u32, &TreeSample> = trees.iter().map(|x| (x.0, x)).collect();
                 for s in procs {
                     if let Some(&i) = self.pid_index.get(&s.0) {
+                        // The whole tree's figures where it has more than
+                        // its leader, else the leader's own.
+                        let (cpu, rss_kb, n) = match trees.get(&s.0) {
+                            Some(x) if x.1.is_finite() => (x.1, x.2, x.3.max(1)),
+                            _ => (s.1, s.2, 1),
+                        };
                         let lane = &mut self.procs[i];
                         let since = lane
                             .last_sample
                             .or(lane.runs.last().map(|r| r.start))
                             .unwrap_or(t);
                         let dt = (t - since).clamp(0.0, 60.0);
-                        if s.1.is_finite() {
-                            lane.cpu_run += f64::from(s.1.max(0.0)) / 100.0 * dt;
+                        if cpu.is_finite() {
+                            lane.cpu_run += f64::from(cpu.max(0.0)) / 100.0 * dt;
                         }
+                        lane.run_tree |= n > 1;
                         lane.last_sample = Some(t);
-                        lane.peak_rss_kb = lane.peak_rss_kb.max(s.2);
+                        lane.peak_rss_kb = lane.peak_rss_kb.max(rss_kb);
+                        lane.own_peak_rss_kb = lane.own_peak_rss_kb.max(s.2);
                         lane.series.push(Point {
                             t,
-                            cpu: s.1,
-                            rss_kb: s.2,
+                            cpu,
+                            rss_kb,
+                            own_cpu: s.1,
+                            own_rss_kb: s.2,
+                            procs: n,
                         });
                     }
                 }
@@ -249,34 +275,29 @@ impl Pictures {
                     // A spawn without the exit of the last run (a torn journal).
                     r.end = Some(t);
                 }
-                push_run(
-                    &mut lane.runs,
-                    Span {
-                        start: t,
-                        end: None,
-                        pid: e.pid,
-                        outcome: Outcome::Running,
-                        input: None,
-                    },
-                );
+                lane.push_run(Span {
+                    start: t,
+                    end: None,
+                    pid: e.pid,
+                    outcome: Outcome::Running,
+                    input: None,
+                });
                 lane.cpu_done += std::mem::take(&mut lane.cpu_run);
                 lane.last_sample = None;
+                lane.run_tree = false;
                 if let Some(pid) = e.pid {
                     self.pid_index.insert(pid, i);
                 }
             }
             EventKind::SpawnFailed { .. } => {
                 let i = self.proc_mut(name, e.pool.as_ref());
-                push_run(
-                    &mut self.procs[i].runs,
-                    Span {
-                        start: t,
-                        end: Some(t),
-                        pid: None,
-                        outcome: Outcome::FailedToStart,
-                        input: None,
-                    },
-                );
+                self.procs[i].push_run(Span {
+                    start: t,
+                    end: Some(t),
+                    pid: None,
+                    outcome: Outcome::FailedToStart,
+                    input: None,
+                });
             }
             EventKind::Exited {
                 exit_code,
@@ -293,12 +314,24 @@ impl Pictures {
                     r.outcome = Outcome::from_exit(*exit_code, *stopped);
                 }
                 let run_cpu = std::mem::take(&mut lane.cpu_run);
+                // The kernel's figure counts the leader and the children it
+                // waited for; a tree whose descendants went elsewhere may
+                // have used more, as sampled.
+                let tree = std::mem::take(&mut lane.run_tree);
                 lane.cpu_done += match usage {
-                    Some(u) if u.user_cpu + u.sys_cpu > 0.0 => (u.user_cpu + u.sys_cpu).min(1e12),
+                    Some(u) if u.user_cpu + u.sys_cpu > 0.0 => {
+                        let kernel = (u.user_cpu + u.sys_cpu).min(1e12);
+                        if tree {
+                            kernel.max(run_cpu)
+                        } else {
+                            kernel
+                        }
+                    }
                     _ => run_cpu,
                 };
                 if let Some(kb) = usage.and_then(|u| u.peak_rss_kb) {
                     lane.peak_rss_kb = lane.peak_rss_kb.max(kb);
+                    lane.own_peak_rss_kb = lane.own_peak_rss_kb.max(kb);
                 }
                 if let Some(pid) = e.pid {
                     self.pid_index.remove(&pid);
@@ -394,11 +427,23 @@ impl Pictures {
     }
 }
 
-fn push_run(runs: &mut Vec<Span>, s: Span) {
-    if runs.len() >= MAX_RUNS {
-        runs.drain(..MAX_RUNS / 10);
+impl ProcLane {
+    /// Adds a run, dropping the oldest tenth when [`MAX_RUNS`] are kept.
+    fn push_run(&mut self, s: Span) {
+        self.first_start.get_or_insert(s.start);
+        if self.runs.len() >= MAX_RUNS {
+            self.runs.drain(..MAX_RUNS / 10);
+            self.dropped_runs += (MAX_RUNS / 10) as u64;
+        }
+        self.runs.push(s);
     }
-    runs.push(s);
+
+    /// The time before its first kept run where dropped runs were:
+    /// `(from, to)`, when some were dropped.
+    pub fn hidden_span(&self) -> Option<(f64, f64)> {
+        let to = self.runs.first()?.start;
+        (self.dropped_runs > 0).then(|| (self.first_start.unwrap_or(to).min(to), to))
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ fn runs_samples_and_exits_fold_into_lanes() {
             ms,
             EventKind::Samples {
                 procs: vec![ProcSample(7, cpu, kb), ProcSample(99, 1.0, 1)],
+                trees: vec![],
             },
         ));
     }
@@ -54,6 +55,7 @@ fn runs_samples_and_exits_fold_into_lanes() {
         5000,
         EventKind::Samples {
             procs: vec![ProcSample(7, 100.0, 1)],
+            trees: vec![],
         },
     ));
     assert_eq!(p.proc("a").unwrap().series.len(), 2);
@@ -171,5 +173,75 @@ fn runs_are_bounded() {
             .process("x", None),
         );
     }
-    assert!(p.proc("x").unwrap().runs.len() <= MAX_RUNS);
+    let lane = p.proc("x").unwrap();
+    assert!(lane.runs.len() <= MAX_RUNS);
+    assert_eq!(
+        lane.dropped_runs + lane.runs.len() as u64,
+        MAX_RUNS as u64 + 50,
+        "what was dropped is counted"
+    );
+    let (from, to) = lane.hidden_span().expect("earlier runs are hidden");
+    assert_eq!(from, 0.0);
+    assert_eq!(to, lane.runs[0].start);
+    assert!(to > 0.0);
+}
+
+#[test]
+fn a_tree_is_drawn_whole_and_its_leader_kept_apart() {
+    use crate::event::TreeSample;
+    let mut p = Pictures::default();
+    p.apply(&at(0, EventKind::Spawned { command: "c".into() }).process("a", Some(7)));
+    p.apply(&at(
+        1000,
+        EventKind::Samples {
+            procs: vec![ProcSample(7, 10.0, 100)],
+            trees: vec![TreeSample(7, 150.0, 5000, 3)],
+        },
+    ));
+    p.apply(&at(
+        2000,
+        EventKind::Samples {
+            procs: vec![ProcSample(7, 20.0, 200)],
+            trees: vec![],
+        },
+    ));
+    let a = p.proc("a").unwrap();
+    let pts: Vec<_> = a.series.points().collect();
+    assert_eq!((pts[0].cpu, pts[0].rss_kb, pts[0].procs), (150.0, 5000, 3));
+    assert_eq!((pts[0].own_cpu, pts[0].own_rss_kb), (10.0, 100));
+    assert_eq!(
+        (pts[1].cpu, pts[1].rss_kb, pts[1].procs),
+        (20.0, 200, 1),
+        "alone again"
+    );
+    assert_eq!(a.peak_rss_kb, 5000, "the tree's peak");
+    assert_eq!(a.own_peak_rss_kb, 200, "the leader's own");
+    assert_eq!(a.live_figures().map(|x| x.rss_kb), Some(200));
+    // 1.5 CPUs for a second, then 0.2 for a second: the tree's CPU time.
+    assert!((a.cpu_seconds() - 1.7).abs() < 1e-6, "{}", a.cpu_seconds());
+    p.apply(
+        &at(
+            2500,
+            EventKind::Exited {
+                exit_code: 0,
+                runtime: 2.5,
+                restart_in: None,
+                usage: Some(Usage {
+                    peak_rss_kb: Some(300),
+                    user_cpu: 0.3,
+                    sys_cpu: 0.0,
+                }),
+                stopped: false,
+            },
+        )
+        .process("a", Some(7)),
+    );
+    let a = p.proc("a").unwrap();
+    assert!(a.live_figures().is_none(), "ended");
+    assert_eq!(a.own_peak_rss_kb, 300);
+    assert!(
+        a.cpu_seconds() >= 1.7,
+        "the kernel's figure missed the descendants: {}",
+        a.cpu_seconds()
+    );
 }

@@ -11,10 +11,31 @@ pub const CAPACITY: usize = 256;
 pub struct Point {
     /// Seconds since the session started.
     pub t: f64,
-    /// Percent of one CPU.
+    /// Percent of one CPU: the process's whole tree (its leader and every
+    /// descendant, those that left its group or session too).
     pub cpu: f32,
-    /// Resident memory, kB.
+    /// Resident memory of the whole tree, kB.
     pub rss_kb: u64,
+    /// The leader's own CPU and memory (the same as the tree's when it has
+    /// no descendant).
+    pub own_cpu: f32,
+    pub own_rss_kb: u64,
+    /// Processes in the tree (1: the leader alone).
+    pub procs: u32,
+}
+
+impl Point {
+    /// A sample of a process with no descendants.
+    pub fn alone(t: f64, cpu: f32, rss_kb: u64) -> Self {
+        Self {
+            t,
+            cpu,
+            rss_kb,
+            own_cpu: cpu,
+            own_rss_kb: rss_kb,
+            procs: 1,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +63,9 @@ fn merge(a: Point, an: u32, b: Point) -> Point {
         t: a.t,
         cpu: (a.cpu * n + b.cpu) / (n + 1.0),
         rss_kb: a.rss_kb.max(b.rss_kb),
+        own_cpu: (a.own_cpu * n + b.own_cpu) / (n + 1.0),
+        own_rss_kb: a.own_rss_kb.max(b.own_rss_kb),
+        procs: a.procs.max(b.procs),
     }
 }
 
@@ -101,7 +125,7 @@ mod tests {
     use super::*;
 
     fn at(t: f64, cpu: f32, rss_kb: u64) -> Point {
-        Point { t, cpu, rss_kb }
+        Point::alone(t, cpu, rss_kb)
     }
 
     #[test]

@@ -134,6 +134,7 @@ mod tests {
                         ProcSample(2, 50.0, 1000),
                         ProcSample(3, 30.0, 2000),
                     ],
+                    trees: vec![],
                 },
             ));
         }
@@ -163,7 +164,7 @@ mod tests {
             );
         }
         let procs = (0..20u32).map(|i| ProcSample(i + 1, 1.0, 10)).collect();
-        p.apply(&at(500, EventKind::Samples { procs }));
+        p.apply(&at(500, EventKind::Samples { procs, trees: vec![] }));
         let st = stacked(&p, 0.0, 1.0, 2);
         assert_eq!(st.groups.len(), MAX_GROUPS);
         assert_eq!(st.groups.last().unwrap().name, "other (13)");
