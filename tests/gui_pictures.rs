@@ -148,61 +148,15 @@ fn a_tree_with_a_grandchild_in_its_own_session_and_one_branch_killed() {
     assert!(app(&h).model().row("forker").unwrap().state.is_alive());
 }
 
-/// The pid of the running process whose command line is `cmd`.
-fn find_pid(cmd: &str) -> u32 {
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let line = raw
-            .split(|&b| b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|s| String::from_utf8_lossy(s))
-            .collect::<Vec<_>>()
-            .join(" ");
-        if line == cmd {
-            return pid;
-        }
-    }
-    panic!("no process `{cmd}`")
-}
-
-/// Alive and not a zombie.
-fn alive_running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => false,
-        Ok(s) => !s
-            .rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z')),
-    }
-}
-
 #[test]
 fn a_past_session_from_history_draws_the_same_pictures() {
-    use egui_kittest::kittest::NodeT;
     let root = tempfile::tempdir().unwrap();
     let dirs = proctor::gui::AppDirs::under(root.path());
     std::fs::create_dir_all(&dirs.journals).unwrap();
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v2-samples.jsonl");
     std::fs::copy(golden, dirs.journals.join("2026-11-26T17-04-13.292-14460.jsonl")).unwrap();
     let mut h = harness_in(dirs, Some(session(vec![])), false);
-    frames(&mut h, 2);
-    h.get_by_label("History").click();
-    wait_until(&mut h, "the past session listed", |h| {
-        h.query_all_by_label("Open")
-            .any(|n| !n.accesskit_node().is_disabled())
-    });
-    h.query_all_by_label("Open")
-        .find(|n| !n.accesskit_node().is_disabled())
-        .unwrap()
-        .click();
-    wait_until(&mut h, "the past session shown", |h| {
-        shows(h, "Back to live session")
-    });
+    open_first_past(&mut h);
     h.get_by_label("Timeline").click();
     wait_until(&mut h, "its lanes drawn", |h| app(h).timeline_drawn().len() == 3);
     let drawn = app(&h).timeline_drawn().to_vec();

@@ -211,9 +211,18 @@ impl ProctorApp {
             }
         });
         ui.separator();
-        if self.tab != Tab::Timeline {
-            self.tree.watch(None);
-        }
+        // The trees looked at: the expanded rows', and the Timeline's
+        // selected process's (a past session has no live tree).
+        let chosen = (self.tab == Tab::Timeline && !past)
+            .then(|| self.pictures.chosen(past, &procs.selected))
+            .flatten();
+        let watched = super::tree_rows::watched(model, &procs.expanded, chosen.as_deref(), past);
+        self.tree.watch(watched);
+        procs.trees = procs
+            .expanded
+            .iter()
+            .map(|n| (n.clone(), self.tree.rows(n)))
+            .collect();
         match self.tab {
             Tab::Processes => {
                 let rows = if procs.filter.trim().is_empty() {
@@ -232,17 +241,7 @@ impl ProctorApp {
             }
             Tab::Timeline => {
                 self.desk.shown.clear();
-                let chosen = self.pictures.chosen(past, &procs.selected);
-                let target = chosen.filter(|_| !past).map(|name| super::tree_view::Target {
-                    leader: model
-                        .row(&name)
-                        .filter(|r| r.state.is_alive())
-                        .and_then(|r| r.pid)
-                        .map(|p| p as i32),
-                    name,
-                });
-                self.tree.watch(target);
-                let tree = self.tree.rows();
+                let tree = chosen.as_deref().map(|n| self.tree.rows(n)).unwrap_or_default();
                 self.png.area = Some(ui.available_rect_before_wrap());
                 out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));
                 // A bar clicked selects its process in the tables too.

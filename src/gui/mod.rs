@@ -50,13 +50,14 @@ mod status;
 mod system_theme;
 mod theme;
 mod timeline;
+mod tree_rows;
 mod tree_view;
 
 pub use app::{ProctorApp, QuitState, Tab};
 pub use export_job::{export_log, Exported, LogExport};
 pub use forms::{Errors, PoolDraft, TaskDraft};
 pub use history::{History, Listed, PastSession};
-pub use intent::Intent;
+pub use intent::{Intent, PathPurpose};
 pub use layout::Layout;
 pub use log::{Log, LogFilter, ProcessFilter, LOG_CAPACITY};
 pub use processes::{rows, Col, Row, Sort, Status};

@@ -7,6 +7,7 @@ use super::intent::Intent;
 use super::keys::{shortcut_text, KeyAction};
 pub use super::rows::{rows, rows_csv, Col, Row, Sort, Status};
 use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
+use super::tree_rows::{self, Item};
 use crate::engine::{Command, StopHow};
 use crate::event::exit::short_exit;
 use crate::model::SessionModel;
@@ -37,6 +38,10 @@ pub struct ProcessesView {
     pub read_only: bool,
     /// Each process's sparkline of CPU and memory (see `resources_plot`).
     pub sparks: super::resources_plot::Sparks,
+    /// Rows expanded to their process tree (see `tree_rows`).
+    pub expanded: BTreeSet<String>,
+    /// The latest look at each expanded row's tree (set by the app).
+    pub trees: std::collections::HashMap<String, Vec<super::tree_view::NodeRow>>,
 }
 
 /// Actions that apply to some processes.
@@ -176,6 +181,7 @@ impl ProcessesView {
     /// The selected names that are still listed.
     pub fn prune(&mut self, model: &SessionModel) {
         self.selected.retain(|n| model.row(n).is_some());
+        self.expanded.retain(|n| model.row(n).is_some());
     }
 
     pub fn ui(&mut self, ui: &mut Ui, rows: &[Row], total: usize) -> Vec<Intent> {
@@ -300,9 +306,13 @@ impl ProcessesView {
                     .clip(true),
             );
         }
+        let trees = std::mem::take(&mut self.trees);
+        let items = tree_rows::items(rows, &self.expanded, &trees);
         if let Some(i) = self.reveal.take().filter(|&i| i < rows.len()) {
-            tb = tb.scroll_to_row(i, None);
+            let at = items.iter().position(|x| *x == Item::Row(i)).unwrap_or(i);
+            tb = tb.scroll_to_row(at, None);
         }
+        let mut toggle = None;
         tb.header(24.0, |mut h| {
             for &c in &cols {
                 h.col(|ui| self.header_cell(ui, c));
@@ -315,9 +325,38 @@ impl ProcessesView {
             }
         })
         .body(|body| {
-            body.rows(row_h, rows.len(), |mut row| {
-                let i = row.index();
+            body.rows(row_h, items.len(), |mut row| {
+                let (i, node) = match items[row.index()] {
+                    Item::Row(i) => (i, None),
+                    Item::Node(i, k) => (i, trees.get(&rows[i].name).and_then(|t| t.get(k))),
+                };
                 let r = &rows[i];
+                if let Some(n) = node {
+                    // A process of an expanded row's tree: its buttons in
+                    // the details column, else in a column it leaves empty.
+                    let spot = tree_rows::button_spot(&cols, details);
+                    for &c in &cols {
+                        row.col(|ui| match spot {
+                            Some(s) if s == c => {
+                                ui.horizontal(|ui| tree_rows::node_actions(ui, &r.name, n, false, out));
+                            }
+                            _ => tree_rows::node_cell(ui, c, n, dark),
+                        });
+                    }
+                    row.col(|ui| {
+                        ui.menu_button("\u{2026}", |ui| {
+                            tree_rows::node_actions(ui, &r.name, n, true, out)
+                        })
+                        .response
+                        .on_hover_text(format!("Actions for pid {}", n.node.pid));
+                    });
+                    if details {
+                        row.col(|ui| {
+                            ui.horizontal(|ui| tree_rows::node_actions(ui, &r.name, n, false, out));
+                        });
+                    }
+                    return;
+                }
                 row.set_selected(self.selected.contains(&r.name));
                 for &c in &cols {
                     row.col(|ui| match c {
@@ -325,6 +364,13 @@ impl ProcessesView {
                             if let Some(pts) = self.sparks.of(&r.name) {
                                 super::resources_plot::sparkline(ui, pts, 60.0);
                             }
+                        }
+                        Col::Name if !self.read_only => {
+                            let open = self.expanded.contains(&r.name);
+                            if (open || tree_rows::expandable(r)) && tree_rows::disclosure(ui, r, open) {
+                                toggle = Some(r.name.clone());
+                            }
+                            cell(ui, c, r, dark);
                         }
                         c => cell(ui, c, r, dark),
                     });
@@ -345,7 +391,7 @@ impl ProcessesView {
                     row.col(|ui| details_cell(ui, r, dark));
                 }
                 let resp = row.response();
-                if resp.clicked() {
+                if resp.clicked() && toggle.is_none() {
                     clicked = Some(i);
                 }
                 resp.context_menu(|ui| {
@@ -361,6 +407,12 @@ impl ProcessesView {
         if let Some(i) = clicked {
             self.click_row(ui, rows, i);
         }
+        if let Some(name) = toggle {
+            if !self.expanded.remove(&name) {
+                self.expanded.insert(name);
+            }
+        }
+        self.trees = trees;
     }
 }
 
@@ -429,8 +481,27 @@ fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
                 );
             }
         }
-        Col::Cpu => num(ui, r.cpu.map(|c| format!("{c:5.1}"))),
-        Col::Memory => num(ui, r.rss.map(format_bytes)),
+        Col::Cpu | Col::Memory => {
+            let text = match c {
+                Col::Cpu => r.cpu.map(|c| format!("{c:5.1}")),
+                _ => r.rss.map(format_bytes),
+            };
+            match r.own {
+                // The whole tree's figure; the leader's own on hover.
+                Some((cpu, rss, n)) => {
+                    if let Some(t) = text {
+                        let t = mono(format!("{t} \u{2211}"));
+                        ui.add(egui::Label::new(t).selectable(false))
+                            .on_hover_text(format!(
+                            "The whole tree: {n} processes (the ones that left its group or session too)\n\
+                             The leader alone: CPU {cpu:.1}%, memory {}",
+                            format_bytes(rss)
+                        ));
+                    }
+                }
+                None => num(ui, text),
+            }
+        }
         Col::Started => num(ui, r.started.map(super::rows::iso_time)),
         Col::Runtime => num(ui, r.runtime.map(format_duration)),
         Col::Restarts => num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")),

@@ -1,8 +1,10 @@
 //! A process's tree, live: every descendant (pid, command, state, CPU,
 //! memory), the ones that left its group or session included, with
 //! Terminate and Kill for one branch. A helper thread looks at `/proc` about
-//! once a second while the window is open (the UI never waits on it); the
-//! stop itself is a command to the engine (`StopBranch`).
+//! once a second, once for all the trees watched (the expanded rows of the
+//! process table, the Timeline's selected process) and not at all while
+//! none is; the UI never waits on it. The stop itself is a command to the
+//! engine (`StopBranch`).
 
 use super::intent::Intent;
 use super::theme::format_bytes;
@@ -32,11 +34,12 @@ pub struct Target {
     pub leader: Option<i32>,
 }
 
-type Shared = Arc<Mutex<Option<(Target, Vec<NodeRow>)>>>;
+/// The latest look at each watched tree, by process name.
+type Shared = Arc<Mutex<HashMap<String, (Target, Vec<NodeRow>)>>>;
 
 pub struct TreeWatch {
-    target: Option<Target>,
-    tx: Sender<Option<Target>>,
+    targets: Vec<Target>,
+    tx: Sender<Vec<Target>>,
     shared: Shared,
 }
 
@@ -50,77 +53,116 @@ fn cmdline(pid: i32) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
+/// What the helper thread keeps between looks: each process's CPU ticks.
+struct Looker {
+    hz: f64,
+    page_kb: u64,
+    prev: HashMap<(i32, u64), (u64, Instant)>,
+}
+
+impl Looker {
+    fn new() -> Self {
+        // SAFETY: sysconf only reads system constants.
+        let (hz, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_CLK_TCK),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        Self {
+            hz: if hz > 0 { hz as f64 } else { 100.0 },
+            page_kb: if page > 0 { page as u64 / 1024 } else { 4 },
+            prev: HashMap::new(),
+        }
+    }
+
+    /// Every watched tree from one snapshot of `/proc`.
+    fn look(
+        &mut self,
+        session: &str,
+        not_before: u64,
+        targets: &[Target],
+    ) -> HashMap<String, (Target, Vec<NodeRow>)> {
+        let snap = Snapshot::take(session, not_before);
+        let mut seen = HashMap::new();
+        let mut out = HashMap::new();
+        for t in targets {
+            let rows: Vec<NodeRow> = tree_of(&snap, t.leader, &t.name)
+                .into_iter()
+                .map(|node| self.row(node, &mut seen))
+                .collect();
+            out.insert(t.name.clone(), (t.clone(), rows));
+        }
+        self.prev = seen;
+        out
+    }
+
+    fn row(&self, node: TreeNode, seen: &mut HashMap<(i32, u64), (u64, Instant)>) -> NodeRow {
+        let figs = std::fs::read_to_string(format!("/proc/{}/stat", node.pid))
+            .ok()
+            .and_then(|s| parse_stat_figures(&s));
+        let now = Instant::now();
+        let (cpu, rss_kb) = match figs {
+            Some(f) => {
+                let key = (node.pid, f.start);
+                seen.insert(key, (f.cpu_ticks, now));
+                let cpu = self.prev.get(&key).map_or(0.0, |&(ticks, at)| {
+                    cpu_percent(
+                        f.cpu_ticks.saturating_sub(ticks),
+                        self.hz,
+                        now.duration_since(at).as_secs_f64(),
+                    )
+                });
+                (cpu, f.rss_pages.saturating_mul(self.page_kb))
+            }
+            None => (0.0, 0),
+        };
+        let command = cmdline(node.pid).unwrap_or_else(|| node.comm.clone());
+        NodeRow {
+            node,
+            command,
+            cpu,
+            rss_kb,
+        }
+    }
+}
+
 impl TreeWatch {
-    /// Starts the helper thread for the session tagged `session`.
+    /// Starts the helper thread for the session tagged `session`. It looks
+    /// at `/proc` about once a second, and only while some tree is
+    /// watched (an expanded row, or the Timeline's selected process).
     pub fn start(session: String, repaint: Option<egui::Context>) -> Self {
-        let (tx, rx) = unbounded::<Option<Target>>();
+        let (tx, rx) = unbounded::<Vec<Target>>();
         let shared: Shared = Arc::default();
         let out = shared.clone();
         let not_before = crate::engine::tree::thread_start_ticks().saturating_sub(2);
         let _ = std::thread::Builder::new()
             .name("proctor-tree".into())
             .spawn(move || {
-                // SAFETY: sysconf only reads system constants.
-                let (hz, page) = unsafe {
-                    (
-                        libc::sysconf(libc::_SC_CLK_TCK),
-                        libc::sysconf(libc::_SC_PAGESIZE),
-                    )
-                };
-                let hz = if hz > 0 { hz as f64 } else { 100.0 };
-                let page_kb = if page > 0 { page as u64 / 1024 } else { 4 };
-                let mut target: Option<Target> = None;
-                let mut prev: HashMap<(i32, u64), (u64, Instant)> = HashMap::new();
+                let mut looker = Looker::new();
+                let mut targets: Vec<Target> = Vec::new();
                 loop {
-                    if let Some(t) = &target {
-                        let snap = Snapshot::take(&session, not_before);
-                        let tree = tree_of(&snap, t.leader, &t.name);
-                        let mut seen = HashMap::new();
-                        let rows: Vec<NodeRow> = tree
-                            .into_iter()
-                            .map(|node| {
-                                let figs = std::fs::read_to_string(format!("/proc/{}/stat", node.pid))
-                                    .ok()
-                                    .and_then(|s| parse_stat_figures(&s));
-                                let now = Instant::now();
-                                let (cpu, rss_kb) = match figs {
-                                    Some(f) => {
-                                        let key = (node.pid, f.start);
-                                        seen.insert(key, (f.cpu_ticks, now));
-                                        let cpu = prev.get(&key).map_or(0.0, |&(ticks, at)| {
-                                            cpu_percent(
-                                                f.cpu_ticks.saturating_sub(ticks),
-                                                hz,
-                                                now.duration_since(at).as_secs_f64(),
-                                            )
-                                        });
-                                        (cpu, f.rss_pages.saturating_mul(page_kb))
-                                    }
-                                    None => (0.0, 0),
-                                };
-                                let command = cmdline(node.pid).unwrap_or_else(|| node.comm.clone());
-                                NodeRow {
-                                    node,
-                                    command,
-                                    cpu,
-                                    rss_kb,
-                                }
-                            })
-                            .collect();
-                        prev = seen;
+                    if !targets.is_empty() {
+                        let trees = looker.look(&session, not_before, &targets);
                         if let Ok(mut s) = out.lock() {
-                            *s = Some((t.clone(), rows));
+                            *s = trees;
                         }
                         if let Some(c) = &repaint {
                             c.request_repaint();
                         }
                     }
-                    match rx.recv_timeout(Duration::from_secs(1)) {
-                        Ok(t) => {
-                            if t != target {
-                                prev.clear();
+                    let wait = if targets.is_empty() {
+                        Duration::from_secs(3600)
+                    } else {
+                        Duration::from_secs(1)
+                    };
+                    match rx.recv_timeout(wait) {
+                        Ok(mut t) => {
+                            // Only the newest list matters.
+                            while let Ok(newer) = rx.try_recv() {
+                                t = newer;
                             }
-                            target = t;
+                            targets = t;
                         }
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => return,
@@ -128,28 +170,34 @@ impl TreeWatch {
                 }
             });
         Self {
-            target: None,
+            targets: Vec::new(),
             tx,
             shared,
         }
     }
 
-    /// Watch this process (or nothing).
-    pub fn watch(&mut self, target: Option<Target>) {
-        if target != self.target {
-            self.target = target.clone();
+    /// Watch these processes' trees (none: the helper sleeps).
+    pub fn watch(&mut self, mut targets: Vec<Target>) {
+        targets.sort_by(|a, b| a.name.cmp(&b.name));
+        targets.dedup_by(|a, b| a.name == b.name);
+        if targets != self.targets {
+            self.targets = targets.clone();
             if let Ok(mut s) = self.shared.lock() {
-                *s = None;
+                s.retain(|name, (t, _)| targets.iter().any(|x| x == t && &x.name == name));
             }
-            let _ = self.tx.send(target);
+            let _ = self.tx.send(targets);
         }
     }
 
-    /// The latest look at the watched tree.
-    pub fn rows(&self) -> Vec<NodeRow> {
+    /// The latest look at the watched tree of process `name` (empty until
+    /// the first look, or when it is not watched).
+    pub fn rows(&self, name: &str) -> Vec<NodeRow> {
+        let Some(want) = self.targets.iter().find(|t| t.name == name) else {
+            return Vec::new();
+        };
         match self.shared.lock() {
-            Ok(s) => match &*s {
-                Some((t, rows)) if Some(t) == self.target.as_ref() => rows.clone(),
+            Ok(s) => match s.get(name) {
+                Some((t, rows)) if t == want => rows.clone(),
                 _ => Vec::new(),
             },
             Err(_) => Vec::new(),
@@ -157,7 +205,7 @@ impl TreeWatch {
     }
 }
 
-fn state_text(c: char) -> &'static str {
+pub(super) fn state_text(c: char) -> &'static str {
     match c {
         'R' => "running",
         'S' | 'D' | 'I' => "sleeping",

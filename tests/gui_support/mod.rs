@@ -164,3 +164,52 @@ pub fn request_close(h: &mut Harness<'_, TestApp>) {
         .push(egui::ViewportEvent::Close);
     h.step();
 }
+
+/// The pid of the running process whose command line is `cmd`.
+pub fn find_pid(cmd: &str) -> u32 {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let line = raw
+            .split(|&b| b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if line == cmd {
+            return pid;
+        }
+    }
+    panic!("no process `{cmd}`")
+}
+
+/// Alive and not a zombie.
+pub fn alive_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z')),
+    }
+}
+
+/// History ▸ Open on the first past session listed; waits until it shows.
+pub fn open_first_past(h: &mut Harness<'_, TestApp>) {
+    use egui_kittest::kittest::NodeT;
+    frames(h, 2);
+    h.get_by_label("History").click();
+    wait_until(h, "the past session listed", |h| {
+        h.query_all_by_label("Open")
+            .any(|n| !n.accesskit_node().is_disabled())
+    });
+    h.query_all_by_label("Open")
+        .find(|n| !n.accesskit_node().is_disabled())
+        .unwrap()
+        .click();
+    wait_until(h, "the past session shown", |h| shows(h, "Back to live session"));
+}
