@@ -320,11 +320,12 @@ impl ProctorApp {
                 Ok(x) => {
                     let note = x.note.map(|n| format!(" ({n})")).unwrap_or_default();
                     let unit = x.unit.strip_suffix('s').unwrap_or(x.unit);
-                    self.info(format!(
-                        "exported {} to {}{note}",
-                        super::plural::count(x.count, unit),
-                        x.dest.display()
-                    ));
+                    let what = if x.unit == super::export_job::PICTURE {
+                        "the timeline picture (SVG)".to_string()
+                    } else {
+                        super::plural::count(x.count, unit)
+                    };
+                    self.info(format!("exported {what} to {}{note}", x.dest.display()));
                 }
                 Err(e) => self.error(e),
             }

@@ -66,6 +66,16 @@ impl ProctorApp {
                 Some(p) => p.log.show_process(&name),
                 None => self.log.show_process(&name),
             },
+            Intent::ShowInput { pool, input } => match self.past.as_mut() {
+                Some(p) => {
+                    p.log.show_input(&pool, input);
+                    p.pools.select_input(&pool, input);
+                }
+                None => {
+                    self.log.show_input(&pool, input);
+                    self.pools.select_input(&pool, input);
+                }
+            },
             Intent::Quit => self.ask_quit(),
             Intent::NewSession | Intent::OpenSession(_) if self.defs.dirty => {
                 self.pending_discard = Some(intent);
@@ -88,7 +98,7 @@ impl ProctorApp {
                 self.spawn_export(p, ExportWhat::Text(text));
             }
             Intent::ExportPicture(p) => match self.picture_svg(&p) {
-                Some(svg) => self.spawn_export(p, ExportWhat::Text(svg)),
+                Some(svg) => self.spawn_export(p, ExportWhat::Picture(svg)),
                 None => self.request_png(p),
             },
             Intent::ShowExportDialog => {

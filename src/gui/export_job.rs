@@ -22,6 +22,8 @@ pub enum ExportWhat {
     Log(LogExport),
     /// Already-rendered text (the process table as CSV).
     Text(String),
+    /// The pictures as an SVG document (File ▸ Export picture…).
+    Picture(String),
 }
 
 pub struct LogExport {
@@ -56,13 +58,16 @@ pub fn plain_event(e: &Event) -> Event {
     e
 }
 
+/// The unit of a picture's export (said as "the timeline picture").
+pub const PICTURE: &str = "picture";
+
 /// How an export went.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exported {
     pub dest: PathBuf,
     /// Events (or table rows) written.
     pub count: u64,
-    /// "events" or "rows".
+    /// "events", "rows" or [`PICTURE`].
     pub unit: &'static str,
     /// Something the user should know (e.g. unreadable journal lines).
     pub note: Option<String>,
@@ -94,6 +99,11 @@ impl ExportJob {
                 let r = match what {
                     ExportWhat::Log(req) => export_log(&d, req, progress),
                     ExportWhat::Text(text) => write_text(&d, &text),
+                    ExportWhat::Picture(svg) => write_text(&d, &svg).map(|x| Exported {
+                        count: 1,
+                        unit: PICTURE,
+                        ..x
+                    }),
                 };
                 let r = r.map_err(|e| format!("could not write {}: {e}", d.display()));
                 let _ = tx.send(Msg::Done(r));

@@ -140,16 +140,19 @@ impl Dialogs {
         let mut close = false;
         let mut browse = None;
         if let Some(p) = self.prompt.as_mut() {
+            // As wide as it can be up to 520 points: a small window keeps
+            // it on screen (the modal is centred).
+            let width = prompt_width(ui.ctx().content_rect().width());
             egui::Modal::new(egui::Id::unique("path_prompt")).show(ui.ctx(), |ui| {
-                ui.set_width(520.0);
+                ui.set_width(width);
                 ui.heading(p.purpose.title());
                 ui.add_space(6.0);
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     let l = ui.label("Path");
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut p.text)
-                                .desired_width(380.0)
+                                .desired_width((width - 140.0).max(120.0))
                                 .font(egui::TextStyle::Monospace),
                         )
                         .labelled_by(l.id);
@@ -186,4 +189,10 @@ impl Dialogs {
         }
         result
     }
+}
+
+/// The path prompt's width in a window `screen` points wide: 520 points,
+/// less in a small window so that it stays on screen with its margins.
+pub fn prompt_width(screen: f32) -> f32 {
+    (screen - 60.0).clamp(180.0, 520.0)
 }

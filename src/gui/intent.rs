@@ -21,6 +21,11 @@ pub enum Intent {
     ClearEnded,
     /// Filter the event log to one process.
     ShowInLog(String),
+    /// Select one input of a pool in the Pools table and filter the log to it.
+    ShowInput {
+        pool: String,
+        input: u64,
+    },
     /// Ask to quit (the dialog appears if processes are running).
     Quit,
     NewSession,

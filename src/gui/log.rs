@@ -15,6 +15,12 @@ pub enum ProcessFilter {
     /// The processes selected in the process table.
     Selected,
     One(String),
+    /// One input of a pool (a bar of the timeline clicked): its events and
+    /// the output of its run.
+    Input {
+        pool: String,
+        input: u64,
+    },
 }
 
 /// A snapshot of the log's filters, usable off the UI thread.
@@ -60,6 +66,9 @@ fn filter_matches(
     let process_ok = match process {
         ProcessFilter::All => true,
         ProcessFilter::One(n) => who(n),
+        ProcessFilter::Input { pool, input } => {
+            e.pool.as_deref() == Some(pool.as_str()) && e.input == Some(*input)
+        }
         ProcessFilter::Selected => selection.iter().any(|n| who(n)),
     };
     if !process_ok || hidden_kinds.contains(e.kind.name()) {
@@ -205,6 +214,15 @@ impl Log {
     /// Shows only this process's (or pool's) events.
     pub fn show_process(&mut self, name: &str) {
         self.process = ProcessFilter::One(name.to_string());
+        self.refilter_if_changed();
+    }
+
+    /// Shows only the events of one input of a pool.
+    pub fn show_input(&mut self, pool: &str, input: u64) {
+        self.process = ProcessFilter::Input {
+            pool: pool.to_string(),
+            input,
+        };
         self.refilter_if_changed();
     }
 

@@ -17,6 +17,7 @@ impl Log {
                 ProcessFilter::All => "All processes".to_string(),
                 ProcessFilter::Selected => "Selected in table".to_string(),
                 ProcessFilter::One(n) => n.clone(),
+                ProcessFilter::Input { pool, input } => format!("{pool} input #{input}"),
             };
             egui::ComboBox::from_id_salt("log_process")
                 .selected_text(current)

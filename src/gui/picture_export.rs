@@ -115,7 +115,10 @@ impl ProctorApp {
                 .map_err(|e| e.to_string())
         });
         match result {
-            Ok(()) => self.info(format!("saved the picture to {}", path.display())),
+            Ok(()) => self.info(format!(
+                "exported the timeline picture (PNG) to {}",
+                path.display()
+            )),
             Err(e) => self.error(format!("cannot save {}: {e}", path.display())),
         }
     }

@@ -126,4 +126,12 @@ impl super::app::ProctorApp {
             None => &self.pictures.live.drawn,
         }
     }
+
+    /// The input selected in the Pools table (of the session shown).
+    pub fn selected_input(&self) -> Option<&(String, u64)> {
+        match &self.past {
+            Some(p) => p.pools.selected_input.as_ref(),
+            None => self.pools.selected_input.as_ref(),
+        }
+    }
 }

@@ -24,6 +24,11 @@ pub struct PoolsView {
     adding: HashSet<String>,
     /// A past session: no controls.
     pub read_only: bool,
+    /// The input selected (a bar of the timeline, or a row clicked):
+    /// (pool, input).
+    pub selected_input: Option<(String, u64)>,
+    /// Scroll the selected input into view on the next frame.
+    reveal_input: bool,
 }
 
 fn send(pool: &str, action: PoolAction) -> Intent {
@@ -107,6 +112,12 @@ impl PoolsView {
             read_only: true,
             ..Default::default()
         }
+    }
+
+    /// Selects one input (its row shows highlighted and is scrolled to).
+    pub fn select_input(&mut self, pool: &str, input: u64) {
+        self.selected_input = Some((pool.to_string(), input));
+        self.reveal_input = true;
     }
 
     pub fn ui(
@@ -207,7 +218,8 @@ impl PoolsView {
         ))
         .id_salt(("results", name))
         .default_open(true)
-        .show(ui, |ui| self.results(ui, pool, dark));
+        .open(self.revealing(name).then_some(true))
+        .show(ui, |ui| self.results(ui, pool, dark, out));
     }
 
     fn controls(&mut self, ui: &mut Ui, name: &str, paused: bool, workers: usize, out: &mut Vec<Intent>) {
@@ -322,7 +334,12 @@ impl PoolsView {
         }
     }
 
-    fn results(&mut self, ui: &mut Ui, pool: &PoolRow, dark: bool) {
+    /// Whether the selected input of pool `name` is to be scrolled to.
+    fn revealing(&self, name: &str) -> bool {
+        self.reveal_input && self.selected_input.as_ref().is_some_and(|(p, _)| p == name)
+    }
+
+    fn results(&mut self, ui: &mut Ui, pool: &PoolRow, dark: bool, out: &mut Vec<Intent>) {
         let name = &pool.name;
         let mut by_completion = self.by_completion.contains(name);
         ui.horizontal(|ui| {
@@ -350,9 +367,22 @@ impl PoolsView {
             });
             return;
         }
+        let selected = self
+            .selected_input
+            .as_ref()
+            .filter(|(p, _)| p == name)
+            .map(|&(_, i)| i);
+        let reveal = selected
+            .filter(|_| std::mem::take(&mut self.reveal_input))
+            .and_then(|i| order.iter().position(|r| r.index == i));
+        let mut clicked = None;
         ui.push_id(("results_table", name), |ui| {
-            TableBuilder::new(ui)
-                .striped(true)
+            let mut tb = TableBuilder::new(ui);
+            if let Some(at) = reveal {
+                tb = tb.scroll_to_row(at, Some(egui::Align::Center));
+            }
+            tb.striped(true)
+                .sense(egui::Sense::click())
                 .resizable(true)
                 .max_scroll_height(260.0)
                 .auto_shrink([false, true])
@@ -374,6 +404,7 @@ impl PoolsView {
                 .body(|body| {
                     body.rows(20.0, order.len(), |mut row| {
                         let r = order[row.index()];
+                        row.set_selected(selected == Some(r.index));
                         row.col(|ui| {
                             ui.label(mono(r.index.to_string()));
                         });
@@ -410,9 +441,19 @@ impl PoolsView {
                             };
                             ui.add(egui::Label::new(text).truncate());
                         });
+                        if row.response().clicked() {
+                            clicked = Some(r.index);
+                        }
                     });
                 });
         });
+        if let Some(input) = clicked {
+            self.selected_input = Some((name.clone(), input));
+            out.push(Intent::ShowInput {
+                pool: name.clone(),
+                input,
+            });
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use super::intent::Intent;
 use crate::pictures::speedup::{is_straggler, speedup, Speedup};
 use crate::pictures::svg::outcome_rgb;
 use crate::pictures::timeline::{
-    bar_at, bars, fit, lanes, pan, spans, tick_label, tick_step, zoom, Bar, Lane, LaneKey, View,
+    bar_at, bars, fit, hidden, hidden_text, lanes, pan, short_label, spans, tick_label, tick_step, zoom, Bar,
+    Lane, LaneKey, View,
 };
 use crate::pictures::{Outcome, Pictures, Span};
 use egui::{pos2, vec2, Align2, Color32, FontId, Rect, Sense, Stroke, StrokeKind, Ui};
@@ -61,6 +62,10 @@ pub struct DrawnLane {
     pub label: String,
     /// Each bar: the input (a worker's), its outcome, how many it stands for.
     pub bars: Vec<(Option<u64>, Outcome, u32)>,
+    /// Where each bar was drawn, on screen.
+    pub rects: Vec<Rect>,
+    /// The mark of earlier runs no longer kept, when there is one.
+    pub hidden: Option<String>,
 }
 
 impl Default for TimelineView {
@@ -258,6 +263,7 @@ impl TimelineView {
                 let clip = Rect::from_min_max(pos2(lanes_x, resp.rect.top()), resp.rect.max);
                 let bar_painter = painter.with_clip_rect(clip.intersect(painter.clip_rect()));
                 let mut hovered: Option<(usize, Bar)> = None;
+                let mut hovered_mark: Option<String> = None;
                 let pointer = resp.hover_pos();
                 for (i, lane) in all.iter().enumerate().take(last).skip(first) {
                     let y = origin.y + i as f32 * LANE_H;
@@ -271,7 +277,7 @@ impl TimelineView {
                     painter.text(
                         pos2(origin.x + 4.0, y + LANE_H / 2.0),
                         Align2::LEFT_CENTER,
-                        short_label(&lane.label),
+                        short_label(&lane.label, 24),
                         FontId::proportional(12.0),
                         fg,
                     );
@@ -305,14 +311,48 @@ impl TimelineView {
                             );
                         }
                     }
+                    let in_lane = pointer.filter(|pt| pt.y >= y && pt.y < y + LANE_H);
+                    let mark = hidden(p, lane.key).map(|(n, from, to)| {
+                        let r = hidden_mark(&v, lanes_x, y, from, to);
+                        bar_painter.rect_filled(r, 0.0, weak.gamma_multiply(0.3));
+                        let text = format!("\u{00ab} {}", hidden_text(n));
+                        bar_painter.text(
+                            pos2(r.right().max(lanes_x + 4.0) - 4.0, y + LANE_H / 2.0),
+                            Align2::RIGHT_CENTER,
+                            &text,
+                            FontId::proportional(11.0),
+                            fg,
+                        );
+                        // Said on hover of the mark and of the lane's name.
+                        if in_lane.is_some_and(|pt| pt.x < lanes_x || (pt.x >= r.left() && pt.x <= r.right()))
+                        {
+                            hovered_mark = Some(format!(
+                                "{}: {} (a lane keeps its latest {} runs)",
+                                lane.label,
+                                hidden_text(n),
+                                crate::pictures::fold::MAX_RUNS
+                            ));
+                        }
+                        text
+                    });
                     self.drawn.push(DrawnLane {
                         label: lane.label.clone(),
                         bars: lane_bars
                             .iter()
                             .map(|b| (lane_spans[b.first].input, b.outcome, b.count))
                             .collect(),
+                        rects: lane_bars
+                            .iter()
+                            .map(|b| {
+                                Rect::from_min_max(
+                                    pos2(lanes_x + b.x0, y + 2.0),
+                                    pos2(lanes_x + b.x1, y + LANE_H - 2.0),
+                                )
+                            })
+                            .collect(),
+                        hidden: mark,
                     });
-                    if let Some(pt) = pointer.filter(|pt| pt.y >= y && pt.y < y + LANE_H) {
+                    if let Some(pt) = in_lane {
                         if let Some(b) = bar_at(&lane_bars, pt.x - lanes_x) {
                             hovered = Some((i, *b));
                         }
@@ -341,13 +381,25 @@ impl TimelineView {
                             pool: lane.pool.clone(),
                             input: s.input,
                         };
-                        out.push(Intent::ShowInLog(picked.process.clone()));
+                        out.push(match (&picked.pool, picked.input) {
+                            // A pool's bar: its input in the Pools table and the log.
+                            (Some(pool), Some(input)) => Intent::ShowInput {
+                                pool: pool.clone(),
+                                input,
+                            },
+                            _ => Intent::ShowInLog(picked.process.clone()),
+                        });
                         self.picked = Some(picked);
                         self.just_picked = true;
                     } else if clicked {
                         // Several under the pointer: zoom in on them.
                         let at = v.t(b.x0 + (b.x1 - b.x0) / 2.0);
                         self.set(zoom(v, 0.1, at), false);
+                    }
+                }
+                if hovered.is_none() {
+                    if let Some(text) = hovered_mark {
+                        resp.clone().on_hover_text_at_pointer(text);
                     }
                 }
                 self.steer(ui, &resp, v, now);
@@ -415,19 +467,12 @@ impl TimelineView {
     }
 }
 
-fn short_label(s: &str) -> String {
-    if s.chars().count() <= 24 {
-        return s.to_string();
-    }
-    let tail: String = s
-        .chars()
-        .rev()
-        .take(22)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("\u{2026}{tail}")
+/// The rectangle marking where runs no longer kept were (at least a few
+/// pixels wide, ending where the first kept run starts).
+fn hidden_mark(v: &View, lanes_x: f32, y: f32, from: f64, to: f64) -> Rect {
+    let x1 = lanes_x + v.x(to);
+    let x0 = (lanes_x + v.x(from)).min(x1 - 6.0);
+    Rect::from_min_max(pos2(x0, y + 3.0), pos2(x1, y + LANE_H - 3.0))
 }
 
 fn legend(ui: &mut Ui, dark: bool) {
@@ -539,8 +584,9 @@ mod tests {
 
     #[test]
     fn long_labels_keep_their_end() {
-        assert_eq!(short_label("a/worker-1"), "a/worker-1");
-        let l = short_label("a-very-long-pool-name-here/worker-12");
-        assert!(l.ends_with("/worker-12") && l.chars().count() == 23, "{l}");
+        assert_eq!(short_label("a/worker-1", 24), "a/worker-1");
+        let l = short_label("a-very-long-pool-name-here/worker-12", 24);
+        assert!(l.ends_with("/worker-12") && l.chars().count() == 24, "{l}");
+        assert!(l.starts_with('\u{2026}'));
     }
 }

@@ -9,6 +9,7 @@ pub mod series;
 pub mod speedup;
 pub mod stacked;
 pub mod svg;
+pub mod svg_lanes;
 pub mod timeline;
 
 pub use fold::{Outcome, Pictures, PoolPicture, ProcLane, Span};

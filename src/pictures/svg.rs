@@ -8,13 +8,18 @@
 use super::fold::{Outcome, Pictures};
 use super::speedup::{describe, is_straggler, speedup};
 use super::stacked::stacked;
-use super::timeline::{bars, lanes, spans, tick_label, tick_step, LaneKey, View};
+use super::svg_lanes::{lane_bars, merged_bars, svg_lanes, SvgLane, LABEL_CHARS, TITLE_CHARS};
+use super::timeline::{
+    cut, hidden, hidden_text, lanes, short_label, spans, tick_label, tick_step, LaneKey, View,
+};
 use std::fmt::Write as _;
 
 const WIDTH: f32 = 1200.0;
 const LABEL: f32 = 180.0;
 const LANE: f32 = 18.0;
 const PLOT: f32 = 120.0;
+/// Pools whose speedup is said in words.
+const MAX_POOL_TEXTS: usize = 10;
 
 /// The colour of an outcome: (r, g, b), for a dark or a light background.
 pub fn outcome_rgb(o: Outcome, dark: bool) -> [u8; 3] {
@@ -73,17 +78,29 @@ pub fn escape(s: &str) -> String {
 /// event) as "now".
 pub fn svg(p: &Pictures, dark: bool) -> String {
     let now = p.last;
-    let all = lanes(p);
+    let all = svg_lanes(lanes(p));
+    let figures: Vec<_> = p.pools.iter().map(|x| speedup(x, now)).collect();
+    let medians: Vec<f64> = figures.iter().map(|f| f.median).collect();
     let view = View {
         t0: 0.0,
         t1: (now * 1.02).max(1.0),
         width: WIDTH - LABEL - 20.0,
     };
-    let texts: Vec<String> = p
+    // Each pool's figures in words (the first few pools, each line cut).
+    let mut texts: Vec<String> = p
         .pools
         .iter()
-        .flat_map(|pool| describe(&pool.name, &speedup(pool, now)))
+        .zip(&figures)
+        .take(MAX_POOL_TEXTS)
+        .flat_map(|(pool, f)| describe(&cut(&pool.name, 60), f))
+        .map(|line| cut(&line, 190))
         .collect();
+    if p.pools.len() > MAX_POOL_TEXTS {
+        texts.push(format!(
+            "\u{2026} and {} more pools",
+            p.pools.len() - MAX_POOL_TEXTS
+        ));
+    }
     let top = 30.0;
     let lanes_h = all.len() as f32 * LANE;
     let text_y = top + lanes_h + 30.0;
@@ -120,18 +137,61 @@ pub fn svg(p: &Pictures, dark: bool) -> String {
     }
     for (i, lane) in all.iter().enumerate() {
         let y = top + i as f32 * LANE;
+        let (label, many) = match lane {
+            SvgLane::One(l) => (l.label.as_str(), false),
+            SvgLane::Many { label, .. } => (label.as_str(), true),
+        };
         let _ = writeln!(
             s,
-            r#"<text x="8" y="{:.1}" fill="{fg}">{}</text>"#,
+            r#"<text x="8" y="{:.1}" fill="{fg}"{}><title>{}</title>{}</text>"#,
             y + LANE - 5.0,
-            escape(&lane.label)
+            if many { r#" font-style="italic""# } else { "" },
+            escape(&cut(label, TITLE_CHARS)),
+            escape(&short_label(label, LABEL_CHARS))
         );
+        let lane = match lane {
+            SvgLane::One(l) => l,
+            SvgLane::Many { label, keys } => {
+                for b in merged_bars(p, keys, now, &view) {
+                    let _ = writeln!(
+                        s,
+                        r#"<rect class="bar merged" data-count="{}" x="{:.2}" y="{:.1}" width="{:.2}" height="{:.1}" fill="{}"><title>{}: {} run{} started here</title></rect>"#,
+                        b.count,
+                        LABEL + b.x0,
+                        y + 2.0,
+                        (b.x1 - b.x0).max(0.5),
+                        LANE - 4.0,
+                        hex(outcome_rgb(b.outcome, dark)),
+                        escape(label),
+                        b.count,
+                        if b.count == 1 { "" } else { "s" }
+                    );
+                }
+                continue;
+            }
+        };
+        if let Some((n, from, to)) = hidden(p, lane.key) {
+            let x1 = LABEL + view.x(to);
+            let x0 = (LABEL + view.x(from)).min(x1 - 6.0).max(LABEL);
+            let _ = writeln!(
+                s,
+                r#"<rect class="hidden-runs" x="{x0:.2}" y="{:.1}" width="{:.2}" height="{:.1}" fill="{weak}"><title>{}</title></rect><text x="{:.1}" y="{:.1}" fill="{fg}" font-size="10" text-anchor="end">{}</text>"#,
+                y + 3.0,
+                (x1 - x0).max(1.0),
+                LANE - 6.0,
+                escape(&hidden_text(n)),
+                x1.max(LABEL + 60.0) - 3.0,
+                y + LANE - 5.0,
+                escape(&format!("\u{ab} {}", hidden_text(n)))
+            );
+        }
         let lane_spans = spans(p, lane.key);
         let median = match lane.key {
-            LaneKey::Worker { pool, .. } => speedup(&p.pools[pool], now).median,
+            LaneKey::Worker { pool, .. } => medians.get(pool).copied().unwrap_or(0.0),
             LaneKey::Proc(_) => 0.0,
         };
-        for b in bars(lane_spans, now, &view) {
+        let name = cut(&lane.label, TITLE_CHARS);
+        for b in lane_bars(p, lane.key, now, &view) {
             let first = &lane_spans[b.first];
             let (class, what) = match (first.input, b.count) {
                 (Some(input), 1) => ("bar input", format!(" data-input=\"{input}\"")),
@@ -145,25 +205,25 @@ pub fn svg(p: &Pictures, dark: bool) -> String {
             } else {
                 String::new()
             };
-            let title = match first.input {
-                Some(i) => format!(
-                    "{} input #{i} {}: {:.3}s, {}",
-                    lane.label,
-                    escape(
-                        p.pools
-                            .iter()
-                            .find_map(|x| x.input_texts.get(&i))
-                            .map_or("", |v| v)
+            let title = match (first.input, b.count) {
+                (_, n) if n > 1 => format!(
+                    "{name}: {n} {} here",
+                    if first.input.is_some() { "inputs" } else { "runs" }
+                ),
+                (Some(i), _) => format!(
+                    "{name} input #{i} {}: {:.3}s, {}",
+                    cut(
+                        lane.pool
+                            .as_deref()
+                            .and_then(|pool| p.pool(pool))
+                            .and_then(|x| x.input_texts.get(&i))
+                            .map_or("", |v| v),
+                        TITLE_CHARS
                     ),
                     first.duration(now),
                     first.outcome.label()
                 ),
-                None => format!(
-                    "{}: {:.3}s, {}",
-                    lane.label,
-                    first.duration(now),
-                    first.outcome.label()
-                ),
+                (None, _) => format!("{name}: {:.3}s, {}", first.duration(now), first.outcome.label()),
             };
             let _ = writeln!(
                 s,
@@ -242,7 +302,7 @@ fn plots(s: &mut String, p: &Pictures, view: &View, y0: f32, fg: &str, weak: &st
                 upper.join(" "),
                 lower.join(" "),
                 hex(GROUP_RGB[gi % GROUP_RGB.len()]),
-                escape(&g.name)
+                escape(&cut(&g.name, TITLE_CHARS))
             );
             let _ = writeln!(
                 s,
@@ -250,7 +310,7 @@ fn plots(s: &mut String, p: &Pictures, view: &View, y0: f32, fg: &str, weak: &st
                 LABEL + 10.0 + gi as f32 * 120.0,
                 top + 12.0,
                 hex(GROUP_RGB[gi % GROUP_RGB.len()]),
-                escape(&g.name)
+                escape(&short_label(&g.name, 16))
             );
         }
     }

@@ -66,6 +66,49 @@ pub fn spans(p: &Pictures, key: LaneKey) -> &[Span] {
     }
 }
 
+/// Runs of a lane that are no longer kept (see `fold::MAX_RUNS`): how
+/// many, and the time they were in, `(count, from, to)`.
+pub fn hidden(p: &Pictures, key: LaneKey) -> Option<(u64, f64, f64)> {
+    match key {
+        LaneKey::Proc(i) => {
+            let lane = p.procs.get(i)?;
+            let (from, to) = lane.hidden_span()?;
+            Some((lane.dropped_runs, from, to))
+        }
+        LaneKey::Worker { .. } => None,
+    }
+}
+
+/// What the mark of hidden runs says.
+pub fn hidden_text(count: u64) -> String {
+    format!(
+        "{count} earlier run{} not shown",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+/// A label cut to `max` characters with an ellipsis, keeping its end (a
+/// worker's number, a process's suffix).
+pub fn short_label(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let tail: String = s.chars().skip(n - keep).collect();
+    format!("\u{2026}{tail}")
+}
+
+/// Text cut to `max` characters with an ellipsis at the end.
+pub fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('\u{2026}');
+    out
+}
+
 /// A window of time drawn over a width in pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct View {
