@@ -18,29 +18,24 @@ fn an_expanded_row_lists_its_tree_and_kills_one_branch() {
     });
     let leader = app(&h).model().row("forker").unwrap().pid.unwrap();
     assert!(
-        !shows_containing(&h, "\u{2514} sleep 4037"),
+        !shows_containing(&h, "\u{2197} sleep 4037"),
         "collapsed: no tree under the row"
     );
     h.get_by_label_contains("process tree of forker").click();
     wait_until(&mut h, "both grandchildren listed under the row", |h| {
-        shows_containing(h, "\u{2514} sleep 4036") && shows_containing(h, "\u{2514} sleep 4037")
+        shows_containing(h, "\u{2514} sleep 4036") && shows_containing(h, "\u{2197} sleep 4037")
     });
     // The one that left its session is marked so.
-    assert!(shows_containing(&h, "sleep 4037 \u{21b3} \u{2197}"));
+    assert!(shows_containing(&h, "\u{2514} \u{21b3} \u{2197} sleep 4037"));
     let own_session = find_pid("sleep 4037");
     let plain = find_pid("sleep 4036");
     // Kill branch buttons, in the order of the lines.
-    let y = |cmd: &str| {
-        h.get_by_label_contains(&format!("\u{2514} {cmd}"))
-            .rect()
-            .center()
-            .y
-    };
+    let y = |cmd: &str| h.get_by_label_contains(cmd).rect().center().y;
     let kills: Vec<_> = h.query_all_by_label("Kill branch").collect();
     assert_eq!(kills.len(), 2, "one per descendant");
     let setsid_line = kills
         .iter()
-        .position(|k| (k.rect().center().y - y("sleep 4037")).abs() < 6.0)
+        .position(|k| (k.rect().center().y - y("\u{2197} sleep 4037")).abs() < 6.0)
         .expect("a Kill branch on the setsid line");
     kills[setsid_line].click();
     wait_until(&mut h, "the setsid branch is gone", |_| {
@@ -48,7 +43,7 @@ fn an_expanded_row_lists_its_tree_and_kills_one_branch() {
     });
     // Its line goes with it at the next look; the rest runs on.
     wait_until(&mut h, "its line gone", |h| {
-        !shows_containing(h, "\u{2514} sleep 4037")
+        !shows_containing(h, "\u{2197} sleep 4037")
     });
     assert!(alive_running(plain), "the other branch is untouched");
     assert!(alive_running(leader), "the leader is untouched");

@@ -132,7 +132,7 @@ pub fn node_cell(ui: &mut Ui, c: Col, n: &NodeRow, dark: bool) {
                 format!("{}\n{how}", n.command)
             };
             ui.add(
-                egui::Label::new(mono(format!("{indent}\u{2514} {cmd}{}", marks(n))).color(muted))
+                egui::Label::new(mono(format!("{indent}\u{2514}{} {cmd}", marks(n))).color(muted))
                     .truncate()
                     .selectable(false),
             )
@@ -175,8 +175,8 @@ pub fn button_spot(cols: &[Col], details: bool) -> Option<Col> {
     [
         Col::Started,
         Col::OverTime,
-        Col::Runtime,
         Col::Exit,
+        Col::Runtime,
         Col::Restarts,
     ]
     .into_iter()
@@ -184,18 +184,22 @@ pub fn button_spot(cols: &[Col], details: bool) -> Option<Col> {
 }
 
 /// Terminate and Kill for the branch of `n` in the tree of process `name`.
-/// (`in_menu`: they are a menu's entries, which close it.)
+/// (`in_menu`: they are a menu's entries, which close it; in a narrow
+/// column they say `Term` and `Kill`, named in full for screen readers.)
 pub fn node_actions(ui: &mut Ui, name: &str, n: &NodeRow, in_menu: bool, out: &mut Vec<Intent>) {
-    for (label, how, what) in [
+    let narrow = !in_menu && ui.available_width() < 200.0;
+    for (label, short, how, what) in [
         (
             "Terminate branch",
+            "Term",
             StopHow::Terminate,
             "SIGTERM, then SIGKILL after the stop timeout,",
         ),
-        ("Kill branch", StopHow::Kill, "SIGKILL"),
+        ("Kill branch", "Kill", StopHow::Kill, "SIGKILL"),
     ] {
         if ui
-            .small_button(label)
+            .small_button(if narrow { short } else { label })
+            .accessible_name(label)
             .on_hover_text(format!(
                 "{what} to pid {} and everything under it; the rest of `{name}` runs on",
                 n.node.pid
