@@ -11,7 +11,13 @@ use proctor::pictures::speedup::speedup;
 use std::path::Path;
 
 fn load() -> Vec<proctor::event::Event> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v2-samples.jsonl");
+    load_file("v2-samples.jsonl")
+}
+
+fn load_file(name: &str) -> Vec<proctor::event::Event> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     let (events, bad) = read_journal(&path).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     events
@@ -64,4 +70,27 @@ fn the_samples_journal_exports_and_draws() {
     assert_eq!(svg.matches("class=\"bar input\"").count(), 4);
     assert_eq!(svg.matches("(straggler)").count(), 1);
     assert!(svg.contains("spinner") && svg.contains("Memory by task"));
+}
+
+#[test]
+fn a_journal_with_trees_draws_the_whole_tree_and_keeps_the_leader_apart() {
+    let events = load_file("v2-trees.jsonl");
+    let mut m = SessionModel::default();
+    for e in &events {
+        m.apply(e);
+    }
+    let lane = m.pictures.proc("family").expect("the task's lane");
+    assert!(!lane.series.is_empty());
+    for p in lane.series.points() {
+        assert_eq!(p.procs, 3, "{p:?}");
+        assert!(p.rss_kb > p.own_rss_kb, "{p:?}");
+    }
+    assert!(lane.peak_rss_kb > lane.own_peak_rss_kb);
+    // Written back, the records are the same.
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("out.jsonl");
+    export_events(&jsonl, Format::JsonLines, &events).unwrap();
+    assert_eq!(read_journal(&jsonl).unwrap().0, events, "lossless");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(text.contains("\"trees\":[["), "{text}");
 }
