@@ -45,6 +45,7 @@ mod selection;
 mod session_io;
 mod settings;
 mod settings_dialog;
+mod speedup_view;
 mod stats;
 mod status;
 mod system_theme;

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 pub struct PicturesTab {
     pub live: TimelineView,
     pub past: TimelineView,
-    speedups: super::timeline::SpeedupCache,
+    speedups: super::speedup_view::SpeedupCache,
 }
 
 /// Seconds since the session started, now (a past session: its last event).
@@ -68,7 +68,7 @@ impl PicturesTab {
                             if !p.pools.is_empty() {
                                 ui.heading("Speedup");
                                 let figures = self.speedups.get(p, t);
-                                super::timeline::speedup_lines(ui, p, figures);
+                                super::speedup_view::speedup_lines(ui, p, figures);
                                 ui.separator();
                             }
                             match chosen.as_deref().and_then(|n| p.proc(n)) {
