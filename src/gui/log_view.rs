@@ -10,7 +10,9 @@ use egui_extras::{Column, TableBuilder};
 impl Log {
     pub fn ui(&mut self, ui: &mut Ui, model: &SessionModel) {
         let dark = ui.visuals().dark_mode;
-        ui.horizontal(|ui| {
+        // Wrapped: in a narrow window the controls go on a second line
+        // rather than off the edge.
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Event log");
             let l = ui.label("Show");
             let current = match &self.process {
