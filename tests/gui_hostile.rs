@@ -315,8 +315,7 @@ fn the_copy_button_stands_at_the_top_of_a_long_command() {
     let value = h
         .query_all_by_label_contains("abcdefghij abcdefghij")
         .map(|n| n.rect())
-        .filter(|r| r.height() > 2.0 * button.height())
-        .last()
+        .rfind(|r| r.height() > 2.0 * button.height())
         .expect("the wrapped command");
     assert!(
         (button.min.y - value.min.y).abs() <= 4.0,
@@ -350,6 +349,12 @@ fn at_800_by_600_the_form_is_usable_and_the_logs_controls_fit() {
             );
         }
         let log = h.get_by_label("Event log").rect();
+        // The log's filter bar is inside its panel, not pushed up under the table.
+        let panel = app(&h).settings().layout.log_height.expect("the log's height");
+        assert!(
+            log.min.y >= size[1] - 40.0 - panel,
+            "{size:?}: the bar at {log:?} is above the log panel ({panel} high)"
+        );
         assert!(
             log.min.y >= size[1] * 0.4,
             "{size:?}: the log takes too much: {log:?}"
@@ -365,4 +370,28 @@ fn at_800_by_600_the_form_is_usable_and_the_logs_controls_fit() {
         // The row's buttons are still there above the log.
         assert!(shows(&h, "Start all"));
     }
+}
+
+#[test]
+fn the_logs_bar_stays_in_its_panel_when_the_window_shrinks() {
+    let s = session(vec![task("t", "sh -c 'seq 1 200; sleep 30'")]);
+    let mut h = harness_sized(s, true, [1440.0, 900.0]);
+    wait_until(&mut h, "the lines", |h| shows(h, "200"));
+    h.set_size(egui::vec2(800.0, 600.0));
+    frames(&mut h, 6);
+    let panel = app(&h).settings().layout.log_height.expect("the log's height");
+    let bar = h.get_by_label("Event log").rect();
+    assert!(
+        bar.min.y >= 600.0 - 40.0 - panel,
+        "the bar at {bar:?} is above the log panel ({panel} high)"
+    );
+    assert!(panel <= 0.5 * 600.0, "the log keeps at most half: {panel}");
+    let search = h.get_by_label("Search the log").rect();
+    assert!(
+        search.min.y > bar.min.y - 1.0 && search.max.y < 600.0,
+        "{search:?}"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press_modifiers(Modifiers::SHIFT, Key::Delete);
+    wait_until(&mut h, "stopped", |h| !alive_row(h, "t"));
 }

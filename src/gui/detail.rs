@@ -67,8 +67,12 @@ fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
     // Each in its own cell (a wrapped value inside a row of widgets grew
     // over the rows below it).
     let b = top_cell(ui, h, top, |ui| {
-        ui.small_button("Copy")
-            .on_hover_text(format!("Copy the {}", what.to_lowercase()))
+        ui.add(
+            egui::Button::new("Copy")
+                .small()
+                .wrap_mode(egui::TextWrapMode::Extend),
+        )
+        .on_hover_text(format!("Copy the {}", what.to_lowercase()))
     });
     let b = b.accessible_name(format!("Copy {}", what.to_lowercase()));
     if b.clicked() {

@@ -104,17 +104,17 @@ impl ProctorApp {
             self.settings.layout.definitions_width = Some(defs_panel.response.rect.width());
         }
         // The log sits under the tabs only (the definitions run the full
-        // height at their left): it may take at most 60 % of that height,
+        // height at their left): it may take at most half of that height,
         // so that the table and its buttons are never squeezed out, and
-        // starts at no more than 45 % of it (40 % the first time).
+        // starts at no more than 40 % of it (35 % the first time).
         let column = ui.available_height();
-        let log_max = (column * 0.6).max(120.0);
+        let log_max = (column * 0.5).max(120.0);
         let log_panel = egui::Panel::bottom("log")
             .resizable(true)
             .default_size(
                 match self.settings.layout.log_height {
-                    Some(h) => h.min(column * 0.45),
-                    None => self.settings.layout.log_height().min(column * 0.4),
+                    Some(h) => h.min(column * 0.4),
+                    None => self.settings.layout.log_height().min(column * 0.35),
                 }
                 .clamp(120.0, log_max),
             )

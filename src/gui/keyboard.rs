@@ -140,10 +140,14 @@ impl ProctorApp {
     /// The shortcuts window, listing `keys::BINDINGS`.
     pub(super) fn shortcuts_window(&mut self, ui: &Ui) {
         let mut open = self.desk.show_shortcuts;
+        // Never taller than the window: the list scrolls at 800×600.
+        let max_h = (ui.ctx().content_rect().height() - 80.0).max(160.0);
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .collapsible(false)
-            .auto_sized()
+            .resizable(false)
+            .max_height(max_h)
+            .vscroll(true)
             .show(ui.ctx(), |ui| {
                 let mut group = "";
                 egui::Grid::new("shortcuts_grid")

@@ -82,8 +82,11 @@ impl Log {
                 super::plural::count_usize(self.events.len(), "event")
             ));
             if self.follow {
-                ui.label(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
-                    .on_hover_text("New events scroll into view; scroll up to pause");
+                ui.add(
+                    egui::Label::new(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
+                        .extend(),
+                )
+                .on_hover_text("New events scroll into view; scroll up to pause");
             } else if ui
                 .button("\u{2193} Follow")
                 .on_hover_text("Jump to the newest event and keep following")
@@ -108,6 +111,10 @@ impl Log {
             .resizable(true)
             .stick_to_bottom(self.follow)
             .auto_shrink([false, false])
+            // The panel's height is the user's: the rows scroll in what is
+            // left under the filter bar (the default asked for 200 points
+            // and pushed the bar out of a short panel).
+            .min_scrolled_height(0.0)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(92.0).at_least(60.0))
             .column(Column::initial(190.0).at_least(60.0).clip(true))

@@ -118,9 +118,9 @@ impl InputValues {
             EventKind::TaskQueued { input_text } | EventKind::TaskStarted { input_text },
         ) = (&e.pool, e.input, &e.kind)
         {
-            if !self.values.contains_key(&(pool.clone(), i)) {
-                self.values.insert((pool.clone(), i), input_text.clone());
-            }
+            self.values
+                .entry((pool.clone(), i))
+                .or_insert_with(|| input_text.clone());
         }
     }
 
