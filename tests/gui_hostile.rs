@@ -395,3 +395,23 @@ fn the_logs_bar_stays_in_its_panel_when_the_window_shrinks() {
     h.key_press_modifiers(Modifiers::SHIFT, Key::Delete);
     wait_until(&mut h, "stopped", |h| !alive_row(h, "t"));
 }
+
+#[test]
+fn no_panel_edge_runs_through_the_logs_controls() {
+    for size in [[800.0, 600.0], [1920.0, 1080.0]] {
+        let mut h = harness_sized(session(vec![task("t", "true")]), false, size);
+        frames(&mut h, 4);
+        let edge = app(&h)
+            .settings()
+            .layout
+            .definitions_width
+            .expect("the definitions' width");
+        for l in ["Event log", "Kinds: all", "Problems only", "Search the log"] {
+            let r = h.get_by_label(l).rect();
+            assert!(
+                !(r.min.x < edge && r.max.x > edge),
+                "{size:?}: the definitions' edge at x={edge} runs through {l} at {r:?}"
+            );
+        }
+    }
+}
