@@ -192,6 +192,18 @@ event_kinds! {
             #[serde(default)]
             procs: Vec<ProcSample>,
         },
+        /// A pool's worker slot runs on this host (`local`, `host`,
+        /// `user@host`, or `slurm` until a step names its node).
+        WorkerHost = "worker_host" {
+            host: String,
+        },
+        /// A host of a pool refused or dropped out: its slots take no more
+        /// inputs; what it held is retried elsewhere (within `retries`).
+        HostDown = "host_down" {
+            host: String,
+            #[serde(default)]
+            message: String,
+        },
     }
 }
 
@@ -221,6 +233,7 @@ impl EventKind {
                 | Self::TaskFailed { .. }
                 | Self::Error { .. }
                 | Self::Leftover { .. }
+                | Self::HostDown { .. }
         ) || matches!(self, Self::Exited { exit_code, stopped: false, .. } if *exit_code != 0)
     }
 }
@@ -384,6 +397,11 @@ mod tests {
             },
             EventKind::Samples {
                 procs: vec![ProcSample(42, 12.5, 2048), ProcSample(43, 0.0, 0)],
+            },
+            EventKind::WorkerHost { host: "b1".into() },
+            EventKind::HostDown {
+                host: "b1".into(),
+                message: "connection lost".into(),
             },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();
