@@ -99,7 +99,7 @@ fn terminate_mid_run_leaves_no_job_and_no_process(slurm: &Slurm) {
             >= 4
     });
     wait_until("4 sleeps", Duration::from_secs(30), || {
-        with_cmdline("sleep 4712.").iter().filter(|&&p| !gone(p)).count() >= 4
+        running_as("sleep 4712.").iter().filter(|&&p| !gone(p)).count() >= 4
     });
     run.send(Command::Pool {
         pool: "long".into(),
@@ -135,7 +135,7 @@ fn sigkill_of_proctor_run_leaves_no_job(slurm: &Slurm) {
         .spawn()
         .unwrap();
     wait_until("3 sleeps under Slurm", Duration::from_secs(60), || {
-        with_cmdline("sleep 5814.").iter().filter(|&&p| !gone(p)).count() >= 3
+        running_as("sleep 5814.").iter().filter(|&&p| !gone(p)).count() >= 3
     });
     let all = std::process::Command::new("squeue")
         .args(["-h", "-o", "%j"])

@@ -166,7 +166,16 @@ impl SessionModel {
                     p.paused = *paused;
                     p.workers = *workers;
                 }
-                EventKind::WorkerHost { host } => p.hosts.placed(worker.as_deref(), host),
+                EventKind::WorkerHost { host } => {
+                    p.hosts.placed(worker.as_deref(), host);
+                    // A Slurm step names its node after it started: its
+                    // input runs there.
+                    for r in p.inputs.iter_mut().rev() {
+                        if r.status == InputStatus::Running && r.worker == worker && r.host.is_none() {
+                            r.host = Some(host.clone());
+                        }
+                    }
+                }
                 EventKind::HostDown { host, message } => p.hosts.down(host, message),
                 _ => {}
             }

@@ -9,7 +9,8 @@
 #
 # start writes, in DIR:
 #   ssh_config         a client config: `ssh -F DIR/ssh_config ADDR` logs in as
-#                      root with the generated key, the host keys known already
+#                      the test user (proctortest, shell /bin/sh, added if
+#                      missing) with the generated key, host keys known already
 #   ADDR.pid           the host PID of that namespace's first process (sshd)
 #   ADDR.unshare.pid   the PID of the unshare that holds it
 #   port               the port every server listens on
@@ -54,12 +55,25 @@ command -v ssh >/dev/null || die "no ssh (apt-get install openssh-client)"
 command -v ssh-keygen >/dev/null || die "no ssh-keygen"
 command -v unshare >/dev/null || die "no unshare (util-linux)"
 
+# The remote user: one whose login shell is /bin/sh and whose home is
+# empty, so that no rc file of this machine's root (which may start slow
+# tools, or take locks a killed "host" leaves behind) runs at each login.
+user=proctortest
+if ! id "$user" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir / --shell /bin/sh "$user" 2>/dev/null ||
+        die "cannot add the test user $user"
+fi
+# Unlocked (sshd refuses a locked account), with no password.
+usermod -p '*' -d / -s /bin/sh "$user" 2>/dev/null || die "cannot unlock the test user $user"
+
+
 addrs=("$@")
 [ ${#addrs[@]} -gt 0 ] || addrs=(127.0.0.2 127.0.0.3 127.0.0.4)
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-chmod 700 "$dir"
+# Readable by the test user: sshd reads authorized_keys as that user.
+chmod 755 "$dir"
 # sshd refuses to start without its privilege separation folder.
 mkdir -p /run/sshd
 chmod 755 /run/sshd
@@ -82,6 +96,7 @@ rm -f "$dir/host_key" "$dir/host_key.pub" "$dir/id" "$dir/id.pub"
 ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" -C proctor-test-host
 ssh-keygen -q -t ed25519 -N '' -f "$dir/id" -C proctor-test-client
 cp "$dir/id.pub" "$dir/authorized_keys"
+chmod 644 "$dir/authorized_keys"
 : >"$dir/known_hosts"
 for a in "${addrs[@]}"; do
     echo "[$a]:$port $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$dir/known_hosts"
@@ -89,7 +104,7 @@ done
 
 cat >"$dir/ssh_config" <<CFG
 Host *
-    User root
+    User $user
     Port $port
     IdentityFile $dir/id
     IdentitiesOnly yes
@@ -109,7 +124,7 @@ for a in "${addrs[@]}"; do
 ListenAddress $a:$port
 HostKey $dir/host_key
 AuthorizedKeysFile $dir/authorized_keys
-PermitRootLogin prohibit-password
+PermitRootLogin no
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no

@@ -40,14 +40,19 @@ fn unavailable(what: &str, why: &str) -> Option<std::convert::Infallible> {
 }
 
 /// Three SSH "hosts": 127.0.0.2, .3 and .4, each sshd in its own PID
-/// namespace.
+/// namespace. The tests of a file take them one at a time (on 2 cores,
+/// seven sets of three servers and their pools side by side time out).
 pub struct SshHosts {
     pub dir: PathBuf,
     pub addrs: Vec<String>,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl SshHosts {
     pub fn start() -> Option<Self> {
+        let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = temp_dir("sshd");
         let addrs: Vec<String> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].map(String::from).to_vec();
         let out = Command::new("bash")
@@ -57,7 +62,11 @@ impl SshHosts {
             .args(&addrs)
             .output();
         match out {
-            Ok(o) if o.status.success() => Some(Self { dir, addrs }),
+            Ok(o) if o.status.success() => Some(Self {
+                dir,
+                addrs,
+                _one_at_a_time: guard,
+            }),
             Ok(o) => {
                 let _ = std::fs::remove_dir_all(&dir);
                 unavailable("the SSH test hosts", String::from_utf8_lossy(&o.stderr).trim())
@@ -188,6 +197,25 @@ pub fn with_cmdline(needle: &str) -> Vec<i32> {
         if let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) {
             let c: Vec<u8> = c.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
             if String::from_utf8_lossy(&c).contains(needle) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+/// Pids of running processes whose command line starts with `prefix`:
+/// the remote commands themselves, not the local `ssh`/`srun` or the
+/// remote shells whose arguments hold them.
+pub fn running_as(prefix: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+            let c: Vec<u8> = c.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+            if String::from_utf8_lossy(&c).starts_with(prefix) {
                 out.push(pid);
             }
         }
