@@ -2,6 +2,7 @@
 //! and reports events; `model` folds events into tables; `cli` and `gui`
 //! are the two front ends.
 
+pub mod ansi;
 pub mod cli;
 pub mod engine;
 pub mod event;

@@ -190,7 +190,9 @@ fn jsonl_export_has_the_contract_fields() {
     let out = proctor().arg("export").arg(&export).arg(&csv).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = std::fs::read_to_string(&csv).unwrap();
-    assert!(csv.starts_with("seq,time,kind,process,pid,pool,input,line,exit_code,signal,result,message\n"));
+    assert!(csv.starts_with(
+        "seq,time,kind,process,pid,pool,input,input_index,line,exit_code,signal,result,message,runtime_seconds\n"
+    ));
     assert!(csv.contains(",\"a, \"\"quoted\"\" line\","), "{csv}");
 }
 

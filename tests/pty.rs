@@ -3,6 +3,10 @@
 //! supervisor does not spin on the terminal's hang-up. Real binary, real
 //! terminal, real children.
 
+mod common;
+
+use common::{sh, Run};
+use proctor::event::EventKind;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -60,4 +64,38 @@ fn a_pty_task_that_lets_go_of_its_terminal_is_not_hung_up_and_costs_nothing() {
         });
         assert_eq!(exit, Some(0), "stdin = {stdin}: not hung up by SIGHUP");
     }
+}
+
+#[test]
+fn a_line_sent_to_a_pty_task_arrives_whole_without_its_echo_or_is_refused_whole() {
+    let mut t = sh("reader", "while read -r l; do echo \"got ${#l}\"; done");
+    t.pty = true;
+    t.stdin = true;
+    let mut run = Run::new();
+    run.start(t);
+    run.wait_kind("reader", "spawned");
+    let send = |run: &Run, line: String| {
+        run.send(proctor::engine::Command::WriteStdin {
+            process: "reader".into(),
+            line,
+        })
+    };
+    // Under the terminal's line limit: whole, and not echoed back.
+    let long = "x".repeat(4000);
+    send(&run, long.clone());
+    run.wait_event("got 4000", |e| e.text() == "got 4000");
+    // Over it: refused with words, nothing cut and sent.
+    send(&run, "y".repeat(5000));
+    let err = run.wait_event("the refusal", |e| matches!(e.kind, EventKind::Error { .. }));
+    assert!(err.text().contains("at most 4095"), "{}", err.text());
+    send(&run, "abc".into());
+    run.wait_event("got 3", |e| e.text() == "got 3");
+    let out = run.lines("reader", "stdout");
+    assert_eq!(out, ["got 4000", "got 3"], "no echo, no cut line");
+    run.send(proctor::engine::Command::Stop {
+        process: "reader".into(),
+        how: proctor::engine::StopHow::Kill,
+    });
+    run.wait_exit("reader");
+    let _ = run.finish();
 }

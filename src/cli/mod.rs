@@ -65,6 +65,11 @@ pub enum Sub {
         /// jsonl, csv or text (default: from OUT's extension).
         #[arg(long)]
         format: Option<String>,
+        /// Colour codes of children's output in a text or CSV export
+        /// (auto and never: removed; always: kept as they were). JSON Lines
+        /// keeps everything.
+        #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+        color: crate::ansi::ColorChoice,
     },
     /// List past sessions' journals, newest first.
     History,
@@ -90,8 +95,13 @@ pub fn main(cli: Cli) -> Result<Action> {
         }),
         Some(Sub::Check { session }) => Ok(Action::Exit(check(&session))),
         Some(Sub::Run(args)) => run::run(args).map(Action::Exit),
-        Some(Sub::Export { journal, out, format }) => {
-            export(&journal, &out, format.as_deref())?;
+        Some(Sub::Export {
+            journal,
+            out,
+            format,
+            color,
+        }) => {
+            export(&journal, &out, format.as_deref(), color.in_file())?;
             Ok(Action::Exit(0))
         }
         Some(Sub::History) => {
@@ -140,8 +150,13 @@ fn check(path: &std::path::Path) -> i32 {
     }
 }
 
-fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>) -> Result<()> {
-    use crate::journal::export::{export_events, Format};
+fn export(
+    journal: &std::path::Path,
+    out: &std::path::Path,
+    format: Option<&str>,
+    colour: bool,
+) -> Result<()> {
+    use crate::journal::export::{export_events_with, Format};
     if format.is_none() && picture::is_picture(out) {
         if run::same_file(journal, out) {
             anyhow::bail!("{} is the journal itself; it would be overwritten", out.display());
@@ -173,7 +188,8 @@ fn export(journal: &std::path::Path, out: &std::path::Path, format: Option<&str>
             if bad.len() == 1 { "is" } else { "are" },
         );
     }
-    export_events(out, format, &events).with_context(|| format!("cannot write {}", out.display()))?;
+    export_events_with(out, format, &events, !colour)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     say!("wrote {} events to {}", events.len(), out.display());
     Ok(())
 }

@@ -35,6 +35,11 @@ pub struct RunArgs {
     /// when it ends, from its journal.
     #[arg(long)]
     pub timeline: Option<PathBuf>,
+    /// Colour codes of children's output: on standard output (auto: when
+    /// it is a terminal and NO_COLOR is unset or empty) and in a text or
+    /// CSV export (auto: removed). Other escape sequences never pass.
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::ansi::ColorChoice,
     /// Print only the summary, not each event.
     #[arg(long, short)]
     pub quiet: bool,
@@ -70,12 +75,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     .with_context(|| format!("unknown --format `{f}` (use jsonl, csv or text)"))?,
                 None => Format::from_path(path).unwrap_or(Format::JsonLines),
             };
-            Some(ExportFile::create(path, format).map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot write the export file {}: {e}; nothing was started",
-                    path.display()
-                )
-            })?)
+            Some(
+                ExportFile::create(path, format, !args.color.in_file()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot write the export file {}: {e}; nothing was started",
+                        path.display()
+                    )
+                })?,
+            )
         }
         None => None,
     };
@@ -121,6 +128,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
 
     let mut out = Printer::stdout();
+    let colour = {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR");
+        args.color
+            .on_terminal(std::io::stdout().is_terminal(), no_color.as_deref())
+    };
     let mut model = SessionModel::default();
     let mut stage = Stage::Joining;
     let mut last_flush = Instant::now();
@@ -141,10 +154,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
             // line to read every second.
             let samples = matches!(e.kind, EventKind::Samples { .. });
             if !args.quiet && !samples {
-                out.line(&summary::terminal_safe(&e.text_line()));
+                out.line(&crate::ansi::for_terminal(&e.text_line(), colour));
             } else if matches!(e.kind, EventKind::Error { .. }) {
                 // Errors are never silent, not even with -q.
-                say!("{}", summary::terminal_safe(&e.text_line()));
+                say!("{}", crate::ansi::for_terminal(&e.text_line(), false));
             }
             if matches!(e.kind, EventKind::SessionEnded { .. }) {
                 ended = true;

@@ -7,7 +7,7 @@ use super::lines::Line;
 use super::reactor;
 use super::supervisor::*;
 use crate::event::{Event, EventKind};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 impl Supervisor {
@@ -412,6 +412,13 @@ impl Supervisor {
                 name,
                 format!("`{name}` has no stdin to write to (give its task `stdin = true`, and it must be running)"),
             );
+        }
+        let refused = self
+            .proc(key)
+            .and_then(|p| p.stdin.as_ref())
+            .and_then(|s| super::pty::line_refused(s.fd.as_fd(), line));
+        if let Some(why) = refused {
+            return self.process_error(name, format!("not sent to `{name}`: {why}"));
         }
         let mut bytes = line.as_bytes().to_vec();
         bytes.push(b'\n');

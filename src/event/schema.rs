@@ -103,8 +103,10 @@ pub(crate) mod time_millis {
 }
 
 /// The CSV columns: the fields every consumer of an event log expects, in
-/// this order.
-pub const CSV_COLUMNS: [&str; 12] = [
+/// this order. `input` is the input's value (its text), `input_index` its
+/// place in the pool's queue; `runtime_seconds` is how long a run took, on
+/// the events that end one (`exited`, `task_done`, `task_failed`).
+pub const CSV_COLUMNS: [&str; 14] = [
     "seq",
     "time",
     "kind",
@@ -112,36 +114,61 @@ pub const CSV_COLUMNS: [&str; 12] = [
     "pid",
     "pool",
     "input",
+    "input_index",
     "line",
     "exit_code",
     "signal",
     "result",
     "message",
+    "runtime_seconds",
 ];
 
 /// Fields every event may have; the rest belong to its kind.
 const COMMON: [&str; 7] = ["seq", "time", "kind", "process", "pid", "pool", "input"];
 
-/// One CSV row: each column is the record's field of that name. A kind
-/// with no text field of its own (exited, pool_state, pool_done, ..) puts
-/// its human-readable text in `message`.
-pub fn csv_values(e: &Event) -> [String; 12] {
+/// One CSV row: each column is the record's field of that name, but
+/// `input` (the value: the event's own `input_text`, else `input_value`,
+/// which the writer learned from the input's `task_queued`),
+/// `input_index` (the record's `input`) and `runtime_seconds`. A kind with
+/// no text field of its own (exited, pool_state, pool_done, ..) puts its
+/// human-readable text in `message`.
+pub fn csv_values(e: &Event, input_value: Option<&str>) -> [String; 14] {
+    use super::EventKind;
     let map = match serde_json::to_value(e) {
         Ok(Value::Object(m)) => m,
         _ => Default::default(),
     };
-    let mut row = CSV_COLUMNS.map(|k| match map.get(k) {
+    let field = |k: &str| match map.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(v) => v.to_string(),
-    });
+    };
+    let mut row = CSV_COLUMNS.map(field);
+    row[6] = match map.get("input_text") {
+        Some(Value::String(s)) => s.clone(),
+        _ => input_value.unwrap_or_default().to_string(),
+    };
+    row[7] = field("input");
+    row[13] = match &e.kind {
+        EventKind::Exited { runtime, .. } => number(*runtime),
+        EventKind::TaskDone { duration, .. } | EventKind::TaskFailed { duration, .. } => number(*duration),
+        _ => String::new(),
+    };
     let own_text = map
         .iter()
         .any(|(k, v)| v.is_string() && !COMMON.contains(&k.as_str()));
     if !own_text {
-        row[11] = e.text();
+        row[12] = e.text();
     }
     row
+}
+
+/// Seconds as a plain decimal number (what JSON writes: `1.25`, `0.0`).
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    serde_json::to_string(&v).unwrap_or_default()
 }
 
 /// Parses one JSON Lines line (a journal's or an export's) into an event.

@@ -32,74 +32,38 @@ pub struct Span {
     pub style: Style,
 }
 
-/// The text as styled spans, escapes removed.
+/// The text as styled spans, escapes removed (see `crate::ansi`); a tab
+/// is drawn as four spaces.
 pub fn parse(text: &str) -> Vec<Span> {
+    use crate::ansi::Piece;
     let mut out: Vec<Span> = Vec::new();
     let mut style = Style::default();
     let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    let flush = |cur: &mut String, out: &mut Vec<Span>, style: Style| {
-        if !cur.is_empty() {
-            out.push(Span {
-                text: std::mem::take(cur),
-                style,
-            });
-        }
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek().copied() {
-                Some('[') => {
-                    chars.next();
-                    let mut params = String::new();
-                    let mut fin = None;
-                    for d in chars.by_ref() {
-                        if ('\u{40}'..='\u{7e}').contains(&d) {
-                            fin = Some(d);
-                            break;
-                        }
-                        if params.len() < 256 {
-                            params.push(d);
-                        }
-                    }
-                    if fin == Some('m') {
-                        flush(&mut cur, &mut out, style);
-                        apply_sgr(&mut style, &params);
-                    }
+    for p in crate::ansi::pieces(text) {
+        match p {
+            Piece::Text(t) => cur.push_str(t),
+            Piece::Tab => cur.push_str("    "),
+            Piece::Control(_) => {}
+            Piece::Sgr(params) => {
+                if !cur.is_empty() {
+                    out.push(Span {
+                        text: std::mem::take(&mut cur),
+                        style,
+                    });
                 }
-                Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => {
-                    // OSC / DCS / SOS / PM / APC: up to BEL or ESC \.
-                    chars.next();
-                    while let Some(d) = chars.next() {
-                        if d == '\u{7}' {
-                            break;
-                        }
-                        if d == '\u{1b}' && chars.peek() == Some(&'\\') {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\t' => cur.push_str("    "),
-            c if c.is_control() => {}
-            c => cur.push(c),
+                apply_sgr(&mut style, params);
+            }
         }
     }
-    flush(&mut cur, &mut out, style);
+    if !cur.is_empty() {
+        out.push(Span { text: cur, style });
+    }
     out
 }
 
-/// The text without any escape or control sequence.
+/// The text without any escape or control sequence, tabs kept.
 pub fn strip(text: &str) -> String {
-    if !text.contains(|c: char| c.is_control()) {
-        return text.to_string();
-    }
-    parse(text).into_iter().map(|s| s.text).collect()
+    crate::ansi::strip(text)
 }
 
 fn apply_sgr(s: &mut Style, params: &str) {
@@ -280,7 +244,9 @@ mod tests {
         let evil =
             "a\u{1b}[2J\u{1b}[H\u{1b}]0;title\u{7}b\u{1b}]8;;http://x\u{1b}\\c\u{7}\r\u{8}d\u{1b}[?25l";
         assert_eq!(strip(evil), "abcd");
-        assert_eq!(strip("tab\there"), "tab    here");
+        assert_eq!(strip("tab\there"), "tab\there");
+        let drawn: String = parse("tab\there").into_iter().map(|s| s.text).collect();
+        assert_eq!(drawn, "tab    here");
         assert_eq!(strip("no escapes"), "no escapes");
         // A sequence cut off at the end of the line is dropped too.
         assert_eq!(strip("x\u{1b}[31"), "x");

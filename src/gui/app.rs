@@ -108,6 +108,7 @@ impl ProctorApp {
         dirs: AppDirs,
     ) -> anyhow::Result<Self> {
         super::theme::apply_style(ctx);
+        super::cjk_font::install(ctx);
         let (settings, settings_problem) = Settings::load(&dirs.settings_file());
         ctx.set_theme(settings.theme_preference());
         let (engine, journal_problem) = start_engine(ctx, &dirs, &settings)?;

@@ -144,14 +144,20 @@ impl ProctorApp {
                         d.name(),
                         super::keys::shortcut_text(super::keys::KeyAction::UndoRemove)
                     ));
-                    self.desk.removed = Some((i, d));
+                    self.desk.removed.push((i, d));
                 }
             }
-            Intent::UndoRemove => match self.desk.removed.take() {
+            Intent::UndoRemove => match self.desk.removed.pop() {
                 Some((i, d)) => {
-                    let name = d.name().to_string();
-                    self.defs.restore(i, d);
-                    self.info(format!("brought back the definition \u{201c}{name}\u{201d}"));
+                    let was = d.name().to_string();
+                    let name = self.defs.restore(i, d);
+                    if name == was {
+                        self.info(format!("brought back the definition \u{201c}{name}\u{201d}"));
+                    } else {
+                        self.info(format!(
+                            "brought back the definition \u{201c}{was}\u{201d} as \u{201c}{name}\u{201d}: another definition has its name now"
+                        ));
+                    }
                 }
                 None => self.info("nothing to undo".into()),
             },

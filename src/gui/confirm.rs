@@ -44,6 +44,19 @@ pub fn question(intent: &Intent, alive: usize, def_name: Option<&str>) -> Option
     }
 }
 
+/// Gives a dialog's default button the keyboard, unless something in the
+/// dialog has it already (a field behind the dialog keeps no keys).
+pub fn focus_default(ui: &Ui, button: &egui::Response) {
+    let ctx = ui.ctx();
+    let here = ctx
+        .memory(|m| m.focused())
+        .and_then(|id| ctx.read_response(id))
+        .is_some_and(|r| r.layer_id == ui.layer_id());
+    if !here {
+        button.request_focus();
+    }
+}
+
 impl ProctorApp {
     /// Holds back the intents that ask first (while asking, or when the
     /// settings say so); the rest go through.
@@ -82,15 +95,19 @@ impl ProctorApp {
             ui.label(&text);
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                let yes = ui.button(yes);
-                if !ui.ctx().memory(|m| m.focused().is_some()) {
-                    yes.request_focus();
-                }
-                if yes.clicked() {
-                    answer = Some(true);
-                }
-                if ui.button("Cancel").clicked() {
+                // Cancel first and with the keyboard (Enter, Space): the
+                // action that cannot be taken back needs its own click.
+                let cancel = ui.button("Cancel");
+                super::confirm::focus_default(ui, &cancel);
+                if cancel.clicked() {
                     answer = Some(false);
+                }
+                let dark = ui.visuals().dark_mode;
+                let yes = egui::Button::new(
+                    RichText::new(yes).color(super::theme::color(dark, super::theme::Tone::Failure)),
+                );
+                if ui.add(yes).clicked() {
+                    answer = Some(true);
                 }
             });
             ui.add_space(2.0);

@@ -28,6 +28,12 @@ pub struct Definitions {
     /// Definitions edited since their running processes started: index
     /// to those processes' names (set by the app each frame).
     pub edited: std::collections::BTreeMap<usize, Vec<String>>,
+    /// Changes whenever the form shows another definition (or one was
+    /// removed or brought back): the form's fields get new ids, so a field's
+    /// keyboard focus and its own undo history (Ctrl+Z while typing) never
+    /// carry over to another definition.
+    form_gen: u64,
+    form_for: Option<usize>,
 }
 
 #[derive(Default)]
@@ -68,6 +74,8 @@ impl Definitions {
             reserved: Default::default(),
             reserved_for: None,
             edited: Default::default(),
+            form_gen: 0,
+            form_for: None,
         }
     }
 
@@ -182,6 +190,7 @@ impl Definitions {
             return None;
         }
         let d = self.defs.remove(i);
+        self.form_gen += 1;
         self.selected = if self.defs.is_empty() {
             None
         } else {
@@ -191,13 +200,22 @@ impl Definitions {
         Some(d)
     }
 
-    /// Puts a removed definition back where it was (or last) and selects it.
-    pub fn restore(&mut self, i: usize, d: Def) {
+    /// Puts a removed definition back, exactly as it was, where it was (or
+    /// last), and selects it; its name, unless another definition has taken
+    /// that name since (then a fresh one). The name it has now.
+    pub fn restore(&mut self, i: usize, mut d: Def) -> String {
+        if self.defs.iter().any(|o| o.name() == d.name()) {
+            let name = self.fresh_name(d.name());
+            d.set_name(name);
+        }
+        let name = d.name().to_string();
         let i = i.min(self.defs.len());
         self.defs.insert(i, d);
         self.selected = Some(i);
+        self.form_gen += 1;
         self.dirty = true;
         self.reveal = true;
+        name
     }
 
     /// A path chosen in a file dialog for a field.
@@ -373,6 +391,11 @@ impl Definitions {
             self.reserved.clear();
             self.reserved_for = Some(i);
         }
+        if self.form_for != Some(i) {
+            self.form_gen += 1;
+            self.form_for = Some(i);
+        }
+        let gen = self.form_gen;
         ui.horizontal(|ui| {
             let kind = if matches!(self.defs[i], Def::Task(_)) {
                 "Task"
@@ -397,64 +420,35 @@ impl Definitions {
                 );
             }
         });
-        if let Some(running) = self.edited.get(&i) {
-            let spec = result.and_then(|r| r.as_ref().ok());
-            edited_hint(ui, spec, running, dark, out);
-        }
         ui.add_space(4.0);
-        egui::ScrollArea::vertical()
-            .id_salt("def_form")
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                let f = match &mut self.defs[i] {
-                    Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
-                    Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
-                };
-                if f.changed {
-                    self.dirty = true;
-                }
-                if let Some(field) = f.browse {
-                    out.browse = Some((i, field));
-                }
-            });
-    }
-}
-
-/// The hint that running copies still use the definition as it was.
-fn edited_hint(ui: &mut Ui, spec: Option<&Spec>, running: &[String], dark: bool, out: &mut DefsOut) {
-    let tone = color(dark, Tone::Stopping);
-    egui::Frame::new()
-        .stroke(egui::Stroke::new(1.0, tone))
-        .corner_radius(4.0)
-        .inner_margin(6.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            match spec {
-                Some(Spec::Task(t)) => {
-                    let who = match running.len() {
-                        1 => "its running copy uses".to_string(),
-                        n => format!("its {n} running copies use"),
-                    };
-                    ui.label(
-                        RichText::new(format!("Edited: {who} the old definition; restart to apply."))
-                            .color(tone),
-                    );
-                    if ui
-                        .button("Restart running copies")
-                        .on_hover_text("Terminate them, then start the task with the definition as it is now")
-                        .clicked()
-                    {
-                        out.intents.push(Intent::ApplyDefinition(t.clone()));
-                    }
-                }
-                _ => {
-                    ui.label(
-                        RichText::new("Edited: the running pool uses the old definition; it applies when the pool starts again.")
-                            .color(tone),
-                    );
-                }
+        // The hint that running copies use the old definition goes under
+        // the form: coming with the first key typed, it moves no field.
+        ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
+            if let Some(running) = self.edited.get(&i) {
+                let spec = result.and_then(|r| r.as_ref().ok());
+                super::definitions_hint::edited_hint(ui, spec, running, dark, out);
             }
+            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("def_form")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        let f = ui
+                            .push_id(("definition_form", gen), |ui| match &mut self.defs[i] {
+                                Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
+                                Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
+                            })
+                            .inner;
+                        if f.changed {
+                            self.dirty = true;
+                        }
+                        if let Some(field) = f.browse {
+                            out.browse = Some((i, field));
+                        }
+                    });
+            });
         });
+    }
 }
 
 fn start_intent(spec: &Spec) -> Intent {

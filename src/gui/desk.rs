@@ -29,8 +29,9 @@ pub struct Desk {
     pub show_shortcuts: bool,
     /// An intent waiting for a "yes": it, the question and the yes button.
     pub confirming: Option<(Intent, String, &'static str)>,
-    /// The last definition removed, and where it was (Ctrl+Z).
-    pub removed: Option<(usize, Def)>,
+    /// The definitions removed, and where each was, the last last (Ctrl+Z
+    /// brings back one at a time).
+    pub removed: Vec<(usize, Def)>,
     /// By definition name: what its processes were started with.
     pub origins: HashMap<String, Origin>,
     /// The live session's output, per process.

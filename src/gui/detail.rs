@@ -54,14 +54,26 @@ pub struct DetailInput<'a> {
 }
 
 /// A value with a copy button beside it (labelled for screen readers and
-/// tests as "Copy <what>").
+/// tests as "Copy <what>"). The name and the button stand at the top of
+/// the row, level with the first line of a long wrapped value.
 fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
-    ui.weak(what);
+    // The row's height as last drawn (a grid centres each cell in it).
+    let key = ui.scope_id().with(("value_row_height", what));
+    let h = ui.data(|d| d.get_temp::<f32>(key)).unwrap_or(0.0);
+    let top = egui::Layout::top_down(egui::Align::Min);
+    top_cell(ui, h, top, |ui| {
+        ui.add(egui::Label::new(RichText::new(what).weak()).extend());
+    });
     // Each in its own cell (a wrapped value inside a row of widgets grew
     // over the rows below it).
-    let b = ui
-        .small_button("Copy")
-        .on_hover_text(format!("Copy the {}", what.to_lowercase()));
+    let b = top_cell(ui, h, top, |ui| {
+        ui.add(
+            egui::Button::new("Copy")
+                .small()
+                .wrap_mode(egui::TextWrapMode::Extend),
+        )
+        .on_hover_text(format!("Copy the {}", what.to_lowercase()))
+    });
     let b = b.accessible_name(format!("Copy {}", what.to_lowercase()));
     if b.clicked() {
         ui.ctx().copy_text(value.to_string());
@@ -71,8 +83,18 @@ fn value_row(ui: &mut Ui, what: &str, value: &str, monospace: bool) {
     } else {
         RichText::new(value)
     };
-    ui.add(egui::Label::new(text).wrap());
+    let v = ui.add(egui::Label::new(text).wrap());
+    ui.data_mut(|d| d.insert_temp(key, v.rect.height()));
     ui.end_row();
+}
+
+/// A grid cell whose content starts at the top of a row `h` high.
+fn top_cell<R>(ui: &mut Ui, h: f32, layout: egui::Layout, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.allocate_ui_with_layout(egui::vec2(0.0, h), layout, |ui| {
+        ui.set_min_height(h);
+        add(ui)
+    })
+    .inner
 }
 
 /// The command line as one shell-quoted string.

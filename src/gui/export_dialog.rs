@@ -25,6 +25,12 @@ pub struct ExportDialog {
     form: Option<Form>,
 }
 
+impl ExportDialog {
+    pub fn is_open(&self) -> bool {
+        self.form.is_some()
+    }
+}
+
 /// What the dialog asked for this frame.
 #[derive(Default)]
 pub struct DialogOut {

@@ -42,20 +42,6 @@ pub struct LogExport {
     pub plain: bool,
 }
 
-/// An event as a plain export writes it: the escape sequences of a child's
-/// output and answers removed (see `ansi::strip`).
-pub fn plain_event(e: &Event) -> Event {
-    use crate::event::EventKind;
-    let strip = super::ansi::strip;
-    let mut e = e.clone();
-    e.kind = match e.kind {
-        EventKind::Stdout { line, .. } => EventKind::stdout(strip(&line)),
-        EventKind::Stderr { line, .. } => EventKind::stderr(strip(&line)),
-        k => k,
-    };
-    e
-}
-
 /// How an export went.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exported {
@@ -149,7 +135,7 @@ pub fn export_log(
     let mut bad_lines = 0u64;
     let mut note = None;
     {
-        let mut w = EventWriter::new(file.writer(), req.format)?;
+        let mut w = EventWriter::new(file.writer(), req.format)?.plain(req.plain);
         let keep = |e: &Event| req.filter.as_ref().is_none_or(|f| f.matches(e));
         if let Some(path) = &req.journal {
             match File::open(path) {
@@ -175,15 +161,13 @@ pub fn export_log(
                                 Ok(e) => {
                                     last_seq = last_seq.max(e.seq);
                                     if keep(&e) {
-                                        if req.plain {
-                                            w.write(&plain_event(&e))?;
-                                        } else {
-                                            w.write(&e)?;
-                                        }
+                                        w.write(&e)?;
                                         count += 1;
                                         if count % 20_000 == 0 {
                                             progress(count);
                                         }
+                                    } else {
+                                        w.observe(&e);
                                     }
                                 }
                                 Err(_) => bad_lines += 1,
@@ -205,12 +189,10 @@ pub fn export_log(
         }
         for e in req.tail.iter().filter(|e| e.seq > last_seq || e.seq == 0) {
             if keep(e) {
-                if req.plain {
-                    w.write(&plain_event(e))?;
-                } else {
-                    w.write(e)?;
-                }
+                w.write(e)?;
                 count += 1;
+            } else {
+                w.observe(e);
             }
         }
         w.into_inner()?;
@@ -309,6 +291,7 @@ mod tests {
     #[test]
     fn a_plain_export_has_the_text_without_its_colour_codes() {
         use crate::event::EventKind;
+        use crate::journal::export::plain_event;
         let e = Event::now(EventKind::stdout(
             "\u{1b}[1;31mred\u{1b}[0m and \u{1b}]0;title\u{7}plain",
         ))

@@ -93,6 +93,7 @@ pub fn pool_form(
             f.row(ui, "Inputs file", "One input a line.", "inputs_file", |ui| {
                 let r = ui.add(
                     TextEdit::singleline(&mut p.inputs_file)
+                        .id_salt("form_inputs_file")
                         .desired_width((ui.available_width() - 100.0).max(60.0)),
                 );
                 if ui
@@ -120,6 +121,7 @@ pub fn pool_form(
                     .show(ui, |ui| {
                         ui.add(
                             TextEdit::multiline(&mut p.inputs_text)
+                                .id_salt("form_inputs_text")
                                 .desired_rows(5)
                                 .desired_width(f32::INFINITY)
                                 .font(egui::TextStyle::Monospace),

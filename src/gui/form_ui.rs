@@ -92,7 +92,11 @@ impl Form<'_> {
         mono: bool,
     ) {
         self.row(ui, label, help, key, |ui| {
-            let mut edit = TextEdit::singleline(value).desired_width(f32::INFINITY);
+            // A stable id: the field keeps the keyboard whatever is drawn
+            // before it (an auto id changed when the "edited" hint came).
+            let mut edit = TextEdit::singleline(value)
+                .id_salt(("form_text", label))
+                .desired_width(f32::INFINITY);
             if mono {
                 edit = edit.font(egui::TextStyle::Monospace);
             }
@@ -112,6 +116,7 @@ impl Form<'_> {
         self.row(ui, label, help, key, |ui| {
             let r = ui.add(
                 TextEdit::singleline(value)
+                    .id_salt(("form_number", label))
                     .desired_width(80.0)
                     .font(egui::TextStyle::Monospace),
             );
@@ -136,6 +141,7 @@ impl Form<'_> {
             |ui| {
                 let r = ui.add(
                     TextEdit::singleline(value)
+                        .id_salt("form_cwd")
                         .desired_width((ui.available_width() - 100.0).max(60.0))
                         .hint_text("(session folder)"),
                 );
@@ -164,6 +170,7 @@ impl Form<'_> {
                 ui.horizontal(|ui| {
                     let kr = ui.add(
                         TextEdit::singleline(k)
+                            .id_salt(("env_name", i))
                             .desired_width(110.0)
                             .hint_text("NAME")
                             .font(egui::TextStyle::Monospace),
@@ -171,6 +178,7 @@ impl Form<'_> {
                     ui.label("=");
                     let vr = ui.add(
                         TextEdit::singleline(v)
+                            .id_salt(("env_value", i))
                             .desired_width((ui.available_width() - 40.0).max(60.0))
                             .hint_text("value")
                             .font(egui::TextStyle::Monospace),

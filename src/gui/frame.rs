@@ -56,7 +56,7 @@ impl ProctorApp {
                 Some(p) => p.procs.selected.len(),
                 None => self.procs.selected.len(),
             },
-            can_undo: self.desk.removed.is_some(),
+            can_undo: !self.desk.removed.is_empty(),
         };
 
         egui::Panel::top("menu").show(ui, |ui| {
@@ -88,27 +88,6 @@ impl ProctorApp {
             Some(p) => p.procs.selected.clone(),
             None => self.procs.selected.clone(),
         };
-        let log_panel = egui::Panel::bottom("log")
-            .resizable(true)
-            // As left last time; the first time, less of a small window.
-            .default_size(match self.settings.layout.log_height {
-                Some(_) => self.settings.layout.log_height(),
-                None => self
-                    .settings
-                    .layout
-                    .log_height()
-                    .min((ui.available_height() * 0.3).max(120.0)),
-            })
-            .min_size(120.0)
-            .show(ui, |ui| {
-                let (log, model) = match self.past.as_mut() {
-                    Some(p) => (&mut p.log, &p.model),
-                    None => (&mut self.log, &self.model),
-                };
-                log.set_selection(&selected);
-                log.ui(ui, model);
-            });
-        self.settings.layout.log_height = Some(log_panel.response.rect.height());
         if self.past.is_none() {
             let defs_panel = egui::Panel::left("definitions")
                 .resizable(true)
@@ -124,6 +103,31 @@ impl ProctorApp {
                 });
             self.settings.layout.definitions_width = Some(defs_panel.response.rect.width());
         }
+        // The log sits under the tabs only (the definitions run the full
+        // height at their left): it may take at most half of that height,
+        // so that the table and its buttons are never squeezed out, and
+        // starts at no more than 40 % of it (35 % the first time).
+        let column = ui.available_height();
+        let log_max = (column * 0.5).max(120.0);
+        let log_panel = egui::Panel::bottom("log")
+            .resizable(true)
+            .default_size(
+                match self.settings.layout.log_height {
+                    Some(h) => h.min(column * 0.4),
+                    None => self.settings.layout.log_height().min(column * 0.35),
+                }
+                .clamp(120.0, log_max),
+            )
+            .size_range(120.0..=log_max)
+            .show(ui, |ui| {
+                let (log, model) = match self.past.as_mut() {
+                    Some(p) => (&mut p.log, &p.model),
+                    None => (&mut self.log, &self.model),
+                };
+                log.set_selection(&selected);
+                log.ui(ui, model);
+            });
+        self.settings.layout.log_height = Some(log_panel.response.rect.height());
         ui.input(|i| self.settings.layout.observe(i.viewport()));
         egui::CentralPanel::default().show(ui, |ui| {
             intents.extend(self.central(ui, &live_rows, &starting, &sample, now));

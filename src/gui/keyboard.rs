@@ -13,7 +13,37 @@ impl ProctorApp {
     /// The shortcuts pressed this frame, as intents: each does what its
     /// menu entry does (`Intent::Do`).
     pub(super) fn handle_keys(&mut self, ui: &Ui) -> Vec<Intent> {
+        self.close_on_escape(ui);
         keys::pressed(ui).into_iter().map(Intent::Do).collect()
+    }
+
+    /// Escape closes the topmost of the shortcuts window and the details
+    /// window, unless a menu, a popup or a dialog takes it first, or a
+    /// text field (which Escape leaves).
+    fn close_on_escape(&mut self, ui: &Ui) {
+        let ctx = ui.ctx();
+        let dialog = self.desk.confirming.is_some()
+            || self.settings_form.is_some()
+            || self.pending_discard.is_some()
+            || self.quit != super::app::QuitState::Idle
+            || self.export_dialog.is_open();
+        if dialog || ctx.any_popup_open() || ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let details = self.tab == Tab::Processes && self.view_procs().details_window;
+        if !self.desk.show_shortcuts && !details {
+            return;
+        }
+        if !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            return;
+        }
+        if self.desk.show_shortcuts {
+            self.desk.show_shortcuts = false;
+        } else {
+            let v = self.view_procs();
+            v.details_window = false;
+            v.hide_details = true;
+        }
     }
 
     /// Carries out an action of the menus and the keys. Row actions apply
@@ -110,10 +140,14 @@ impl ProctorApp {
     /// The shortcuts window, listing `keys::BINDINGS`.
     pub(super) fn shortcuts_window(&mut self, ui: &Ui) {
         let mut open = self.desk.show_shortcuts;
+        // Never taller than the window: the list scrolls at 800×600.
+        let max_h = (ui.ctx().content_rect().height() - 80.0).max(160.0);
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .collapsible(false)
-            .auto_sized()
+            .resizable(false)
+            .max_height(max_h)
+            .vscroll(true)
             .show(ui.ctx(), |ui| {
                 let mut group = "";
                 egui::Grid::new("shortcuts_grid")

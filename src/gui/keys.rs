@@ -252,11 +252,25 @@ pub fn shortcut_text(action: KeyAction) -> String {
 }
 
 /// The actions whose keys were pressed this frame (each press consumed).
-/// Table shortcuts wait while a text field has the keyboard.
+/// Table shortcuts wait while a widget has the keyboard (a text field
+/// takes Delete, arrows and Ctrl+A for its text).
 pub fn pressed(ui: &Ui) -> Vec<KeyAction> {
     let typing = ui.ctx().egui_wants_keyboard_input();
     let mut out = Vec::new();
     ui.input_mut(|i| {
+        // The window system turns Ctrl+C (and Ctrl+Shift+C) into a Copy
+        // event, not a key: it copies the selected processes' PIDs (or
+        // command lines) unless a text field copies its own selection.
+        if !typing {
+            if let Some(at) = i.events.iter().position(|e| matches!(e, egui::Event::Copy)) {
+                i.events.remove(at);
+                out.push(if i.modifiers.shift {
+                    KeyAction::CopyCommands
+                } else {
+                    KeyAction::CopyPids
+                });
+            }
+        }
         // Bindings with more modifiers first: egui matches modifiers
         // loosely (Ctrl+Shift+P would also match Ctrl+P).
         let mut order: Vec<&Binding> = BINDINGS.iter().collect();

@@ -10,7 +10,9 @@ use egui_extras::{Column, TableBuilder};
 impl Log {
     pub fn ui(&mut self, ui: &mut Ui, model: &SessionModel) {
         let dark = ui.visuals().dark_mode;
-        ui.horizontal(|ui| {
+        // Wrapped: in a narrow window the controls go on a second line
+        // rather than off the edge.
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Event log");
             let l = ui.label("Show");
             let current = match &self.process {
@@ -80,8 +82,11 @@ impl Log {
                 super::plural::count_usize(self.events.len(), "event")
             ));
             if self.follow {
-                ui.label(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
-                    .on_hover_text("New events scroll into view; scroll up to pause");
+                ui.add(
+                    egui::Label::new(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
+                        .extend(),
+                )
+                .on_hover_text("New events scroll into view; scroll up to pause");
             } else if ui
                 .button("\u{2193} Follow")
                 .on_hover_text("Jump to the newest event and keep following")
@@ -106,6 +111,10 @@ impl Log {
             .resizable(true)
             .stick_to_bottom(self.follow)
             .auto_shrink([false, false])
+            // The panel's height is the user's: the rows scroll in what is
+            // left under the filter bar (the default asked for 200 points
+            // and pushed the bar out of a short panel).
+            .min_scrolled_height(0.0)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(92.0).at_least(60.0))
             .column(Column::initial(190.0).at_least(60.0).clip(true))

@@ -4,9 +4,11 @@
 mod ansi;
 mod app;
 mod apply;
+mod cjk_font;
 mod columns;
 mod confirm;
 mod definitions;
+mod definitions_hint;
 mod desk;
 mod detail;
 mod detail_output;

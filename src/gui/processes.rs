@@ -204,8 +204,15 @@ impl ProcessesView {
                 self.filter.clear();
             }
             ui.weak(format!("{} of {total}", rows.len()));
-            ui.menu_button("Columns", |ui| self.columns.chooser(ui))
-                .response
+            // Stays open while several columns are ticked; a click outside
+            // or Escape closes it.
+            egui::containers::menu::MenuButton::new("Columns")
+                .config(
+                    egui::containers::menu::MenuConfig::new()
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+                )
+                .ui(ui, |ui| self.columns.chooser(ui))
+                .0
                 .on_hover_text("Choose the columns shown");
             if self.read_only {
                 return;

@@ -6,8 +6,18 @@ use crate::engine::{Command, StopHow};
 use egui::{RichText, Ui, ViewportCommand};
 
 impl ProctorApp {
+    /// Edits to a session file not saved to it (an unnamed session is
+    /// autosaved instead).
+    fn unsaved_file(&self) -> bool {
+        self.defs.dirty && self.defs.path.is_some()
+    }
+
     pub(super) fn ask_quit(&mut self) {
-        if self.busy() || self.pools_active() {
+        if self.unsaved_file() {
+            // Save, discard or cancel first (`discard_dialog`); quitting
+            // goes on from there.
+            self.pending_discard = Some(super::intent::Intent::Quit);
+        } else if self.busy() || self.pools_active() {
             if self.quit == QuitState::Idle {
                 self.quit = QuitState::Asking;
             }
@@ -23,6 +33,10 @@ impl ProctorApp {
         }
         match self.quit {
             QuitState::Closing => {}
+            QuitState::Idle if self.unsaved_file() => {
+                ui.send_viewport_cmd(ViewportCommand::CancelClose);
+                self.pending_discard = Some(super::intent::Intent::Quit);
+            }
             _ if self.busy() || self.pools_active() => {
                 ui.send_viewport_cmd(ViewportCommand::CancelClose);
                 if self.quit == QuitState::Idle {
@@ -64,11 +78,14 @@ impl ProctorApp {
                 list_names(ui, &alive);
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {
+                    // Cancel has the keyboard: Enter does not stop anything.
+                    let cancel = ui.button("Cancel");
+                    super::confirm::focus_default(ui, &cancel);
+                    if cancel.clicked() {
+                        choice = Some(false);
+                    }
                     if ui.button("Terminate all and quit").clicked() {
                         choice = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        choice = Some(false);
                     }
                 });
             } else {

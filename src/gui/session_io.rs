@@ -144,37 +144,69 @@ impl ProctorApp {
         let Some(pending) = self.pending_discard.clone() else {
             return out;
         };
+        let quitting = matches!(pending, Intent::Quit);
         let mut close = false;
-        egui::Modal::new(egui::Id::unique("discard_dialog")).show(ui.ctx(), |ui| {
+        let modal = egui::Modal::new(egui::Id::unique("discard_dialog")).show(ui.ctx(), |ui| {
             ui.set_width(440.0);
-            ui.heading("Unsaved definitions");
-            ui.add_space(4.0);
-            let what = match &pending {
-                Intent::OpenSession(p) => format!("Opening {}", p.display()),
-                _ => "A new session".to_string(),
-            };
-            ui.label(format!(
-                "{what} replaces the definitions, which have changes not saved to a file."
-            ));
+            let file = self
+                .defs
+                .path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|f| f.to_string_lossy().to_string());
+            match (&pending, &file) {
+                (Intent::Quit, Some(f)) => {
+                    ui.heading(format!("Save the changes to {f} before quitting?"));
+                    ui.add_space(4.0);
+                    ui.label("The definitions have changes not saved to the file; quitting without saving loses them.");
+                }
+                _ => {
+                    ui.heading("Unsaved definitions");
+                    ui.add_space(4.0);
+                    let what = match &pending {
+                        Intent::OpenSession(p) => format!("Opening {}", p.display()),
+                        _ => "A new session".to_string(),
+                    };
+                    ui.label(format!(
+                        "{what} replaces the definitions, which have changes not saved to a file."
+                    ));
+                }
+            }
             ui.add_space(8.0);
             ui.horizontal(|ui| {
+                // Cancel has the keyboard: Enter loses nothing.
+                let cancel = ui.button("Cancel");
+                super::confirm::focus_default(ui, &cancel);
+                if cancel.clicked() {
+                    close = true;
+                }
+                let discard = if quitting {
+                    "Quit without saving"
+                } else {
+                    "Discard changes"
+                };
+                if ui.button(discard).clicked() {
+                    self.defs.dirty = false;
+                    out.push(pending.clone());
+                    close = true;
+                }
                 if let Some(p) = self.defs.path.clone() {
-                    if ui.button("Save, then continue").clicked() {
+                    let save = if quitting {
+                        "Save and quit"
+                    } else {
+                        "Save, then continue"
+                    };
+                    if ui.button(save).clicked() {
                         out.push(Intent::SaveSession(p));
                         out.push(pending.clone());
                         close = true;
                     }
                 }
-                if ui.button("Discard changes").clicked() {
-                    self.defs.dirty = false;
-                    out.push(pending.clone());
-                    close = true;
-                }
-                if ui.button("Cancel").clicked() {
-                    close = true;
-                }
             });
         });
+        if modal.should_close() {
+            close = true;
+        }
         if close {
             self.pending_discard = None;
         }

@@ -3,6 +3,7 @@
 
 use crate::event::schema::{csv_values, CSV_COLUMNS};
 use crate::event::Event;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -73,32 +74,119 @@ pub fn write_header(out: &mut impl Write, format: Format) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes one event in a format.
+/// Writes one event in a format (a CSV row's `input` is the value only on
+/// the events that carry it; `EventWriter` fills it in on every row).
 pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::Result<()> {
     match format {
         Format::JsonLines => {
             serde_json::to_writer(&mut *out, event)?;
             out.write_all(b"\n")
         }
-        Format::Csv => writeln!(out, "{}", csv_row(&csv_values(event))),
+        Format::Csv => writeln!(out, "{}", csv_row(&csv_values(event, None))),
         Format::Text => writeln!(out, "{}", event.text_line()),
     }
 }
 
-/// Writes events one at a time in a format (the header first for CSV).
+/// An event with the escape sequences and control characters of a child's
+/// output removed (see `crate::ansi::strip`), for plain exports.
+pub fn plain_event(e: &Event) -> Event {
+    use crate::ansi::strip;
+    use crate::event::EventKind;
+    let mut e = e.clone();
+    e.kind = match e.kind {
+        EventKind::Stdout { line, .. } => EventKind::stdout(strip(&line)),
+        EventKind::Stderr { line, .. } => EventKind::stderr(strip(&line)),
+        k => k,
+    };
+    e
+}
+
+/// The values of pool inputs by pool and index, learned from
+/// `task_queued` (and `task_started`), so that every CSV row of an input
+/// says its value.
+#[derive(Default)]
+pub struct InputValues {
+    values: HashMap<(String, u64), String>,
+}
+
+impl InputValues {
+    pub fn observe(&mut self, e: &Event) {
+        use crate::event::EventKind;
+        if let (
+            Some(pool),
+            Some(i),
+            EventKind::TaskQueued { input_text } | EventKind::TaskStarted { input_text },
+        ) = (&e.pool, e.input, &e.kind)
+        {
+            self.values
+                .entry((pool.clone(), i))
+                .or_insert_with(|| input_text.clone());
+        }
+    }
+
+    pub fn get(&self, e: &Event) -> Option<&str> {
+        let (pool, i) = (e.pool.as_ref()?, e.input?);
+        self.values.get(&(pool.clone(), i)).map(String::as_str)
+    }
+}
+
+fn is_output(e: &Event) -> bool {
+    use crate::event::EventKind;
+    matches!(e.kind, EventKind::Stdout { .. } | EventKind::Stderr { .. })
+}
+
+/// Writes events one at a time in a format (the header first for CSV),
+/// optionally plain (output without colour codes in text and CSV).
 pub struct EventWriter<W: Write> {
     out: W,
     format: Format,
+    plain: bool,
+    inputs: InputValues,
 }
 
 impl<W: Write> EventWriter<W> {
     pub fn new(mut out: W, format: Format) -> io::Result<Self> {
         write_header(&mut out, format)?;
-        Ok(Self { out, format })
+        Ok(Self {
+            out,
+            format,
+            plain: false,
+            inputs: InputValues::default(),
+        })
+    }
+
+    /// Children's output without escape sequences (text and CSV; JSON
+    /// Lines stays lossless).
+    pub fn plain(mut self, plain: bool) -> Self {
+        self.plain = plain && self.format != Format::JsonLines;
+        self
+    }
+
+    /// An event that is not written (filtered out) but may name an input's
+    /// value.
+    pub fn observe(&mut self, event: &Event) {
+        if self.format == Format::Csv {
+            self.inputs.observe(event);
+        }
     }
 
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
-        write_event(&mut self.out, self.format, event)
+        self.observe(event);
+        let plain;
+        let event = if self.plain && is_output(event) {
+            plain = plain_event(event);
+            &plain
+        } else {
+            event
+        };
+        match self.format {
+            Format::Csv => writeln!(
+                self.out,
+                "{}",
+                csv_row(&csv_values(event, self.inputs.get(event)))
+            ),
+            f => write_event(&mut self.out, f, event),
+        }
     }
 
     pub fn into_inner(mut self) -> io::Result<W> {
@@ -108,34 +196,56 @@ impl<W: Write> EventWriter<W> {
 }
 
 /// An export written as the events come (memory stays flat however long
-/// the run), to a file that appears, complete, only on `finish`.
+/// the run, but for the values of pool inputs a CSV names), to a file that
+/// appears, complete, only on `finish`.
 pub struct ExportFile {
     file: AtomicFile,
     format: Format,
+    plain: bool,
+    inputs: InputValues,
     count: u64,
     error: Option<io::Error>,
 }
 
 impl ExportFile {
     /// Creates the temporary file now: an unwritable path is an error before
-    /// anything runs.
-    pub fn create(path: &Path, format: Format) -> io::Result<Self> {
+    /// anything runs. `plain`: children's output without escape sequences
+    /// (text and CSV).
+    pub fn create(path: &Path, format: Format, plain: bool) -> io::Result<Self> {
         let mut file = AtomicFile::create(path)?;
         write_header(file.writer(), format)?;
         Ok(Self {
             file,
             format,
+            plain: plain && format != Format::JsonLines,
+            inputs: InputValues::default(),
             count: 0,
             error: None,
         })
     }
 
     pub fn write(&mut self, event: &Event) {
-        if self.error.is_none() {
-            match write_event(self.file.writer(), self.format, event) {
-                Ok(()) => self.count += 1,
-                Err(e) => self.error = Some(e),
+        if self.error.is_some() {
+            return;
+        }
+        let plain;
+        let event = if self.plain && is_output(event) {
+            plain = plain_event(event);
+            &plain
+        } else {
+            event
+        };
+        let r = match self.format {
+            Format::Csv => {
+                self.inputs.observe(event);
+                let row = csv_row(&csv_values(event, self.inputs.get(event)));
+                writeln!(self.file.writer(), "{row}")
             }
+            f => write_event(self.file.writer(), f, event),
+        };
+        match r {
+            Ok(()) => self.count += 1,
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -150,15 +260,26 @@ impl ExportFile {
     }
 }
 
-/// Writes all `events` to `dest` atomically.
+/// Writes all `events` to `dest` atomically, output as it was.
 pub fn export_events<'a>(
     dest: &Path,
     format: Format,
     events: impl IntoIterator<Item = &'a Event>,
 ) -> io::Result<()> {
+    export_events_with(dest, format, events, false)
+}
+
+/// Writes all `events` to `dest` atomically; `plain`: children's output
+/// without escape sequences (text and CSV).
+pub fn export_events_with<'a>(
+    dest: &Path,
+    format: Format,
+    events: impl IntoIterator<Item = &'a Event>,
+    plain: bool,
+) -> io::Result<()> {
     let mut file = AtomicFile::create(dest)?;
     {
-        let mut w = EventWriter::new(file.writer(), format)?;
+        let mut w = EventWriter::new(file.writer(), format)?.plain(plain);
         for e in events {
             w.write(e)?;
         }
