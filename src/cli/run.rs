@@ -230,6 +230,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 t.speedup()
             ));
         }
+        if let Some(hosts) = summary::hosts_table(pool) {
+            out.line(&format!("Per host:\n{hosts}"));
+        }
     }
     for line in summary::speedup_lines(&model) {
         out.line(&line);

@@ -182,11 +182,36 @@ pub fn results_in_order(pool: &PoolRow) -> String {
     )
 }
 
+/// Per-host figures of a pool that ran on hosts or Slurm nodes: inputs
+/// done and failed there, their time, inputs done a second over the
+/// pool's wall time, and whether the host went down.
+pub fn hosts_table(pool: &PoolRow) -> Option<String> {
+    let figures = pool.per_host();
+    if figures.is_empty() {
+        return None;
+    }
+    let wall = pool.finished.map_or(0.0, |t| t.wall);
+    let rows: Vec<Vec<String>> = figures
+        .iter()
+        .map(|f| {
+            vec![
+                f.host.clone(),
+                f.done.to_string(),
+                f.failed.to_string(),
+                format!("{:.3}s", f.busy),
+                format!("{:.2}/s", f.throughput(wall)),
+                if f.down { "down".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    Some(table(&["HOST", "DONE", "FAILED", "BUSY", "RATE", ""], &rows))
+}
+
 /// One JSON object a line, in input order.
 pub fn results_json_lines(pool: &PoolRow) -> String {
     let mut out = String::new();
     for r in &pool.inputs {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "pool": pool.name,
             "index": r.index,
             "input": r.input,
@@ -197,6 +222,9 @@ pub fn results_json_lines(pool: &PoolRow) -> String {
             "worker": r.worker,
             "duration": r.duration,
         });
+        if let (Some(h), Some(o)) = (&r.host, v.as_object_mut()) {
+            o.insert("host".into(), h.clone().into());
+        }
         out.push_str(&v.to_string());
         out.push('\n');
     }

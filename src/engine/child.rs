@@ -271,31 +271,48 @@ pub fn become_subreaper() {
 /// environment and made itself non-dumpable), and every process tagged with
 /// this session, grandchildren in other sessions included; then it removes
 /// the emptied cgroups. On a clean shutdown Proctor writes `exit` first and
-/// the guard just leaves.
+/// the guard just leaves. Once a Slurm pool started (`slurm` written), it
+/// also cancels every Slurm job named after the session.
 pub struct Watchdog {
     child: std::process::Child,
     pipe: Option<std::process::ChildStdin>,
+    slurm: bool,
 }
 
 const WATCHDOG_SCRIPT: &str = r#"trap '' INT TERM HUP PIPE
-read -r cmd
-[ "$cmd" = exit ] && exit 0
+slurm=
+while read -r cmd; do
+  case $cmd in exit) exit 0 ;; slurm) slurm=1 ;; esac
+done
 [ -n "$1" ] && echo 1 > "$1/cgroup.kill"
 tag="PROCTOR_SESSION=$0"
 i=0
-while [ $i -lt 5 ]; do
+while [ "$2" != notag ] && [ $i -lt 5 ]; do
   for f in $(grep -lzxF "$tag" /proc/[0-9]*/environ 2>/dev/null); do
     p=${f#/proc/}; kill -9 "${p%/environ}" 2>/dev/null
   done
   i=$((i+1)); sleep 0.05
 done
+[ -n "$slurm" ] && scancel --name="proctor-$0" >/dev/null 2>&1
+rm -rf "${TMPDIR:-/tmp}/proctor-ssh-${0%%-*}-"* 2>/dev/null
 [ -n "$1" ] && { for d in "$1"/*/; do rmdir "$d"; done; rmdir "$1"; } 2>/dev/null"#;
 
 impl Watchdog {
     /// `cgroup`: the session's cgroup directory, if it has one.
     pub fn spawn(session: &str, cgroup: Option<&Path>) -> std::io::Result<Self> {
         let cgroup = cgroup.map(Path::as_os_str).unwrap_or_default();
-        let args: [&std::ffi::OsStr; 4] = ["-c".as_ref(), WATCHDOG_SCRIPT.as_ref(), session.as_ref(), cgroup];
+        let tags: &std::ffi::OsStr = if super::tree::tag_scan() {
+            "tag".as_ref()
+        } else {
+            "notag".as_ref()
+        };
+        let args: [&std::ffi::OsStr; 5] = [
+            "-c".as_ref(),
+            WATCHDOG_SCRIPT.as_ref(),
+            session.as_ref(),
+            cgroup,
+            tags,
+        ];
         let mut child = std::process::Command::new("/bin/sh")
             .args(args)
             .stdin(Stdio::piped())
@@ -305,7 +322,28 @@ impl Watchdog {
             .process_group(0)
             .spawn()?;
         let pipe = child.stdin.take();
-        Ok(Self { child, pipe })
+        Ok(Self {
+            child,
+            pipe,
+            slurm: false,
+        })
+    }
+
+    /// A Slurm pool started: if Proctor dies, the guard cancels the
+    /// session's jobs too.
+    pub fn note_slurm(&mut self) {
+        if self.slurm {
+            return;
+        }
+        self.slurm = true;
+        if let Some(p) = self.pipe.as_mut() {
+            use std::io::Write;
+            let _ = p.write_all(b"slurm\n");
+        }
+    }
+
+    pub fn slurm_noted(&self) -> bool {
+        self.slurm
     }
 
     /// A clean exit: the guard leaves without scanning.

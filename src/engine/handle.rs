@@ -27,6 +27,12 @@ pub struct EngineConfig {
     /// Use a cgroup v2 subtree where the session may (see `cgroup`); false
     /// (or `PROCTOR_CGROUP=off`) tracks processes by their tag only.
     pub cgroups: bool,
+    /// Find processes by their session tag (the default). Off (or
+    /// `PROCTOR_TAG_SCAN=off`) only for tests of remote workers, whose
+    /// "remote" processes share this machine's /proc: Proctor then tracks
+    /// only its own descendants, so that the remote side must be seen to
+    /// clean up by itself. Process-wide once an engine starts with it off.
+    pub tag_scan: bool,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +42,7 @@ impl Default for EngineConfig {
             notify: None,
             journal: None,
             cgroups: true,
+            tag_scan: true,
         }
     }
 }
@@ -57,6 +64,9 @@ pub struct Engine {
 impl Engine {
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         child::become_subreaper();
+        if !config.tag_scan || std::env::var("PROCTOR_TAG_SCAN").is_ok_and(|v| v == "off") {
+            super::tree::set_tag_scan(false);
+        }
         let epoll = Epoll::new().map_err(EngineError::Setup)?;
         let waker = Arc::new(Waker::new().map_err(EngineError::Setup)?);
         epoll

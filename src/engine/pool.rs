@@ -51,6 +51,8 @@ pub(super) struct Worker {
     /// busy with an earlier one (pipelined) starts, for its duration, when
     /// that one was answered: a worker does one input at a time.
     pub last_answer: Option<Instant>,
+    /// A remote worker's wrapper reports (see `pool_remote`).
+    pub report: super::remote::SlotReport,
 }
 
 pub(super) struct PoolRun {
@@ -71,6 +73,8 @@ pub(super) struct PoolRun {
     pub fruitless_deaths: u32,
     /// Since when its workers cannot start for want of file descriptors.
     pub fd_since: Option<Instant>,
+    /// Where its workers run when not here (see `remote`).
+    pub remote: Option<super::remote::RemoteRun>,
 }
 
 impl PoolRun {
@@ -80,6 +84,11 @@ impl PoolRun {
         self.inputs
             .len()
             .saturating_sub((self.done + self.failed + self.cancelled) as usize)
+    }
+    /// Whether worker slot `i` may take inputs: its host is up (always,
+    /// for a pool that runs here).
+    pub(super) fn slot_ready(&self, i: usize) -> bool {
+        self.remote.as_ref().is_none_or(|r| r.slot_ready(i))
     }
     pub(super) fn in_flight(&self) -> usize {
         self.workers.iter().map(|w| w.in_flight.len()).sum()
@@ -135,9 +144,11 @@ impl Supervisor {
             cancelled: 0,
             fruitless_deaths: 0,
             fd_since: None,
+            remote: None,
         };
         let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
+        self.remote_start(slot);
         for i in 0..n {
             let Some(text) = self.pools.get(slot).map(|r| r.inputs[i].clone()) else {
                 return;
@@ -199,6 +210,7 @@ impl Supervisor {
                 timer_armed: false,
                 partial: Default::default(),
                 last_answer: None,
+                report: Default::default(),
             });
         }
         if run.life.runs_inputs() && !self.shutting_down && !run.queue.is_empty() {
@@ -207,7 +219,9 @@ impl Supervisor {
                 let need: Vec<usize> = (0..run.workers.len())
                     .filter(|&i| {
                         let w = &run.workers[i];
-                        !w.retiring && w.key.is_none_or(|k| self.procs.get(k).is_none_or(|p| !p.alive()))
+                        !w.retiring
+                            && run.slot_ready(i)
+                            && w.key.is_none_or(|k| self.procs.get(k).is_none_or(|p| !p.alive()))
                     })
                     .take(run.queue.len())
                     .collect();
@@ -221,8 +235,10 @@ impl Supervisor {
             let views: Vec<WorkerView> = run
                 .workers
                 .iter()
-                .map(|w| WorkerView {
+                .enumerate()
+                .map(|(i, w)| WorkerView {
                     accepting: !w.retiring
+                        && run.slot_ready(i)
                         && (if persistent {
                             w.key.is_some_and(|k| {
                                 self.procs.get(k).is_some_and(|p| {
@@ -311,8 +327,9 @@ impl Supervisor {
                 self.remove_worker_proc(old);
             }
         }
-        let key = self.insert_proc(name, Origin::Worker { pool, index: w }, stop);
+        let key = self.insert_proc(name.clone(), Origin::Worker { pool, index: w }, stop);
         self.pools.get_mut(pool)?.workers[w].key = Some(key);
+        self.remote_slot_made(pool, w, &name);
         Some(key)
     }
 
@@ -334,6 +351,8 @@ impl Supervisor {
             stdin: true,
             pty: false,
         };
+        let what = spec.worker_name(w + 1);
+        let argv = self.remote_argv(pool, w, &argv, &what).unwrap_or(argv);
         if self.spawn_into(key, &argv, &spec.working_dir(), &env, io) == Err(NotStarted::Failed) {
             let others = self.pools.get(pool).is_some_and(|r| {
                 r.workers
@@ -467,7 +486,19 @@ impl Supervisor {
                 let Some(run) = self.pools.get(pool) else { return };
                 let argv = sched::substitute(&run.argv, &text);
                 let env = super::pty::child_env(&spec.env, spec.unbuffered);
-                match self.spawn_into(key, &argv, &spec.working_dir(), &env, super::tasks::Io::default()) {
+                // A remote worker's stdin is a pipe held open: its end is
+                // what stops the remote side.
+                let (argv, io) = match self.remote_argv(pool, w, &argv, &format!("{input}")) {
+                    Some(a) => (
+                        a,
+                        super::tasks::Io {
+                            stdin: true,
+                            pty: false,
+                        },
+                    ),
+                    None => (argv, super::tasks::Io::default()),
+                };
+                match self.spawn_into(key, &argv, &spec.working_dir(), &env, io) {
                     Ok(pid) => {
                         // Its time runs from now, as its `task_started` event
                         // says (the spawn itself was the supervisor's work).

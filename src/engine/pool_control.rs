@@ -132,6 +132,9 @@ impl Supervisor {
         for k in keys {
             self.stop(k, how, true, "");
         }
+        if !matches!(how, StopHow::Signal(_)) {
+            self.remote_stopping(pool, how == StopHow::Kill);
+        }
         self.check_pool_done(pool);
     }
 

@@ -291,6 +291,8 @@ impl Supervisor {
             .get(pool)
             .map(|r| r.spec.name.clone())
             .unwrap_or_default();
+        // A remote worker's code is the remote command's (see `pool_remote`).
+        let (exit_code, lost) = self.remote_outcome(pool, index, exit_code, stopped);
         self.emit(
             Event::now(EventKind::Exited {
                 exit_code,
@@ -315,7 +317,9 @@ impl Supervisor {
             PoolMode::Spawn => {
                 if let Some(&(input, started)) = in_flight.first() {
                     let duration = started.elapsed().as_secs_f64();
-                    if exit_code == 0 {
+                    if let Some(why) = lost.filter(|_| !stopped) {
+                        self.input_failed(pool, key, input, None, why, duration);
+                    } else if exit_code == 0 {
                         self.input_done(
                             pool,
                             key,
@@ -343,10 +347,12 @@ impl Supervisor {
                     if stopped {
                         self.input_cancelled(pool, input, duration);
                     } else {
-                        let msg = format!(
-                            "the worker died with {} during this input",
-                            crate::event::exit::describe_exit(exit_code)
-                        );
+                        let msg = lost.unwrap_or_else(|| {
+                            format!(
+                                "the worker died with {} during this input",
+                                crate::event::exit::describe_exit(exit_code)
+                            )
+                        });
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
                     }
                     // The others go back to the queue, in order, without
@@ -471,6 +477,7 @@ impl Supervisor {
             return;
         };
         run.life = run.life.on(PoolInput::Done);
+        self.remote_close(pool);
         let e = self.pool_event(pool, EventKind::PoolDone { totals }, None);
         self.emit(e);
     }

@@ -104,6 +104,11 @@ impl Supervisor {
         if lines.is_empty() {
             return;
         }
+        let lines = if which == Fd::Stderr {
+            self.remote_stderr(key, lines)
+        } else {
+            lines
+        };
         if which == Fd::Stdout && matches!(self.proc(key).map(|p| &p.origin), Some(Origin::Worker { .. })) {
             for line in lines {
                 self.pool_stdout_line(key, line);

@@ -207,6 +207,9 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
+            if self.remotes_connecting() && !(0..=50).contains(&timeout) {
+                timeout = 50;
+            }
             if let Some(ms) = self.watch_in_ms() {
                 if timeout < 0 || ms < timeout {
                     timeout = ms;
@@ -268,6 +271,7 @@ impl Supervisor {
             self.run_audits();
             let stopping = self.sweep_due();
             self.sweep(stopping);
+            self.poll_remotes();
             self.schedule_pools();
             if commands_closed && !self.shutting_down {
                 self.begin_shutdown();
@@ -278,6 +282,7 @@ impl Supervisor {
             }
         }
         self.final_sweep();
+        self.cancel_slurm_jobs();
         if let Some(w) = self.watchdog.take() {
             w.dismiss();
         }

@@ -80,8 +80,26 @@ pub fn thread_start_ticks() -> u64 {
         .unwrap_or(0)
 }
 
+static TAG_SCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether processes are found by their tag at all (see
+/// `EngineConfig::tag_scan`).
+pub fn tag_scan() -> bool {
+    TAG_SCAN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Tests of remote workers only: off, Proctor finds only its own
+/// descendants (by parent, group and cgroup), never a process by its tag;
+/// the crash guard does not look for tags either. Process-wide.
+pub fn set_tag_scan(on: bool) {
+    TAG_SCAN.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The `PROCTOR_PROCESS` of `pid` if it carries our session tag.
 pub fn tag_of(pid: i32, session: &str) -> Option<String> {
+    if !tag_scan() {
+        return None;
+    }
     let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
     let want = format!("{SESSION_VAR}={session}");
     let mut ours = false;

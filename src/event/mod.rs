@@ -203,6 +203,18 @@ event_kinds! {
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             trees: Vec<TreeSample>,
         },
+        /// A pool's worker slot runs on this host (`local`, `host`,
+        /// `user@host`, or `slurm` until a step names its node).
+        WorkerHost = "worker_host" {
+            host: String,
+        },
+        /// A host of a pool refused or dropped out: its slots take no more
+        /// inputs; what it held is retried elsewhere (within `retries`).
+        HostDown = "host_down" {
+            host: String,
+            #[serde(default)]
+            message: String,
+        },
     }
 }
 
@@ -232,6 +244,7 @@ impl EventKind {
                 | Self::TaskFailed { .. }
                 | Self::Error { .. }
                 | Self::Leftover { .. }
+                | Self::HostDown { .. }
         ) || matches!(self, Self::Exited { exit_code, stopped: false, .. } if *exit_code != 0)
     }
 }
@@ -396,6 +409,11 @@ mod tests {
             EventKind::Samples {
                 procs: vec![ProcSample(42, 12.5, 2048), ProcSample(43, 0.0, 0)],
                 trees: vec![TreeSample(42, 30.0, 4096, 3)],
+            },
+            EventKind::WorkerHost { host: "b1".into() },
+            EventKind::HostDown {
+                host: "b1".into(),
+                message: "connection lost".into(),
             },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();

@@ -52,6 +52,8 @@ impl Event {
                 None => format!("failed: {message}"),
             },
             EventKind::TaskCancelled => "cancelled before it started".to_string(),
+            EventKind::WorkerHost { host } => format!("runs on {host}"),
+            EventKind::HostDown { host, message } => format!("host {host} is down: {message}"),
             EventKind::PoolState { paused, workers } => {
                 format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
             }

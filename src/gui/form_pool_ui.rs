@@ -174,6 +174,7 @@ pub fn pool_form(
             &mut p.unbuffered,
             "Python output as written",
         );
+        super::form_place::place_rows(&mut f, ui, &mut p.place);
         f.heading(ui, "STOPPING");
         f.stop(ui, &mut p.stop_signal, &mut p.stop_timeout);
     });

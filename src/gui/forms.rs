@@ -64,6 +64,8 @@ pub struct PoolDraft {
     pub autostart: bool,
     pub base_dir: PathBuf,
     pub unbuffered: bool,
+    /// Where it runs (see `form_place`).
+    pub place: super::form_place::PlaceDraft,
 }
 
 /// One definition in the side panel.
@@ -231,6 +233,7 @@ impl PoolDraft {
             autostart: p.autostart,
             base_dir: p.base_dir.clone(),
             unbuffered: p.unbuffered,
+            place: super::form_place::PlaceDraft::from_placement(&p.placement),
         }
     }
 
@@ -245,7 +248,12 @@ impl PoolDraft {
         let run = field(&mut e, "run", validate::run_line(&self.run, self.shell));
         let cwd = field(&mut e, "cwd", validate::cwd(&self.cwd, &self.base_dir));
         let env = check_env(&self.env, &mut e);
-        let workers = field(&mut e, "workers", validate::workers(&self.workers));
+        let placement = self.place.to_placement(&mut e);
+        // With hosts, the workers are their slots.
+        let workers = match placement.as_ref().and_then(|p| p.slots()) {
+            Some(n) => Some(crate::session::Workers::saturating(n as u64)),
+            None => field(&mut e, "workers", validate::workers(&self.workers)),
+        };
         let stop_signal = field(&mut e, "stop_signal", validate::stop_signal(&self.stop_signal));
         let stop_timeout = field(&mut e, "stop_timeout", validate::seconds(&self.stop_timeout));
         let timeout = field(&mut e, "timeout", validate::timeout(&self.timeout));
@@ -283,6 +291,7 @@ impl PoolDraft {
                 retries: retries?,
                 autostart: self.autostart,
                 unbuffered: self.unbuffered,
+                placement: placement?,
             })
         })();
         spec.filter(|_| e.is_empty()).ok_or(e)

@@ -210,7 +210,8 @@ impl PoolsView {
         let alive = workers.iter().filter(|r| r.status.is_alive()).count();
         egui::CollapsingHeader::new(format!("Workers ({alive} alive, {} in all)", workers.len()))
             .id_salt(("workers", name))
-            .show(ui, |ui| workers_grid(ui, name, &workers, dark));
+            .show(ui, |ui| workers_grid(ui, name, &workers, &pool.hosts, dark));
+        super::pool_hosts::hosts_section(ui, pool, now, dark);
         egui::CollapsingHeader::new(format!(
             "Results ({} of {})",
             pool.completion_order.len(),
@@ -376,6 +377,8 @@ impl PoolsView {
             .filter(|_| std::mem::take(&mut self.reveal_input))
             .and_then(|i| order.iter().position(|r| r.index == i));
         let mut clicked = None;
+        // Pools that ran on hosts or Slurm have a Host column.
+        let remote = !pool.hosts.workers.is_empty() || pool.inputs.iter().any(|r| r.host.is_some());
         ui.push_id(("results_table", name), |ui| {
             let mut tb = TableBuilder::new(ui);
             if let Some(at) = reveal {
@@ -390,12 +393,16 @@ impl PoolsView {
                 .column(Column::initial(44.0))
                 .column(Column::initial(140.0).clip(true))
                 .column(Column::initial(150.0).clip(true))
+                .column(Column::initial(if remote { 110.0 } else { 0.0 }).clip(true))
                 .column(Column::initial(84.0))
                 .column(Column::initial(74.0))
                 .column(Column::initial(76.0))
                 .column(Column::remainder().clip(true))
                 .header(22.0, |mut h| {
-                    for t in ["#", "Input", "Worker", "Exit", "Duration", "Status", "Result"] {
+                    let host = if remote { "Host" } else { "" };
+                    for t in [
+                        "#", "Input", "Worker", host, "Exit", "Duration", "Status", "Result",
+                    ] {
                         h.col(|ui| {
                             ui.strong(t);
                         });
@@ -413,6 +420,9 @@ impl PoolsView {
                         });
                         row.col(|ui| {
                             ui.add(egui::Label::new(r.worker.clone().unwrap_or_default()).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(r.host.clone().unwrap_or_default()).truncate());
                         });
                         row.col(|ui| {
                             if let Some(c) = r.exit_code {
@@ -457,7 +467,7 @@ impl PoolsView {
     }
 }
 
-fn workers_grid(ui: &mut Ui, pool: &str, workers: &[&Row], dark: bool) {
+fn workers_grid(ui: &mut Ui, pool: &str, workers: &[&Row], hosts: &crate::model::PoolHosts, dark: bool) {
     if workers.is_empty() {
         ui.weak("No worker has started.");
         return;
@@ -466,8 +476,12 @@ fn workers_grid(ui: &mut Ui, pool: &str, workers: &[&Row], dark: bool) {
         .striped(true)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
+            let remote = !hosts.workers.is_empty();
             for t in ["Name", "PID", "State", "Exit", "CPU %", "Memory", "Runtime"] {
                 ui.strong(t);
+            }
+            if remote {
+                ui.strong("Host");
             }
             ui.end_row();
             for r in workers {
@@ -478,6 +492,9 @@ fn workers_grid(ui: &mut Ui, pool: &str, workers: &[&Row], dark: bool) {
                 ui.label(mono(r.cpu.map(|c| format!("{c:.1}")).unwrap_or_default()));
                 ui.label(mono(r.rss.map(format_bytes).unwrap_or_default()));
                 ui.label(mono(r.runtime.map(format_duration).unwrap_or_default()));
+                if remote {
+                    ui.label(mono(hosts.of(Some(&r.name)).unwrap_or_default()));
+                }
                 ui.end_row();
                 if r.status == Status::FailedToStart {
                     ui.label("");

@@ -3,9 +3,11 @@
 //! rows. Nothing here touches a process. `process` holds a process's row,
 //! `pool` a pool's row and how pool events fold into it.
 
+mod hosts;
 mod pool;
 mod process;
 
+pub use hosts::{HostFigures, PoolHosts};
 pub use pool::{InputResult, InputStatus, PoolRow, Progress};
 pub use process::{ProcessRow, RowState};
 

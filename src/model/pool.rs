@@ -15,6 +15,8 @@ pub struct InputResult {
     pub message: Option<String>,
     pub duration: Option<f64>,
     pub status: InputStatus,
+    /// Where its last attempt ran (pools with `hosts` or `slurm`).
+    pub host: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +51,9 @@ pub struct PoolRow {
     pub completion_order: Vec<u64>,
     pub started: Option<DateTime<FixedOffset>>,
     pub finished: Option<PoolTotals>,
+    /// Where each worker runs (`worker_host`), and the hosts that went
+    /// down (see `hosts`).
+    pub hosts: super::hosts::PoolHosts,
 }
 
 /// Counts for a progress bar.
@@ -131,6 +136,7 @@ impl PoolRow {
                 message: None,
                 duration: None,
                 status: InputStatus::Queued,
+                host: None,
             });
         }
         &mut self.inputs[i]
@@ -160,6 +166,17 @@ impl SessionModel {
                     p.paused = *paused;
                     p.workers = *workers;
                 }
+                EventKind::WorkerHost { host } => {
+                    p.hosts.placed(worker.as_deref(), host);
+                    // A Slurm step names its node after it started: its
+                    // input runs there.
+                    for r in p.inputs.iter_mut().rev() {
+                        if r.status == InputStatus::Running && r.worker == worker && r.host.is_none() {
+                            r.host = Some(host.clone());
+                        }
+                    }
+                }
+                EventKind::HostDown { host, message } => p.hosts.down(host, message),
                 _ => {}
             }
             return;
@@ -176,11 +193,13 @@ impl SessionModel {
                 r.status = InputStatus::Queued;
             }
             EventKind::TaskStarted { input_text } => {
+                let host = p.hosts.of(worker.as_deref());
                 let r = p.input_mut(index);
                 if r.input.is_empty() {
                     r.input = input_text.clone();
                 }
                 r.status = InputStatus::Running;
+                r.host = host;
                 r.worker = worker;
             }
             EventKind::TaskDone {

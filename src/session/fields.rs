@@ -26,7 +26,7 @@ pub(super) struct Fields<'p, 'a, 't, 'i> {
 
 /// A scalar as the text a user wrote: a string's content, a number's
 /// digits (integers in decimal), `true` or `false`.
-fn scalar_text(v: &DeValue<'_>) -> Option<String> {
+pub(super) fn scalar_text(v: &DeValue<'_>) -> Option<String> {
     match v {
         DeValue::String(s) => Some(s.to_string()),
         DeValue::Integer(i) if i.radix() == 10 => Some(i.as_str().to_string()),
@@ -74,12 +74,12 @@ impl<'p, 'a, 't, 'i> Fields<'p, 'a, 't, 'i> {
         }
     }
 
-    fn get(&mut self, key: &'static str) -> Option<&'t Spanned<DeValue<'i>>> {
+    pub(super) fn get(&mut self, key: &'static str) -> Option<&'t Spanned<DeValue<'i>>> {
         self.used.insert(key);
         self.table.get(key)
     }
 
-    fn fail(&mut self, span: Range<usize>, key: &str, msg: impl Into<String>) {
+    pub(super) fn fail(&mut self, span: Range<usize>, key: &str, msg: impl Into<String>) {
         self.failed = true;
         let field = format!("{}.{key}", self.label);
         self.p.error(span, field, msg);

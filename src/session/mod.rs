@@ -7,13 +7,16 @@
 //! call. The fields are documented in docs/session-file.md.
 
 mod fields;
+mod fields_remote;
 mod parse;
+pub mod placement;
 pub mod signal;
 pub mod validate;
 mod values;
 mod write;
 
 pub use parse::{parse_session, parse_session_file, SpecError, SpecErrors};
+pub use placement::{HostSlots, Placement, SlurmSpec};
 pub use values::{Count, Instances, MaxRestarts, Retries, Seconds, Workers, MAX_SECONDS};
 pub use write::session_to_toml;
 
@@ -269,6 +272,8 @@ pub struct PoolSpec {
     pub autostart: bool,
     /// As for tasks: `PYTHONUNBUFFERED=1` unless its `env` sets it.
     pub unbuffered: bool,
+    /// Where its workers run (see `placement`).
+    pub placement: Placement,
 }
 
 impl PoolSpec {
@@ -289,6 +294,7 @@ impl PoolSpec {
             retries: Retries::LOW,
             autostart: true,
             unbuffered: true,
+            placement: Placement::Local,
         }
     }
 

@@ -319,6 +319,13 @@ impl<'a> Parser<'a> {
         let retries = f.count("retries").unwrap_or(super::Retries::LOW);
         let autostart = f.bool("autostart").unwrap_or(true);
         let unbuffered = f.bool("unbuffered").unwrap_or(true);
+        let placement = f.placement();
+        if let (Some(_), Some(_)) = (&workers, placement.slots()) {
+            f.fail_at(
+                "workers",
+                "with `hosts`, the workers are the hosts' slots: leave `workers` out",
+            );
+        }
         let ok = f.finish();
         let (name, run, inputs, workers) = (name?, run?, inputs?, workers);
         if !ok {
@@ -338,6 +345,10 @@ impl<'a> Parser<'a> {
         pool.retries = retries;
         pool.autostart = autostart;
         pool.unbuffered = unbuffered;
+        if let Some(n) = placement.slots() {
+            pool.workers = super::Workers::saturating(n as u64);
+        }
+        pool.placement = placement;
         if let InputSource::File(_) = &pool.inputs {
             if let Err(e) = pool.load_inputs() {
                 let span = table.get("inputs_file").map(|v| v.span()).unwrap_or(value.span());

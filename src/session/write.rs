@@ -2,7 +2,8 @@
 //! Fields at their default value are left out, so saved files stay short.
 
 use super::{
-    InputSource, PoolMode, PoolSpec, Protocol, RestartPolicy, RunSpec, Seconds, Session, StopPolicy, TaskSpec,
+    InputSource, Placement, PoolMode, PoolSpec, Protocol, RestartPolicy, RunSpec, Seconds, Session,
+    StopPolicy, TaskSpec,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -115,7 +116,10 @@ fn write_task(out: &mut String, t: &TaskSpec) {
 fn write_pool(out: &mut String, p: &PoolSpec) {
     out.push_str("[[pool]]\n");
     field(out, "name", q(&p.name));
-    field(out, "workers", p.workers.to_string());
+    if p.placement.slots().is_none() {
+        field(out, "workers", p.workers.to_string());
+    }
+    write_placement(out, &p.placement);
     if p.mode != PoolMode::Spawn {
         field(out, "mode", q(p.mode.as_str()));
     }
@@ -143,6 +147,38 @@ fn write_pool(out: &mut String, p: &PoolSpec) {
     }
     if !p.autostart {
         field(out, "autostart", "false".into());
+    }
+}
+
+fn list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| q(s)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn write_placement(out: &mut String, placement: &Placement) {
+    match placement {
+        Placement::Local => {}
+        Placement::Hosts { hosts, ssh_options } => {
+            let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+            field(out, "hosts", list(&hosts));
+            if !ssh_options.is_empty() {
+                field(out, "ssh_options", list(ssh_options));
+            }
+        }
+        Placement::Slurm(s) => {
+            let mut parts = Vec::new();
+            if let Some(p) = &s.partition {
+                parts.push(format!("partition = {}", q(p)));
+            }
+            parts.push(format!("cpus_per_task = {}", s.cpus_per_task));
+            if let Some(t) = &s.time {
+                parts.push(format!("time = {}", q(t)));
+            }
+            if !s.extra.is_empty() {
+                parts.push(format!("extra = {}", list(&s.extra)));
+            }
+            field(out, "slurm", format!("{{ {} }}", parts.join(", ")));
+        }
     }
 }
 

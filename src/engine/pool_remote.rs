@@ -1,0 +1,330 @@
+//! The supervisor's side of remote pools (see `remote`): setting up and
+//! ending a pool's hosts, the argument vector of a remote worker, the
+//! wrapper's reports on stderr, and hosts that refuse or drop out.
+
+use super::lines::Line;
+use super::remote::{argv, Change, RemoteRun};
+use super::supervisor::{Origin, Supervisor};
+use crate::event::{Event, EventKind};
+use crate::session::Placement;
+use std::ops::Not;
+
+/// Seconds a persistent remote worker has to exit after its stdin ends
+/// (as a retired local one, see `on_retire_timer`).
+const REMOTE_GRACE_SECS: u64 = 10;
+
+impl Supervisor {
+    /// At a pool's start: its hosts start connecting.
+    pub(super) fn remote_start(&mut self, pool: usize) {
+        let Some(run) = self.pools.get(pool) else { return };
+        match RemoteRun::start(&run.spec, &self.session) {
+            Ok(remote) => {
+                if remote.as_ref().is_some_and(RemoteRun::is_slurm) {
+                    if let Some(w) = self.watchdog.as_mut() {
+                        w.note_slurm();
+                    }
+                }
+                if let Some(run) = self.pools.get_mut(pool) {
+                    run.remote = remote;
+                }
+            }
+            Err(e) => {
+                let e2 = self.pool_event(pool, EventKind::Error { message: e.clone() }, None);
+                self.emit(e2);
+                self.fail_all_queued(pool, &e);
+            }
+        }
+    }
+
+    /// Whether any pool's host is still connecting (the loop then looks
+    /// again within 50 ms).
+    pub(super) fn remotes_connecting(&self) -> bool {
+        self.pools
+            .keys_where(|p| p.remote.as_ref().is_some_and(|r| r.hosts.any_connecting()))
+            .is_empty()
+            .not()
+    }
+
+    /// Looks at every pool's masters: hosts up get inputs, hosts down are
+    /// reported.
+    pub(super) fn poll_remotes(&mut self) {
+        let pools: Vec<usize> = self.pools.keys_where(|p| p.remote.is_some());
+        for pool in pools {
+            let changes = match self.pools.get_mut(pool).and_then(|r| r.remote.as_mut()) {
+                Some(r) => r.hosts.poll(),
+                None => continue,
+            };
+            for c in changes {
+                match c {
+                    Change::Up => self.reschedule = true,
+                    Change::Down(h, why) => self.host_down(pool, h, why),
+                }
+            }
+        }
+    }
+
+    fn host_down(&mut self, pool: usize, h: usize, message: String) {
+        let Some(run) = self.pools.get(pool) else { return };
+        let host = run
+            .remote
+            .as_ref()
+            .map(|r| r.hosts.label(h).to_string())
+            .unwrap_or_default();
+        let e = self.pool_event(pool, EventKind::HostDown { host, message }, None);
+        self.emit(e);
+        self.reschedule = true;
+        let Some(run) = self.pools.get(pool) else { return };
+        let usable = run.remote.as_ref().is_none_or(|r| r.hosts.any_usable());
+        if !usable && !run.life.finished() {
+            self.fail_all_queued(pool, "every host of the pool is down");
+        }
+    }
+
+    /// A new worker slot of a pool with hosts: says where it runs.
+    pub(super) fn remote_slot_made(&mut self, pool: usize, w: usize, name: &str) {
+        let Some(run) = self.pools.get(pool) else { return };
+        let Some(r) = run.remote.as_ref().filter(|r| !r.is_slurm()) else {
+            return;
+        };
+        let host = r.slot_label(w);
+        let spec = run.spec.name.clone();
+        let e = Event::now(EventKind::WorkerHost { host })
+            .process(name, None)
+            .pool(&spec, None);
+        self.emit(e);
+    }
+
+    /// The command of worker slot `w` where it runs: `None` for this
+    /// machine, else the local `ssh`/`srun` line and whether its stdin is
+    /// to be a pipe Proctor holds (always, for a remote worker: its end is
+    /// what stops the remote side).
+    pub(super) fn remote_argv(
+        &self,
+        pool: usize,
+        w: usize,
+        command: &[String],
+        what: &str,
+    ) -> Option<Vec<String>> {
+        let run = self.pools.get(pool)?;
+        let r = run.remote.as_ref()?;
+        let spec = &run.spec;
+        let persistent = spec.mode == crate::session::PoolMode::Persistent;
+        let mut env: Vec<(String, String)> = super::pty::child_env(&spec.env, spec.unbuffered)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.push((super::tree::SESSION_VAR.into(), self.session.clone()));
+        env.push(("PROCTOR_PROCESS".into(), spec.worker_name(w + 1)));
+        let wrap = argv::Wrap {
+            marker: &r.marker,
+            stop_signal: spec.stop.signal as i32,
+            stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
+            grace_secs: persistent.then_some(REMOTE_GRACE_SECS),
+            env,
+        };
+        match &r.placement {
+            Placement::Local => None,
+            Placement::Hosts { .. } => {
+                let h = r.host_of(w)?;
+                if !r.hosts.remote(h) {
+                    return None;
+                }
+                r.hosts.worker_argv(h, &argv::remote_line(&wrap, command))
+            }
+            Placement::Slurm(s) => {
+                let comment = format!("{}:{what}", spec.name);
+                Some(argv::srun_argv(
+                    s,
+                    &self.session,
+                    &comment,
+                    argv::wrapped_argv(&wrap, command),
+                ))
+            }
+        }
+    }
+
+    /// A remote worker's stderr: the wrapper's own lines are taken out
+    /// (and remembered), the rest goes on as output.
+    pub(super) fn remote_stderr(&mut self, key: usize, lines: Vec<Line>) -> Vec<Line> {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return lines;
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return lines;
+        };
+        let Some(r) = run.remote.as_mut() else {
+            return lines;
+        };
+        let slurm = r.is_slurm();
+        let marker = r.marker.clone();
+        let mut out = Vec::with_capacity(lines.len());
+        let mut node_seen = None;
+        for line in lines {
+            let keep = match argv::parse_line(&line.text, &marker) {
+                argv::Said::Line => {
+                    out.push(line);
+                    continue;
+                }
+                argv::Said::Started { before, host, job } => {
+                    if let Some(j) = job {
+                        r.jobs.insert(j.to_string());
+                    }
+                    let report = &mut run.workers[index].report;
+                    report.job = job.map(String::from);
+                    if slurm && report.node.as_deref() != Some(host) {
+                        report.node = Some(host.to_string());
+                        node_seen = Some(host.to_string());
+                    }
+                    before.to_string()
+                }
+                argv::Said::Exit { before, code } => {
+                    if let Some(j) = &run.workers[index].report.job {
+                        r.jobs.remove(j);
+                    }
+                    run.workers[index].report.exit = Some(code);
+                    before.to_string()
+                }
+            };
+            if !keep.is_empty() {
+                out.push(Line {
+                    text: keep,
+                    bytes: None,
+                    complete: false,
+                });
+            }
+        }
+        if let Some(host) = node_seen {
+            let spec = run.spec.name.clone();
+            let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+            let e = Event::now(EventKind::WorkerHost { host })
+                .process(&name, None)
+                .pool(&spec, None);
+            self.emit(e);
+        }
+        out
+    }
+
+    /// How a remote worker's process ended: the remote exit code the
+    /// wrapper wrote, or why there is none (the host dropped out, the
+    /// Slurm step was cancelled...). A local worker's code is its own.
+    pub(super) fn remote_outcome(
+        &mut self,
+        pool: usize,
+        w: usize,
+        code: i32,
+        stopped: bool,
+    ) -> (i32, Option<String>) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return (code, None);
+        };
+        let report = std::mem::take(&mut run.workers[w].report);
+        let Some(r) = run.remote.as_mut() else {
+            return (code, None);
+        };
+        let host = r.host_of(w);
+        if host.is_some_and(|h| !r.hosts.remote(h)) {
+            return (code, None);
+        }
+        if let Some(c) = report.exit {
+            return (c, None);
+        }
+        if stopped {
+            return (code, None);
+        }
+        let how = crate::event::exit::describe_exit(code);
+        let Some(h) = host else {
+            let node = report.node.map(|n| format!(" on {n}")).unwrap_or_default();
+            return (
+                code,
+                Some(format!(
+                    "the Slurm step{node} ended without an exit code (srun: {how}): cancelled, out of time, or its node failed"
+                )),
+            );
+        };
+        // Is the host gone? Its master knows.
+        let changes = r.hosts.poll();
+        let label = r.hosts.label(h).to_string();
+        let mut down = r.hosts.down(h);
+        for c in changes {
+            if let Change::Down(hh, why) = c {
+                self.host_down(pool, hh, why);
+            }
+        }
+        if !down && code == 255 {
+            // ssh itself failed (its code 255) while the master lives: the
+            // host is not to be trusted either.
+            if let Some(r) = self.pools.get_mut(pool).and_then(|r| r.remote.as_mut()) {
+                down = r.hosts.mark_down(h, "a worker's connection failed (ssh: 255)");
+            }
+            if down {
+                self.host_down(pool, h, "a worker's connection failed (ssh: 255)".into());
+            }
+        }
+        let why = if down {
+            format!("host {label} dropped out (ssh: {how}) during this input")
+        } else {
+            format!("no exit code came back from {label} (ssh: {how})")
+        };
+        (code, Some(why))
+    }
+
+    /// The pool ended: its masters end too, and a Slurm job whose end
+    /// was not seen is cancelled.
+    pub(super) fn remote_close(&mut self, pool: usize) {
+        if let Some(r) = self.pools.get_mut(pool).and_then(|r| r.remote.as_mut()) {
+            r.hosts.close();
+            let jobs: Vec<String> = std::mem::take(&mut r.jobs).into_iter().collect();
+            scancel(None, &jobs);
+        }
+    }
+
+    /// A pool is being stopped: its Slurm steps get the stop signal from
+    /// Slurm (Terminate) or are cancelled (Kill), besides the signal their
+    /// `srun` gets.
+    pub(super) fn remote_stopping(&mut self, pool: usize, kill: bool) {
+        let Some(run) = self.pools.get(pool) else { return };
+        let Some(r) = run.remote.as_ref().filter(|r| r.is_slurm()) else {
+            return;
+        };
+        let jobs: Vec<String> = r.jobs.iter().cloned().collect();
+        let sig = run
+            .spec
+            .stop
+            .signal
+            .as_str()
+            .trim_start_matches("SIG")
+            .to_string();
+        scancel((!kill).then_some(&sig), &jobs);
+    }
+
+    /// The session ends: every Slurm job it may have left is cancelled.
+    pub(super) fn cancel_slurm_jobs(&mut self) {
+        if !self.watchdog.as_ref().is_some_and(|w| w.slurm_noted()) {
+            return;
+        }
+        let name = argv::slurm_job_name(&self.session);
+        let _ = std::process::Command::new("scancel")
+            .arg(format!("--name={name}"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// `scancel [--signal=SIG] JOB...`; nothing for no job.
+fn scancel(signal: Option<&String>, jobs: &[String]) {
+    if jobs.is_empty() {
+        return;
+    }
+    let mut c = std::process::Command::new("scancel");
+    if let Some(s) = signal {
+        c.arg(format!("--signal={s}"));
+    }
+    let _ = c
+        .args(jobs)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}

@@ -1,0 +1,342 @@
+//! Where a pool's workers run: on this machine (the default), on SSH hosts
+//! (`hosts = ["local:2", "build1:8", "user@build2:4"]`), or as Slurm job
+//! steps (`slurm = { partition = "debug", ... }`). Pure parsing and
+//! checking, shared by the session file and the pool form.
+
+/// Most worker slots one host may have.
+pub const MAX_SLOTS: u32 = 1024;
+/// Most hosts one pool may list.
+pub const MAX_HOSTS: usize = 4096;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// Every worker is a child of this machine.
+    #[default]
+    Local,
+    /// Worker slots spread over hosts, each reached through OpenSSH (or
+    /// this machine for `local`).
+    Hosts {
+        hosts: Vec<HostSlots>,
+        /// Passed to every `ssh` before Proctor's own options.
+        ssh_options: Vec<String>,
+    },
+    /// Each input is one Slurm job step (`srun`).
+    Slurm(SlurmSpec),
+}
+
+impl Placement {
+    /// The worker slots it defines, if it fixes their number (`hosts`).
+    pub fn slots(&self) -> Option<u32> {
+        match self {
+            Placement::Hosts { hosts, .. } => {
+                Some(hosts.iter().map(|h| h.slots).fold(0u32, u32::saturating_add))
+            }
+            _ => None,
+        }
+    }
+    pub fn is_local(&self) -> bool {
+        matches!(self, Placement::Local)
+    }
+}
+
+/// One entry of `hosts`: `[user@]host[:slots]`, or `local[:slots]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostSlots {
+    pub user: Option<String>,
+    /// `None`: this machine (`local`).
+    pub host: Option<String>,
+    pub slots: u32,
+}
+
+impl HostSlots {
+    /// What `ssh` is given: `user@host` or `host`.
+    pub fn destination(&self) -> Option<String> {
+        let h = self.host.as_ref()?;
+        Some(match &self.user {
+            Some(u) => format!("{u}@{h}"),
+            None => h.clone(),
+        })
+    }
+    /// How it is shown: `local`, `host` or `user@host`.
+    pub fn label(&self) -> String {
+        self.destination().unwrap_or_else(|| "local".into())
+    }
+}
+
+impl std::fmt::Display for HostSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = self.host.as_deref().map(|h| {
+            if h.contains(':') {
+                format!("[{h}]")
+            } else {
+                h.to_string()
+            }
+        });
+        match (&self.user, host) {
+            (Some(u), Some(h)) => write!(f, "{u}@{h}:{}", self.slots),
+            (None, Some(h)) => write!(f, "{h}:{}", self.slots),
+            _ => write!(f, "local:{}", self.slots),
+        }
+    }
+}
+
+/// `slurm = { partition, cpus_per_task, time, extra }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlurmSpec {
+    pub partition: Option<String>,
+    pub cpus_per_task: u32,
+    /// Slurm's time limit text (`MM`, `MM:SS`, `HH:MM:SS`, `D-HH:MM`...).
+    pub time: Option<String>,
+    /// More `srun` options, passed as they are.
+    pub extra: Vec<String>,
+}
+
+impl Default for SlurmSpec {
+    fn default() -> Self {
+        Self {
+            partition: None,
+            cpus_per_task: 1,
+            time: None,
+            extra: Vec::new(),
+        }
+    }
+}
+
+fn word(what: &str, s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if s.starts_with('-') {
+        return Err(format!("the {what} `{}` starts with `-`", shown(s)));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the {what} `{}` has a space or a control character",
+            shown(s)
+        ));
+    }
+    Ok(())
+}
+
+fn shown(s: &str) -> String {
+    let mut t: String = s.chars().take(40).flat_map(char::escape_default).collect();
+    if s.chars().count() > 40 {
+        t.push('\u{2026}');
+    }
+    t
+}
+
+/// One entry of `hosts`.
+pub fn host_slots(text: &str) -> Result<HostSlots, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("a host is empty: write `host`, `host:SLOTS`, `user@host:SLOTS` or `local:SLOTS`".into());
+    }
+    let (user, rest) = match t.split_once('@') {
+        Some((u, r)) => {
+            word("user", u)?;
+            (Some(u.to_string()), r)
+        }
+        None => (None, t),
+    };
+    // `[v6::addr]:slots`, `host:slots` or `host`.
+    let (host, slots) = if let Some(r) = rest.strip_prefix('[') {
+        let (h, after) = r
+            .split_once(']')
+            .ok_or_else(|| format!("`{}`: `[` without `]`", shown(t)))?;
+        match after {
+            "" => (h, None),
+            a => (
+                h,
+                Some(
+                    a.strip_prefix(':')
+                        .ok_or_else(|| format!("`{}`: expected `:SLOTS` after `]`", shown(t)))?,
+                ),
+            ),
+        }
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, s)) if !h.contains(':') => (h, Some(s)),
+            Some(_) => return Err(format!("`{}`: write an IPv6 address as `[ADDR]:SLOTS`", shown(t))),
+            None => (rest, None),
+        }
+    };
+    word("host", host)?;
+    let slots = match slots {
+        None => 1,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (1..=MAX_SLOTS as u64).contains(&n) => n as u32,
+            Ok(n) => {
+                return Err(format!(
+                    "`{}`: {n} slots is out of range: use 1 to {MAX_SLOTS}",
+                    shown(t)
+                ))
+            }
+            Err(_) => {
+                return Err(format!(
+                    "`{}`: the slots `{}` are not a whole number (1 to {MAX_SLOTS})",
+                    shown(t),
+                    shown(s)
+                ))
+            }
+        },
+    };
+    if host == "local" {
+        if user.is_some() {
+            return Err(format!("`{}`: `local` takes no user", shown(t)));
+        }
+        return Ok(HostSlots {
+            user: None,
+            host: None,
+            slots,
+        });
+    }
+    Ok(HostSlots {
+        user,
+        host: Some(host.to_string()),
+        slots,
+    })
+}
+
+/// The whole `hosts` list; an empty list is an error (leave it out to run
+/// locally).
+pub fn hosts(items: &[String]) -> Result<Vec<HostSlots>, String> {
+    if items.is_empty() {
+        return Err("the list of hosts is empty: leave `hosts` out to run on this machine".into());
+    }
+    if items.len() > MAX_HOSTS {
+        return Err(format!("{} hosts: at most {MAX_HOSTS}", items.len()));
+    }
+    let list = items
+        .iter()
+        .map(|h| host_slots(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    for h in &list {
+        if !seen.insert(h.label()) {
+            return Err(format!(
+                "`{}` is listed twice: give it more slots instead",
+                h.label()
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// The hosts as the form shows them: `a:2, user@b:4`.
+pub fn hosts_text(hosts: &[HostSlots]) -> String {
+    hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The form's text field: hosts separated by commas or spaces.
+pub fn parse_hosts_text(text: &str) -> Result<Vec<HostSlots>, String> {
+    let items: Vec<String> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    hosts(&items)
+}
+
+/// A Slurm partition name.
+pub fn partition(s: &str) -> Result<String, String> {
+    word("partition", s)?;
+    Ok(s.to_string())
+}
+
+/// A Slurm time limit: digits with `:` and `-` as Slurm writes them.
+pub fn slurm_time(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 16
+        && s.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-')
+        && s.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && s.chars().last().is_some_and(|c| c.is_ascii_digit());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not a Slurm time limit (e.g. `30`, `00:10:00`, `1-00:00:00`)",
+            shown(s)
+        ))
+    }
+}
+
+/// `cpus_per_task`: 1 to 4096.
+pub fn cpus_per_task(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=4096).contains(&n) => Ok(n as u32),
+        Ok(n) => Err(format!("{n} is out of range: use 1 to 4096")),
+        Err(_) => Err(format!("`{}` is not a whole number (1 to 4096)", shown(s))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_entries() {
+        let h = host_slots("user@build2:4").unwrap();
+        assert_eq!(
+            (h.user.as_deref(), h.host.as_deref(), h.slots),
+            (Some("user"), Some("build2"), 4)
+        );
+        assert_eq!(h.destination().as_deref(), Some("user@build2"));
+        let h = host_slots("build1").unwrap();
+        assert_eq!((h.host.as_deref(), h.slots), (Some("build1"), 1));
+        let h = host_slots("local:2").unwrap();
+        assert_eq!((h.host, h.slots), (None, 2));
+        let h = host_slots("[::1]:3").unwrap();
+        assert_eq!((h.host.as_deref(), h.slots), (Some("::1"), 3));
+        assert_eq!(h.to_string(), "[::1]:3");
+    }
+
+    #[test]
+    fn bad_host_entries_say_why() {
+        assert!(host_slots("").unwrap_err().contains("empty"));
+        assert!(host_slots("a:0").unwrap_err().contains("out of range"));
+        assert!(host_slots("a:x").unwrap_err().contains("not a whole number"));
+        assert!(host_slots("a:99999").unwrap_err().contains("out of range"));
+        assert!(host_slots("-oProxyCommand=x")
+            .unwrap_err()
+            .contains("starts with `-`"));
+        assert!(host_slots("@h").unwrap_err().contains("user"));
+        assert!(host_slots("u@").unwrap_err().contains("host"));
+        assert!(host_slots("u@local").unwrap_err().contains("no user"));
+        assert!(host_slots("::1:3").unwrap_err().contains("IPv6"));
+        assert!(host_slots("a b").unwrap_err().contains("space"));
+        assert!(hosts(&[]).unwrap_err().contains("empty"));
+        assert!(hosts(&["a:1".into(), "a:2".into()])
+            .unwrap_err()
+            .contains("twice"));
+    }
+
+    #[test]
+    fn form_text_round_trips() {
+        let h = parse_hosts_text("local:2, build1:8 user@b2:4").unwrap();
+        assert_eq!(hosts_text(&h), "local:2, build1:8, user@b2:4");
+        assert_eq!(parse_hosts_text(&hosts_text(&h)).unwrap(), h);
+        assert_eq!(
+            Placement::Hosts {
+                hosts: h,
+                ssh_options: vec![]
+            }
+            .slots(),
+            Some(14)
+        );
+    }
+
+    #[test]
+    fn slurm_values() {
+        for ok in ["30", "00:10:00", "1-00:00:00", "10:00"] {
+            assert_eq!(slurm_time(ok).unwrap(), ok);
+        }
+        for bad in ["", "ten", "10:", "-5", "1 0"] {
+            assert!(slurm_time(bad).is_err(), "{bad}");
+        }
+        assert_eq!(cpus_per_task("2"), Ok(2));
+        assert!(cpus_per_task("0").is_err());
+        assert!(partition("de bug").is_err());
+        assert!(partition("-p").is_err());
+    }
+}
