@@ -141,7 +141,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             // line to read every second.
             let samples = matches!(e.kind, EventKind::Samples { .. });
             if !args.quiet && !samples {
-                out.line(&summary::terminal_safe(&e.text_line()));
+                if e.output_lines() > 1 {
+                    // Lines read together: one line each (none holds a newline).
+                    for line in e.text_line().split('\n') {
+                        out.line(&summary::terminal_safe(line));
+                    }
+                } else {
+                    out.line(&summary::terminal_safe(&e.text_line()));
+                }
             } else if matches!(e.kind, EventKind::Error { .. }) {
                 // Errors are never silent, not even with -q.
                 say!("{}", summary::terminal_safe(&e.text_line()));

@@ -290,7 +290,9 @@ impl ProctorApp {
             }
             _ => {}
         }
-        self.log.push(e);
+        // The log shows a line per row (lines read together are one event).
+        let log = &mut self.log;
+        e.for_each_line(|line| log.push(line));
     }
 
     // ----- the frame ---------------------------------------------------

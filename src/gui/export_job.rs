@@ -152,7 +152,7 @@ pub fn export_log(
         let mut w = EventWriter::new(file.writer(), req.format)?;
         let keep = |e: &Event| req.filter.as_ref().is_none_or(|f| f.matches(e));
         if let Some(path) = &req.journal {
-            match File::open(path) {
+            match crate::journal::open_journal(path) {
                 Ok(f) => {
                     let mut r = BufReader::with_capacity(256 * 1024, f);
                     let mut line = Vec::new();

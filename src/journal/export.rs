@@ -80,6 +80,16 @@ pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::R
             serde_json::to_writer(&mut *out, event)?;
             out.write_all(b"\n")
         }
+        // One row per line of output (lines read together are one event).
+        Format::Csv if event.output_lines() > 1 => {
+            let mut result = Ok(());
+            event.clone().for_each_line(|e| {
+                if result.is_ok() {
+                    result = writeln!(out, "{}", csv_row(&csv_values(&e)));
+                }
+            });
+            result
+        }
         Format::Csv => writeln!(out, "{}", csv_row(&csv_values(event))),
         Format::Text => writeln!(out, "{}", event.text_line()),
     }
