@@ -28,6 +28,8 @@ mod keys;
 mod layout;
 mod log;
 mod log_pick;
+mod log_search;
+mod log_store;
 mod log_view;
 mod menu;
 mod natural;
