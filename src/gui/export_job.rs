@@ -9,7 +9,6 @@ use super::log::LogFilter;
 use crate::event::{parse_json_line, Event};
 use crate::journal::export::{AtomicFile, EventWriter, Format};
 use crossbeam_channel::{unbounded, Receiver};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

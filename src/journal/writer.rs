@@ -33,6 +33,8 @@ pub struct Journal {
     /// Frames to compress and write, and the buffers coming back.
     frames: Option<Sender<Vec<u8>>>,
     spare: Receiver<Vec<u8>>,
+    /// The writer's answer to an empty frame: everything before it is written.
+    settled: Receiver<()>,
     thread: Option<JoinHandle<()>>,
     /// The first write error's message, until it is taken.
     error: Arc<Mutex<Option<String>>>,
@@ -60,6 +62,7 @@ impl Journal {
         rotate(&config.dir, config.max_total_bytes, Some(&path));
         let (frames, todo) = bounded::<Vec<u8>>(QUEUE);
         let (give_back, spare) = bounded::<Vec<u8>>(QUEUE + 1);
+        let (settle, settled) = bounded::<()>(1);
         let error = Arc::new(Mutex::new(None));
         let failed = Arc::new(AtomicBool::new(false));
         let mut w = FrameWriter {
@@ -75,6 +78,10 @@ impl Journal {
             .spawn(move || {
                 let mut zstd = zstd::bulk::Compressor::new(LEVEL).ok();
                 for mut frame in todo {
+                    if frame.is_empty() {
+                        let _ = settle.send(());
+                        continue;
+                    }
                     w.write_frame(zstd.as_mut(), &frame);
                     frame.clear();
                     let _ = give_back.try_send(frame);
@@ -87,6 +94,7 @@ impl Journal {
             last_flush: Instant::now(),
             frames: Some(frames),
             spare,
+            settled,
             thread: Some(thread),
             error,
             failed,
@@ -142,6 +150,17 @@ impl Journal {
         let frame = std::mem::replace(&mut self.buf, next);
         if let Some(tx) = &self.frames {
             let _ = tx.send(frame);
+        }
+    }
+
+    /// Hands over what is pending and waits until the writer has written
+    /// it (a write error is then ready for `take_error`).
+    pub fn settle(&mut self) {
+        self.flush();
+        if let Some(tx) = &self.frames {
+            if tx.send(Vec::new()).is_ok() {
+                let _ = self.settled.recv();
+            }
         }
     }
 
