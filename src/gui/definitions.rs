@@ -28,6 +28,8 @@ pub struct Definitions {
     /// Definitions edited since their running processes started: index
     /// to those processes' names (set by the app each frame).
     pub edited: std::collections::BTreeMap<usize, Vec<String>>,
+    /// The last check, kept while the definitions are unchanged.
+    check: super::defs_check::CheckCache,
 }
 
 #[derive(Default)]
@@ -68,13 +70,18 @@ impl Definitions {
             reserved: Default::default(),
             reserved_for: None,
             edited: Default::default(),
+            check: Default::default(),
         }
     }
 
     /// Every definition checked: its spec, or its problems by field. A
     /// name an earlier definition's process already has is a problem of the
     /// later one, as in the session file.
-    pub fn checked(&self) -> Vec<Result<Spec, Errors>> {
+    pub fn checked(&self) -> super::defs_check::Checked {
+        self.check.get(&self.defs, || self.check_now())
+    }
+
+    fn check_now(&self) -> Vec<Result<Spec, Errors>> {
         let mut names = Names::default();
         self.defs
             .iter()
@@ -102,13 +109,28 @@ impl Definitions {
             path: self.path.clone(),
             ..Default::default()
         };
-        for (d, r) in self.defs.iter().zip(self.checked()) {
+        if let Some(problem) = self.problem() {
+            return Err(problem);
+        }
+        for r in self.checked().iter() {
             match r {
-                Ok(Spec::Task(t)) => s.tasks.push(t),
-                Ok(Spec::Pool(p)) => s.pools.push(p),
+                Ok(Spec::Task(t)) => s.tasks.push(t.clone()),
+                Ok(Spec::Pool(p)) => s.pools.push(p.clone()),
+                Err(_) => {}
+            }
+        }
+        Ok(s)
+    }
+
+    /// Why the definitions cannot make a session (the first problem), if
+    /// they cannot.
+    pub fn problem(&self) -> Option<String> {
+        for (d, r) in self.defs.iter().zip(self.checked().iter()) {
+            match r {
+                Ok(_) => {}
                 Err(e) => {
                     let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
-                    return Err(format!(
+                    return Some(format!(
                         "{} \"{}\" has a problem in {field}: {msg}",
                         d.kind(),
                         d.name()
@@ -116,7 +138,7 @@ impl Definitions {
                 }
             }
         }
-        Ok(s)
+        None
     }
 
     /// Intents that start every definition, or why they cannot start.

@@ -112,7 +112,7 @@ impl super::app::ProctorApp {
             }
         }
         let mut edited = std::collections::BTreeMap::new();
-        for (i, r) in self.defs.checked().into_iter().enumerate() {
+        for (i, r) in self.defs.checked().iter().enumerate() {
             let Ok(spec) = r else { continue };
             let name = match &spec {
                 Spec::Task(t) => &t.name,

@@ -165,17 +165,6 @@ mod tests {
     use super::super::log::{Log, ProcessFilter};
     use super::*;
     use crate::event::{Event, EventKind};
-    use std::collections::BTreeSet;
-
-    fn filter(needle: &str) -> LogFilter {
-        LogFilter {
-            process: ProcessFilter::All,
-            selection: BTreeSet::new(),
-            hidden_kinds: BTreeSet::new(),
-            problems_only: false,
-            needle: needle.to_lowercase(),
-        }
-    }
 
     #[test]
     fn ascii_and_unicode_search_agree_with_lowercasing() {

@@ -7,6 +7,7 @@ mod apply;
 mod columns;
 mod confirm;
 mod definitions;
+mod defs_check;
 mod desk;
 mod detail;
 mod detail_output;
