@@ -75,7 +75,7 @@ fn main() {
     let dirs = AppDirs::under(root.path());
     let tasks = (0..PROCESSES)
         .map(|i| {
-            let mut t = TaskSpec::new(&name(i), RunSpec::Line(format!("sleep {}", 100 + i)));
+            let mut t = TaskSpec::new(name(i), RunSpec::Line(format!("sleep {}", 100 + i)));
             t.base_dir = std::env::temp_dir();
             t
         })

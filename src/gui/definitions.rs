@@ -125,20 +125,18 @@ impl Definitions {
     /// Why the definitions cannot make a session (the first problem), if
     /// they cannot.
     pub fn problem(&self) -> Option<String> {
-        for (d, r) in self.defs.iter().zip(self.checked().iter()) {
-            match r {
-                Ok(_) => {}
-                Err(e) => {
-                    let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
-                    return Some(format!(
-                        "{} \"{}\" has a problem in {field}: {msg}",
-                        d.kind(),
-                        d.name()
-                    ));
-                }
-            }
-        }
-        None
+        let checked = self.checked();
+        let (d, e) = self
+            .defs
+            .iter()
+            .zip(checked.iter())
+            .find_map(|(d, r)| r.as_ref().err().map(|e| (d, e)))?;
+        let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
+        Some(format!(
+            "{} \"{}\" has a problem in {field}: {msg}",
+            d.kind(),
+            d.name()
+        ))
     }
 
     /// Intents that start every definition, or why they cannot start.

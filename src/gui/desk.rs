@@ -121,7 +121,7 @@ impl super::app::ProctorApp {
             let Some(o) = self.desk.origins.get(name) else {
                 continue;
             };
-            if !edited_since_start(&spec, &o.spec) {
+            if !edited_since_start(spec, &o.spec) {
                 continue;
             }
             let running: Vec<String> = self

@@ -218,7 +218,8 @@ mod tests {
         for e in events(n) {
             log.push(e);
         }
-        let cases: Vec<Box<dyn Fn(&mut Log)>> = vec![
+        type Change = Box<dyn Fn(&mut Log)>;
+        let cases: Vec<Change> = vec![
             Box::new(|l| l.search = "LINE 1".into()),
             Box::new(|l| l.search = "proc-3".into()),
             Box::new(|l| l.search = "μ".into()),

@@ -120,7 +120,7 @@ impl<'a> Line<'a> {
     }
 
     /// The line as an event of its own.
-    pub fn to_event(&self) -> Event {
+    pub fn to_event(self) -> Event {
         if let Some(e) = self.other() {
             return e.clone();
         }
