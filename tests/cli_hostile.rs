@@ -298,6 +298,16 @@ fn export_skips_and_counts_a_torn_or_damaged_line_instead_of_refusing() {
     let dir = tempfile::tempdir().unwrap();
     let journal = events_of_seq(dir.path(), 5);
     let good = std::fs::read_to_string(&journal).unwrap().lines().count();
+    // The rows of the undamaged journal (a row per line of output).
+    let whole = dir.path().join("whole.csv");
+    assert!(proctor()
+        .arg("export")
+        .arg(&journal)
+        .arg(&whole)
+        .status()
+        .unwrap()
+        .success());
+    let good_rows = std::fs::read_to_string(&whole).unwrap().lines().count();
     // A line of invalid bytes, then a last line cut in half by a SIGKILL.
     let mut bytes = std::fs::read(&journal).unwrap();
     bytes.extend_from_slice(b"\xff\xfe not json\n{\"seq\":99,\"time\":\"20");
@@ -312,7 +322,7 @@ fn export_skips_and_counts_a_torn_or_damaged_line_instead_of_refusing() {
         "{stderr}"
     );
     let rows = std::fs::read_to_string(&csv).unwrap().lines().count();
-    assert_eq!(rows, good + 1, "every good event exported, plus the header");
+    assert_eq!(rows, good_rows, "every good event exported, plus the header");
 }
 
 fn journal_path(stderr_line: &str) -> Option<PathBuf> {
@@ -380,7 +390,11 @@ fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
         eprintln!("skipped: cannot mount a tmpfs here (needs root)");
         return;
     };
-    let session = write_session(dir.path(), "[[task]]\nname = \"chatty\"\nrun = \"seq 100000\"\n");
+    // Output that compresses badly: the 16 KiB disk fills.
+    let session = write_session(
+        dir.path(),
+        "[[task]]\nname = \"chatty\"\nrun = [\"sh\", \"-c\", \"head -c 3000000 /dev/urandom | od -An -tx1\"]\n",
+    );
     let out = proctor()
         .args(["run", "-q"])
         .arg(&session)
@@ -391,11 +405,11 @@ fn a_journal_that_cannot_be_written_is_an_error_even_with_quiet() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write the journal"), "{stderr}");
-    // Only whole lines are kept: every line of the journal is an event.
+    // Only whole frames are kept: the journal reads to its end, untorn.
     let dir = small.0.join("proctor/sessions");
     for j in std::fs::read_dir(&dir).unwrap().flatten() {
-        let text = std::fs::read(j.path()).unwrap();
-        assert!(text.is_empty() || text.ends_with(b"\n"), "a torn last line");
+        let (_, errors) = proctor::journal::read_journal(&j.path()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }
 

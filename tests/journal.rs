@@ -51,18 +51,24 @@ fn a_sigkilled_run_leaves_a_journal_with_every_line_up_to_shortly_before_the_kil
         .map(|e| e.path())
         .collect();
     assert_eq!(journals.len(), 1);
-    let text = std::fs::read(&journals[0]).unwrap();
-    let text = String::from_utf8(text).unwrap();
+    assert!(journals[0].to_string_lossy().ends_with(".jsonl.zst"));
+    // Whole frames only: every record decodes and parses, none is torn.
+    let mut text = String::new();
+    let mut r = proctor::journal::open_journal(&journals[0]).unwrap();
+    std::io::Read::read_to_string(&mut r, &mut text).unwrap();
+    assert!(!r.torn, "only whole frames are written");
     let mut expected = 1u64;
     for (i, l) in text.lines().enumerate() {
         let e = proctor::event::parse_json_line(l)
             .unwrap_or_else(|err| panic!("line {} does not parse: {err}", i + 1));
-        if let proctor::event::EventKind::Stdout { line, .. } = &e.kind {
-            if let Some(n) = line.strip_prefix("line-") {
-                assert_eq!(n.parse::<u64>().unwrap(), expected, "no line missing");
-                expected += 1;
+        e.for_each_line(|e| {
+            if let proctor::event::EventKind::Stdout { line, .. } = &e.kind {
+                if let Some(n) = line.strip_prefix("line-") {
+                    assert_eq!(n.parse::<u64>().unwrap(), expected, "no line missing");
+                    expected += 1;
+                }
             }
-        }
+        });
     }
     assert!(
         expected > seen,
@@ -140,4 +146,123 @@ fn export_refuses_a_journal_of_a_newer_format_and_says_why() {
     assert!(err.contains(&format!("journal format {newer}")), "{err}");
     assert!(err.contains("newer Proctor"), "{err}");
     assert!(!dir.path().join("out.csv").exists());
+}
+
+fn only_journal(state: &std::path::Path) -> std::path::PathBuf {
+    let mut all: Vec<_> = std::fs::read_dir(state.join("proctor/sessions"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.pop().unwrap()
+}
+
+fn run_quiet(state: &std::path::Path, toml: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("s.toml");
+    std::fs::write(&session, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["run", "-q"])
+        .arg(&session)
+        .env("XDG_STATE_HOME", state)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_chatty_child_costs_the_journal_less_than_twice_its_text_and_loses_no_line() {
+    let state = tempfile::tempdir().unwrap();
+    run_quiet(
+        state.path(),
+        "[[task]]\nname = \"count\"\nrun = [\"seq\", \"200000\"]\n",
+    );
+    let journal = only_journal(state.path());
+    let text_bytes: u64 = (1..=200_000u64).map(|n| n.to_string().len() as u64 + 1).sum();
+    let size = std::fs::metadata(&journal).unwrap().len();
+    assert!(
+        size <= 2 * text_bytes,
+        "journal {size} bytes for {text_bytes} bytes of output"
+    );
+    let (events, errors) = proctor::journal::read_journal(&journal).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut lines = Vec::new();
+    let mut output_events = 0;
+    for e in events {
+        if matches!(e.kind, proctor::event::EventKind::Stdout { .. }) {
+            output_events += 1;
+        }
+        e.for_each_line(|e| {
+            if let proctor::event::EventKind::Stdout { line, .. } = e.kind {
+                lines.push(line);
+            }
+        });
+    }
+    let expected: Vec<String> = (1..=200_000u64).map(|n| n.to_string()).collect();
+    assert!(lines == expected, "every line, once, in order");
+    // Lines read together are one record.
+    assert!(output_events < 20_000, "{output_events} output records");
+}
+
+#[test]
+fn a_torn_last_frame_is_skipped_and_said_and_a_plain_journal_still_opens() {
+    let state = tempfile::tempdir().unwrap();
+    run_quiet(
+        state.path(),
+        "[[task]]\nname = \"a\"\nrun = [\"echo\", \"hello\"]\n",
+    );
+    let journal = only_journal(state.path());
+    let (whole, errors) = proctor::journal::read_journal(&journal).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    // A crash in the middle of a frame: half of another frame at the end.
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let frame = bytes.clone();
+    bytes.extend_from_slice(&frame[..frame.len() / 2]);
+    let torn = state.path().join("torn.jsonl.zst");
+    std::fs::write(&torn, &bytes).unwrap();
+    let (events, errors) = proctor::journal::read_journal(&torn).unwrap();
+    assert_eq!(events, whole, "everything before the tear is read");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("cut short"), "{errors:?}");
+    // The same events as plain JSON Lines (a format 2 journal's form).
+    let plain = state.path().join("plain.jsonl");
+    let mut text = String::new();
+    for e in &whole {
+        text.push_str(&serde_json::to_string(e).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&plain, text).unwrap();
+    assert_eq!(proctor::journal::read_journal(&plain).unwrap().0, whole);
+}
+
+#[test]
+fn zstdcat_and_jq_read_the_journal() {
+    let have = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !have("zstdcat") || !have("jq") {
+        eprintln!("SKIPPED: zstdcat or jq is not installed (.ci/run installs them)");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    run_quiet(
+        state.path(),
+        "[[task]]\nname = \"a\"\nrun = [\"printf\", \"one\\\\ntwo\\\\n\"]\n",
+    );
+    let journal = only_journal(state.path());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("zstdcat \"$1\" | jq -r 'select(.kind == \"stdout\") | .line'")
+        .arg("sh")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
 }

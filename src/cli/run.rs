@@ -154,7 +154,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             // line to read every second.
             let samples = matches!(e.kind, EventKind::Samples { .. });
             if !args.quiet && !samples {
-                out.line(&crate::ansi::for_terminal(&e.text_line(), colour));
+                if e.output_lines() > 1 {
+                    // Lines read together: one line each (none holds a newline).
+                    for line in e.text_line().split('\n') {
+                        out.line(&crate::ansi::for_terminal(line, colour));
+                    }
+                } else {
+                    out.line(&crate::ansi::for_terminal(&e.text_line(), colour));
+                }
             } else if matches!(e.kind, EventKind::Error { .. }) {
                 // Errors are never silent, not even with -q.
                 say!("{}", crate::ansi::for_terminal(&e.text_line(), false));

@@ -54,7 +54,7 @@ pub(super) fn run_contained(mut sup: Supervisor, failure: Failure) {
     });
     // The journal is flushed whatever happened above.
     guarded(|| {
-        sup.out.flush_journal();
+        let _ = sup.out.flush_journal();
     });
     guarded(|| {
         sup.out.wake_reader_now();

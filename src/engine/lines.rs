@@ -23,6 +23,18 @@ pub struct Line {
     pub complete: bool,
 }
 
+/// What a chunk of output became: the complete lines it ended, joined, or
+/// one line (or piece) that needs its own event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    /// `count` complete lines of UTF-8 text, joined by `\n` (no newline at
+    /// the end): what one read brought, carried as one event.
+    Lines { text: String, count: u32 },
+    /// A line that is not UTF-8, a piece of an over-long line, or a last
+    /// line without its newline.
+    One(Line),
+}
+
 #[derive(Debug)]
 pub struct LineSplitter {
     pending: Vec<u8>,
@@ -61,6 +73,48 @@ impl LineSplitter {
                     chunk = &[];
                 }
             }
+        }
+    }
+
+    /// Feeds a chunk and emits its complete lines joined in one piece when
+    /// they are all UTF-8 and none is longer than `max` (the common case: no
+    /// allocation or event per line); else line by line as [`push`] does.
+    /// What follows the last newline waits for the next chunk either way.
+    pub fn push_joined(&mut self, chunk: &[u8], emit: &mut impl FnMut(Piece)) {
+        let Some(last) = memrchr(b'\n', chunk) else {
+            self.push(chunk, &mut |l| emit(Piece::One(l)));
+            return;
+        };
+        let (body, rest) = (&chunk[..last], &chunk[last + 1..]);
+        // The lines: what was pending, then the chunk up to its last newline.
+        let mut count: u32 = 1;
+        let mut longest = 0;
+        let mut start = 0;
+        for (i, &b) in body.iter().enumerate() {
+            if b == b'\n' {
+                longest = longest.max(i - start);
+                start = i + 1;
+                count += 1;
+            }
+        }
+        longest = longest.max(body.len() - start);
+        let first_len = memchr(b'\n', body).unwrap_or(body.len()) + self.pending.len();
+        let fits = longest <= self.max && first_len <= self.max && count > 1;
+        let text = if fits {
+            std::str::from_utf8(body).ok()
+        } else {
+            None
+        };
+        match (text, std::str::from_utf8(&self.pending)) {
+            (Some(text), Ok(pending)) => {
+                let mut joined = String::with_capacity(pending.len() + text.len());
+                joined.push_str(pending);
+                joined.push_str(text);
+                self.pending.clear();
+                emit(Piece::Lines { text: joined, count });
+                self.push(rest, &mut |l| emit(Piece::One(l)));
+            }
+            _ => self.push(chunk, &mut |l| emit(Piece::One(l))),
         }
     }
 
@@ -130,6 +184,10 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
+fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().rposition(|&b| b == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +223,63 @@ mod tests {
         // A last line cut in the middle of a character is kept exactly too.
         let raw = crate::event::raw::decode(out[2].bytes.as_deref().unwrap()).unwrap();
         assert_eq!(raw, b"tail \xc3");
+    }
+
+    fn joined(chunks: &[&[u8]], max: usize) -> Vec<Piece> {
+        let mut s = LineSplitter::new(max);
+        let mut out = Vec::new();
+        for c in chunks {
+            s.push_joined(c, &mut |p| out.push(p));
+        }
+        s.finish(&mut |l| out.push(Piece::One(l)));
+        out
+    }
+
+    /// The lines the pieces stand for, in order.
+    fn lines_of(pieces: &[Piece]) -> Vec<String> {
+        pieces
+            .iter()
+            .flat_map(|p| match p {
+                Piece::Lines { text, count } => {
+                    let v: Vec<String> = text.split('\n').map(String::from).collect();
+                    assert_eq!(v.len(), *count as usize);
+                    v
+                }
+                Piece::One(l) => vec![l.text.clone()],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn joined_lines_are_the_same_lines_in_fewer_pieces() {
+        let chunks: &[&[u8]] = &[b"ab", b"c\nde\n\nf", b"g\nh\ni\n", b"j"];
+        let pieces = joined(chunks, 100);
+        assert_eq!(lines_of(&pieces), split(chunks, 100));
+        assert_eq!(lines_of(&pieces), vec!["abc", "de", "", "fg", "h", "i", "j"]);
+        assert_eq!(
+            pieces[0],
+            Piece::Lines {
+                text: "abc\nde\n".into(),
+                count: 3
+            }
+        );
+    }
+
+    #[test]
+    fn joined_falls_back_to_lines_for_bytes_and_long_lines() {
+        // Not UTF-8: one event per line, the bytes kept.
+        let pieces = joined(&[b"ok\n\xff\nz\n"], 100);
+        assert!(pieces.iter().all(|p| matches!(p, Piece::One(_))));
+        assert_eq!(lines_of(&pieces), vec!["ok", "\u{fffd}", "z"]);
+        // A line longer than max is cut as before.
+        let chunks: &[&[u8]] = &[b"aaaaaaaaaa\nb\nc\n"];
+        assert_eq!(lines_of(&joined(chunks, 4)), split(chunks, 4));
+        // The same whatever the chunking, for every cut of a sample.
+        let text: &[u8] = "x\nyy\n\u{e9}\u{e9}\n\nzzzzzzz\nw".as_bytes();
+        for cut in 0..text.len() {
+            let chunks: &[&[u8]] = &[&text[..cut], &text[cut..]];
+            assert_eq!(lines_of(&joined(chunks, 5)), split(chunks, 5), "cut at {cut}");
+        }
     }
 
     #[test]

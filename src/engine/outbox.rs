@@ -77,10 +77,12 @@ impl Outbox {
         j.take_error()
     }
 
-    /// Writes whatever the journal holds (at the session's end).
-    pub fn flush_journal(&mut self) {
-        if let Some(j) = self.journal.as_mut() {
-            j.flush();
-        }
+    /// Writes whatever the journal holds and waits until it is written (at
+    /// the session's end); a write that failed is returned as the message of
+    /// an error event to emit.
+    pub fn flush_journal(&mut self) -> Option<String> {
+        let j = self.journal.as_mut()?;
+        j.settle();
+        j.take_error()
     }
 }

@@ -3,7 +3,7 @@
 
 use super::child::{self, group_alive};
 use super::lifecycle::{Action, Input};
-use super::lines::Line;
+use super::lines::{Line, Piece};
 use super::reactor;
 use super::supervisor::*;
 use crate::event::{Event, EventKind};
@@ -61,9 +61,16 @@ impl Supervisor {
                     break;
                 }
                 Ok(n) => {
-                    let mut lines = Vec::new();
-                    stream.lines.push(&scratch[..n], &mut |l| lines.push(l));
-                    self.emit_lines(key, which, lines);
+                    if which == Fd::Stdout && matches!(p.origin, Origin::Worker { .. }) {
+                        // A worker's answers are read line by line.
+                        let mut lines = Vec::new();
+                        stream.lines.push(&scratch[..n], &mut |l| lines.push(l));
+                        self.emit_lines(key, which, lines);
+                    } else {
+                        let mut pieces = Vec::new();
+                        stream.lines.push_joined(&scratch[..n], &mut |l| pieces.push(l));
+                        self.emit_pieces(key, which, pieces);
+                    }
                     if n < scratch.len() {
                         break;
                     }
@@ -123,6 +130,31 @@ impl Supervisor {
             text: line, bytes, ..
         } in lines
         {
+            let kind = match which {
+                Fd::Stdout => EventKind::Stdout { line, bytes },
+                _ => EventKind::Stderr { line, bytes },
+            };
+            let mut e = Event::now(kind).process(&name, pid);
+            e.pool = pool.clone();
+            self.emit(e);
+        }
+    }
+
+    /// Emits what one read brought: the lines read together as one event
+    /// (their text joined by newlines), the others one by one.
+    fn emit_pieces(&mut self, key: usize, which: Fd, pieces: Vec<Piece>) {
+        if pieces.is_empty() {
+            return;
+        }
+        let Some(p) = self.proc(key) else { return };
+        let name = p.name.clone();
+        let pid = p.pid().or(p.pgid.map(|g| g as u32));
+        let pool = self.pool_of_key(key);
+        for piece in pieces {
+            let (line, bytes) = match piece {
+                Piece::Lines { text, .. } => (text, None),
+                Piece::One(l) => (l.text, l.bytes),
+            };
             let kind = match which {
                 Fd::Stdout => EventKind::Stdout { line, bytes },
                 _ => EventKind::Stderr { line, bytes },

@@ -286,6 +286,11 @@ impl Supervisor {
         if let Some(w) = self.watchdog.take() {
             w.dismiss();
         }
+        // Written before the end is said, so that a journal that could not
+        // be written says so in the session itself.
+        if let Some(message) = self.out.flush_journal() {
+            self.emit(Event::now(EventKind::Error { message }));
+        }
         self.emit(Event::now(EventKind::SessionEnded {
             message: "every process has ended".to_string(),
         }));

@@ -80,8 +80,28 @@ impl Event {
         self.time.format("%H:%M:%S%.3f").to_string()
     }
 
-    /// One line of text: time, process, pid, kind, text.
+    /// One line of text: time, process, pid, kind, text. Output lines read
+    /// together give one such line each (the same prefix).
     pub fn text_line(&self) -> String {
+        let prefix = self.line_prefix();
+        match &self.kind {
+            EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } if line.contains('\n') => {
+                let mut out = String::with_capacity(line.len() + 8 * prefix.len());
+                for (i, piece) in line.split('\n').enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&prefix);
+                    out.push_str(piece);
+                }
+                out
+            }
+            _ => prefix + &self.text(),
+        }
+    }
+
+    /// `time who[pid] #input kind: `, what comes before the text.
+    fn line_prefix(&self) -> String {
         let who = self
             .process
             .as_deref()
@@ -89,11 +109,6 @@ impl Event {
             .unwrap_or("proctor");
         let pid = self.pid.map(|p| format!("[{p}]")).unwrap_or_default();
         let input = self.input.map(|i| format!(" #{i}")).unwrap_or_default();
-        format!(
-            "{} {who}{pid}{input} {}: {}",
-            self.clock(),
-            self.kind.name(),
-            self.text()
-        )
+        format!("{} {who}{pid}{input} {}: ", self.clock(), self.kind.name())
     }
 }

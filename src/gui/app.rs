@@ -266,7 +266,10 @@ impl ProctorApp {
         }
     }
 
-    pub(super) fn ingest(&mut self, e: Event) {
+    /// Folds one event into the tables, the log and the panes, as one off
+    /// the engine's queue is (public for the frame benchmark).
+    #[doc(hidden)]
+    pub fn ingest(&mut self, e: Event) {
         self.model.apply(&e);
         self.desk.observe(&e);
         match &e.kind {
@@ -291,6 +294,8 @@ impl ProctorApp {
             }
             _ => {}
         }
+        // The log shows a line per row (lines read together are one event:
+        // the log's store splits them).
         self.log.push(e);
     }
 

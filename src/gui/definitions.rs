@@ -34,6 +34,8 @@ pub struct Definitions {
     /// carry over to another definition.
     form_gen: u64,
     form_for: Option<usize>,
+    /// The last check, kept while the definitions are unchanged.
+    check: super::defs_check::CheckCache,
 }
 
 #[derive(Default)]
@@ -76,13 +78,18 @@ impl Definitions {
             edited: Default::default(),
             form_gen: 0,
             form_for: None,
+            check: Default::default(),
         }
     }
 
     /// Every definition checked: its spec, or its problems by field. A
     /// name an earlier definition's process already has is a problem of the
     /// later one, as in the session file.
-    pub fn checked(&self) -> Vec<Result<Spec, Errors>> {
+    pub fn checked(&self) -> super::defs_check::Checked {
+        self.check.get(&self.defs, || self.check_now())
+    }
+
+    fn check_now(&self) -> Vec<Result<Spec, Errors>> {
         let mut names = Names::default();
         self.defs
             .iter()
@@ -110,21 +117,34 @@ impl Definitions {
             path: self.path.clone(),
             ..Default::default()
         };
-        for (d, r) in self.defs.iter().zip(self.checked()) {
+        if let Some(problem) = self.problem() {
+            return Err(problem);
+        }
+        for r in self.checked().iter() {
             match r {
-                Ok(Spec::Task(t)) => s.tasks.push(t),
-                Ok(Spec::Pool(p)) => s.pools.push(p),
-                Err(e) => {
-                    let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
-                    return Err(format!(
-                        "{} \"{}\" has a problem in {field}: {msg}",
-                        d.kind(),
-                        d.name()
-                    ));
-                }
+                Ok(Spec::Task(t)) => s.tasks.push(t.clone()),
+                Ok(Spec::Pool(p)) => s.pools.push(p.clone()),
+                Err(_) => {}
             }
         }
         Ok(s)
+    }
+
+    /// Why the definitions cannot make a session (the first problem), if
+    /// they cannot.
+    pub fn problem(&self) -> Option<String> {
+        let checked = self.checked();
+        let (d, e) = self
+            .defs
+            .iter()
+            .zip(checked.iter())
+            .find_map(|(d, r)| r.as_ref().err().map(|e| (d, e)))?;
+        let (field, msg) = e.iter().next().map(|(k, v)| (*k, v.as_str())).unwrap_or(("", ""));
+        Some(format!(
+            "{} \"{}\" has a problem in {field}: {msg}",
+            d.kind(),
+            d.name()
+        ))
     }
 
     /// Intents that start every definition, or why they cannot start.

@@ -113,7 +113,7 @@ impl super::app::ProctorApp {
             }
         }
         let mut edited = std::collections::BTreeMap::new();
-        for (i, r) in self.defs.checked().into_iter().enumerate() {
+        for (i, r) in self.defs.checked().iter().enumerate() {
             let Ok(spec) = r else { continue };
             let name = match &spec {
                 Spec::Task(t) => &t.name,
@@ -122,7 +122,7 @@ impl super::app::ProctorApp {
             let Some(o) = self.desk.origins.get(name) else {
                 continue;
             };
-            if !edited_since_start(&spec, &o.spec) {
+            if !edited_since_start(spec, &o.spec) {
                 continue;
             }
             let running: Vec<String> = self

@@ -48,14 +48,17 @@ impl OutputStore {
         }
         let (t, lines) = self.by_name.entry(name.clone()).or_default();
         *t = self.clock;
-        lines.push_back(OutLine {
-            time: e.time,
-            stderr,
-            text: line.clone(),
-        });
-        if lines.len() > PER_PROCESS {
-            lines.pop_front();
-            *self.dropped.entry(name.clone()).or_default() += 1;
+        // Lines read together are one event; a line per entry here.
+        for piece in line.split('\n') {
+            lines.push_back(OutLine {
+                time: e.time,
+                stderr,
+                text: piece.to_string(),
+            });
+            if lines.len() > PER_PROCESS {
+                lines.pop_front();
+                *self.dropped.entry(name.clone()).or_default() += 1;
+            }
         }
     }
 

@@ -82,7 +82,7 @@ impl Desk {
         if let Some((path, log)) = past {
             if self.past_outputs.as_ref().is_none_or(|(p, _)| p != path) {
                 let mut store = OutputStore::default();
-                log.events().for_each(|e| store.push(e));
+                log.events().for_each(|e| store.push(&e));
                 self.past_outputs = Some((path.to_path_buf(), store));
             }
         }

@@ -9,7 +9,6 @@ use super::log::LogFilter;
 use crate::event::{parse_json_line, Event};
 use crate::journal::export::{AtomicFile, EventWriter, Format};
 use crossbeam_channel::{unbounded, Receiver};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -148,7 +147,7 @@ pub fn export_log(
         let mut w = EventWriter::new(file.writer(), req.format)?.plain(req.plain);
         let keep = |e: &Event| req.filter.as_ref().is_none_or(|f| f.matches(e));
         if let Some(path) = &req.journal {
-            match File::open(path) {
+            match crate::journal::open_journal(path) {
                 Ok(f) => {
                     let mut r = BufReader::with_capacity(256 * 1024, f);
                     let mut line = Vec::new();

@@ -42,7 +42,7 @@ impl ProctorApp {
         let starting: HashSet<String> = self.starting.keys().cloned().collect();
         let live_rows = processes::rows(&self.model, &starting, &sample, "", self.procs.sort, now);
         let bar = BarState {
-            start_all_blocked: self.defs.session().err(),
+            start_all_blocked: self.defs.problem(),
             any_definition: !self.defs.defs.is_empty(),
             any_alive: live_rows.iter().any(|r| r.status.is_alive()),
             any_ended: self.model.processes.iter().any(|r| r.state.is_ended())

@@ -3,6 +3,8 @@
 //! the tail until the user scrolls up. Drawn with a virtualised table, so a
 //! million lines scroll as easily as ten.
 
+use super::log_search::{Scan, SCAN_PER_FRAME};
+use super::log_store::LogStore;
 use crate::event::{Event, EventKind};
 use std::collections::{BTreeSet, VecDeque};
 
@@ -46,6 +48,17 @@ impl LogFilter {
         )
     }
 
+    /// No filter: every line passes.
+    pub fn none() -> Self {
+        Self {
+            process: ProcessFilter::All,
+            selection: BTreeSet::new(),
+            hidden_kinds: BTreeSet::new(),
+            problems_only: false,
+            needle: String::new(),
+        }
+    }
+
     pub fn is_active(&self) -> bool {
         self.process != ProcessFilter::All
             || !self.hidden_kinds.is_empty()
@@ -86,25 +99,17 @@ fn filter_matches(
 }
 
 pub struct Log {
-    pub(super) events: VecDeque<Event>,
-    /// The absolute index of `events[0]` (grows as old events are dropped).
-    pub(super) first: u64,
-    /// Absolute indices of the events that pass the filters, in order.
+    /// The lines kept (a lean store: see `log_store`).
+    pub(super) store: LogStore,
+    /// Absolute indices of the lines that pass the filters, in order.
     pub(super) shown: VecDeque<u64>,
-    pub(super) capacity: usize,
+    /// The filters being applied (or applied) to the store.
+    pub(super) scan: Scan,
     pub process: ProcessFilter,
     pub(super) selection: BTreeSet<String>,
     pub hidden_kinds: BTreeSet<&'static str>,
     pub problems_only: bool,
     pub search: String,
-    /// The filters as last applied (to know when to filter again).
-    pub(super) applied: (
-        ProcessFilter,
-        BTreeSet<&'static str>,
-        bool,
-        String,
-        BTreeSet<String>,
-    ),
     pub follow: bool,
     pub(super) jump_to_end: bool,
     /// Lines picked for copying, and the Show list's search (`log_pick`).
@@ -129,49 +134,50 @@ pub(super) fn is_error(kind: &EventKind) -> bool {
 
 impl Log {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            events: VecDeque::new(),
-            first: 0,
+        let mut log = Self {
+            store: LogStore::with_capacity(capacity),
             shown: VecDeque::new(),
-            capacity: capacity.max(1),
+            scan: Scan::new(LogFilter::none(), 0),
             process: ProcessFilter::All,
             selection: BTreeSet::new(),
             hidden_kinds: BTreeSet::new(),
             problems_only: false,
             search: String::new(),
-            applied: (
-                ProcessFilter::All,
-                BTreeSet::new(),
-                false,
-                String::new(),
-                BTreeSet::new(),
-            ),
             follow: true,
             jump_to_end: false,
             picked: Default::default(),
-        }
+        };
+        log.scan = Scan::new(log.filter(), 0);
+        log
     }
 
+    /// Lines kept (an output event gives one per line it carries).
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.store.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.store.is_empty()
     }
 
-    /// How many events pass the filters.
+    /// How many lines pass the filters (so far, while a scan runs).
     pub fn shown_len(&self) -> usize {
         self.shown.len()
     }
 
-    /// The events that pass the filters, oldest first.
-    pub fn shown(&self) -> impl Iterator<Item = &Event> {
+    /// The lines that pass the filters, oldest first, as events.
+    pub fn shown(&self) -> impl Iterator<Item = Event> + '_ {
         self.shown.iter().filter_map(|&a| self.get(a))
     }
 
-    pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.events.iter()
+    /// Every line kept, oldest first, as events.
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        self.store.events()
+    }
+
+    #[cfg(test)]
+    pub(super) fn store(&self) -> &LogStore {
+        &self.store
     }
 
     /// The absolute indices of the lines shown, oldest first.
@@ -179,15 +185,19 @@ impl Log {
         self.shown.iter().copied()
     }
 
-    /// Applies the filters now (tests; the view does it each frame).
+    /// Applies the filters now, to the end (tests; the view scans a
+    /// bounded number of lines a frame).
     #[cfg(test)]
     pub(super) fn refilter(&mut self) {
         self.refilter_if_changed();
+        while !self.scan_done() {
+            self.scan_step();
+        }
     }
 
-    pub(super) fn get(&self, abs: u64) -> Option<&Event> {
-        abs.checked_sub(self.first)
-            .and_then(|i| self.events.get(i as usize))
+    /// The line at absolute index `abs`, as an event.
+    pub(super) fn get(&self, abs: u64) -> Option<Event> {
+        self.store.get(abs)
     }
 
     pub fn push(&mut self, e: Event) {
@@ -196,19 +206,13 @@ impl Log {
         if matches!(e.kind, crate::event::EventKind::Samples { .. }) {
             return;
         }
-        let abs = self.first + self.events.len() as u64;
-        let needle = self.search.trim().to_lowercase();
-        if self.matches(&e, &needle) {
-            self.shown.push_back(abs);
+        let caught_up = self.scan.done(&self.store);
+        self.store.push(e);
+        if caught_up {
+            // Only the lines just added are left to examine.
+            self.scan.step(&self.store, &mut self.shown, usize::MAX);
         }
-        self.events.push_back(e);
-        while self.events.len() > self.capacity {
-            self.events.pop_front();
-            self.first += 1;
-        }
-        while self.shown.front().is_some_and(|&a| a < self.first) {
-            self.shown.pop_front();
-        }
+        self.drop_dead();
     }
 
     /// Shows only this process's (or pool's) events.
@@ -234,23 +238,16 @@ impl Log {
         }
     }
 
-    pub(super) fn matches(&self, e: &Event, needle: &str) -> bool {
-        filter_matches(
-            e,
-            &self.process,
-            &self.selection,
-            &self.hidden_kinds,
-            self.problems_only,
-            needle,
-        )
-    }
-
     /// The filters as they stand, to apply to events elsewhere (an export
     /// of what the filter shows reads the whole journal through this).
     pub fn filter(&self) -> LogFilter {
         LogFilter {
             process: self.process.clone(),
-            selection: self.selection.clone(),
+            selection: if self.process == ProcessFilter::Selected {
+                self.selection.clone()
+            } else {
+                BTreeSet::new()
+            },
             hidden_kinds: self.hidden_kinds.clone(),
             problems_only: self.problems_only,
             needle: self.search.trim().to_lowercase(),
@@ -262,59 +259,58 @@ impl Log {
         self.filter().is_active()
     }
 
-    /// The newest event kept.
-    pub fn last(&self) -> Option<&Event> {
-        self.events.back()
+    /// The newest line kept, as an event.
+    pub fn last(&self) -> Option<Event> {
+        self.store.end().checked_sub(1).and_then(|a| self.get(a))
     }
 
-    /// The newest `n` events kept, oldest first.
+    /// The newest `n` lines kept, oldest first, as events.
     pub fn tail(&self, n: usize) -> Vec<Event> {
-        let skip = self.events.len().saturating_sub(n);
-        self.events.iter().skip(skip).cloned().collect()
+        let from = self.store.end().saturating_sub(n as u64);
+        self.store.lines_from(from).map(|(_, l)| l.to_event()).collect()
     }
 
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.store.capacity()
     }
 
     /// Keeps at most `capacity` events from now on (dropping the oldest now).
     pub fn set_capacity(&mut self, capacity: usize) {
-        self.capacity = capacity.max(1);
-        while self.events.len() > self.capacity {
-            self.events.pop_front();
-            self.first += 1;
-        }
-        while self.shown.front().is_some_and(|&a| a < self.first) {
+        self.store.set_capacity(capacity);
+        self.drop_dead();
+    }
+
+    fn drop_dead(&mut self) {
+        let first = self.store.first();
+        while self.shown.front().is_some_and(|&a| a < first) {
             self.shown.pop_front();
         }
     }
 
+    /// Starts applying the filters again if they changed.
     pub(super) fn refilter_if_changed(&mut self) {
-        let now = (
-            self.process.clone(),
-            self.hidden_kinds.clone(),
-            self.problems_only,
-            self.search.clone(),
-            if self.process == ProcessFilter::Selected {
-                self.selection.clone()
-            } else {
-                BTreeSet::new()
-            },
-        );
-        if now == self.applied {
+        let now = self.filter();
+        if &now == self.scan.filter() {
             return;
         }
-        self.applied = now;
-        let needle = self.search.trim().to_lowercase();
-        let shown: VecDeque<u64> = self
-            .events
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| self.matches(e, &needle))
-            .map(|(i, _)| self.first + i as u64)
-            .collect();
-        self.shown = shown;
+        self.scan = Scan::new(now, self.store.first());
+        self.shown.clear();
         self.jump_to_end = self.follow;
+    }
+
+    /// One frame's share of applying the filters; the lines examined.
+    pub(super) fn scan_step(&mut self) -> usize {
+        self.scan.step(&self.store, &mut self.shown, SCAN_PER_FRAME)
+    }
+
+    /// Whether the filters have been applied to every line kept.
+    pub(super) fn scan_done(&self) -> bool {
+        self.scan.done(&self.store)
+    }
+
+    /// How far applying the filters got, while it runs.
+    pub(super) fn scan_progress(&self) -> Option<f32> {
+        (!self.scan_done()).then(|| self.scan.progress(&self.store))
     }
 }
 
@@ -334,17 +330,18 @@ mod tests {
         log.push(ev("a", EventKind::stderr("oops")));
         assert_eq!(log.shown_len(), 3);
         log.show_process("a");
+        log.refilter();
         assert_eq!(log.shown_len(), 2);
         log.search = "OOPS".into();
-        log.refilter_if_changed();
+        log.refilter();
         assert_eq!(log.shown_len(), 1);
         log.search.clear();
         log.process = ProcessFilter::All;
         log.hidden_kinds.insert("stdout");
-        log.refilter_if_changed();
+        log.refilter();
         assert_eq!(log.shown_len(), 1);
         log.hidden_kinds.clear();
-        log.refilter_if_changed();
+        log.refilter();
         log.push(ev("c", EventKind::stdout("new")));
         assert_eq!(log.len(), 3);
         assert_eq!(log.shown_len(), 3);

@@ -64,7 +64,7 @@ impl Log {
             .lines
             .iter()
             .filter_map(|&a| self.get(a))
-            .map(copy_text)
+            .map(|e| copy_text(&e))
             .collect();
         lines.join("\n")
     }
@@ -73,7 +73,7 @@ impl Log {
     /// if that was chosen.
     pub(super) fn line_menu(&self, ui: &mut Ui, abs: u64) -> Option<String> {
         let e = self.get(abs)?;
-        let line = copy_text(e);
+        let line = copy_text(&e);
         let text = super::ansi::strip(&e.text());
         let who = e.process.clone().or(e.pool.clone());
         if ui.button("Copy line").clicked() {

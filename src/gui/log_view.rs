@@ -77,11 +77,15 @@ impl Log {
             if !self.search.is_empty() && ui.small_button("Clear search").clicked() {
                 self.search.clear();
             }
-            ui.weak(format!(
-                "{} of {}",
-                self.shown.len(),
-                super::plural::count_usize(self.events.len(), "event")
-            ));
+            let of = super::plural::count_usize(self.store.len(), "event");
+            match self.scan_progress() {
+                Some(p) => ui.weak(format!(
+                    "matching\u{2026} {:.0}%: {} of {of}",
+                    p * 100.0,
+                    self.shown.len()
+                )),
+                None => ui.weak(format!("{} of {of}", self.shown.len())),
+            };
             if self.follow {
                 ui.add(
                     egui::Label::new(RichText::new("\u{2193} following").color(color(dark, Tone::Running)))
@@ -98,6 +102,11 @@ impl Log {
             }
         });
         self.refilter_if_changed();
+        // A bounded share of the filtering a frame; the rest next frame.
+        if !self.scan_done() {
+            self.scan_step();
+            ui.ctx().request_repaint();
+        }
         self.table(ui, dark);
     }
 

@@ -54,7 +54,7 @@ pub fn drops(ui: &Ui) -> Vec<Intent> {
     ui.input_mut(|i| {
         for f in std::mem::take(&mut i.raw.dropped_files) {
             let p = f.path();
-            if p.extension().is_some_and(|x| x == "jsonl") {
+            if crate::journal::is_journal_name(p) {
                 // A journal (or a JSON Lines export): shown as a past session.
                 out.push(Intent::OpenPast(p.to_path_buf()));
             } else if !p.as_os_str().is_empty() {

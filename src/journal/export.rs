@@ -82,20 +82,44 @@ pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::R
             serde_json::to_writer(&mut *out, event)?;
             out.write_all(b"\n")
         }
-        Format::Csv => writeln!(out, "{}", csv_row(&csv_values(event, None))),
+        Format::Csv => csv_rows(out, event, None),
         Format::Text => writeln!(out, "{}", event.text_line()),
+    }
+}
+
+/// An event's CSV rows: one, or one per line of output for lines read
+/// together (one event whose `line` holds them joined by newlines).
+fn csv_rows(out: &mut impl Write, event: &Event, input_value: Option<&str>) -> io::Result<()> {
+    if event.output_lines() <= 1 {
+        return writeln!(out, "{}", csv_row(&csv_values(event, input_value)));
+    }
+    let mut result = Ok(());
+    event.clone().for_each_line(|e| {
+        if result.is_ok() {
+            result = writeln!(out, "{}", csv_row(&csv_values(&e, input_value)));
+        }
+    });
+    result
+}
+
+/// Each line of a text stripped on its own: the newlines that join lines
+/// read together stay.
+pub fn strip_lines(text: &str) -> String {
+    if text.contains('\n') {
+        text.split('\n').map(crate::ansi::strip).collect::<Vec<_>>().join("\n")
+    } else {
+        crate::ansi::strip(text)
     }
 }
 
 /// An event with the escape sequences and control characters of a child's
 /// output removed (see `crate::ansi::strip`), for plain exports.
 pub fn plain_event(e: &Event) -> Event {
-    use crate::ansi::strip;
     use crate::event::EventKind;
     let mut e = e.clone();
     e.kind = match e.kind {
-        EventKind::Stdout { line, .. } => EventKind::stdout(strip(&line)),
-        EventKind::Stderr { line, .. } => EventKind::stderr(strip(&line)),
+        EventKind::Stdout { line, .. } => EventKind::stdout(strip_lines(&line)),
+        EventKind::Stderr { line, .. } => EventKind::stderr(strip_lines(&line)),
         k => k,
     };
     e
@@ -180,11 +204,7 @@ impl<W: Write> EventWriter<W> {
             event
         };
         match self.format {
-            Format::Csv => writeln!(
-                self.out,
-                "{}",
-                csv_row(&csv_values(event, self.inputs.get(event)))
-            ),
+            Format::Csv => csv_rows(&mut self.out, event, self.inputs.get(event)),
             f => write_event(&mut self.out, f, event),
         }
     }
@@ -238,8 +258,8 @@ impl ExportFile {
         let r = match self.format {
             Format::Csv => {
                 self.inputs.observe(event);
-                let row = csv_row(&csv_values(event, self.inputs.get(event)));
-                writeln!(self.file.writer(), "{row}")
+                let value = self.inputs.get(event);
+                csv_rows(self.file.writer(), event, value)
             }
             f => write_event(self.file.writer(), f, event),
         };

@@ -14,8 +14,8 @@ mod rotate;
 mod summary;
 mod writer;
 
-pub use reader::{check_format, read_journal};
-pub use rotate::{is_live, rotate};
+pub use reader::{check_format, open_journal, read_journal, JournalText};
+pub use rotate::{is_journal_name, is_live, rotate};
 pub use summary::{list_journals, summarize, JournalSummary};
 pub use writer::Journal;
 
@@ -25,7 +25,7 @@ use std::time::Duration;
 /// The journal format this version writes, carried by the first event
 /// (`session_started`'s `format`); a journal without it is format 1. What
 /// changed in each is in docs/journal.md.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The longest an event waits in memory before it is written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);

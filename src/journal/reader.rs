@@ -5,7 +5,7 @@
 use super::FORMAT;
 use crate::event::{parse_json_line, Event};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The format of a journal (or JSON Lines export) from its first line:
@@ -43,15 +43,20 @@ pub fn check_format(first_line: &str) -> Result<u32, String> {
 /// a crash is one of them. A journal of a newer format than this version
 /// reads is an error (`InvalidData`), before any event is read.
 pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
-    let file = File::open(path)?;
+    let mut reader = BufReader::new(open_journal(path)?);
     let mut events = Vec::new();
     let mut errors = Vec::new();
     let mut first = true;
-    let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     for i in 0.. {
         let (read, whole) = read_line_bounded(&mut reader, &mut line, MAX_LINE)?;
         if read == 0 {
+            if reader.get_ref().torn {
+                errors.push(format!(
+                    "{}: the last frame is cut short (a crash, a full disk or a session still writing it); everything before it is read",
+                    path.display()
+                ));
+            }
             break;
         }
         if !whole {
@@ -76,6 +81,128 @@ pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
         }
     }
     Ok((events, errors))
+}
+
+/// zstd's frame magic number, little-endian: how a compressed journal
+/// starts (plain JSON Lines start with `{`).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// A journal's text, whichever way it is stored: JSON Lines as they are
+/// (format 1 and 2 journals, exports), or in zstd frames (`.jsonl.zst`,
+/// format 3 on), decoded a whole frame at a time. A compressed file that
+/// ends inside a frame (the tail a crash tore, or a frame a live session
+/// is still writing) reads to the last whole frame and sets `torn`; it is
+/// not an error, and reading again later goes on if the frame was
+/// completed meanwhile.
+pub struct JournalText {
+    file: File,
+    compressed: bool,
+    /// Compressed bytes read from the file and not yet decoded.
+    raw: Vec<u8>,
+    /// The frame being read out, and how far.
+    text: Vec<u8>,
+    at: usize,
+    pub torn: bool,
+}
+
+/// A frame larger than this (compressed or not) is damage: no writer
+/// makes one (frames hold about 1 MiB of text).
+const MAX_FRAME: usize = 256 << 20;
+
+impl JournalText {
+    /// Decodes the next whole frame held in `raw`, if there is one.
+    fn next_frame(&mut self) -> io::Result<bool> {
+        let Ok(n) = zstd::zstd_safe::find_frame_compressed_size(&self.raw) else {
+            return Ok(false);
+        };
+        if n > self.raw.len() {
+            return Ok(false);
+        }
+        self.text.clear();
+        self.at = 0;
+        let frame = &self.raw[..n];
+        let size = zstd::zstd_safe::get_frame_content_size(frame).ok().flatten();
+        match size {
+            Some(size) if (size as usize) <= MAX_FRAME => {
+                self.text = zstd::bulk::decompress(frame, size as usize)?;
+            }
+            Some(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a journal frame larger than 256 MiB",
+                ))
+            }
+            None => self.text = zstd::stream::decode_all(frame)?,
+        }
+        self.raw.drain(..n);
+        Ok(true)
+    }
+}
+
+impl Read for JournalText {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.compressed {
+            return self.file.read(buf);
+        }
+        loop {
+            if self.at < self.text.len() {
+                let n = buf.len().min(self.text.len() - self.at);
+                buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+                self.at += n;
+                return Ok(n);
+            }
+            match self.next_frame() {
+                Ok(true) => {
+                    self.torn = false;
+                    continue;
+                }
+                Ok(false) => {}
+                Err(_) => {
+                    // A frame that does not decode: damage, read no further.
+                    self.torn = true;
+                    return Ok(0);
+                }
+            }
+            if self.raw.len() > MAX_FRAME {
+                self.torn = true;
+                return Ok(0);
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.file.read(&mut chunk) {
+                Ok(0) => {
+                    self.torn = !self.raw.is_empty();
+                    return Ok(0);
+                }
+                Ok(n) => self.raw.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Opens a journal (or export) for reading its JSON Lines text.
+pub fn open_journal(path: &Path) -> io::Result<JournalText> {
+    let mut file = File::open(path)?;
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(JournalText {
+        file,
+        compressed: got == 4 && head == ZSTD_MAGIC,
+        raw: Vec::new(),
+        text: Vec::new(),
+        at: 0,
+        torn: false,
+    })
 }
 
 /// The longest journal line read; no event comes near it (an output line

@@ -25,7 +25,13 @@ pub fn is_live(path: &Path) -> bool {
     }
 }
 
-/// Removes the oldest `.jsonl` journals until the total is at most `max`
+/// A journal's file name: `.jsonl` (format 1 and 2) or `.jsonl.zst`.
+pub fn is_journal_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".jsonl") || name.ends_with(".jsonl.zst")
+}
+
+/// Removes the oldest `.jsonl` and `.jsonl.zst` journals until the total is at most `max`
 /// (never `keep`, the one being written, nor any journal a running session
 /// still writes).
 pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
@@ -53,7 +59,7 @@ pub(super) fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
         return Vec::new();
     };
     rd.flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter(|e| is_journal_name(&e.path()))
         .filter_map(|e| {
             // Regular files only (the entry's own type, links not
             // followed): opening a FIFO or a link to a device would block

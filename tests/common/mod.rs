@@ -44,10 +44,11 @@ impl Run {
             .events()
             .recv_timeout(left.min(Duration::from_millis(200)))
         {
-            self.events.push(e);
+            // A line per event: lines read together are one event.
+            e.for_each_line(|l| self.events.push(l));
         }
         while let Ok(e) = self.engine.events().try_recv() {
-            self.events.push(e);
+            e.for_each_line(|l| self.events.push(l));
         }
     }
 
@@ -128,7 +129,7 @@ impl Run {
     /// Shuts down and returns every event, the last `session_ended`.
     pub fn finish(mut self) -> Vec<Event> {
         let mut rest = Vec::new();
-        self.engine.shutdown(|e| rest.push(e));
+        self.engine.shutdown(|e| e.for_each_line(|l| rest.push(l)));
         self.events.extend(rest);
         self.events
     }

@@ -1,0 +1,491 @@
+//! The event log's lean store: a line of output costs a fixed-size record
+//! (time, seq, pid, input, an interned process-and-pool id and where its
+//! text lies) and its text, appended to the text of a chunk of lines.
+//! Other events (rare: spawned, exited, ...) are kept whole beside the
+//! records. Chunks hold up to `CHUNK_LINES` lines; the window is bounded by
+//! line count and memory is freed a whole chunk at a time (the oldest lines
+//! of the front chunk are dead until all of it is).
+//!
+//! Lines are addressed by an absolute index that only grows: the first
+//! line ever pushed is 0, whatever has been dropped since.
+
+use crate::event::{Event, EventKind};
+use chrono::{DateTime, FixedOffset};
+use std::collections::{HashMap, VecDeque};
+
+/// Lines per chunk.
+pub const CHUNK_LINES: usize = 4096;
+/// A chunk is also closed when its text reaches this many bytes.
+const CHUNK_TEXT: usize = 8 << 20;
+/// `pid` and `input` when absent.
+const NONE32: u32 = u32::MAX;
+const NONE64: u64 = u64::MAX;
+
+/// What a record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    Stdout,
+    Stderr,
+    /// Any other event, kept whole in its chunk's `others`.
+    Other,
+}
+
+/// One line: 56 bytes on a 64-bit machine, its text apart.
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    seq: u64,
+    secs: i64,
+    input: u64,
+    nanos: u32,
+    offset: i32,
+    /// Output: the text's start in the chunk's text. Other: its index in
+    /// the chunk's `others`.
+    start: u32,
+    len: u32,
+    who: u32,
+    pid: u32,
+    kind: LineKind,
+}
+
+#[derive(Debug, Default)]
+struct Chunk {
+    /// The absolute index of `recs[0]`.
+    first: u64,
+    recs: Vec<Rec>,
+    text: String,
+    others: Vec<Event>,
+}
+
+impl Chunk {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.recs.capacity() * std::mem::size_of::<Rec>()
+            + self.text.capacity()
+            + self.others.capacity() * std::mem::size_of::<Event>()
+            + self.others.iter().map(|e| e.text().len()).sum::<usize>()
+    }
+
+    fn seal(&mut self) {
+        self.recs.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.others.shrink_to_fit();
+    }
+}
+
+/// A process and pool, interned: each line names them by index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Who {
+    pub process: Option<String>,
+    pub pool: Option<String>,
+}
+
+/// One line as stored, borrowed from the store.
+#[derive(Clone, Copy)]
+pub struct Line<'a> {
+    rec: &'a Rec,
+    chunk: &'a Chunk,
+    who: &'a Who,
+}
+
+impl<'a> Line<'a> {
+    pub fn kind(&self) -> LineKind {
+        self.rec.kind
+    }
+
+    /// The text of an output line (None for other events).
+    pub fn output_text(&self) -> Option<&'a str> {
+        if self.rec.kind == LineKind::Other {
+            return None;
+        }
+        let s = self.rec.start as usize;
+        self.chunk.text.get(s..s + self.rec.len as usize)
+    }
+
+    /// The whole event of an other record.
+    pub fn other(&self) -> Option<&'a Event> {
+        match self.rec.kind {
+            LineKind::Other => self.chunk.others.get(self.rec.start as usize),
+            _ => None,
+        }
+    }
+
+    /// The interned id of the line's process and pool.
+    pub fn who_id(&self) -> u32 {
+        self.rec.who
+    }
+
+    pub fn who(&self) -> &'a Who {
+        self.who
+    }
+
+    /// The line as an event of its own.
+    pub fn to_event(self) -> Event {
+        if let Some(e) = self.other() {
+            return e.clone();
+        }
+        let r = self.rec;
+        let line = self.output_text().unwrap_or_default().to_string();
+        let kind = match r.kind {
+            LineKind::Stderr => EventKind::stderr(line),
+            _ => EventKind::stdout(line),
+        };
+        let offset = FixedOffset::east_opt(r.offset).unwrap_or(FixedOffset::east_opt(0).expect("UTC"));
+        let time = DateTime::from_timestamp(r.secs, r.nanos)
+            .unwrap_or_default()
+            .with_timezone(&offset);
+        Event {
+            seq: r.seq,
+            time,
+            kind,
+            process: self.who.process.clone(),
+            pid: (r.pid != NONE32).then_some(r.pid),
+            pool: self.who.pool.clone(),
+            input: (r.input != NONE64).then_some(r.input),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct LogStore {
+    chunks: VecDeque<Chunk>,
+    /// The absolute index of the oldest line kept.
+    first: u64,
+    /// The absolute index the next line gets.
+    end: u64,
+    capacity: usize,
+    names: Vec<Who>,
+    ids: HashMap<Who, u32>,
+}
+
+impl LogStore {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            chunks: VecDeque::new(),
+            first: 0,
+            end: 0,
+            capacity: capacity.max(1),
+            names: Vec::new(),
+            ids: HashMap::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.first) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.first
+    }
+
+    /// The absolute index of the oldest line kept.
+    pub fn first(&self) -> u64 {
+        self.first
+    }
+
+    /// The absolute index the next line gets (one past the newest).
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The interned processes and pools, by id.
+    #[cfg(test)]
+    pub fn names(&self) -> &[Who] {
+        &self.names
+    }
+
+    /// Keeps at most `capacity` lines from now on (dropping the oldest now).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        self.trim();
+    }
+
+    /// Adds an event: an output event gives a line for each of the lines
+    /// it carries (read together, joined by newlines). Returns the absolute
+    /// indices of the lines added.
+    pub fn push(&mut self, mut e: Event) -> std::ops::Range<u64> {
+        let start = self.end;
+        let who = self.intern(&mut e);
+        let (secs, nanos, offset) = (
+            e.time.timestamp(),
+            e.time.timestamp_subsec_nanos(),
+            e.time.offset().local_minus_utc(),
+        );
+        let mut rec = Rec {
+            seq: e.seq,
+            secs,
+            input: e.input.unwrap_or(NONE64),
+            nanos,
+            offset,
+            start: 0,
+            len: 0,
+            who,
+            pid: e.pid.unwrap_or(NONE32),
+            kind: LineKind::Other,
+        };
+        let output = match &e.kind {
+            EventKind::Stdout { line, bytes: None } => Some((LineKind::Stdout, line)),
+            EventKind::Stderr { line, bytes: None } => Some((LineKind::Stderr, line)),
+            _ => None,
+        };
+        match output {
+            Some((kind, text)) if text.len() <= u32::MAX as usize / 2 => {
+                rec.kind = kind;
+                for piece in text.split('\n') {
+                    let chunk = self.open_chunk(piece.len());
+                    rec.start = chunk.text.len() as u32;
+                    rec.len = piece.len() as u32;
+                    chunk.text.push_str(piece);
+                    chunk.recs.push(rec);
+                    self.end += 1;
+                }
+            }
+            _ => {
+                // The names were moved out to intern them; an event kept
+                // whole gets them back.
+                let w = &self.names[who as usize];
+                e.process = w.process.clone();
+                e.pool = w.pool.clone();
+                let chunk = self.open_chunk(0);
+                rec.start = chunk.others.len() as u32;
+                chunk.others.push(e);
+                chunk.recs.push(rec);
+                self.end += 1;
+            }
+        }
+        self.trim();
+        start..self.end
+    }
+
+    /// The line at absolute index `abs`, if it is still kept.
+    pub fn line(&self, abs: u64) -> Option<Line<'_>> {
+        if abs < self.first || abs >= self.end {
+            return None;
+        }
+        let i = self.chunks.partition_point(|c| c.first <= abs).checked_sub(1)?;
+        let chunk = self.chunks.get(i)?;
+        let rec = chunk.recs.get((abs - chunk.first) as usize)?;
+        Some(Line {
+            rec,
+            chunk,
+            who: self.names.get(rec.who as usize)?,
+        })
+    }
+
+    /// The event at `abs`, materialised.
+    pub fn get(&self, abs: u64) -> Option<Event> {
+        self.line(abs).map(|l| l.to_event())
+    }
+
+    /// The lines from absolute index `from` (clamped to those kept) on,
+    /// oldest first, with their indices.
+    pub fn lines_from(&self, from: u64) -> impl Iterator<Item = (u64, Line<'_>)> + '_ {
+        let from = from.max(self.first);
+        let skip = self.chunks.partition_point(|c| c.first <= from).saturating_sub(1);
+        self.chunks.iter().skip(skip).flat_map(move |chunk| {
+            let lo = from.saturating_sub(chunk.first) as usize;
+            chunk
+                .recs
+                .iter()
+                .enumerate()
+                .skip(lo)
+                .filter_map(move |(i, rec)| {
+                    Some((
+                        chunk.first + i as u64,
+                        Line {
+                            rec,
+                            chunk,
+                            who: self.names.get(rec.who as usize)?,
+                        },
+                    ))
+                })
+        })
+    }
+
+    /// Every line kept as an event, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        self.lines_from(self.first).map(|(_, l)| l.to_event())
+    }
+
+    /// The bytes the store holds on the heap and in itself (records, text,
+    /// events kept whole, the interned names), for the memory budget.
+    #[cfg(test)]
+    pub fn bytes_held(&self) -> usize {
+        let names: usize = self
+            .names
+            .iter()
+            .map(|w| {
+                2 * (std::mem::size_of::<Who>() + 8)
+                    + 2 * (w.process.as_ref().map_or(0, |s| s.capacity())
+                        + w.pool.as_ref().map_or(0, |s| s.capacity()))
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + self.chunks.capacity() * std::mem::size_of::<Chunk>()
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.bytes() - std::mem::size_of::<Chunk>())
+                .sum::<usize>()
+            + names
+    }
+
+    /// The text bytes of the output lines kept (what `bytes_held` counts on
+    /// top of the records).
+    #[cfg(test)]
+    pub fn text_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.text.len()).sum()
+    }
+
+    /// The id of the event's process and pool, moving its names out.
+    fn intern(&mut self, e: &mut Event) -> u32 {
+        let key = Who {
+            process: e.process.take(),
+            pool: e.pool.take(),
+        };
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        if id == u32::MAX {
+            // Four billion names: share the last one rather than fail.
+            return id - 1;
+        }
+        self.names.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+
+    /// The chunk the next line goes to, with room for `text` more bytes.
+    fn open_chunk(&mut self, text: usize) -> &mut Chunk {
+        let full = self
+            .chunks
+            .back()
+            .is_none_or(|c| c.recs.len() >= CHUNK_LINES || c.text.len() + text > CHUNK_TEXT);
+        if full {
+            let guess = self.chunks.back().map_or(0, |c| c.text.len());
+            if let Some(c) = self.chunks.back_mut() {
+                c.seal();
+            }
+            self.chunks.push_back(Chunk {
+                first: self.end,
+                recs: Vec::with_capacity(CHUNK_LINES),
+                text: String::with_capacity(guess),
+                others: Vec::new(),
+            });
+        }
+        self.chunks.back_mut().expect("a chunk was just ensured")
+    }
+
+    /// Drops the oldest lines beyond the capacity; a chunk's memory goes
+    /// when all its lines have.
+    fn trim(&mut self) {
+        let keep_from = self.end.saturating_sub(self.capacity as u64);
+        if keep_from > self.first {
+            self.first = keep_from;
+        }
+        while let Some(c) = self.chunks.front() {
+            if c.first + c.recs.len() as u64 <= self.first {
+                self.chunks.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(process: &str, line: &str) -> Event {
+        Event::now(EventKind::stdout(line)).process(process, Some(7))
+    }
+
+    #[test]
+    fn lines_of_a_batched_event_are_lines_of_their_own() {
+        let mut s = LogStore::with_capacity(100);
+        let mut e = Event::now(EventKind::stderr("a\nbb\n\nc")).process("w", Some(3));
+        e.seq = 9;
+        e.pool = Some("p".into());
+        e.input = Some(4);
+        let r = s.push(e.clone());
+        assert_eq!(r, 0..4);
+        let got: Vec<Event> = s.events().collect();
+        assert_eq!(got, e.clone().into_lines());
+        assert_eq!(s.get(1).map(|e| e.text()), Some("bb".to_string()));
+        assert_eq!(s.get(2).map(|e| e.text()), Some(String::new()));
+        assert_eq!(s.line(3).map(|l| l.kind()), Some(LineKind::Stderr));
+        assert_eq!(s.get(4), None);
+    }
+
+    #[test]
+    fn other_events_and_raw_output_are_kept_whole() {
+        let mut s = LogStore::with_capacity(100);
+        let spawned = Event::now(EventKind::Spawned { command: "x".into() }).process("a", Some(1));
+        let raw = Event::now(EventKind::Stdout {
+            line: "\u{fffd}\n".into(),
+            bytes: Some("/wo=".into()),
+        })
+        .pool("p", Some(2));
+        s.push(spawned.clone());
+        s.push(raw.clone());
+        s.push(out("a", "x"));
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.get(0), Some(spawned));
+        assert_eq!(s.get(1), Some(raw));
+        assert_eq!(s.line(0).map(|l| l.kind()), Some(LineKind::Other));
+        assert_eq!(s.names().len(), 2, "process a is interned once");
+    }
+
+    #[test]
+    fn the_window_is_bounded_and_old_chunks_go_whole() {
+        let cap = 3 * CHUNK_LINES + 10;
+        let mut s = LogStore::with_capacity(cap);
+        for i in 0..(5 * CHUNK_LINES) {
+            s.push(out("a", &format!("l{i}")));
+        }
+        assert_eq!(s.len(), cap);
+        assert_eq!(s.first(), (5 * CHUNK_LINES - cap) as u64);
+        assert_eq!(s.get(s.first() - 1), None);
+        let first = s.get(s.first()).expect("the oldest kept");
+        assert_eq!(first.text(), format!("l{}", s.first()));
+        let last = s.get(s.end() - 1).expect("the newest");
+        assert_eq!(last.text(), format!("l{}", 5 * CHUNK_LINES - 1));
+        // Whole chunks only: the dead lines are those of one chunk at most.
+        assert!(s.chunks.len() <= 4, "{}", s.chunks.len());
+        let from: Vec<u64> = s.lines_from(0).map(|(i, _)| i).take(2).collect();
+        assert_eq!(from, [s.first(), s.first() + 1]);
+        s.set_capacity(5);
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.chunks.len(), 1);
+        assert_eq!(s.events().count(), 5);
+    }
+
+    #[test]
+    fn a_short_line_costs_at_most_100_bytes_beside_its_text() {
+        let mut s = LogStore::with_capacity(1_000_000);
+        let n = 100_000;
+        let mut batch = String::new();
+        for i in 0..n {
+            if i % 10 == 0 && !batch.is_empty() {
+                let p = format!("proc-{}", i % 1000);
+                s.push(Event::now(EventKind::stdout(std::mem::take(&mut batch))).process(&p, Some(1)));
+            }
+            if !batch.is_empty() {
+                batch.push('\n');
+            }
+            batch.push_str(&format!("line {i}"));
+        }
+        s.push(Event::now(EventKind::stdout(batch)).process("last", Some(1)));
+        assert_eq!(s.len(), n);
+        let text = s.text_bytes();
+        let per = (s.bytes_held() - text) as f64 / n as f64;
+        assert!(per <= 100.0, "{per:.1} bytes a line beside the text");
+        assert!(text < n * 12);
+    }
+}
