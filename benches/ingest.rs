@@ -113,7 +113,7 @@ fn exit_latencies(n: usize) -> Vec<f64> {
     let mut out = Vec::new();
     for i in 0..n {
         let mut task = TaskSpec::new(
-            &format!("x{i}"),
+            format!("x{i}"),
             RunSpec::Args(vec![me.to_string_lossy().into_owned()]),
         );
         task.env.insert("PROCTOR_BENCH_CHILD".into(), "exit".into());
@@ -148,7 +148,7 @@ fn terminate_latencies(n: usize) -> Vec<f64> {
     let mut out = Vec::new();
     for i in 0..n {
         let name = format!("t{i}");
-        let task = TaskSpec::new(&name, RunSpec::Args(vec!["sleep".into(), "300".into()]));
+        let task = TaskSpec::new(name.clone(), RunSpec::Args(vec!["sleep".into(), "300".into()]));
         engine.send(EngineCommand::Start { task }).expect("sent");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
