@@ -103,3 +103,40 @@ fn a_branch_that_ends_on_sigterm_gets_no_sigkill() {
         run.dump()
     );
 }
+
+#[test]
+fn what_a_branch_starts_during_its_stop_timeout_is_killed_with_it() {
+    let mut run = Run::new();
+    // The branch ignores SIGTERM and keeps starting children, each of which
+    // says its pid.
+    let mut t = TaskSpec::new(
+        "breeder",
+        RunSpec::Args(vec![
+            "sh".into(),
+            "-c".into(),
+            "sh -c 'trap \"\" TERM; echo pid $$; while :; do sh -c \"echo pid \\$\\$; exec sleep 300\" & sleep 0.2; done' & exec sleep 301".into(),
+        ]),
+    );
+    t.stop.timeout = Seconds::from_millis(1_500);
+    run.start(t);
+    let root = wait_lines(&mut run, "breeder", 2)[0];
+    run.send(Command::StopBranch {
+        process: "breeder".into(),
+        pid: root as u32,
+        how: StopHow::Terminate,
+    });
+    run.wait_event(
+        "the branch's SIGKILL",
+        |e| matches!(&e.kind, EventKind::SignalSent { signal, .. } if signal == "SIGKILL"),
+    );
+    // Every child it ever said, those born during the timeout included.
+    let pids = wait_lines(&mut run, "breeder", 2);
+    for pid in pids {
+        wait_for("every member of the branch to be gone", || gone(pid));
+    }
+    run.send(Command::Stop {
+        process: "breeder".into(),
+        how: StopHow::Kill,
+    });
+    run.wait_exit("breeder");
+}

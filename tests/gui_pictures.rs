@@ -206,3 +206,31 @@ fn file_export_picture_writes_the_svg_of_the_session_shown() {
         .is_some_and(|n| n.error && n.text.contains(".svg or .png")));
     assert!(!odd.exists());
 }
+
+#[test]
+fn export_picture_never_writes_over_a_journal_even_through_a_link() {
+    let mut s = session(Vec::new());
+    s.pools.push(sleep_pool());
+    let mut h = harness(s, true);
+    wait_until(&mut h, "the pool is done", |h| {
+        app(h).model().pool("naps").is_some_and(|p| p.finished.is_some())
+    });
+    let journal = app(&h).journal_path().expect("a journal").to_path_buf();
+    let before = std::fs::read(&journal).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["j.svg", "j.png"] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(&journal, &link).unwrap();
+        h.state_mut()
+            .app
+            .as_mut()
+            .unwrap()
+            .apply(proctor::gui::Intent::ExportPicture(link.clone()));
+        frames(&mut h, 3);
+        let n = app(&h).notice().expect("a notice").clone();
+        assert!(n.error && n.text.contains("would be overwritten"), "{n:?}");
+    }
+    frames(&mut h, 10);
+    let after = std::fs::read(&journal).unwrap();
+    assert!(after.starts_with(&before), "the journal was not overwritten");
+}

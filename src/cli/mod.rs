@@ -157,10 +157,11 @@ fn export(
     colour: bool,
 ) -> Result<()> {
     use crate::journal::export::{export_events_with, Format};
+    // Whatever the format: the output must not be the input.
+    if run::same_file(journal, out) {
+        anyhow::bail!("{} is the journal itself; it would be overwritten", out.display());
+    }
     if format.is_none() && picture::is_picture(out) {
-        if run::same_file(journal, out) {
-            anyhow::bail!("{} is the journal itself; it would be overwritten", out.display());
-        }
         let n = picture::journal_to_svg(journal, out)?;
         say!("drew {n} events into {}", out.display());
         return Ok(());

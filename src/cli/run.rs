@@ -353,25 +353,7 @@ impl Printer {
     }
 }
 
-/// The same file, whether or not it exists yet: the canonical folder plus
-/// the name (and the file's own canonical path when it exists, which sees
-/// through links).
-pub(super) fn same_file(a: &Path, b: &Path) -> bool {
-    fn key(p: &Path) -> Option<PathBuf> {
-        if let Ok(c) = std::fs::canonicalize(p) {
-            return Some(c);
-        }
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
-    }
-    match (key(a), key(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
-}
+pub(super) use crate::journal::output::same_file;
 
 /// Outputs must not name the session file or each other.
 fn check_output_paths(args: &RunArgs, session: &Session) -> std::result::Result<(), String> {

@@ -207,7 +207,26 @@ impl Supervisor {
         if left.is_empty() {
             return;
         }
-        let killed = left
+        // What the members started during the timeout is part of the branch
+        // too: found under them now, pinned and checked the same way.
+        let snap = self.fresh_snapshot().clone();
+        let known: HashSet<i32> = b.members.iter().map(|m| m.pid).collect();
+        let mut born: Vec<(i32, u64)> = Vec::new();
+        for m in &left {
+            for d in snap.descendants(m.pid) {
+                if !known.contains(&d.pid) && !born.iter().any(|&(p, _)| p == d.pid) {
+                    born.push((d.pid, d.start));
+                }
+            }
+        }
+        let mut killed = 0;
+        for &(p, start) in born.iter().rev() {
+            let Ok(fd) = pidfd_open(p) else { continue };
+            if start_of(p) == Some(start) && pidfd_signal(&fd, Signal::SIGKILL).is_ok() {
+                killed += 1;
+            }
+        }
+        killed += left
             .iter()
             .filter(|m| pidfd_signal(&m.fd, Signal::SIGKILL).is_ok())
             .count();

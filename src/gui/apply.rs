@@ -259,7 +259,32 @@ impl ProctorApp {
         self.spawn_export(path, ExportWhat::Log(req));
     }
 
+    /// Why an export must not write `path`: it is the session file, the
+    /// live journal, the past session's journal, or any journal.
+    pub(super) fn protected_path(&self, path: &std::path::Path) -> Option<String> {
+        use crate::journal::output::same_file;
+        let named = [
+            (self.defs.path.as_deref(), "the session file"),
+            (self.journal_path(), "the session's journal"),
+            (self.past.as_ref().map(|p| p.path.as_path()), "the journal of the past session shown"),
+        ];
+        for (p, what) in named {
+            if p.is_some_and(|p| same_file(p, path)) {
+                return Some(format!("{} is {what}; it would be overwritten", path.display()));
+            }
+        }
+        // Through a link too: what it points at.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if crate::journal::is_journal_name(&target) && target.exists() {
+            return Some(format!("{} is a journal; it would be overwritten", path.display()));
+        }
+        None
+    }
+
     fn spawn_export(&mut self, path: PathBuf, what: ExportWhat) {
+        if let Some(why) = self.protected_path(&path) {
+            return self.error(why);
+        }
         match ExportJob::spawn(path.clone(), what, self.ctx.clone()) {
             Ok(job) => {
                 self.info(format!("exporting to {}\u{2026}", path.display()));

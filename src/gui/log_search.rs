@@ -64,6 +64,11 @@ impl Compiled {
         if !who_ok {
             return false;
         }
+        if let super::log::ProcessFilter::Input { input, .. } = &self.filter.process {
+            if line.input() != Some(*input) {
+                return false;
+            }
+        }
         let needle = self.filter.needle.as_str();
         needle.is_empty()
             || kind_hit
@@ -83,6 +88,8 @@ impl Compiled {
             super::log::ProcessFilter::All => true,
             super::log::ProcessFilter::One(n) => is(n),
             super::log::ProcessFilter::Selected => f.selection.iter().any(|n| is(n)),
+            // The pool here; the input is checked line by line (`matches`).
+            super::log::ProcessFilter::Input { pool, .. } => w.pool.as_deref() == Some(pool.as_str()),
         };
         let hit = !f.needle.is_empty()
             && w.process

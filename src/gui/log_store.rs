@@ -110,6 +110,11 @@ impl<'a> Line<'a> {
         }
     }
 
+    /// The pool input the line belongs to, if any.
+    pub fn input(&self) -> Option<u64> {
+        (self.rec.input != NONE64).then_some(self.rec.input)
+    }
+
     /// The interned id of the line's process and pool.
     pub fn who_id(&self) -> u32 {
         self.rec.who

@@ -78,6 +78,9 @@ impl ProctorApp {
         if !png {
             return self.error(format!("{}: a picture is saved as .svg or .png", path.display()));
         }
+        if let Some(why) = self.protected_path(&path) {
+            return self.error(why);
+        }
         self.tab = Tab::Timeline;
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.png.pending = Some((path, rx));

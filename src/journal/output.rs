@@ -23,6 +23,26 @@ enum Target {
     Direct,
 }
 
+/// The same file, whether or not it exists yet: the canonical folder plus
+/// the name (and the file's own canonical path when it exists, which sees
+/// through links).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    fn key(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = std::fs::canonicalize(p) {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    }
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// An output file; see the module's notes for where the bytes go.
 pub struct AtomicFile {
     target: Target,
