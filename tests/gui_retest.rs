@@ -66,3 +66,32 @@ fn the_edited_hint_keeps_every_field_of_the_form_in_place() {
         });
     }
 }
+
+#[test]
+fn a_pool_input_with_a_line_break_stays_one_input_from_form_to_engine() {
+    let s = session_toml(
+        "[[pool]]\nname = \"p\"\nworkers = 1\nrun = \"true {}\"\ninputs = [\"a\", \"line1\\nline2\", \"b\"]\n",
+    );
+    let mut h = harness(s, false);
+    h.query_all_by_label("p").next().expect("the definition").click();
+    frames(&mut h, 3);
+    assert!(shows(&h, "3 inputs"), "the form counts the file's inputs");
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the pool done", |h| {
+        app(h).model().pool("p").is_some_and(|p| p.finished.is_some())
+    });
+    let got: Vec<String> = app(&h)
+        .model()
+        .pool("p")
+        .unwrap()
+        .inputs
+        .iter()
+        .map(|i| i.input.clone())
+        .collect();
+    assert_eq!(got, ["a", "line1\nline2", "b"]);
+    let saved = app(&h).definitions().session().expect("the form is valid");
+    assert!(matches!(
+        &saved.pools[0].inputs,
+        proctor::session::InputSource::List(v) if v == &["a", "line1\nline2", "b"]
+    ));
+}

@@ -24,6 +24,7 @@ mod form_ui;
 mod forms;
 mod frame;
 mod history;
+mod inputs_text;
 mod intent;
 mod keyboard;
 mod keys;
