@@ -26,6 +26,7 @@ mod frame;
 mod history;
 mod inputs_text;
 mod intent;
+mod key_target;
 mod keyboard;
 mod keys;
 mod layout;
