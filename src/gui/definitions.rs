@@ -424,7 +424,7 @@ impl Definitions {
         // The hint that running copies use the old definition goes under
         // the form and takes only its own height (measured last frame): the
         // form's viewport shrinks, no field moves or vanishes.
-        let hint_id = egui::Id::new(("edited_hint_height", i));
+        let hint_id = egui::Id::unique(("edited_hint_height", i));
         let running = self.edited.get(&i).cloned();
         let reserve = match running {
             Some(_) => {
