@@ -219,3 +219,29 @@ fn a_refused_stdin_line_stays_in_the_field() {
     h.get_by_label("Kill").click();
     wait_until(&mut h, "stopped", |h| shows(h, "\u{25cf} stopped"));
 }
+
+#[test]
+fn save_and_quit_into_a_deleted_folder_refuses_and_stays_open() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("project");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("s.toml");
+    std::fs::write(&file, "[[task]]\nname = \"q\"\nrun = \"true\"\n").expect("write");
+    let mut s = session(vec![task("q", "true")]);
+    s.path = Some(file.clone());
+    let mut h = harness(s, false);
+    frames(&mut h, 2);
+    h.query_all_by_label("q").next().expect("the definition").click();
+    frames(&mut h, 3);
+    set_text(&mut h, "Command", "false");
+    std::fs::remove_file(&file).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+    request_close(&mut h);
+    frames(&mut h, 2);
+    h.get_by_label("Save and quit").click();
+    frames(&mut h, 4);
+    assert!(!dir.exists(), "the deleted folder is not made again");
+    assert!(app(&h).definitions().dirty, "the edits are still unsaved");
+    assert_ne!(app(&h).quit_state(), proctor::gui::QuitState::Closing);
+    assert!(shows_containing(&h, "no longer exists"), "a clear message");
+}

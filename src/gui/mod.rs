@@ -47,6 +47,7 @@ mod row_toolbar;
 mod rows;
 mod selection;
 mod session_io;
+mod session_write;
 mod settings;
 mod settings_dialog;
 mod speedup_view;
