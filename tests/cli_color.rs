@@ -221,3 +221,33 @@ fn painted_line_of<'a>(stdout: &'a str, name: &str) -> &'a str {
         .find(|l| l.contains(name) && l.contains("stdout:"))
         .unwrap_or_else(|| panic!("no output line in {stdout}"))
 }
+
+#[test]
+fn an_8_bit_csi_byte_leaves_no_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("c1.toml");
+    std::fs::write(
+        &session,
+        "[[task]]\nname = \"c1\"\nrun = [\"printf\", \"\\\\23331mred\\\\2330m-end\\\\n\"]\n",
+    )
+    .unwrap();
+    for color in ["never", "always"] {
+        let out = proctor()
+            .args(["run", "--no-journal", "--color", color])
+            .arg(&session)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line = painted_line_of(&stdout, "c1");
+        assert!(
+            !line.contains('\u{fffd}') && !line.contains('\u{9b}'),
+            "{color}: {line:?}"
+        );
+        let want = if color == "never" {
+            "red-end"
+        } else {
+            "\u{1b}[31mred\u{1b}[0m-end"
+        };
+        assert!(line.contains(want), "{color}: {line:?}");
+    }
+}
