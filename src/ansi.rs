@@ -226,6 +226,10 @@ impl ColorChoice {
     }
 }
 
+/// The longest SGR passed on (its parameters, in bytes; 256 with `ESC [`
+/// and `m`): a longer one is dropped, not sent to a terminal.
+pub const MAX_SGR_PARAMS: usize = 253;
+
 /// A line for a terminal: its text, its colours (SGR) when `colour`, reset
 /// at the end; every other control character written as an escape (`\r`,
 /// `\x07`) and every other sequence removed.
@@ -244,7 +248,7 @@ pub fn for_terminal(text: &str, colour: bool) -> String {
                 }
             }
             Piece::Tab => out.push('\t'),
-            Piece::Sgr(params) if colour => {
+            Piece::Sgr(params) if colour && params.len() <= MAX_SGR_PARAMS => {
                 out.push_str("\u{1b}[");
                 out.push_str(params);
                 out.push('m');

@@ -54,8 +54,7 @@ fn only_colours_reach_the_terminal_and_only_when_asked() {
     assert!(std::fs::read_to_string(&txt)
         .unwrap()
         .contains("stdout: red link\tend"));
-    // always: the colour passes, nothing else does; the export keeps the
-    // child's bytes.
+    // always: the colour passes, nothing else does, in the export too.
     let (out, txt) = run(dir.path(), "always", "e.txt");
     let line = painted_line(&out);
     assert!(
@@ -66,9 +65,12 @@ fn only_colours_reach_the_terminal_and_only_when_asked() {
         !out.contains("\u{1b}]") && !out.contains('\u{7}') && !out.contains("\u{1b}("),
         "{out:?}"
     );
-    assert!(std::fs::read_to_string(&txt)
-        .unwrap()
-        .contains("\u{1b}]0;pwned\u{7}"));
+    let text = std::fs::read_to_string(&txt).unwrap();
+    assert!(text.contains("\u{1b}[31mred\u{1b}[0m"), "{text:?}");
+    assert!(
+        !text.contains("\u{1b}]") && !text.contains('\u{7}') && !text.contains("\u{1b}("),
+        "{text:?}"
+    );
     // auto: standard output is a pipe here, so no colour; the export file
     // is not a terminal either.
     let (out, txt) = run(dir.path(), "auto", "e.txt");
@@ -158,5 +160,94 @@ fn the_csv_says_each_inputs_value_and_index_and_runtimes_in_seconds() {
     }
     for r in rows.iter().filter(|r| r[kind] == "spawned") {
         assert_eq!(r[runtime], "", "{r:?}");
+    }
+}
+
+/// Clipboard set (OSC 52), alternate screen, bell, backspace, carriage
+/// return, an 8-bit OSC and an SGR of 5,000 parameters, then a colour.
+const HOSTILE: &str = "[[task]]\nname = \"h\"\nrun = [\"sh\", \"-c\", \
+    \"printf '\\\\033]52;c;cHduZWQ=\\\\007\\\\033[?1049hA\\\\bB\\\\rC\\\\302\\\\235evil\\\\302\\\\234'; \
+    printf '\\\\033['; i=0; while [ $i -lt 5000 ]; do printf '1;'; i=$((i+1)); done; \
+    printf '1mbig\\\\033[32mgreen\\\\033[0m\\\\n'\"]\n";
+
+#[test]
+fn colours_kept_means_only_short_sgr_in_run_and_in_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("h.toml");
+    std::fs::write(&session, HOSTILE).unwrap();
+    let journal = dir.path().join("e.jsonl");
+    let out = proctor()
+        .args(["run", "--no-journal", "--color", "always"])
+        .arg(&session)
+        .arg("--export")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let check = |what: &str, text: &str| {
+        assert!(
+            text.contains("\u{1b}[32mgreen"),
+            "{what}: the colour kept: {text:?}"
+        );
+        for bad in [
+            "\u{1b}]",
+            "\u{1b}[?1049h",
+            "\u{7}",
+            "\u{8}",
+            "\r",
+            "\u{9d}",
+            "1;1;1;1;1;1;1;1;1;1;1;1",
+        ] {
+            assert!(!text.contains(bad), "{what}: {bad:?} passed: {text:?}");
+        }
+    };
+    check("run", painted_line_of(&stdout, "h"));
+    for format in ["txt", "csv"] {
+        let path = dir.path().join(format!("out.{format}"));
+        let out = proctor()
+            .args(["export", "--color", "always"])
+            .arg(&journal)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        check(format, &std::fs::read_to_string(&path).unwrap());
+    }
+}
+
+fn painted_line_of<'a>(stdout: &'a str, name: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.contains(name) && l.contains("stdout:"))
+        .unwrap_or_else(|| panic!("no output line in {stdout}"))
+}
+
+#[test]
+fn an_8_bit_csi_byte_leaves_no_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("c1.toml");
+    std::fs::write(
+        &session,
+        "[[task]]\nname = \"c1\"\nrun = [\"printf\", \"\\\\23331mred\\\\2330m-end\\\\n\"]\n",
+    )
+    .unwrap();
+    for color in ["never", "always"] {
+        let out = proctor()
+            .args(["run", "--no-journal", "--color", color])
+            .arg(&session)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line = painted_line_of(&stdout, "c1");
+        assert!(
+            !line.contains('\u{fffd}') && !line.contains('\u{9b}'),
+            "{color}: {line:?}"
+        );
+        let want = if color == "never" {
+            "red-end"
+        } else {
+            "\u{1b}[31mred\u{1b}[0m-end"
+        };
+        assert!(line.contains(want), "{color}: {line:?}");
     }
 }

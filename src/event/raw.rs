@@ -1,5 +1,6 @@
 //! A child's exact bytes where they are not text. Output lines travel as
-//! `String`s (what the log shows, with U+FFFD where a byte was not UTF-8);
+//! `String`s (what the log shows, with U+FFFD where a byte was not UTF-8,
+//! U+009B for a lone 8-bit CSI byte);
 //! when a line was not valid UTF-8 its event also carries the bytes
 //! themselves, in standard base64 (RFC 4648, with padding), so that the
 //! journal and JSON Lines exports keep what the child wrote exactly.
@@ -11,8 +12,24 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn text_and_raw(bytes: &[u8]) -> (String, Option<String>) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_string(), None),
-        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), Some(encode(bytes))),
+        Err(_) => (lossy(bytes), Some(encode(bytes))),
     }
+}
+
+/// As `String::from_utf8_lossy`, but a lone byte 0x9b (the 8-bit CSI of
+/// ECMA-48, not UTF-8) becomes U+009B, so that the sequence it opens is
+/// taken whole as one (`crate::ansi`) rather than left as `\u{fffd}31m`.
+fn lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        match chunk.invalid() {
+            [] => {}
+            [0x9b] => out.push('\u{9b}'),
+            _ => out.push('\u{fffd}'),
+        }
+    }
+    out
 }
 
 pub fn encode(bytes: &[u8]) -> String {
@@ -59,6 +76,13 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_8_bit_csi_is_taken_whole_and_other_bad_bytes_are_replaced() {
+        let (text, raw) = text_and_raw(b"\x9b31mred\x9b0m \xff \xc4\x9b");
+        assert!(raw.is_some());
+        assert_eq!(crate::ansi::strip(&text), "red \u{fffd} \u{11b}");
+    }
 
     #[test]
     fn round_trips_every_length_and_byte() {

@@ -217,14 +217,14 @@ impl ProctorApp {
 
     fn save_session(&mut self, p: PathBuf) {
         match self.defs.session() {
-            Ok(s) => match super::settings::write_atomic(&p, &session_to_toml(&s)) {
+            Ok(s) => match super::session_write::write_session(&p, &session_to_toml(&s)) {
                 Ok(()) => {
                     self.defs.path = Some(p.clone());
                     self.defs.dirty = false;
                     self.remember(&p);
                     self.info(format!("saved {}", p.display()));
                 }
-                Err(e) => self.error(format!("could not write {}: {e}", p.display())),
+                Err(e) => self.error(e),
             },
             Err(e) => self.error(format!("not saved: {e}")),
         }

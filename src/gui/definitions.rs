@@ -442,32 +442,41 @@ impl Definitions {
         });
         ui.add_space(4.0);
         // The hint that running copies use the old definition goes under
-        // the form: coming with the first key typed, it moves no field.
-        ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
-            if let Some(running) = self.edited.get(&i) {
-                let spec = result.and_then(|r| r.as_ref().ok());
-                super::definitions_hint::edited_hint(ui, spec, running, dark, out);
+        // the form and takes only its own height (measured last frame): the
+        // form's viewport shrinks, no field moves or vanishes.
+        let hint_id = egui::Id::unique(("edited_hint_height", i));
+        let running = self.edited.get(&i).cloned();
+        let reserve = match running {
+            Some(_) => {
+                let h = ui.ctx().data(|d| d.get_temp::<f32>(hint_id)).unwrap_or(64.0);
+                h + ui.spacing().item_spacing.y
             }
-            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("def_form")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        let f = ui
-                            .push_id(("definition_form", gen), |ui| match &mut self.defs[i] {
-                                Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
-                                Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
-                            })
-                            .inner;
-                        if f.changed {
-                            self.dirty = true;
-                        }
-                        if let Some(field) = f.browse {
-                            out.browse = Some((i, field));
-                        }
-                    });
+            None => 0.0,
+        };
+        let form_height = (ui.available_height() - reserve).max(0.0);
+        egui::ScrollArea::vertical()
+            .id_salt("def_form")
+            .auto_shrink([false, false])
+            .max_height(form_height)
+            .show(ui, |ui| {
+                let f = ui
+                    .push_id(("definition_form", gen), |ui| match &mut self.defs[i] {
+                        Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
+                        Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
+                    })
+                    .inner;
+                if f.changed {
+                    self.dirty = true;
+                }
+                if let Some(field) = f.browse {
+                    out.browse = Some((i, field));
+                }
             });
-        });
+        if let Some(running) = running {
+            let spec = result.and_then(|r| r.as_ref().ok());
+            let h = super::definitions_hint::edited_hint(ui, spec, &running, dark, out);
+            ui.ctx().data_mut(|d| d.insert_temp(hint_id, h));
+        }
     }
 }
 

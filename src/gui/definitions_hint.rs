@@ -7,23 +7,23 @@ use super::intent::Intent;
 use super::theme::{color, Tone};
 use egui::{RichText, Ui};
 
-/// The hint that running copies still use the definition as it was.
+/// The hint that running copies still use the definition as it was; its
+/// height, for the form to leave room for it next frame.
 pub(super) fn edited_hint(
     ui: &mut Ui,
     spec: Option<&Spec>,
     running: &[String],
     dark: bool,
     out: &mut DefsOut,
-) {
+) -> f32 {
     let tone = color(dark, Tone::Stopping);
-    egui::Frame::new()
+    let shown = egui::Frame::new()
         .stroke(egui::Stroke::new(1.0, tone))
         .corner_radius(4.0)
         .inner_margin(6.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            // Top down, though the hint sits in the bottom-up end of the panel.
-            ui.vertical(|ui| match spec {
+            match spec {
                 Some(Spec::Task(t)) => {
                     let who = match running.len() {
                         1 => "its running copy uses".to_string(),
@@ -47,6 +47,7 @@ pub(super) fn edited_hint(
                             .color(tone),
                     );
                 }
-            });
+            }
         });
+    shown.response.rect.height()
 }

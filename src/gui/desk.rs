@@ -46,6 +46,15 @@ pub struct Desk {
     pub shown: Vec<super::processes::Row>,
     /// Tasks to start (as defined now) once none of their copies runs.
     pub restart_after_stop: Vec<TaskSpec>,
+    /// What the last click landed in: the table's keys act only there.
+    pub key_target: super::key_target::KeyTarget,
+    /// Where the event log was drawn last frame.
+    pub log_rect: Option<egui::Rect>,
+    /// Where the definitions panel was drawn last frame.
+    pub defs_rect: Option<egui::Rect>,
+    /// "Quit without saving" was chosen; a Cancel later in the quit
+    /// brings the question back (the edits stay unsaved, not forgotten).
+    pub quit_unsaved_ok: bool,
 }
 
 impl Desk {
@@ -53,6 +62,26 @@ impl Desk {
     pub fn observe(&mut self, e: &Event) {
         self.outputs.push(e);
         self.notifier.observe(e);
+        self.keep_refused_stdin(e);
+    }
+
+    /// A line the engine did not send to a process's stdin goes back into
+    /// the field (unless something else was typed there since).
+    fn keep_refused_stdin(&mut self, e: &Event) {
+        let crate::event::EventKind::Error { message } = &e.kind else {
+            return;
+        };
+        let Some((name, _)) = &self.detail.stdin_sent else {
+            return;
+        };
+        if e.process.as_deref() == Some(name.as_str())
+            && message.starts_with("not sent to ")
+            && self.detail.stdin_line.is_empty()
+        {
+            if let Some((_, line)) = self.detail.stdin_sent.take() {
+                self.detail.stdin_line = line;
+            }
+        }
     }
 
     pub fn started_task(&mut self, t: &TaskSpec) {

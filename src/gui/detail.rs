@@ -22,6 +22,9 @@ pub struct DetailView {
     pub follow: bool,
     /// The line to send to the process's stdin.
     pub stdin_line: String,
+    /// The last line sent, and to whom: put back in the field if the
+    /// engine refuses it (`Desk::observe`).
+    pub stdin_sent: Option<(String, String)>,
 }
 
 impl Default for DetailView {
@@ -30,6 +33,7 @@ impl Default for DetailView {
             wrap: true,
             follow: true,
             stdin_line: String::new(),
+            stdin_sent: None,
         }
     }
 }
@@ -258,9 +262,11 @@ fn output(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>, dark: bool, o
                 .labelled_by(l.id);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Send").clicked() || enter {
+                let line = std::mem::take(&mut view.stdin_line);
+                view.stdin_sent = Some((d.row.name.clone(), line.clone()));
                 out.push(Intent::Send(crate::engine::Command::WriteStdin {
                     process: d.row.name.clone(),
-                    line: std::mem::take(&mut view.stdin_line),
+                    line,
                 }));
                 r.request_focus();
             }

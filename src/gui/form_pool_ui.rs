@@ -2,7 +2,7 @@
 //! and the rows both share are in `form_ui`).
 
 use super::form_ui::{grid, Form, FormOut, PickField};
-use super::forms::{input_lines, Errors, PoolDraft};
+use super::forms::{Errors, PoolDraft};
 use crate::session::{PoolMode, Protocol};
 use egui::{TextEdit, Ui};
 use std::collections::BTreeMap;
@@ -109,10 +109,12 @@ pub fn pool_form(
                 f.out.browse = Some(PickField::InputsFile);
             }
         } else {
-            let n = input_lines(&p.inputs_text).len();
+            let n = p.input_lines().len();
             // Not in a horizontal row: a tall list in one grew over the
             // fields below it and hid its own count.
-            let l = ui.label("Input list").on_hover_text("One input a line.");
+            let l = ui
+                .label("Input list")
+                .on_hover_text("One input a line; \u{b6} stands for a line break inside one.");
             ui.vertical(|ui| {
                 // A long list scrolls inside its own box.
                 let scroll = egui::ScrollArea::vertical()

@@ -53,6 +53,8 @@ pub struct PoolDraft {
     pub protocol: Protocol,
     pub inputs_from_file: bool,
     pub inputs_text: String,
+    /// The list as loaded: inputs with line breaks come back exactly.
+    pub inputs_kept: Vec<String>,
     pub inputs_file: String,
     pub cwd: String,
     pub env: Vec<(String, String)>,
@@ -207,7 +209,7 @@ impl PoolDraft {
 
     pub fn from_spec(p: &PoolSpec) -> Self {
         let (inputs_from_file, inputs_text, inputs_file) = match &p.inputs {
-            InputSource::List(v) => (false, v.join("\n"), String::new()),
+            InputSource::List(v) => (false, super::inputs_text::shown(v), String::new()),
             InputSource::File(f) => (true, String::new(), f.display().to_string()),
         };
         Self {
@@ -219,6 +221,10 @@ impl PoolDraft {
             protocol: p.protocol,
             inputs_from_file,
             inputs_text,
+            inputs_kept: match &p.inputs {
+                InputSource::List(v) => v.clone(),
+                InputSource::File(_) => Vec::new(),
+            },
             inputs_file,
             cwd: p
                 .cwd
@@ -239,7 +245,7 @@ impl PoolDraft {
 
     /// The inputs typed in the list, one a line (a trailing empty line is ignored).
     pub fn input_lines(&self) -> Vec<String> {
-        input_lines(&self.inputs_text)
+        super::inputs_text::parsed(&self.inputs_text, &self.inputs_kept)
     }
 
     pub fn to_spec(&self) -> Result<PoolSpec, Errors> {

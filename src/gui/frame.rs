@@ -102,6 +102,7 @@ impl ProctorApp {
                     }
                 });
             self.settings.layout.definitions_width = Some(defs_panel.response.rect.width());
+            self.desk.defs_rect = Some(defs_panel.response.rect);
         }
         // The log sits under the tabs only (the definitions run the full
         // height at their left): it may take at most half of that height,
@@ -128,6 +129,7 @@ impl ProctorApp {
                 log.ui(ui, model);
             });
         self.settings.layout.log_height = Some(log_panel.response.rect.height());
+        self.desk.log_rect = Some(log_panel.response.rect);
         ui.input(|i| self.settings.layout.observe(i.viewport()));
         egui::CentralPanel::default().show(ui, |ui| {
             intents.extend(self.central(ui, &live_rows, &starting, &sample, now));

@@ -14,7 +14,8 @@ impl ProctorApp {
     /// menu entry does (`Intent::Do`).
     pub(super) fn handle_keys(&mut self, ui: &Ui) -> Vec<Intent> {
         self.close_on_escape(ui);
-        keys::pressed(ui).into_iter().map(Intent::Do).collect()
+        let target = self.update_key_target(ui);
+        keys::pressed(ui, target).into_iter().map(Intent::Do).collect()
     }
 
     /// Escape closes the topmost of the shortcuts window and the details
@@ -117,7 +118,7 @@ impl ProctorApp {
             .unwrap_or_else(|| r.details.clone())
     }
 
-    fn view_procs(&mut self) -> &mut super::processes::ProcessesView {
+    pub(super) fn view_procs(&mut self) -> &mut super::processes::ProcessesView {
         match self.past.as_mut() {
             Some(p) => &mut p.procs,
             None => &mut self.procs,

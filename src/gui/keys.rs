@@ -36,8 +36,11 @@ pub enum KeyAction {
 pub enum Scope {
     /// Anywhere, even while typing in a field.
     Window,
-    /// When no text field has the keyboard (the keys would edit text).
+    /// When the process table was clicked last and no text field has the
+    /// keyboard (the keys would edit text).
     Table,
+    /// When no text field has the keyboard, whatever was clicked last.
+    NoText,
 }
 
 pub struct Binding {
@@ -72,7 +75,7 @@ const NONE: Modifiers = Modifiers::NONE;
 const SHIFT: Modifiers = Modifiers::SHIFT;
 
 use KeyAction as A;
-use Scope::{Table, Window};
+use Scope::{NoText, Table, Window};
 
 /// The bindings. An action may have more than one (F1 and Ctrl+?); the
 /// first is the one menus show.
@@ -99,7 +102,7 @@ pub const BINDINGS: &[Binding] = &[
         A::UndoRemove,
         CTRL,
         Key::Z,
-        Table,
+        NoText,
         "Session",
         "Undo removing a definition",
     ),
@@ -254,14 +257,15 @@ pub fn shortcut_text(action: KeyAction) -> String {
 /// The actions whose keys were pressed this frame (each press consumed).
 /// Table shortcuts wait while a widget has the keyboard (a text field
 /// takes Delete, arrows and Ctrl+A for its text).
-pub fn pressed(ui: &Ui) -> Vec<KeyAction> {
+/// They wait too unless the table was the last thing clicked (`table`).
+pub fn pressed(ui: &Ui, table: bool) -> Vec<KeyAction> {
     let typing = ui.ctx().egui_wants_keyboard_input();
     let mut out = Vec::new();
     ui.input_mut(|i| {
         // The window system turns Ctrl+C (and Ctrl+Shift+C) into a Copy
         // event, not a key: it copies the selected processes' PIDs (or
         // command lines) unless a text field copies its own selection.
-        if !typing {
+        if !typing && table {
             if let Some(at) = i.events.iter().position(|e| matches!(e, egui::Event::Copy)) {
                 i.events.remove(at);
                 out.push(if i.modifiers.shift {
@@ -276,7 +280,12 @@ pub fn pressed(ui: &Ui) -> Vec<KeyAction> {
         let mut order: Vec<&Binding> = BINDINGS.iter().collect();
         order.sort_by_key(|b| std::cmp::Reverse(modifier_count(b.keys.modifiers)));
         for b in order {
-            if b.scope == Scope::Table && typing {
+            let waits = match b.scope {
+                Scope::Window => false,
+                Scope::NoText => typing,
+                Scope::Table => typing || !table,
+            };
+            if waits {
                 continue;
             }
             if i.consume_shortcut(&b.keys) && !out.contains(&b.action) {

@@ -42,6 +42,8 @@ pub struct ProcessesView {
     pub expanded: BTreeSet<String>,
     /// The latest look at each expanded row's tree (set by the app).
     pub trees: std::collections::HashMap<String, Vec<super::tree_view::NodeRow>>,
+    /// Where the table and its toolbar were drawn last frame (see `key_target`).
+    pub table_rect: Option<egui::Rect>,
 }
 
 /// Actions that apply to some processes.
@@ -185,6 +187,7 @@ impl ProcessesView {
     }
 
     pub fn ui(&mut self, ui: &mut Ui, rows: &[Row], total: usize) -> Vec<Intent> {
+        self.table_rect = Some(ui.available_rect_before_wrap());
         let mut out = Vec::new();
         let dark = ui.visuals().dark_mode;
         ui.horizontal(|ui| {

@@ -9,7 +9,7 @@ impl ProctorApp {
     /// Edits to a session file not saved to it (an unnamed session is
     /// autosaved instead).
     fn unsaved_file(&self) -> bool {
-        self.defs.dirty && self.defs.path.is_some()
+        self.defs.dirty && self.defs.path.is_some() && !self.desk.quit_unsaved_ok
     }
 
     pub(super) fn ask_quit(&mut self) {
@@ -106,7 +106,11 @@ impl ProctorApp {
                     how: StopHow::Terminate,
                 });
             }
-            Some(false) => self.quit = QuitState::Idle,
+            Some(false) => {
+                // Cancel: everything as before the quit began.
+                self.quit = QuitState::Idle;
+                self.desk.quit_unsaved_ok = false;
+            }
             None => {}
         }
     }

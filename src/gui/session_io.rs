@@ -186,7 +186,11 @@ impl ProctorApp {
                     "Discard changes"
                 };
                 if ui.button(discard).clicked() {
-                    self.defs.dirty = false;
+                    if quitting {
+                        self.desk.quit_unsaved_ok = true;
+                    } else {
+                        self.defs.dirty = false;
+                    }
                     out.push(pending.clone());
                     close = true;
                 }

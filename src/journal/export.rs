@@ -125,6 +125,21 @@ pub fn plain_event(e: &Event) -> Event {
     e
 }
 
+/// An event whose output keeps its colours (SGR) and nothing else of the
+/// child's control sequences, as `proctor run --color always` prints it:
+/// for text and CSV exports with colours kept (JSON Lines escapes them).
+pub fn coloured_event(e: &Event) -> Event {
+    use crate::ansi::for_terminal;
+    use crate::event::EventKind;
+    let mut e = e.clone();
+    e.kind = match e.kind {
+        EventKind::Stdout { line, .. } => EventKind::stdout(for_terminal(&line, true)),
+        EventKind::Stderr { line, .. } => EventKind::stderr(for_terminal(&line, true)),
+        k => k,
+    };
+    e
+}
+
 /// The values of pool inputs by pool and index, learned from
 /// `task_queued` (and `task_started`), so that every CSV row of an input
 /// says its value.
@@ -197,8 +212,12 @@ impl<W: Write> EventWriter<W> {
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
         self.observe(event);
         let plain;
-        let event = if self.plain && is_output(event) {
-            plain = plain_event(event);
+        let event = if is_output(event) && (self.plain || self.format != Format::JsonLines) {
+            plain = if self.plain {
+                plain_event(event)
+            } else {
+                coloured_event(event)
+            };
             &plain
         } else {
             event
@@ -249,8 +268,12 @@ impl ExportFile {
             return;
         }
         let plain;
-        let event = if self.plain && is_output(event) {
-            plain = plain_event(event);
+        let event = if is_output(event) && (self.plain || self.format != Format::JsonLines) {
+            plain = if self.plain {
+                plain_event(event)
+            } else {
+                coloured_event(event)
+            };
             &plain
         } else {
             event
