@@ -61,8 +61,10 @@ impl Supervisor {
                     break;
                 }
                 Ok(n) => {
-                    if which == Fd::Stdout && matches!(p.origin, Origin::Worker { .. }) {
-                        // A worker's answers are read line by line.
+                    if matches!(p.origin, Origin::Worker { .. }) {
+                        // A worker's answers are read line by line, and so
+                        // is its stderr (a remote worker's exit is said
+                        // there, behind a marker).
                         let mut lines = Vec::new();
                         stream.lines.push(&scratch[..n], &mut |l| lines.push(l));
                         self.emit_lines(key, which, lines);

@@ -266,7 +266,10 @@ impl ProctorApp {
         let named = [
             (self.defs.path.as_deref(), "the session file"),
             (self.journal_path(), "the session's journal"),
-            (self.past.as_ref().map(|p| p.path.as_path()), "the journal of the past session shown"),
+            (
+                self.past.as_ref().map(|p| p.path.as_path()),
+                "the journal of the past session shown",
+            ),
         ];
         for (p, what) in named {
             if p.is_some_and(|p| same_file(p, path)) {
@@ -276,7 +279,10 @@ impl ProctorApp {
         // Through a link too: what it points at.
         let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if crate::journal::is_journal_name(&target) && target.exists() {
-            return Some(format!("{} is a journal; it would be overwritten", path.display()));
+            return Some(format!(
+                "{} is a journal; it would be overwritten",
+                path.display()
+            ));
         }
         None
     }

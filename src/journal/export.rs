@@ -106,7 +106,10 @@ fn csv_rows(out: &mut impl Write, event: &Event, input_value: Option<&str>) -> i
 /// read together stay.
 pub fn strip_lines(text: &str) -> String {
     if text.contains('\n') {
-        text.split('\n').map(crate::ansi::strip).collect::<Vec<_>>().join("\n")
+        text.split('\n')
+            .map(crate::ansi::strip)
+            .collect::<Vec<_>>()
+            .join("\n")
     } else {
         crate::ansi::strip(text)
     }

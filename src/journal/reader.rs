@@ -5,7 +5,7 @@
 use super::FORMAT;
 use crate::event::{parse_json_line, Event};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 /// The format of a journal (or JSON Lines export) from its first line:
@@ -96,7 +96,9 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// completed meanwhile.
 pub struct JournalText {
     file: File,
-    compressed: bool,
+    /// Known once the file holds its first 4 bytes (a live journal may be
+    /// empty when it is opened).
+    compressed: Option<bool>,
     /// Compressed bytes read from the file and not yet decoded.
     raw: Vec<u8>,
     /// The frame being read out, and how far.
@@ -141,7 +143,32 @@ impl JournalText {
 
 impl Read for JournalText {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.compressed {
+        if self.compressed.is_none() {
+            let mut chunk = [0u8; 4];
+            while self.raw.len() < 4 {
+                match self.file.read(&mut chunk[..4 - self.raw.len()]) {
+                    Ok(0) => break,
+                    Ok(n) => self.raw.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.raw.len() >= 4 {
+                self.compressed = Some(self.raw[..4] == ZSTD_MAGIC);
+            } else if self.raw.first().is_some_and(|&b| b != ZSTD_MAGIC[0]) {
+                self.compressed = Some(false);
+            } else {
+                // Nothing yet (or too little to tell): nothing to read yet.
+                return Ok(0);
+            }
+        }
+        if self.compressed == Some(false) {
+            if !self.raw.is_empty() {
+                let n = buf.len().min(self.raw.len());
+                buf[..n].copy_from_slice(&self.raw[..n]);
+                self.raw.drain(..n);
+                return Ok(n);
+            }
             return self.file.read(buf);
         }
         loop {
@@ -183,21 +210,9 @@ impl Read for JournalText {
 
 /// Opens a journal (or export) for reading its JSON Lines text.
 pub fn open_journal(path: &Path) -> io::Result<JournalText> {
-    let mut file = File::open(path)?;
-    let mut head = [0u8; 4];
-    let mut got = 0;
-    while got < head.len() {
-        match file.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    file.seek(SeekFrom::Start(0))?;
     Ok(JournalText {
-        file,
-        compressed: got == 4 && head == ZSTD_MAGIC,
+        file: File::open(path)?,
+        compressed: None,
         raw: Vec::new(),
         text: Vec::new(),
         at: 0,

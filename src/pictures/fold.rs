@@ -409,8 +409,12 @@ impl Pictures {
                         }
                         _ => f64::NAN,
                     };
+                    // Exactly the engine's duration, so that the bars of a
+                    // pool add up to `pool_done`'s busy time to the last
+                    // millisecond (its start may lie a little before the
+                    // `task_started` event: the engine times from the spawn).
                     if d.is_finite() && d >= 0.0 {
-                        s.start = s.start.max(t - d).min(t);
+                        s.start = (t - d).min(t);
                     }
                     s.outcome = match &e.kind {
                         EventKind::TaskFailed { exit_code, .. } => match exit_code {

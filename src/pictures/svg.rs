@@ -68,6 +68,11 @@ pub fn escape(s: &str) -> String {
             // Characters XML 1.0 does not allow.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
             '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            // Direction overrides and isolates would flip the text around
+            // them (a name that reads backwards): shown, not obeyed.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -348,6 +353,7 @@ mod tests {
         }
         let text = svg(&p, false);
         assert!(text.contains("a&lt;&amp;&gt;&quot;b\u{fffd}"));
+        assert_eq!(escape("p\u{202e}1"), "p\u{fffd}1");
         assert_eq!(text.matches("class=\"bar input\"").count(), 3);
         assert_eq!(text.matches("class=\"bar run\"").count(), 1);
         assert!(text.contains("speedup"));
