@@ -177,6 +177,35 @@ fn is_output(e: &Event) -> bool {
     matches!(e.kind, EventKind::Stdout { .. } | EventKind::Stderr { .. })
 }
 
+/// Writes one event as an export shows it: children's output plain or with
+/// only its colours, and for CSV a row per line with its input's value.
+fn write_shown(
+    out: &mut impl Write,
+    format: Format,
+    plain: bool,
+    inputs: &mut InputValues,
+    event: &Event,
+) -> io::Result<()> {
+    if format == Format::Csv {
+        inputs.observe(event);
+    }
+    let shown;
+    let event = if is_output(event) && (plain || format != Format::JsonLines) {
+        shown = if plain {
+            plain_event(event)
+        } else {
+            coloured_event(event)
+        };
+        &shown
+    } else {
+        event
+    };
+    match format {
+        Format::Csv => csv_rows(out, event, inputs.get(event)),
+        f => write_event(out, f, event),
+    }
+}
+
 /// Writes events one at a time in a format (the header first for CSV),
 /// optionally plain (output without colour codes in text and CSV).
 pub struct EventWriter<W: Write> {
@@ -213,22 +242,7 @@ impl<W: Write> EventWriter<W> {
     }
 
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
-        self.observe(event);
-        let plain;
-        let event = if is_output(event) && (self.plain || self.format != Format::JsonLines) {
-            plain = if self.plain {
-                plain_event(event)
-            } else {
-                coloured_event(event)
-            };
-            &plain
-        } else {
-            event
-        };
-        match self.format {
-            Format::Csv => csv_rows(&mut self.out, event, self.inputs.get(event)),
-            f => write_event(&mut self.out, f, event),
-        }
+        write_shown(&mut self.out, self.format, self.plain, &mut self.inputs, event)
     }
 
     pub fn into_inner(mut self) -> io::Result<W> {
@@ -270,25 +284,13 @@ impl ExportFile {
         if self.error.is_some() {
             return;
         }
-        let plain;
-        let event = if is_output(event) && (self.plain || self.format != Format::JsonLines) {
-            plain = if self.plain {
-                plain_event(event)
-            } else {
-                coloured_event(event)
-            };
-            &plain
-        } else {
-            event
-        };
-        let r = match self.format {
-            Format::Csv => {
-                self.inputs.observe(event);
-                let value = self.inputs.get(event);
-                csv_rows(self.file.writer(), event, value)
-            }
-            f => write_event(self.file.writer(), f, event),
-        };
+        let r = write_shown(
+            self.file.writer(),
+            self.format,
+            self.plain,
+            &mut self.inputs,
+            event,
+        );
         match r {
             Ok(()) => self.count += 1,
             Err(e) => self.error = Some(e),
