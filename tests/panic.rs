@@ -67,7 +67,9 @@ fn a_panic_kills_every_tree_reports_it_and_ends_the_journal() {
     };
     let escaped: i32 = line["escaped ".len()..].trim().parse().unwrap();
     let tag = session_tag(leader);
-    assert!(tagged_running(&tag).len() >= 4, "the trees run");
+    // A child between fork and exec briefly shows no environment, so the
+    // count is waited for rather than read once.
+    wait_for("the trees to run", || tagged_running(&tag).len() >= 4);
     assert_eq!(run.engine.failure(), None);
 
     run.send(Command::TestPanic("boom for the test".into()));
