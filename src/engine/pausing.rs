@@ -78,15 +78,17 @@ impl Supervisor {
                     None => break,
                 }
             }
-            // After a stop or continue Proctor sent, /proc says too: under
-            // heavy load `waitid` was seen to miss a stop (cause not found,
-            // see RELIABILITY.md), and the row must not stay wrong.
-            if changes.len() == before && self.job_signalled.contains_key(&key) {
+            // After a stop or continue Proctor sent, and while the row says
+            // paused, /proc says too. A leader that stops while it waits in
+            // `vfork` (as `sh` does for each command) never stops itself:
+            // its child, stopped before its `exec`, holds it in the kernel
+            // with the stop pending, and `waitid` has nothing to report.
+            let paused = matches!(
+                p.life,
+                Life::Running { paused: true } | Life::Stopping { paused: true, .. }
+            );
+            if changes.len() == before && (paused || self.job_signalled.contains_key(&key)) {
                 let stopped = proc_stopped(live.pid);
-                let paused = matches!(
-                    p.life,
-                    Life::Running { paused: true } | Life::Stopping { paused: true, .. }
-                );
                 match (stopped, paused) {
                     (Some(true), false) => changes.push((key, JobChange::Stopped(libc::SIGSTOP))),
                     (Some(false), true) => changes.push((key, JobChange::Continued)),
@@ -160,15 +162,66 @@ impl Supervisor {
     }
 }
 
-/// Whether /proc shows `pid` stopped (state `T`), if it can be read.
+/// Whether /proc shows `pid` halted by a stop signal, if it can be read.
 fn proc_stopped(pid: i32) -> Option<bool> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let state = stat.rsplit(')').next()?.trim_start().chars().next()?;
-    Some(state == 'T')
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mut state = None;
+    let mut pending = 0u64;
+    for line in status.lines() {
+        if let Some(v) = line.strip_prefix("State:") {
+            state = v.trim_start().chars().next();
+        } else if let Some(v) = line
+            .strip_prefix("ShdPnd:")
+            .or_else(|| line.strip_prefix("SigPnd:"))
+        {
+            pending |= u64::from_str_radix(v.trim(), 16).unwrap_or(0);
+        }
+    }
+    Some(halted(state?, pending))
+}
+
+/// The signals that stop a process, as bits of a /proc pending mask.
+const STOP_SIGNALS: u64 =
+    1 << (libc::SIGSTOP - 1) | 1 << (libc::SIGTSTP - 1) | 1 << (libc::SIGTTIN - 1) | 1 << (libc::SIGTTOU - 1);
+
+/// Whether a process in /proc state `state` with `pending` signals (the
+/// mask of `ShdPnd` and `SigPnd`) is halted by a stop: stopped (`T`), or
+/// in an uninterruptible wait with a stop pending, which it takes the
+/// moment the wait ends (a `vfork` parent whose child was stopped before
+/// its `exec` waits so until the child is continued).
+pub(super) fn halted(state: char, pending: u64) -> bool {
+    state == 'T' || (state == 'D' && pending & STOP_SIGNALS != 0)
 }
 
 fn signal_text(sig: i32) -> String {
     crate::session::signal::signal_name(sig)
         .map(str::to_string)
         .unwrap_or_else(|| format!("signal {sig}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_pending_in_an_uninterruptible_wait_reads_as_halted() {
+        let stop = 1u64 << (libc::SIGSTOP - 1);
+        let tstp = 1u64 << (libc::SIGTSTP - 1);
+        let chld = 1u64 << (libc::SIGCHLD - 1);
+        assert!(halted('T', 0));
+        assert!(halted('D', stop | chld));
+        assert!(halted('D', tstp));
+        assert!(!halted('D', chld));
+        assert!(!halted('D', 0));
+        assert!(!halted('S', stop));
+        assert!(!halted('R', stop));
+        assert!(!halted('Z', stop));
+    }
+
+    #[test]
+    fn the_stop_mask_holds_the_four_stop_signals() {
+        assert_eq!(STOP_SIGNALS.count_ones(), 4);
+        assert_ne!(STOP_SIGNALS & 1 << (libc::SIGTTOU - 1), 0);
+        assert_eq!(STOP_SIGNALS & 1 << (libc::SIGCONT - 1), 0);
+    }
 }
