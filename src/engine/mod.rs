@@ -24,6 +24,7 @@ mod pool;
 mod pool_control;
 mod pool_remote;
 mod pool_results;
+mod slurm_watch;
 mod pool_table;
 mod procs;
 mod protocol;

@@ -117,6 +117,8 @@ pub(super) struct Supervisor {
     pub(super) last_watch: Instant,
     /// Branches of a tree sent a terminate, waiting for SIGKILL.
     pub(super) branch_kills: super::branch::BranchKills,
+    /// Asks Slurm for the states of the session's jobs (see `slurm_watch`).
+    pub(super) slurm_watch: Option<super::slurm_watch::SlurmWatch>,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -165,6 +167,7 @@ impl Supervisor {
             job_signalled: Default::default(),
             last_watch: Instant::now(),
             branch_kills: Default::default(),
+            slurm_watch: None,
         }
     }
 
@@ -272,6 +275,7 @@ impl Supervisor {
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.poll_remotes();
+            self.slurm_tick();
             self.schedule_pools();
             if commands_closed && !self.shutting_down {
                 self.begin_shutdown();
@@ -282,6 +286,7 @@ impl Supervisor {
             }
         }
         self.final_sweep();
+        self.slurm_watch = None;
         self.cancel_slurm_jobs();
         if let Some(w) = self.watchdog.take() {
             w.dismiss();
