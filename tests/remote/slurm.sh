@@ -100,6 +100,8 @@ KillWait=2
 MinJobAge=30
 NodeName=$node CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
+# Jobs sent here wait (reason PartitionDown): the tests of pending work.
+PartitionName=closed Nodes=$node MaxTime=INFINITE State=DOWN OverSubscribe=FORCE:8
 CFG
 export SLURM_CONF="$dir/slurm.conf"
 
