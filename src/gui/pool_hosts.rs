@@ -88,9 +88,12 @@ pub fn pending_text(pending: &[(String, usize)]) -> String {
     )
 }
 
-/// The progress line's `N pending in Slurm`, when any is.
-pub fn pending_summary(ui: &mut Ui, pool: &PoolRow, dark: bool) {
+/// The progress line's `N running` and, when Slurm holds some of them
+/// back (their `srun` runs, their job waits), `M pending in Slurm`.
+pub fn running_and_pending(ui: &mut Ui, pool: &PoolRow, running: usize, dark: bool) {
     let n = pool.inputs.iter().filter(|r| r.slurm_pending()).count();
+    let running = running.saturating_sub(n);
+    ui.label(RichText::new(format!("{running} running")).color(color(dark, Tone::Running)));
     if n > 0 {
         ui.label(RichText::new(format!("{n} pending in Slurm")).color(color(dark, Tone::Waiting)));
     }

@@ -193,8 +193,7 @@ impl PoolsView {
                     c(Tone::Muted)
                 }),
             );
-            ui.label(RichText::new(format!("{} running", p.running)).color(c(Tone::Running)));
-            super::pool_hosts::pending_summary(ui, pool, dark);
+            super::pool_hosts::running_and_pending(ui, pool, p.running, dark);
             ui.label(RichText::new(format!("{} queued", p.queued)).color(c(Tone::Muted)));
             if p.cancelled > 0 {
                 ui.label(RichText::new(format!("{} cancelled", p.cancelled)).color(c(Tone::Muted)));
