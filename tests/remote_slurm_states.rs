@@ -151,6 +151,9 @@ fn slurm_states_come_from_slurm() {
     let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
     assert_eq!(totals.done, 0, "{}", run.dump());
 
+    // proctor run: the summary and the results file carry the Slurm state.
+    cli_run_says_the_slurm_state();
+
     // Out of time: a timeout, not `exited 0`, not done.
     let done = pool_done(&mut run, "late");
     let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
@@ -166,3 +169,35 @@ fn slurm_states_come_from_slurm() {
     run.finish();
 }
 
+
+fn cli_run_says_the_slurm_state() {
+    let dir = std::env::temp_dir().join(format!("proctor-slurmstates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.toml");
+    let results = dir.join("r.jsonl");
+    std::fs::write(
+        &file,
+        "[[pool]]\nname = \"c\"\nworkers = 2\nrun = [\"sh\", \"-c\", \"exit {}\"]\ninputs = [\"0\", \"4\"]\nslurm = { partition = \"debug\", time = \"00:10:00\" }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("run")
+        .arg(&file)
+        .arg("--results")
+        .arg(&results)
+        .env("PROCTOR_TAG_SCAN", "off")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("SLURM"), "{text}");
+    assert!(text.contains("failed (4)"), "{text}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["slurm"]["state"], "completed", "{lines:?}");
+    assert_eq!(lines[1]["slurm"]["state"], "failed");
+    assert_eq!(lines[1]["slurm"]["exit_code"], 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
