@@ -10,7 +10,9 @@ use gui_support::{app, frames, harness, session_toml, shows, shows_containing, w
 
 #[test]
 fn pending_slurm_work_shows_its_reason() {
-    let Some(_slurm) = support::Slurm::start() else { return };
+    let Some(_slurm) = support::Slurm::start() else {
+        return;
+    };
     // The steps' processes are Slurm's: the local tag scan stays off.
     std::env::set_var("PROCTOR_TAG_SCAN", "off");
     let s = session_toml(
@@ -33,7 +35,10 @@ fn pending_slurm_work_shows_its_reason() {
     // The workers' rows say it.
     h.get_by_label_contains("Workers (").click();
     frames(&mut h, 3);
-    assert!(h.query_all_by_label("pending: PartitionDown").count() >= 4, "inputs and workers");
+    assert!(
+        h.query_all_by_label("pending: PartitionDown").count() >= 4,
+        "inputs and workers"
+    );
 
     // Terminate: nothing was done; the inputs are cancelled.
     h.get_by_label("Terminate pool").click();

@@ -130,7 +130,10 @@ fn terminate_mid_run_leaves_no_job_and_no_process(slurm: &Slurm) {
         })
         .collect();
     assert!(
-        ended.len() >= 4 && ended.iter().all(|s| *s == proctor::event::slurm::SlurmState::Cancelled),
+        ended.len() >= 4
+            && ended
+                .iter()
+                .all(|s| *s == proctor::event::slurm::SlurmState::Cancelled),
         "{ended:?}"
     );
     wait_until("no job of the session", Duration::from_secs(30), || {

@@ -84,9 +84,14 @@ fn slurm_states_come_from_slurm() {
 
     // The failing step: failed with its code, as Slurm recorded it, twice.
     let done = pool_done(&mut run, "fails");
-    let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
+    let EventKind::PoolDone { totals } = done.kind else {
+        unreachable!()
+    };
     assert_eq!((totals.done, totals.failed), (0, 1), "{}", run.dump());
-    let failed: Vec<SlurmState> = states(&run, "fails").into_iter().filter(SlurmState::is_final).collect();
+    let failed: Vec<SlurmState> = states(&run, "fails")
+        .into_iter()
+        .filter(SlurmState::is_final)
+        .collect();
     assert_eq!(
         failed,
         vec![SlurmState::Failed { exit_code: Some(3) }; 2],
@@ -119,7 +124,13 @@ fn slurm_states_come_from_slurm() {
     run.until("the outside job running", |evs| {
         evs.iter().any(|e| {
             e.pool.as_deref() == Some("outside")
-                && matches!(&e.kind, EventKind::SlurmState { state: SlurmState::Running { .. }, .. })
+                && matches!(
+                    &e.kind,
+                    EventKind::SlurmState {
+                        state: SlurmState::Running { .. },
+                        ..
+                    }
+                )
         })
     });
     let jobs = std::process::Command::new("squeue")
@@ -136,11 +147,21 @@ fn slurm_states_come_from_slurm() {
     let ok = std::process::Command::new("scancel").arg(&id).status().unwrap();
     assert!(ok.success());
     let done = pool_done(&mut run, "outside");
-    let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
+    let EventKind::PoolDone { totals } = done.kind else {
+        unreachable!()
+    };
     assert_eq!((totals.done, totals.failed), (0, 1), "{}", run.dump());
-    assert_eq!(states(&run, "outside").last(), Some(&SlurmState::Cancelled), "{}", run.dump());
+    assert_eq!(
+        states(&run, "outside").last(),
+        Some(&SlurmState::Cancelled),
+        "{}",
+        run.dump()
+    );
     let m = model(&run);
-    assert_eq!(m.pool("outside").unwrap().inputs[0].status_text(), "cancelled in Slurm");
+    assert_eq!(
+        m.pool("outside").unwrap().inputs[0].status_text(),
+        "cancelled in Slurm"
+    );
 
     // The held pool, terminated while pending: cancelled, no job left of it.
     run.send(Command::Pool {
@@ -148,7 +169,9 @@ fn slurm_states_come_from_slurm() {
         action: PoolAction::Terminate,
     });
     let done = pool_done(&mut run, "held");
-    let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
+    let EventKind::PoolDone { totals } = done.kind else {
+        unreachable!()
+    };
     assert_eq!(totals.done, 0, "{}", run.dump());
 
     // proctor run: the summary and the results file carry the Slurm state.
@@ -156,19 +179,27 @@ fn slurm_states_come_from_slurm() {
 
     // Out of time: a timeout, not `exited 0`, not done.
     let done = pool_done(&mut run, "late");
-    let EventKind::PoolDone { totals } = done.kind else { unreachable!() };
+    let EventKind::PoolDone { totals } = done.kind else {
+        unreachable!()
+    };
     assert_eq!((totals.done, totals.failed), (0, 1), "{}", run.dump());
-    assert_eq!(states(&run, "late").last(), Some(&SlurmState::Timeout), "{}", run.dump());
+    assert_eq!(
+        states(&run, "late").last(),
+        Some(&SlurmState::Timeout),
+        "{}",
+        run.dump()
+    );
     let m = model(&run);
     let r = &m.pool("late").unwrap().inputs[0];
     assert_eq!(r.status, InputStatus::Failed);
     assert_eq!(r.status_text(), "timeout");
     assert!(r.message.as_deref().unwrap_or("").contains("time limit"), "{r:?}");
 
-    wait_until("no job of the session", Duration::from_secs(30), || slurm.jobs(&name).is_empty());
+    wait_until("no job of the session", Duration::from_secs(30), || {
+        slurm.jobs(&name).is_empty()
+    });
     run.finish();
 }
-
 
 fn cli_run_says_the_slurm_state() {
     let dir = std::env::temp_dir().join(format!("proctor-slurmstates-{}", std::process::id()));

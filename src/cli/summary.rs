@@ -186,7 +186,9 @@ pub fn results_in_order(pool: &PoolRow) -> String {
         .collect();
     if slurm {
         return table(
-            &["#", "INPUT", "STATUS", "EXIT", "WORKER", "TIME", "SLURM", "RESULT"],
+            &[
+                "#", "INPUT", "STATUS", "EXIT", "WORKER", "TIME", "SLURM", "RESULT",
+            ],
             &rows,
         );
     }
@@ -281,8 +283,12 @@ mod tests {
         use crate::event::{Event, EventKind};
         let mut m = SessionModel::default();
         let on = |k: EventKind| Event::now(k).pool("p", Some(0)).process("p/worker-1", None);
-        m.apply(&on(EventKind::TaskQueued { input_text: "x".into() }));
-        m.apply(&on(EventKind::TaskStarted { input_text: "x".into() }));
+        m.apply(&on(EventKind::TaskQueued {
+            input_text: "x".into(),
+        }));
+        m.apply(&on(EventKind::TaskStarted {
+            input_text: "x".into(),
+        }));
         m.apply(&on(EventKind::SlurmState {
             job: "9".into(),
             state: SlurmState::Timeout,

@@ -225,8 +225,13 @@ impl Supervisor {
         }
         if let Some(node) = started {
             let running = crate::event::slurm::SlurmState::Running { node };
-            let now = self.pools.get(pool).and_then(|r| r.workers[index].report.slurm.clone());
-            if !matches!(now, Some(crate::event::slurm::SlurmState::Running { .. })) && now.as_ref().is_none_or(|s| !s.is_final()) {
+            let now = self
+                .pools
+                .get(pool)
+                .and_then(|r| r.workers[index].report.slurm.clone());
+            if !matches!(now, Some(crate::event::slurm::SlurmState::Running { .. }))
+                && now.as_ref().is_none_or(|s| !s.is_final())
+            {
                 self.slurm_state_seen(pool, index, running);
             }
         }
@@ -263,7 +268,10 @@ impl Supervisor {
             return RemoteEnd { code: c, ..here };
         }
         if stopped {
-            return RemoteEnd { no_code: true, ..here };
+            return RemoteEnd {
+                no_code: true,
+                ..here
+            };
         }
         let how = crate::event::exit::describe_exit(code);
         let Some(h) = host else { return here };

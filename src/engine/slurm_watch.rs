@@ -166,17 +166,18 @@ fn run_squeue(args: &[String], stop: &AtomicBool) -> Answer {
 /// last words, the wrapper's exit code, the last state `squeue` gave,
 /// and whether Proctor stopped it. `None`: nothing tells.
 pub fn final_state(report: &SlotReport, stopped: bool) -> Option<SlurmState> {
-    report
-        .ended
-        .clone()
-        .or_else(|| match report.exit {
-            Some(0) => Some(SlurmState::Completed),
-            // Stopped by Proctor: cancelled, whatever the signal did.
-            Some(c) if !stopped => Some(SlurmState::Failed { exit_code: Some(c) }),
-            _ => None,
-        })
+    if let Some(s) = &report.ended {
+        return Some(s.clone());
+    }
+    let by_code = match report.exit {
+        Some(0) => Some(SlurmState::Completed),
+        // Stopped by Proctor: cancelled, whatever the signal did.
+        Some(c) if !stopped => Some(SlurmState::Failed { exit_code: Some(c) }),
+        _ => None,
+    };
+    by_code
         .or_else(|| report.slurm.clone().filter(SlurmState::is_final))
-        .or_else(|| stopped.then_some(SlurmState::Cancelled))
+        .or(stopped.then_some(SlurmState::Cancelled))
 }
 
 /// Why an input whose step ended in `state` failed, when the state says
@@ -186,7 +187,9 @@ pub fn failure_of(state: &SlurmState, node: Option<&str>) -> Option<String> {
     Some(match state {
         SlurmState::Timeout => format!("the Slurm step{on} ran past its time limit (Slurm: timeout)"),
         SlurmState::NodeFail => format!("the Slurm step's node{on} failed (Slurm: node failure)"),
-        SlurmState::Cancelled => format!("the Slurm step{on} was cancelled from outside Proctor (Slurm: cancelled)"),
+        SlurmState::Cancelled => {
+            format!("the Slurm step{on} was cancelled from outside Proctor (Slurm: cancelled)")
+        }
         SlurmState::Preempted => format!("the Slurm step{on} was preempted (Slurm: preempted)"),
         SlurmState::OutOfMemory => format!("the Slurm step{on} ran out of memory (Slurm: out of memory)"),
         _ => return None,
@@ -205,11 +208,16 @@ impl Supervisor {
     /// Each turn of the loop: tells the watcher whether to ask, and takes
     /// its answers.
     pub(super) fn slurm_tick(&mut self) {
-        let Some(w) = self.slurm_watch.as_mut() else { return };
+        let Some(w) = self.slurm_watch.as_mut() else {
+            return;
+        };
         let answers: Vec<Answer> = w.answers.try_iter().collect();
         let in_flight = !self
             .pools
-            .keys_where(|p| p.remote.as_ref().is_some_and(|r| r.is_slurm()) && p.workers.iter().any(|w| w.report.job.is_some()))
+            .keys_where(|p| {
+                p.remote.as_ref().is_some_and(|r| r.is_slurm())
+                    && p.workers.iter().any(|w| w.report.job.is_some())
+            })
             .is_empty();
         if let Some(w) = self.slurm_watch.as_mut() {
             w.active.store(in_flight, Ordering::Relaxed);
@@ -222,7 +230,10 @@ impl Supervisor {
                     }
                 }
                 Err(e) => {
-                    let said = self.slurm_watch.as_mut().map(|w| std::mem::replace(&mut w.failed_said, true));
+                    let said = self
+                        .slurm_watch
+                        .as_mut()
+                        .map(|w| std::mem::replace(&mut w.failed_said, true));
                     if said == Some(false) {
                         self.error(format!("{e}; Slurm states come from srun alone"));
                     }
@@ -233,16 +244,25 @@ impl Supervisor {
 
     /// `squeue` said `job` is in `state`: the worker running it hears.
     fn slurm_polled(&mut self, job: &str, state: SlurmState) {
-        let pools = self.pools.keys_where(|p| p.remote.as_ref().is_some_and(|r| r.jobs.contains(job)));
+        let pools = self
+            .pools
+            .keys_where(|p| p.remote.as_ref().is_some_and(|r| r.jobs.contains(job)));
         for pool in pools {
             let Some(run) = self.pools.get(pool) else { continue };
-            let Some(w) = run.workers.iter().position(|w| w.report.job.as_deref() == Some(job)) else {
+            let Some(w) = run
+                .workers
+                .iter()
+                .position(|w| w.report.job.as_deref() == Some(job))
+            else {
                 continue;
             };
             let report = &run.workers[w].report;
             // What srun said of the end stands; a node seen stays.
             if report.ended.is_some()
-                || matches!((&report.slurm, &state), (Some(SlurmState::Running { .. }), SlurmState::Running { .. }))
+                || matches!(
+                    (&report.slurm, &state),
+                    (Some(SlurmState::Running { .. }), SlurmState::Running { .. })
+                )
             {
                 continue;
             }
@@ -253,8 +273,12 @@ impl Supervisor {
     /// The worker's job is in `state`: a `slurm_state` event if that is
     /// news.
     pub(super) fn slurm_state_seen(&mut self, pool: usize, w: usize, state: SlurmState) {
-        let Some(run) = self.pools.get_mut(pool) else { return };
-        let Some(worker) = run.workers.get_mut(w) else { return };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let Some(worker) = run.workers.get_mut(w) else {
+            return;
+        };
         let report = &mut worker.report;
         if report.slurm.as_ref() == Some(&state) {
             return;
@@ -277,16 +301,28 @@ impl Supervisor {
     /// A line of a Slurm worker's stderr that `srun` wrote about its job:
     /// remembered (the job's id, how the step ended).
     pub(super) fn slurm_srun_line(&mut self, pool: usize, w: usize, text: &str) {
-        let Some(said) = squeue::parse_srun_line(text) else { return };
-        let Some(run) = self.pools.get_mut(pool) else { return };
-        let Some(worker) = run.workers.get_mut(w) else { return };
+        let Some(said) = squeue::parse_srun_line(text) else {
+            return;
+        };
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        let Some(worker) = run.workers.get_mut(w) else {
+            return;
+        };
         match said {
             SrunSaid::Queued(job) => {
                 if let Some(r) = run.remote.as_mut() {
                     r.jobs.insert(job.clone());
                 }
                 worker.report.job = Some(job);
-                self.slurm_state_seen(pool, w, SlurmState::Pending { reason: String::new() });
+                self.slurm_state_seen(
+                    pool,
+                    w,
+                    SlurmState::Pending {
+                        reason: String::new(),
+                    },
+                );
             }
             SrunSaid::Ended(state) => worker.report.ended = Some(state),
         }
@@ -294,7 +330,14 @@ impl Supervisor {
 
     /// How a Slurm worker's step ended: its final state said (once), and
     /// the input's outcome.
-    pub(super) fn slurm_outcome(&mut self, pool: usize, w: usize, code: i32, stopped: bool, report: SlotReport) -> RemoteEnd {
+    pub(super) fn slurm_outcome(
+        &mut self,
+        pool: usize,
+        w: usize,
+        code: i32,
+        stopped: bool,
+        report: SlotReport,
+    ) -> RemoteEnd {
         let state = final_state(&report, stopped);
         if let Some(s) = &state {
             // The event needs the job and the last state said: put them back
@@ -312,14 +355,26 @@ impl Supervisor {
         let no_code = report.exit.is_none();
         let code = report.exit.unwrap_or(code);
         if stopped {
-            return RemoteEnd { code, lost: None, no_code };
+            return RemoteEnd {
+                code,
+                lost: None,
+                no_code,
+            };
         }
         // Slurm's word on how it ended goes first; then the exit code.
         if let Some(why) = report.ended.as_ref().and_then(|s| failure_of(s, node)) {
-            return RemoteEnd { code, lost: Some(why), no_code };
+            return RemoteEnd {
+                code,
+                lost: Some(why),
+                no_code,
+            };
         }
         if !no_code {
-            return RemoteEnd { code, lost: None, no_code };
+            return RemoteEnd {
+                code,
+                lost: None,
+                no_code,
+            };
         }
         let how = crate::event::exit::describe_exit(code);
         let on = node.map(|n| format!(" on {n}")).unwrap_or_default();
@@ -327,7 +382,11 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| failure_of(s, node))
             .unwrap_or_else(|| format!("the Slurm step{on} ended without an exit code (srun: {how})"));
-        RemoteEnd { code, lost: Some(why), no_code }
+        RemoteEnd {
+            code,
+            lost: Some(why),
+            no_code,
+        }
     }
 }
 
@@ -343,7 +402,10 @@ mod tests {
         r.slurm = Some(SlurmState::Running { node: "n".into() });
         assert_eq!(final_state(&r, false), None, "running is no end");
         r.exit = Some(3);
-        assert_eq!(final_state(&r, false), Some(SlurmState::Failed { exit_code: Some(3) }));
+        assert_eq!(
+            final_state(&r, false),
+            Some(SlurmState::Failed { exit_code: Some(3) })
+        );
         r.exit = Some(-15);
         assert_eq!(final_state(&r, true), Some(SlurmState::Cancelled), "Terminate");
         r.exit = Some(0);
@@ -359,9 +421,15 @@ mod tests {
 
     #[test]
     fn failures_say_what_slurm_said() {
-        assert!(failure_of(&SlurmState::Timeout, Some("n1")).unwrap().contains("time limit"));
-        assert!(failure_of(&SlurmState::NodeFail, None).unwrap().contains("node failure"));
-        assert!(failure_of(&SlurmState::Cancelled, None).unwrap().contains("cancelled"));
+        assert!(failure_of(&SlurmState::Timeout, Some("n1"))
+            .unwrap()
+            .contains("time limit"));
+        assert!(failure_of(&SlurmState::NodeFail, None)
+            .unwrap()
+            .contains("node failure"));
+        assert!(failure_of(&SlurmState::Cancelled, None)
+            .unwrap()
+            .contains("cancelled"));
         assert_eq!(failure_of(&SlurmState::Completed, None), None);
         assert_eq!(failure_of(&SlurmState::Failed { exit_code: Some(1) }, None), None);
     }

@@ -162,8 +162,14 @@ mod tests {
             p("FAILED", "JobLaunchFailure", "vm", Some(15)),
             Some(SlurmState::Failed { exit_code: Some(-15) })
         );
-        assert_eq!(p("CANCELLED by 0", "None", "vm", Some(15)), Some(SlurmState::Cancelled));
-        assert_eq!(p("TIMEOUT", "TimeLimit", "vm", Some(0)), Some(SlurmState::Timeout));
+        assert_eq!(
+            p("CANCELLED by 0", "None", "vm", Some(15)),
+            Some(SlurmState::Cancelled)
+        );
+        assert_eq!(
+            p("TIMEOUT", "TimeLimit", "vm", Some(0)),
+            Some(SlurmState::Timeout)
+        );
         assert_eq!(p("NODE_FAIL", "", "vm", None), Some(SlurmState::NodeFail));
         assert_eq!(p("COMPLETING", "", "vm", None), None);
         assert_eq!(p("", "", "", None), None);
@@ -175,7 +181,10 @@ mod tests {
         );
         // Nonsense statuses are no exit code, not a panic.
         for s in [i64::MIN, -1, 0x10000, i64::MAX] {
-            assert_eq!(p("FAILED", "", "", Some(s)), Some(SlurmState::Failed { exit_code: None }));
+            assert_eq!(
+                p("FAILED", "", "", Some(s)),
+                Some(SlurmState::Failed { exit_code: None })
+            );
         }
         let long = "x".repeat(100_000);
         let Some(SlurmState::Other { name }) = p(&long, &long, &long, None) else {
@@ -194,9 +203,6 @@ mod tests {
         assert_eq!(SlurmState::Timeout.text(), "timeout");
         assert!(SlurmState::Timeout.is_final());
         assert_eq!(SlurmState::NodeFail.text(), "node failure");
-        assert_eq!(
-            SlurmState::Failed { exit_code: Some(3) }.text(),
-            "failed (3)"
-        );
+        assert_eq!(SlurmState::Failed { exit_code: Some(3) }.text(), "failed (3)");
     }
 }

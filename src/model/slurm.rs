@@ -18,7 +18,9 @@ impl PoolRow {
     pub fn slurm_pending(&self) -> Vec<(String, usize)> {
         let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &self.inputs {
-            if let (InputStatus::Running | InputStatus::Queued, Some(SlurmState::Pending { reason })) = (r.status, &r.slurm) {
+            if let (InputStatus::Running | InputStatus::Queued, Some(SlurmState::Pending { reason })) =
+                (r.status, &r.slurm)
+            {
                 *by.entry(reason.as_str()).or_default() += 1;
             }
         }
@@ -38,7 +40,10 @@ impl InputResult {
         };
         match (self.status, s) {
             (I::Queued | I::Running, SlurmState::Pending { .. }) => s.text(),
-            (I::Failed, SlurmState::Timeout | SlurmState::NodeFail | SlurmState::Preempted | SlurmState::OutOfMemory) => s.text(),
+            (
+                I::Failed,
+                SlurmState::Timeout | SlurmState::NodeFail | SlurmState::Preempted | SlurmState::OutOfMemory,
+            ) => s.text(),
             (I::Failed, SlurmState::Cancelled) => "cancelled in Slurm".to_string(),
             _ => self.status.label().to_string(),
         }
@@ -62,15 +67,36 @@ mod tests {
     }
 
     fn state(s: SlurmState, input: u64) -> Event {
-        on(EventKind::SlurmState { job: "7".into(), state: s }, Some(input))
+        on(
+            EventKind::SlurmState {
+                job: "7".into(),
+                state: s,
+            },
+            Some(input),
+        )
     }
 
     #[test]
     fn an_input_reads_as_slurm_says() {
         let mut m = SessionModel::default();
-        m.apply(&on(EventKind::TaskQueued { input_text: "a".into() }, Some(0)));
-        m.apply(&on(EventKind::TaskQueued { input_text: "b".into() }, Some(1)));
-        m.apply(&on(EventKind::TaskStarted { input_text: "a".into() }, Some(0)));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "b".into(),
+            },
+            Some(1),
+        ));
+        m.apply(&on(
+            EventKind::TaskStarted {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
         m.apply(&state(
             SlurmState::Pending {
                 reason: "Resources".into(),
@@ -104,7 +130,12 @@ mod tests {
         assert_eq!(p.inputs[0].status_text(), "timeout", "not `failed`, not `done`");
         assert!(p.slurm_pending().is_empty());
         // A new attempt forgets the last one's state.
-        m.apply(&on(EventKind::TaskStarted { input_text: "b".into() }, Some(1)));
+        m.apply(&on(
+            EventKind::TaskStarted {
+                input_text: "b".into(),
+            },
+            Some(1),
+        ));
         m.apply(&state(SlurmState::Cancelled, 1));
         m.apply(&on(
             EventKind::TaskFailed {
@@ -116,7 +147,12 @@ mod tests {
             Some(1),
         ));
         assert_eq!(m.pool("p").unwrap().inputs[1].status_text(), "queued");
-        m.apply(&on(EventKind::TaskStarted { input_text: "b".into() }, Some(1)));
+        m.apply(&on(
+            EventKind::TaskStarted {
+                input_text: "b".into(),
+            },
+            Some(1),
+        ));
         assert_eq!(m.pool("p").unwrap().inputs[1].slurm, None);
     }
 }

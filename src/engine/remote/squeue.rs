@@ -30,7 +30,12 @@ fn parse_squeue_line(line: &str) -> Option<(String, SlurmState)> {
     let node = f.next()?.trim();
     let status = f.next()?.trim().parse::<i64>().ok();
     let reason = f.next().unwrap_or("").trim();
-    if job.is_empty() || job.len() > 64 || !job.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b)) {
+    if job.is_empty()
+        || job.len() > 64
+        || !job
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
+    {
         return None;
     }
     let state = SlurmState::from_slurm(state, reason, node, status)?;
@@ -50,7 +55,10 @@ pub fn parse_srun_line(line: &str) -> Option<SrunSaid> {
     let line = line.trim_end();
     if let Some(rest) = line.strip_prefix("srun: job ") {
         let (job, tail) = rest.split_once(' ')?;
-        if tail.starts_with("queued and waiting") && !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) {
+        if tail.starts_with("queued and waiting")
+            && !job.is_empty()
+            && job.bytes().all(|b| b.is_ascii_digit())
+        {
             return Some(SrunSaid::Queued(job.to_string()));
         }
         return None;
