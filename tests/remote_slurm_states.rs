@@ -1,6 +1,7 @@
 //! The states Slurm gives a pool's work, on a real one-node cluster
 //! (tests/remote/slurm.sh): pending with its reason, a step out of time,
-//! a step cancelled from outside, a failing step with its code. The four
+//! a step cancelled from outside, a failing step with its code, a node
+//! failure. The four
 //! pools run side by side in one session: the time limit (a minute, the
 //! least Slurm knows, checked by slurmctld every 30 s) bounds the test at
 //! about a minute and a half.
@@ -195,8 +196,62 @@ fn slurm_states_come_from_slurm() {
     assert_eq!(r.status_text(), "timeout");
     assert!(r.message.as_deref().unwrap_or("").contains("time limit"), "{r:?}");
 
-    wait_until("no job of the session", Duration::from_secs(30), || {
-        slurm.jobs(&name).is_empty()
+    // Its node fails (set DOWN, as slurmctld does with a node that stops
+    // answering): a node failure, not done. Last: the cluster's one node
+    // is gone after it.
+    let mut lost = pool("lost", 1, &["sleep", "{}"], vec!["3603".into()]);
+    on_slurm(&mut lost, "debug", "00:10:00");
+    run.send(Command::StartPool { pool: lost });
+    run.until("the lost pool's job running", |evs| {
+        evs.iter().any(|e| {
+            e.pool.as_deref() == Some("lost")
+                && matches!(
+                    &e.kind,
+                    EventKind::SlurmState {
+                        state: SlurmState::Running { .. },
+                        ..
+                    }
+                )
+        })
+    });
+    let node = std::process::Command::new("hostname").arg("-s").output().unwrap();
+    let node = String::from_utf8_lossy(&node.stdout).trim().to_string();
+    let ok = std::process::Command::new("scontrol")
+        .args([
+            "update",
+            &format!("nodename={node}"),
+            "state=down",
+            "reason=proctor-test",
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let done = pool_done(&mut run, "lost");
+    let EventKind::PoolDone { totals } = done.kind else {
+        unreachable!()
+    };
+    assert_eq!((totals.done, totals.failed), (0, 1), "{}", run.dump());
+    assert_eq!(
+        states(&run, "lost").last(),
+        Some(&SlurmState::NodeFail),
+        "{}",
+        run.dump()
+    );
+    let m = model(&run);
+    assert_eq!(m.pool("lost").unwrap().inputs[0].status_text(), "node failure");
+
+    wait_until(
+        "no job of the session left running",
+        Duration::from_secs(30),
+        || {
+            slurm
+                .jobs(&name)
+                .iter()
+                .all(|j| !j.ends_with("RUNNING") && !j.ends_with("PENDING"))
+        },
+    );
+    wait_until("no sleep left", Duration::from_secs(30), || {
+        with_cmdline("sleep 360").iter().all(|&p| gone(p))
     });
     run.finish();
 }

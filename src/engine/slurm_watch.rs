@@ -257,11 +257,16 @@ impl Supervisor {
                 continue;
             };
             let report = &run.workers[w].report;
-            // What srun said of the end stands; a node seen stays.
+            // What srun said of the end stands; a node seen stays; a job
+            // seen running is not pending again (an answer older than the
+            // wrapper's start; a requeue is missed).
             if report.ended.is_some()
                 || matches!(
                     (&report.slurm, &state),
-                    (Some(SlurmState::Running { .. }), SlurmState::Running { .. })
+                    (
+                        Some(SlurmState::Running { .. }),
+                        SlurmState::Running { .. } | SlurmState::Pending { .. }
+                    )
                 )
             {
                 continue;

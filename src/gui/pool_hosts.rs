@@ -99,12 +99,17 @@ pub fn running_and_pending(ui: &mut Ui, pool: &PoolRow, running: usize, dark: bo
     }
 }
 
-/// A worker's State: its process's, or Slurm's pending reason while its
-/// job waits for an allocation (its `srun` runs meanwhile).
+/// A worker's State: its process's, Slurm's pending reason while its job
+/// waits for an allocation (its `srun` runs meanwhile), or how Slurm
+/// ended its last step when that went wrong (`timeout`, `node failure`:
+/// `srun` itself may well have exited 0).
 pub fn worker_state(ui: &mut Ui, r: &Row, hosts: &PoolHosts, dark: bool) {
     match hosts.slurm.get(&r.name) {
         Some(s @ SlurmState::Pending { .. }) if r.status.is_alive() => {
             ui.label(RichText::new(s.text()).color(color(dark, Tone::Waiting)));
+        }
+        Some(s) if !r.status.is_alive() && s.is_final() && s.is_problem() => {
+            ui.label(RichText::new(s.text()).color(color(dark, Tone::Failure)));
         }
         _ => {
             ui.label(RichText::new(r.status.label()).color(color(dark, r.tone())));
