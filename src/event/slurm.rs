@@ -194,6 +194,37 @@ mod tests {
     }
 
     #[test]
+    fn its_record_is_flat_and_its_csv_row_says_it() {
+        use crate::event::{schema, Event, EventKind};
+        let e = Event::now(EventKind::SlurmState {
+            job: "42".into(),
+            state: SlurmState::Failed { exit_code: Some(3) },
+        })
+        .process("p/worker-1", Some(7))
+        .pool("p", Some(0));
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["kind"], "slurm_state");
+        assert_eq!(v["state"], "failed");
+        assert_eq!(v["exit_code"], 3);
+        assert_eq!(v["job"], "42");
+        let row = schema::csv_values(&e, Some("in"));
+        let col = |name: &str| row[schema::CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].clone();
+        assert_eq!(col("message"), "Slurm job 42: failed (3)");
+        assert_eq!(col("exit_code"), "3");
+        assert_eq!(col("input"), "in");
+        let pending = Event::now(EventKind::SlurmState {
+            job: "5".into(),
+            state: SlurmState::Pending {
+                reason: "Resources".into(),
+            },
+        });
+        assert_eq!(pending.text_line().rsplit(": ").next(), Some("Resources"));
+        assert!(pending
+            .text_line()
+            .ends_with("slurm_state: Slurm job 5: pending: Resources"));
+    }
+
+    #[test]
     fn texts_read_as_people_say_them() {
         let pending = SlurmState::Pending {
             reason: "Resources".into(),
