@@ -163,7 +163,7 @@ impl Supervisor {
 }
 
 /// Whether /proc shows `pid` halted by a stop signal, if it can be read.
-fn proc_stopped(pid: i32) -> Option<bool> {
+pub(super) fn proc_stopped(pid: i32) -> Option<bool> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let mut state = None;
     let mut pending = 0u64;
