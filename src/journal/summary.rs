@@ -44,8 +44,9 @@ pub fn list_journals(dir: &Path) -> Vec<JournalSummary> {
     list
 }
 
-pub fn summarize(path: &Path, size: u64) -> JournalSummary {
-    let mut s = JournalSummary {
+/// A summary with nothing counted yet.
+fn empty(path: &Path, size: u64) -> JournalSummary {
+    JournalSummary {
         path: path.to_path_buf(),
         size,
         started: None,
@@ -56,7 +57,11 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
         names: Vec::new(),
         rows: 0,
         problem: None,
-    };
+    }
+}
+
+pub fn summarize(path: &Path, size: u64) -> JournalSummary {
+    let mut s = empty(path, size);
     let mut names = std::collections::BTreeSet::new();
     let mut model = SessionModel::default();
     let read = for_each_event(path, |e| {
@@ -66,16 +71,8 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
     if let Err(e) = read {
         // Counts of a journal read only in part would mislead.
         return JournalSummary {
-            path: path.to_path_buf(),
-            size,
-            started: None,
-            events: 0,
-            processes: 0,
-            failures: 0,
-            stopped: 0,
-            names: Vec::new(),
-            rows: 0,
             problem: Some(e.to_string()),
+            ..empty(path, size)
         };
     }
     s.rows = model.processes.len() as u64;
