@@ -34,7 +34,7 @@ stop() {
     # under it) waits for a controller that is gone: this cluster's ones
     # (SLURM_CONF in their environment) go too.
     for p in $(pgrep -x slurmstepd || true); do
-        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SLURM_CONF=$dir/slurm.conf"; then
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$dir/slurm.conf"; then
             kill -KILL "$p" 2>/dev/null || true
         fi
     done
