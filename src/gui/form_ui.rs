@@ -307,6 +307,7 @@ pub fn task_form(
         );
         f.cwd(ui, &mut t.cwd);
         f.env(ui, &mut t.env);
+        super::form_task_host::host_rows(&mut f, ui, t);
         f.heading(ui, "PROCESSES");
         f.number(
             ui,

@@ -170,6 +170,7 @@ impl SessionModel {
                     None => RowState::Exited,
                 };
             }
+            EventKind::WorkerHost { host } => row.host = Some(host.clone()),
             EventKind::Restarting { attempt, .. } => {
                 if *attempt > 0 {
                     row.restarts = *attempt;
