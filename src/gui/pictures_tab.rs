@@ -127,6 +127,14 @@ impl super::app::ProctorApp {
         }
     }
 
+    /// The host headers the timeline drew last (lanes grouped by host).
+    pub fn timeline_headers(&self) -> &[String] {
+        match self.past {
+            Some(_) => &self.pictures.past.drawn_headers,
+            None => &self.pictures.live.drawn_headers,
+        }
+    }
+
     /// The input selected in the Pools table (of the session shown).
     pub fn selected_input(&self) -> Option<&(String, u64)> {
         match &self.past {

@@ -167,6 +167,11 @@ pub struct Pictures {
     /// Events folded: what is computed from the pictures can be kept
     /// until this changes.
     pub version: u64,
+    /// Where each process (task or worker) runs, by name, when not here
+    /// (`worker_host`).
+    pub hosts: HashMap<String, String>,
+    /// Changes to `hosts` (the lanes' grouping changes with it).
+    pub hosts_changed: u64,
 }
 
 impl Pictures {
@@ -336,6 +341,10 @@ impl Pictures {
                 if let Some(pid) = e.pid {
                     self.pid_index.remove(&pid);
                 }
+            }
+            EventKind::WorkerHost { host } if self.hosts.get(name) != Some(host) => {
+                self.hosts.insert(name.to_string(), host.clone());
+                self.hosts_changed += 1;
             }
             _ => {}
         }
