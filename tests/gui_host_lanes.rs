@@ -1,4 +1,5 @@
-//! The timeline groups its lanes by host when work ran on more than one:
+//! The timeline groups its lanes by host when work ran on more than one,
+//! and the process table shows each process's host:
 //! a local task, a task on one SSH "host" and a pool over two others (sshd on 127.0.0.2-4, tests/remote/sshd.sh), through the real
 //! app. The tag scan is off: the "remote" processes share this /proc.
 
@@ -45,6 +46,10 @@ ssh_options = ["-F", "{cfg}"]
                 .all(|n| m.row(n).is_some_and(|r| r.state.is_ended()))
     });
     assert_eq!(app(&h).model().row("away").unwrap().exit_code, Some(0));
+    // The process table has a Host column, with the task's host in it.
+    frames(&mut h, 3);
+    assert!(shows(&h, "127.0.0.3"), "the remote task's host");
+    assert!(shows(&h, "127.0.0.2"), "a remote worker's host");
     h.get_by_label("Timeline").click();
     wait_until(&mut h, "the host headers", |h| {
         app(h).timeline_headers().len() == 4

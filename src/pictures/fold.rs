@@ -273,6 +273,11 @@ impl Pictures {
         let Some(name) = e.process.as_deref() else { return };
         match &e.kind {
             EventKind::Spawned { command } => {
+                // A task says where it runs after each spawn (a worker
+                // before): where it ran before may not be where it runs.
+                if e.pool.is_none() && self.hosts.remove(name).is_some() {
+                    self.hosts_changed += 1;
+                }
                 let i = self.proc_mut(name, e.pool.as_ref());
                 let lane = &mut self.procs[i];
                 lane.command = command.clone();
