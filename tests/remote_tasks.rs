@@ -156,3 +156,68 @@ fn restart_on_failure_works_remotely() {
     assert_eq!(run.of("flaky", "spawned").len(), 3);
     run.finish();
 }
+
+#[test]
+fn a_remote_command_that_ignores_the_stop_signal_is_killed_after_the_stop_timeout() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let tag = run.engine.session_tag().to_string();
+    let mut t = on_host(
+        &hosts,
+        "127.0.0.4",
+        sh("stubborn", "trap '' TERM; sleep 6023.5; true"),
+    );
+    t.stop.timeout = Seconds::from_millis(1000);
+    run.start(t);
+    wait_until("the remote sleep", Duration::from_secs(30), || {
+        running_as("sleep 6023.5").iter().any(|&p| !gone(p))
+    });
+    let sent = std::time::Instant::now();
+    run.send(Command::Stop {
+        process: "stubborn".into(),
+        how: StopHow::Terminate,
+    });
+    run.wait_exit("stubborn");
+    // The shell ignores SIGTERM; SIGKILL follows after the stop timeout.
+    wait_until("the remote tree killed", Duration::from_secs(20), || {
+        remote_tagged(&tag).is_empty()
+    });
+    assert!(
+        sent.elapsed() >= Duration::from_millis(900),
+        "not before the stop timeout: {:?}",
+        sent.elapsed()
+    );
+    run.finish();
+}
+
+#[test]
+fn sigkill_of_proctor_run_leaves_no_remote_task_behind() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let opts = hosts.ssh_options();
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[task]]\nname = \"far\"\nrun = [\"sleep\", \"6024.5\"]\nhost = \"127.0.0.2\"\nssh_options = [\"{}\", \"{}\"]\n",
+            opts[0], opts[1]
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("run")
+        .arg(&file)
+        .env("PROCTOR_TAG_SCAN", "off")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the remote sleep", Duration::from_secs(60), || {
+        running_as("sleep 6024.5").iter().any(|&p| !gone(p))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("no remote sleep left", Duration::from_secs(30), || {
+        with_cmdline("sleep 6024.5").iter().all(|&p| gone(p))
+    });
+}
