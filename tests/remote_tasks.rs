@@ -194,22 +194,18 @@ fn a_remote_command_that_ignores_the_stop_signal_is_killed_after_the_stop_timeou
 fn sigkill_of_proctor_run_leaves_no_remote_task_behind() {
     let Some(hosts) = SshHosts::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let opts = hosts.ssh_options();
     let file = dir.path().join("s.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[[task]]\nname = \"far\"\nrun = [\"sleep\", \"6024.5\"]\nhost = \"127.0.0.2\"\nssh_options = [\"{}\", \"{}\"]\n",
-            opts[0], opts[1]
-        ),
-    )
-    .unwrap();
+    let session = format!(
+        "[[task]]\nname = \"far\"\nrun = [\"sleep\", \"6024.5\"]\nhost = \"127.0.0.2\"\nssh_options = {:?}\n",
+        hosts.ssh_options()
+    );
+    std::fs::write(&file, session).unwrap();
+    // Headless, tracking only its own descendants.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .arg("run")
-        .arg(&file)
+        .args([std::ffi::OsStr::new("run"), file.as_os_str()])
         .env("PROCTOR_TAG_SCAN", "off")
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     wait_until("the remote sleep", Duration::from_secs(60), || {
