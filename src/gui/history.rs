@@ -37,16 +37,6 @@ pub struct Listed {
     pub rows: Option<usize>,
 }
 
-/// The rows the opened view of `path` shows (the same fold as `load`).
-fn rows_of(path: &Path) -> Option<usize> {
-    let (events, _) = read_journal(path).ok()?;
-    let mut model = SessionModel::default();
-    for e in &events {
-        model.apply(e);
-    }
-    Some(model.processes.len())
-}
-
 #[derive(Default)]
 pub struct History {
     list: Option<Vec<Listed>>,
@@ -66,11 +56,7 @@ impl History {
                 let list = list_journals(&dir)
                     .into_iter()
                     .map(|summary| Listed {
-                        rows: summary
-                            .problem
-                            .is_none()
-                            .then(|| rows_of(&summary.path))
-                            .flatten(),
+                        rows: summary.problem.is_none().then_some(summary.rows as usize),
                         summary,
                     })
                     .collect();

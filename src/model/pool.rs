@@ -112,11 +112,15 @@ impl PoolRow {
     }
 
     /// Forgets the last run's rows for a new one starting at `time`.
+    /// A new run of the pool: new rows. Its size and paused state are what
+    /// its latest `pool_state` said (a new run says its state first).
     fn new_run(&mut self, time: DateTime<FixedOffset>) {
         let name = std::mem::take(&mut self.name);
         *self = PoolRow {
             name,
             started: Some(time),
+            workers: self.workers,
+            paused: self.paused,
             ..Default::default()
         };
     }
@@ -158,11 +162,9 @@ impl SessionModel {
             match &e.kind {
                 EventKind::PoolDone { totals } => p.finished = Some(*totals),
                 EventKind::PoolState { paused, workers } => {
-                    if p.finished.is_some() {
-                        // The pool was started again (its state comes
-                        // first, before its inputs): a new run, new rows.
-                        p.new_run(time);
-                    }
+                    // Not a sign of a new run: a finished pool resized or
+                    // paused says its state too (a new run is known by its
+                    // first input queued again, below).
                     p.paused = *paused;
                     p.workers = *workers;
                 }
@@ -297,5 +299,33 @@ mod tests {
         assert!(p.finished.is_none());
         assert_eq!(p.inputs.len(), 1);
         assert_eq!(p.inputs[0].input, "b");
+    }
+
+    #[test]
+    fn a_finished_pool_resized_keeps_its_totals() {
+        let mut m = SessionModel::default();
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        let totals = PoolTotals {
+            done: 1,
+            ..Default::default()
+        };
+        m.apply(&on(EventKind::PoolDone { totals }, None));
+        // A resize that reached the engine after the pool ended.
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 1,
+            },
+            None,
+        ));
+        let p = m.pool("p").unwrap();
+        assert_eq!(p.finished, Some(totals), "the totals stay");
+        assert_eq!(p.inputs.len(), 1);
+        assert_eq!(p.workers, 1);
     }
 }
