@@ -307,7 +307,6 @@ pub fn task_form(
         );
         f.cwd(ui, &mut t.cwd);
         f.env(ui, &mut t.env);
-        super::form_task_host::host_rows(&mut f, ui, t);
         f.heading(ui, "PROCESSES");
         f.number(
             ui,
@@ -353,6 +352,7 @@ pub fn task_form(
             &mut t.stdin,
             "lines can be sent to it",
         );
+        super::form_task_host::host_rows(&mut f, ui, t);
         f.heading(ui, "RESTART");
         f.row(ui, "Restart", "When to start it again after it ends.", "", |ui| {
             let mut r = None::<Response>;
