@@ -21,7 +21,6 @@ use std::collections::HashMap;
 /// One master connection.
 struct Master {
     dest: String,
-    label: String,
     ssh_options: Vec<String>,
     /// A pool-style set of one host (see `remote::masters`).
     hosts: Hosts,
@@ -90,7 +89,6 @@ impl TaskHosts {
         let hosts = Hosts::connect(std::slice::from_ref(host), ssh_options, session)?;
         let m = Master {
             dest,
-            label: host.label(),
             ssh_options: ssh_options.to_vec(),
             hosts,
         };
@@ -109,7 +107,9 @@ impl TaskHosts {
     }
 
     fn ready(&self, m: usize) -> Ready {
-        let h = &self.masters[m].hosts;
+        let Some(h) = self.masters.get(m).map(|x| &x.hosts) else {
+            return Ready::Refused("its connection was closed".into());
+        };
         if h.ready(0) {
             Ready::Now
         } else if h.down(0) {
@@ -191,10 +191,14 @@ impl Supervisor {
             grace_secs: None,
             env: remote_env,
         };
-        let master = &self.task_hosts.masters[m];
-        let label = master.label.clone();
-        let Some(ssh) = master.hosts.worker_argv(0, &argv::remote_line(&wrap, command)) else {
-            return self.remote_task_refused(key, &label, "no host to connect to");
+        let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
+        let ssh = self
+            .task_hosts
+            .masters
+            .get(m)
+            .and_then(|x| x.hosts.worker_argv(0, &argv::remote_line(&wrap, command)));
+        let Some(ssh) = ssh else {
+            return self.remote_task_refused(key, &label, "its connection was closed");
         };
         self.task_hosts.runs.insert(
             key,
@@ -260,7 +264,7 @@ impl Supervisor {
                 self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
                 self.spawn_failed(key);
             } else if let Some(why) = down.get(&m) {
-                let label = self.task_hosts.masters[m].label.clone();
+                let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
                 self.remote_task_refused(key, &label, why);
             } else if up.contains(&m) {
                 match spec.run.argv(spec.shell) {
