@@ -66,7 +66,12 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
     let mut model = SessionModel::default();
     let read = for_each_event(path, |e| {
         count(&mut s, &mut names, &e);
-        model.apply(&e);
+        // The rows are all that is wanted of the fold: a pool input's
+        // events (its results, up to 64 KiB each) and output make none,
+        // and kept they would grow with the journal.
+        if e.input.is_none() && !matches!(e.kind, EventKind::Stdout { .. } | EventKind::Stderr { .. }) {
+            model.apply(&e);
+        }
     });
     if let Err(e) = read {
         // Counts of a journal read only in part would mislead.

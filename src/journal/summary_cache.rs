@@ -10,6 +10,7 @@ use super::summary::JournalSummary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -18,7 +19,7 @@ pub const CACHE_NAME: &str = ".summaries.json";
 
 /// The version of the cache's layout (and of what a summary counts): a
 /// cache of another version is read as empty.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// A cache larger than this is damage (an entry is a few hundred bytes).
 const MAX_CACHE_BYTES: u64 = 64 << 20;
@@ -34,7 +35,21 @@ struct Entry {
     size: u64,
     /// Modification time: seconds and nanoseconds since the epoch.
     modified: (u64, u32),
+    /// The inode and its change time, which no one can set back (`touch`
+    /// restores a modification time, not this).
+    inode: u64,
+    changed: (i64, i64),
     summary: JournalSummary,
+}
+
+/// What says a journal changed: its size, modification time, inode and
+/// change time.
+type Identity = (u64, (u64, u32), u64, (i64, i64));
+
+fn identity(path: &Path, modified: SystemTime, size: u64) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((size, stamp(modified), m.ino(), (m.ctime(), m.ctime_nsec())))
 }
 
 /// The cache of one folder, as loaded, and what this listing used of it.
@@ -82,9 +97,11 @@ impl SummaryCache {
         let Some(key) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
             return read();
         };
-        let modified = stamp(modified);
+        let Some(id) = identity(path, modified, size) else {
+            return read();
+        };
         if let Some(e) = self.old.remove(&key) {
-            if e.size == size && e.modified == modified && !is_live(path) {
+            if (e.size, e.modified, e.inode, e.changed) == id && !is_live(path) {
                 let mut summary = e.summary.clone();
                 summary.path = path.to_path_buf();
                 summary.size = size;
@@ -96,11 +113,14 @@ impl SummaryCache {
         let summary = read();
         if summary.problem.is_none() && !is_live(path) {
             self.changed = true;
+            let (size, modified, inode, changed) = id;
             self.new.insert(
                 key,
                 Entry {
                     size,
                     modified,
+                    inode,
+                    changed,
                     summary: summary.clone(),
                 },
             );
@@ -130,13 +150,42 @@ impl SummaryCache {
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0)
         ));
+        // Mode 0600, as the journals: it names their tasks.
         let written = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&tmp)
             .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_data()));
         if written.is_err() || std::fs::rename(&tmp, dir.join(CACHE_NAME)).is_err() {
             let _ = std::fs::remove_file(&tmp);
+        }
+        remove_stale_temps(dir);
+    }
+}
+
+/// Removes temporary files of saves that never finished (a listing killed
+/// between the write and the rename), once they are a minute old.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{CACHE_NAME}.");
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(&prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(|m| m.file_type().is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if old {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -172,8 +221,22 @@ mod tests {
         write_journal(&j, &["x", "y"]);
         let first = list_journals(dir.path());
         assert_eq!((first[0].processes, first[0].rows), (2, 2));
-        assert!(dir.path().join(CACHE_NAME).exists());
-        // Same size, same time, other names: the cache answers.
+        let cache = dir.path().join(CACHE_NAME);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // What the cache says is what is listed while the journal is as it
+        // was: marked here so that a read of the journal would show.
+        let mut c: CacheFile = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+        c.entries.get_mut("a.jsonl").unwrap().summary.names = vec!["from the cache".into()];
+        std::fs::write(&cache, serde_json::to_vec(&c).unwrap()).unwrap();
+        let again = list_journals(dir.path());
+        assert_eq!(again[0].names, vec!["from the cache"]);
+        assert_eq!(again[0].path, j);
+        // Rewritten with the same size and its modification time set back:
+        // its change time differs, so it is read again.
         let when = std::fs::metadata(&j).unwrap().modified().unwrap();
         write_journal(&j, &["p", "q"]);
         std::fs::File::options()
@@ -182,13 +245,30 @@ mod tests {
             .unwrap()
             .set_modified(when)
             .unwrap();
-        let again = list_journals(dir.path());
-        assert_eq!(again[0].names, vec!["x", "y"], "read from the cache");
-        assert_eq!(again[0].path, j);
+        assert_eq!(list_journals(dir.path())[0].names, vec!["p", "q"]);
         // Grown: read again.
         write_journal(&j, &["p", "q", "r"]);
-        let grown = list_journals(dir.path());
-        assert_eq!(grown[0].names, vec!["p", "q", "r"]);
+        assert_eq!(list_journals(dir.path())[0].names, vec!["p", "q", "r"]);
+    }
+
+    #[test]
+    fn a_save_that_never_finished_leaves_no_file_for_long() {
+        let dir = tempfile::tempdir().unwrap();
+        write_journal(&dir.path().join("a.jsonl"), &["x"]);
+        let stale = dir.path().join(format!("{CACHE_NAME}.1.2.tmp"));
+        let fresh = dir.path().join(format!("{CACHE_NAME}.3.4.tmp"));
+        std::fs::write(&stale, b"{").unwrap();
+        std::fs::write(&fresh, b"{").unwrap();
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        list_journals(dir.path());
+        assert!(!stale.exists(), "an hour-old temporary file is removed");
+        assert!(fresh.exists(), "one that may be another listing's save is not");
     }
 
     #[test]

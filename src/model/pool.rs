@@ -160,7 +160,14 @@ impl SessionModel {
         }
         let Some(index) = input else {
             match &e.kind {
-                EventKind::PoolDone { totals } => p.finished = Some(*totals),
+                EventKind::PoolDone { totals } => {
+                    if p.finished.is_some() {
+                        // Ended twice with no input queued between: it was
+                        // started again with no inputs, a new (empty) run.
+                        p.new_run(time);
+                    }
+                    p.finished = Some(*totals);
+                }
                 EventKind::PoolState { paused, workers } => {
                     // Not a sign of a new run: a finished pool resized or
                     // paused says its state too (a new run is known by its
@@ -299,6 +306,39 @@ mod tests {
         assert!(p.finished.is_none());
         assert_eq!(p.inputs.len(), 1);
         assert_eq!(p.inputs[0].input, "b");
+    }
+
+    #[test]
+    fn a_pool_started_again_with_no_inputs_has_no_rows_of_the_run_before() {
+        let mut m = SessionModel::default();
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        let one = PoolTotals {
+            done: 1,
+            ..Default::default()
+        };
+        m.apply(&on(EventKind::PoolDone { totals: one }, None));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 2,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::PoolDone {
+                totals: PoolTotals::default(),
+            },
+            None,
+        ));
+        let p = m.pool("p").unwrap();
+        assert!(p.inputs.is_empty(), "{:?}", p.inputs);
+        assert_eq!(p.finished, Some(PoolTotals::default()));
+        assert_eq!(p.workers, 2);
     }
 
     #[test]
