@@ -36,6 +36,7 @@ mod slurm_watch;
 mod spawn;
 mod stopping;
 mod streams;
+mod task_remote;
 mod tasks;
 mod timers;
 mod tracking;

@@ -119,6 +119,8 @@ pub(super) struct Supervisor {
     pub(super) branch_kills: super::branch::BranchKills,
     /// Asks Slurm for the states of the session's jobs (see `slurm_watch`).
     pub(super) slurm_watch: Option<super::slurm_watch::SlurmWatch>,
+    /// Tasks on SSH hosts and their masters (see `task_remote`).
+    pub(super) task_hosts: super::task_remote::TaskHosts,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -168,6 +170,7 @@ impl Supervisor {
             last_watch: Instant::now(),
             branch_kills: Default::default(),
             slurm_watch: None,
+            task_hosts: Default::default(),
         }
     }
 
@@ -210,7 +213,8 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
-            if self.remotes_connecting() && !(0..=50).contains(&timeout) {
+            if (self.remotes_connecting() || self.task_hosts.any_connecting()) && !(0..=50).contains(&timeout)
+            {
                 timeout = 50;
             }
             if let Some(ms) = self.watch_in_ms() {
@@ -276,6 +280,7 @@ impl Supervisor {
             self.sweep(stopping);
             self.poll_remotes();
             self.slurm_tick();
+            self.poll_task_hosts();
             self.schedule_pools();
             if commands_closed && !self.shutting_down {
                 self.begin_shutdown();
@@ -288,6 +293,7 @@ impl Supervisor {
         self.final_sweep();
         self.slurm_watch = None;
         self.cancel_slurm_jobs();
+        self.task_hosts.close();
         if let Some(w) = self.watchdog.take() {
             w.dismiss();
         }
@@ -436,6 +442,6 @@ impl Supervisor {
     }
 
     pub(super) fn any_busy(&self) -> bool {
-        self.procs.all().any(Proc::busy)
+        self.procs.all().any(Proc::busy) || self.task_hosts.any_waiting()
     }
 }

@@ -16,6 +16,8 @@ pub enum Col {
     Name,
     Pid,
     State,
+    /// Where it runs: an SSH host or Slurm node (shown when any row has one).
+    Host,
     Exit,
     Cpu,
     Memory,
@@ -27,10 +29,11 @@ pub enum Col {
 }
 
 impl Col {
-    pub const ALL: [Col; 10] = [
+    pub const ALL: [Col; 11] = [
         Col::Name,
         Col::Pid,
         Col::State,
+        Col::Host,
         Col::Exit,
         Col::Cpu,
         Col::Memory,
@@ -44,6 +47,7 @@ impl Col {
             Col::Name => "Name",
             Col::Pid => "PID",
             Col::State => "State",
+            Col::Host => "Host",
             Col::Exit => "Exit",
             Col::Cpu => "CPU %",
             Col::Memory => "Memory",
@@ -113,6 +117,8 @@ pub struct Row {
     pub details: String,
     /// Whole seconds until SIGKILL (stopping) or the restart (restarting).
     pub countdown: Option<u64>,
+    /// The SSH host (or Slurm node) it runs on; `None`: this machine.
+    pub host: Option<String>,
 }
 
 impl Row {
@@ -191,6 +197,7 @@ impl Row {
             restarts: r.restarts,
             details,
             countdown,
+            host: r.host.clone(),
         }
     }
 
@@ -209,6 +216,7 @@ impl Row {
             restarts: 0,
             details: "starting\u{2026}".into(),
             countdown: None,
+            host: None,
         }
     }
 
@@ -333,6 +341,7 @@ pub fn rows(
                 Col::Name => super::natural::natural_cmp(&a.name, &b.name),
                 Col::Pid => cmp_opt(&a.pid, &b.pid),
                 Col::State => a.status.cmp(&b.status),
+                Col::Host => cmp_opt(&a.host, &b.host),
                 Col::Exit => cmp_opt(&a.exit_code, &b.exit_code),
                 Col::Cpu => cmp_opt(&a.cpu, &b.cpu),
                 Col::Memory => cmp_opt(&a.rss, &b.rss),
