@@ -156,16 +156,19 @@ pub fn speedup_lines(model: &SessionModel) -> Vec<String> {
     out
 }
 
-/// A pool's results in input order (`map` order).
+/// A pool's results in input order (`map` order); a Slurm pool's with
+/// each input's last Slurm state (and its status said as Slurm says it:
+/// `timeout`, `node failure`).
 pub fn results_in_order(pool: &PoolRow) -> String {
+    let slurm = pool.inputs.iter().any(|r| r.slurm.is_some());
     let rows: Vec<Vec<String>> = pool
         .inputs
         .iter()
         .map(|r| {
-            vec![
+            let mut row = vec![
                 r.index.to_string(),
                 r.input.clone(),
-                r.status.label().to_string(),
+                r.status_text(),
                 r.exit_code.map(describe_exit).unwrap_or_default(),
                 r.worker.clone().unwrap_or_default(),
                 r.duration.map(|d| format!("{d:.3}s")).unwrap_or_default(),
@@ -173,9 +176,22 @@ pub fn results_in_order(pool: &PoolRow) -> String {
                     InputStatus::Done => r.result.clone().unwrap_or_default(),
                     _ => r.message.clone().unwrap_or_default(),
                 },
-            ]
+            ];
+            if slurm {
+                let s = r.slurm.as_ref().map(|s| s.text()).unwrap_or_default();
+                row.insert(6, s);
+            }
+            row
         })
         .collect();
+    if slurm {
+        return table(
+            &[
+                "#", "INPUT", "STATUS", "EXIT", "WORKER", "TIME", "SLURM", "RESULT",
+            ],
+            &rows,
+        );
+    }
     table(
         &["#", "INPUT", "STATUS", "EXIT", "WORKER", "TIME", "RESULT"],
         &rows,
@@ -225,6 +241,13 @@ pub fn results_json_lines(pool: &PoolRow) -> String {
         if let (Some(h), Some(o)) = (&r.host, v.as_object_mut()) {
             o.insert("host".into(), h.clone().into());
         }
+        // Slurm's word: `"slurm": {"state": "timeout"}`, `{"state":
+        // "failed", "exit_code": 3}`, `{"state": "pending", "reason": ..}`.
+        if let (Some(s), Some(o)) = (&r.slurm, v.as_object_mut()) {
+            if let Ok(s) = serde_json::to_value(s) {
+                o.insert("slurm".into(), s);
+            }
+        }
         out.push_str(&v.to_string());
         out.push('\n');
     }
@@ -252,6 +275,37 @@ mod tests {
             assert!(line.chars().count() <= 2 * MAX_CELL + 2, "{}", line.len());
         }
         assert!(t.contains('…'));
+    }
+
+    #[test]
+    fn slurm_states_reach_the_summary_and_the_results() {
+        use crate::event::slurm::SlurmState;
+        use crate::event::{Event, EventKind};
+        let mut m = SessionModel::default();
+        let on = |k: EventKind| Event::now(k).pool("p", Some(0)).process("p/worker-1", None);
+        m.apply(&on(EventKind::TaskQueued {
+            input_text: "x".into(),
+        }));
+        m.apply(&on(EventKind::TaskStarted {
+            input_text: "x".into(),
+        }));
+        m.apply(&on(EventKind::SlurmState {
+            job: "9".into(),
+            state: SlurmState::Timeout,
+        }));
+        m.apply(&on(EventKind::TaskFailed {
+            exit_code: None,
+            message: "ran past its time limit".into(),
+            duration: 61.0,
+            will_retry: false,
+        }));
+        let pool = m.pool("p").unwrap();
+        let t = results_in_order(pool);
+        assert!(t.lines().next().unwrap().contains("SLURM"), "{t}");
+        assert!(t.lines().nth(2).unwrap().contains("timeout"), "{t}");
+        let j: serde_json::Value = serde_json::from_str(results_json_lines(pool).trim()).unwrap();
+        assert_eq!(j["status"], "failed");
+        assert_eq!(j["slurm"]["state"], "timeout");
     }
 
     #[test]

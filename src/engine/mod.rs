@@ -32,6 +32,7 @@ mod reactor;
 mod remote;
 pub mod sampler;
 pub mod sched;
+mod slurm_watch;
 mod spawn;
 mod stopping;
 mod streams;

@@ -13,6 +13,19 @@ use std::ops::Not;
 /// (as a retired local one, see `on_retire_timer`).
 const REMOTE_GRACE_SECS: u64 = 10;
 
+/// How a worker's process ended, as far as its input is concerned.
+pub(super) struct RemoteEnd {
+    /// The command's exit code (the remote one when it came back).
+    pub code: i32,
+    /// Why the input failed when its code does not say it (a host lost,
+    /// a Slurm step out of time, ...).
+    pub lost: Option<String>,
+    /// A remote worker whose exit code never came back: its local
+    /// `ssh`/`srun` code says nothing of the command (a stopped one is
+    /// cancelled, never done).
+    pub no_code: bool,
+}
+
 impl Supervisor {
     /// At a pool's start: its hosts start connecting.
     pub(super) fn remote_start(&mut self, pool: usize) {
@@ -23,6 +36,7 @@ impl Supervisor {
                     if let Some(w) = self.watchdog.as_mut() {
                         w.note_slurm();
                     }
+                    self.slurm_watch_start();
                 }
                 if let Some(run) = self.pools.get_mut(pool) {
                     run.remote = remote;
@@ -159,9 +173,13 @@ impl Supervisor {
         let marker = r.marker.clone();
         let mut out = Vec::with_capacity(lines.len());
         let mut node_seen = None;
+        let mut srun_said = Vec::new();
         for line in lines {
             let keep = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
+                    if slurm {
+                        srun_said.push(line.text.clone());
+                    }
                     out.push(line);
                     continue;
                 }
@@ -193,6 +211,7 @@ impl Supervisor {
                 });
             }
         }
+        let started = slurm.then(|| run.workers[index].report.node.clone()).flatten();
         if let Some(host) = node_seen {
             let spec = run.spec.name.clone();
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
@@ -201,46 +220,61 @@ impl Supervisor {
                 .pool(&spec, None);
             self.emit(e);
         }
+        for text in srun_said {
+            self.slurm_srun_line(pool, index, &text);
+        }
+        if let Some(node) = started {
+            let running = crate::event::slurm::SlurmState::Running { node };
+            let now = self
+                .pools
+                .get(pool)
+                .and_then(|r| r.workers[index].report.slurm.clone());
+            if !matches!(now, Some(crate::event::slurm::SlurmState::Running { .. }))
+                && now.as_ref().is_none_or(|s| !s.is_final())
+            {
+                self.slurm_state_seen(pool, index, running);
+            }
+        }
         out
     }
 
     /// How a remote worker's process ended: the remote exit code the
     /// wrapper wrote, or why there is none (the host dropped out, the
     /// Slurm step was cancelled...). A local worker's code is its own.
-    pub(super) fn remote_outcome(
-        &mut self,
-        pool: usize,
-        w: usize,
-        code: i32,
-        stopped: bool,
-    ) -> (i32, Option<String>) {
+    pub(super) fn remote_outcome(&mut self, pool: usize, w: usize, code: i32, stopped: bool) -> RemoteEnd {
+        let here = RemoteEnd {
+            code,
+            lost: None,
+            no_code: false,
+        };
         let Some(run) = self.pools.get_mut(pool) else {
-            return (code, None);
+            return here;
         };
         let report = std::mem::take(&mut run.workers[w].report);
         let Some(r) = run.remote.as_mut() else {
-            return (code, None);
+            return here;
         };
+        if let Some(j) = &report.job {
+            r.jobs.remove(j);
+        }
+        if r.is_slurm() {
+            return self.slurm_outcome(pool, w, code, stopped, report);
+        }
         let host = r.host_of(w);
         if host.is_some_and(|h| !r.hosts.remote(h)) {
-            return (code, None);
+            return here;
         }
         if let Some(c) = report.exit {
-            return (c, None);
+            return RemoteEnd { code: c, ..here };
         }
         if stopped {
-            return (code, None);
+            return RemoteEnd {
+                no_code: true,
+                ..here
+            };
         }
         let how = crate::event::exit::describe_exit(code);
-        let Some(h) = host else {
-            let node = report.node.map(|n| format!(" on {n}")).unwrap_or_default();
-            return (
-                code,
-                Some(format!(
-                    "the Slurm step{node} ended without an exit code (srun: {how}): cancelled, out of time, or its node failed"
-                )),
-            );
-        };
+        let Some(h) = host else { return here };
         // Is the host gone? Its master knows.
         let changes = r.hosts.poll();
         let label = r.hosts.label(h).to_string();
@@ -265,7 +299,11 @@ impl Supervisor {
         } else {
             format!("no exit code came back from {label} (ssh: {how})")
         };
-        (code, Some(why))
+        RemoteEnd {
+            code,
+            lost: Some(why),
+            no_code: true,
+        }
     }
 
     /// The pool ended: its masters end too, and a Slurm job whose end

@@ -292,7 +292,8 @@ impl Supervisor {
             .map(|r| r.spec.name.clone())
             .unwrap_or_default();
         // A remote worker's code is the remote command's (see `pool_remote`).
-        let (exit_code, lost) = self.remote_outcome(pool, index, exit_code, stopped);
+        let end = self.remote_outcome(pool, index, exit_code, stopped);
+        let (exit_code, lost) = (end.code, end.lost);
         self.emit(
             Event::now(EventKind::Exited {
                 exit_code,
@@ -319,7 +320,7 @@ impl Supervisor {
                     let duration = started.elapsed().as_secs_f64();
                     if let Some(why) = lost.filter(|_| !stopped) {
                         self.input_failed(pool, key, input, None, why, duration);
-                    } else if exit_code == 0 {
+                    } else if exit_code == 0 && !(stopped && end.no_code) {
                         self.input_done(
                             pool,
                             key,

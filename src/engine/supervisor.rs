@@ -117,6 +117,8 @@ pub(super) struct Supervisor {
     pub(super) last_watch: Instant,
     /// Branches of a tree sent a terminate, waiting for SIGKILL.
     pub(super) branch_kills: super::branch::BranchKills,
+    /// Asks Slurm for the states of the session's jobs (see `slurm_watch`).
+    pub(super) slurm_watch: Option<super::slurm_watch::SlurmWatch>,
     /// Tasks on SSH hosts and their masters (see `task_remote`).
     pub(super) task_hosts: super::task_remote::TaskHosts,
 }
@@ -167,6 +169,7 @@ impl Supervisor {
             job_signalled: Default::default(),
             last_watch: Instant::now(),
             branch_kills: Default::default(),
+            slurm_watch: None,
             task_hosts: Default::default(),
         }
     }
@@ -276,6 +279,7 @@ impl Supervisor {
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.poll_remotes();
+            self.slurm_tick();
             self.poll_task_hosts();
             self.schedule_pools();
             if commands_closed && !self.shutting_down {
@@ -287,6 +291,7 @@ impl Supervisor {
             }
         }
         self.final_sweep();
+        self.slurm_watch = None;
         self.cancel_slurm_jobs();
         self.task_hosts.close();
         if let Some(w) = self.watchdog.take() {

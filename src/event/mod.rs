@@ -9,6 +9,7 @@ pub mod exit;
 mod lines;
 pub mod raw;
 pub mod schema;
+pub mod slurm;
 mod text;
 
 use chrono::{DateTime, FixedOffset, Local};
@@ -216,6 +217,15 @@ event_kinds! {
             #[serde(default)]
             message: String,
         },
+        /// A Slurm job of a pool changed state, as Slurm said (`squeue`,
+        /// or `srun`'s last words); `process` is the worker, `input` the
+        /// input it runs.
+        SlurmState = "slurm_state" {
+            #[serde(default)]
+            job: String,
+            #[serde(flatten)]
+            state: slurm::SlurmState,
+        },
     }
 }
 
@@ -247,6 +257,7 @@ impl EventKind {
                 | Self::Leftover { .. }
                 | Self::HostDown { .. }
         ) || matches!(self, Self::Exited { exit_code, stopped: false, .. } if *exit_code != 0)
+            || matches!(self, Self::SlurmState { state, .. } if state.is_problem())
     }
 }
 
@@ -415,6 +426,10 @@ mod tests {
             EventKind::HostDown {
                 host: "b1".into(),
                 message: "connection lost".into(),
+            },
+            EventKind::SlurmState {
+                job: "42".into(),
+                state: slurm::SlurmState::Failed { exit_code: Some(3) },
             },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();

@@ -157,7 +157,8 @@ pub fn csv_values(e: &Event, input_value: Option<&str>) -> [String; 14] {
     let own_text = map
         .iter()
         .any(|(k, v)| v.is_string() && !COMMON.contains(&k.as_str()));
-    if !own_text {
+    // A Slurm state's own text is its state's name: the row says it all.
+    if !own_text || matches!(e.kind, EventKind::SlurmState { .. }) {
         row[12] = e.text();
     }
     row

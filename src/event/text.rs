@@ -54,6 +54,7 @@ impl Event {
             EventKind::TaskCancelled => "cancelled before it started".to_string(),
             EventKind::WorkerHost { host } => format!("runs on {host}"),
             EventKind::HostDown { host, message } => format!("host {host} is down: {message}"),
+            EventKind::SlurmState { job, state } => format!("Slurm job {job}: {}", state.text()),
             EventKind::PoolState { paused, workers } => {
                 format!("{} with {workers} worker{}", if *paused { "paused" } else { "running" }, if *workers == 1 { "" } else { "s" })
             }

@@ -1,8 +1,11 @@
 //! A pool's hosts in the pools view: per host, its inputs running, done
-//! and failed, their time, its rate, and whether (and why) it went down.
+//! and failed, their time, its rate, and whether (and why) it went down;
+//! and the work Slurm holds back, with Slurm's reasons.
 
+use super::processes::Row;
 use super::theme::{color, mono, Tone};
-use crate::model::PoolRow;
+use crate::event::slurm::SlurmState;
+use crate::model::{PoolHosts, PoolRow};
 use chrono::{DateTime, FixedOffset};
 use egui::{RichText, Ui};
 
@@ -10,7 +13,8 @@ use egui::{RichText, Ui};
 /// nothing for a pool that runs here.
 pub fn hosts_section(ui: &mut Ui, pool: &PoolRow, now: DateTime<FixedOffset>, dark: bool) {
     let figures = pool.per_host();
-    if figures.is_empty() {
+    let pending = pool.slurm_pending();
+    if figures.is_empty() && pending.is_empty() {
         return;
     }
     let down = figures.iter().filter(|f| f.down).count();
@@ -61,5 +65,54 @@ pub fn hosts_section(ui: &mut Ui, pool: &PoolRow, now: DateTime<FixedOffset>, da
                         ui.end_row();
                     }
                 });
+            if !pending.is_empty() {
+                ui.label(RichText::new(pending_text(&pending)).color(color(dark, Tone::Waiting)));
+            }
         });
+}
+
+/// `Pending in Slurm: 3 inputs (Resources: 2, Priority: 1)`.
+pub fn pending_text(pending: &[(String, usize)]) -> String {
+    let n: usize = pending.iter().map(|p| p.1).sum();
+    let reasons: Vec<String> = pending
+        .iter()
+        .map(|(r, k)| {
+            let r = if r.is_empty() { "no reason yet" } else { r.as_str() };
+            format!("{r}: {k}")
+        })
+        .collect();
+    format!(
+        "Pending in Slurm: {n} input{} ({})",
+        if n == 1 { "" } else { "s" },
+        reasons.join(", ")
+    )
+}
+
+/// The progress line's `N running` and, when Slurm holds some of them
+/// back (their `srun` runs, their job waits), `M pending in Slurm`.
+pub fn running_and_pending(ui: &mut Ui, pool: &PoolRow, running: usize, dark: bool) {
+    let n = pool.inputs.iter().filter(|r| r.slurm_pending()).count();
+    let running = running.saturating_sub(n);
+    ui.label(RichText::new(format!("{running} running")).color(color(dark, Tone::Running)));
+    if n > 0 {
+        ui.label(RichText::new(format!("{n} pending in Slurm")).color(color(dark, Tone::Waiting)));
+    }
+}
+
+/// A worker's State: its process's, Slurm's pending reason while its job
+/// waits for an allocation (its `srun` runs meanwhile), or how Slurm
+/// ended its last step when that went wrong (`timeout`, `node failure`:
+/// `srun` itself may well have exited 0).
+pub fn worker_state(ui: &mut Ui, r: &Row, hosts: &PoolHosts, dark: bool) {
+    match hosts.slurm.get(&r.name) {
+        Some(s @ SlurmState::Pending { .. }) if r.status.is_alive() => {
+            ui.label(RichText::new(s.text()).color(color(dark, Tone::Waiting)));
+        }
+        Some(s) if !r.status.is_alive() && s.is_final() && s.is_problem() => {
+            ui.label(RichText::new(s.text()).color(color(dark, Tone::Failure)));
+        }
+        _ => {
+            ui.label(RichText::new(r.status.label()).color(color(dark, r.tone())));
+        }
+    }
 }

@@ -193,7 +193,7 @@ impl PoolsView {
                     c(Tone::Muted)
                 }),
             );
-            ui.label(RichText::new(format!("{} running", p.running)).color(c(Tone::Running)));
+            super::pool_hosts::running_and_pending(ui, pool, p.running, dark);
             ui.label(RichText::new(format!("{} queued", p.queued)).color(c(Tone::Muted)));
             if p.cancelled > 0 {
                 ui.label(RichText::new(format!("{} cancelled", p.cancelled)).color(c(Tone::Muted)));
@@ -379,6 +379,8 @@ impl PoolsView {
         let mut clicked = None;
         // Pools that ran on hosts or Slurm have a Host column.
         let remote = !pool.hosts.workers.is_empty() || pool.inputs.iter().any(|r| r.host.is_some());
+        // Slurm's states ("pending: Resources") need a wider Status.
+        let slurm = !pool.hosts.slurm.is_empty();
         ui.push_id(("results_table", name), |ui| {
             let mut tb = TableBuilder::new(ui);
             if let Some(at) = reveal {
@@ -396,7 +398,7 @@ impl PoolsView {
                 .column(Column::initial(if remote { 110.0 } else { 0.0 }).clip(true))
                 .column(Column::initial(84.0))
                 .column(Column::initial(74.0))
-                .column(Column::initial(76.0))
+                .column(Column::initial(if slurm { 170.0 } else { 76.0 }).clip(true))
                 .column(Column::remainder().clip(true))
                 .header(22.0, |mut h| {
                     let host = if remote { "Host" } else { "" };
@@ -436,12 +438,14 @@ impl PoolsView {
                         });
                         row.col(|ui| {
                             let tone = match r.status {
+                                _ if r.slurm_pending() => Tone::Waiting,
                                 InputStatus::Done => Tone::Success,
                                 InputStatus::Failed => Tone::Failure,
                                 InputStatus::Running => Tone::Running,
                                 InputStatus::Queued | InputStatus::Cancelled => Tone::Muted,
                             };
-                            ui.label(RichText::new(r.status.label()).color(color(dark, tone)));
+                            let text = RichText::new(r.status_text()).color(color(dark, tone));
+                            ui.add(egui::Label::new(text).truncate());
                         });
                         row.col(|ui| {
                             let text = match (&r.result, &r.message) {
@@ -487,7 +491,7 @@ fn workers_grid(ui: &mut Ui, pool: &str, workers: &[&Row], hosts: &crate::model:
             for r in workers {
                 ui.label(&r.name);
                 ui.label(mono(r.pid.map(|p| p.to_string()).unwrap_or_default()));
-                ui.label(RichText::new(r.status.label()).color(color(dark, r.tone())));
+                super::pool_hosts::worker_state(ui, r, hosts, dark);
                 ui.label(mono(r.exit_text()));
                 ui.label(mono(r.cpu.map(|c| format!("{c:.1}")).unwrap_or_default()));
                 ui.label(mono(r.rss.map(format_bytes).unwrap_or_default()));

@@ -11,6 +11,8 @@ pub struct PoolHosts {
     pub workers: BTreeMap<String, String>,
     /// Hosts that refused or dropped out, with why, in order.
     pub down: Vec<(String, String)>,
+    /// Worker name → the state of its last Slurm job (`slurm_state`).
+    pub slurm: BTreeMap<String, crate::event::slurm::SlurmState>,
 }
 
 impl PoolHosts {

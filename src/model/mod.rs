@@ -6,6 +6,7 @@
 mod hosts;
 mod pool;
 mod process;
+mod slurm;
 
 pub use hosts::{HostFigures, PoolHosts};
 pub use pool::{InputResult, InputStatus, PoolRow, Progress};

@@ -17,6 +17,8 @@ pub struct InputResult {
     pub status: InputStatus,
     /// Where its last attempt ran (pools with `hosts` or `slurm`).
     pub host: Option<String>,
+    /// Its last attempt's Slurm state (`slurm_state`), Slurm pools only.
+    pub slurm: Option<crate::event::slurm::SlurmState>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +143,7 @@ impl PoolRow {
                 duration: None,
                 status: InputStatus::Queued,
                 host: None,
+                slurm: None,
             });
         }
         &mut self.inputs[i]
@@ -186,6 +189,7 @@ impl SessionModel {
                     }
                 }
                 EventKind::HostDown { host, message } => p.hosts.down(host, message),
+                EventKind::SlurmState { state, .. } => p.slurm_seen(worker.as_deref(), state),
                 _ => {}
             }
             return;
@@ -210,6 +214,11 @@ impl SessionModel {
                 r.status = InputStatus::Running;
                 r.host = host;
                 r.worker = worker;
+                r.slurm = None;
+            }
+            EventKind::SlurmState { state, .. } => {
+                p.slurm_seen(worker.as_deref(), state);
+                p.input_mut(index).slurm = Some(state.clone());
             }
             EventKind::TaskDone {
                 exit_code,

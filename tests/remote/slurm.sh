@@ -17,17 +17,26 @@ dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop DIR"
 
 stop() {
+    # The pids first: a daemon removes its pid file when told to stop, and
+    # one slow to stop (slurmd with a step on a node gone down) must still
+    # get the KILL.
+    pids=""
     for n in slurmd slurmctld munged; do
         f="$dir/$n.pid"
         [ -e "$f" ] || continue
-        kill -TERM "$(cat "$f")" 2>/dev/null || true
+        pids="$pids $(cat "$f")"
     done
+    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
     sleep 0.5
-    for n in slurmd slurmctld munged; do
-        f="$dir/$n.pid"
-        [ -e "$f" ] || continue
-        kill -KILL "$(cat "$f")" 2>/dev/null || true
-        rm -f "$f"
+    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+    for n in slurmd slurmctld munged; do rm -f "$dir/$n.pid"; done
+    # A step daemon whose node went down (or whose slurmd was stopped
+    # under it) waits for a controller that is gone: this cluster's ones
+    # (SLURM_CONF in their environment) go too.
+    for p in $(pgrep -x slurmstepd || true); do
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$dir/slurm.conf"; then
+            kill -KILL "$p" 2>/dev/null || true
+        fi
     done
 }
 
@@ -100,6 +109,8 @@ KillWait=2
 MinJobAge=30
 NodeName=$node CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
+# Jobs sent here wait (reason PartitionDown): the tests of pending work.
+PartitionName=closed Nodes=$node MaxTime=INFINITE State=DOWN OverSubscribe=FORCE:8
 CFG
 export SLURM_CONF="$dir/slurm.conf"
 

@@ -16,7 +16,9 @@
 //! - when the command ends, kills what is left of its group and writes
 //!   the exit code in Python's convention (negative: the signal) on
 //!   stderr behind a marker only this session knows, so that a lost
-//!   connection (no marker) is not taken for an exit.
+//!   connection (no marker) is not taken for an exit; then exits with the
+//!   command's status, so that Slurm records the step as it ended (a
+//!   failed command is a FAILED step with its exit code).
 
 use crate::session::SlurmSpec;
 
@@ -44,9 +46,10 @@ wait "$p"; c=$?
 kill -KILL "$w" -"$w" 2>/dev/null
 kill -KILL -"$p" 2>/dev/null
 [ -n "$d" ] && rm -rf "$d"
+r=$c
 [ "$c" -gt 128 ] && c=$((128 - c))
 printf '%s%s\n' "$m" "$c" >&2
-exit 0"#;
+exit "$r""#;
 
 /// How the remote side runs one command.
 #[derive(Clone, Debug, PartialEq)]

@@ -9,6 +9,7 @@
 
 pub mod argv;
 mod masters;
+pub mod squeue;
 
 use crate::session::{Placement, PoolSpec};
 pub(super) use masters::{Change, Hosts};
@@ -22,6 +23,10 @@ pub(super) struct SlotReport {
     pub job: Option<String>,
     /// The node a Slurm step ran on (last seen).
     pub node: Option<String>,
+    /// The state of its Slurm job last said (`slurm_state`).
+    pub slurm: Option<crate::event::slurm::SlurmState>,
+    /// How `srun` said the step ended (cancelled, out of time, ...).
+    pub ended: Option<crate::event::slurm::SlurmState>,
 }
 
 /// A pool's remote side: `None` for a pool that runs here.
