@@ -24,8 +24,12 @@ use crate::session::SlurmSpec;
 
 /// The remote side (see the module's documentation). Arguments: marker,
 /// stop signal number, stop timeout (whole seconds), grace (-1: spawn
-/// mode), then the command.
-pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4; shift 4
+/// mode), the command's tag and name lines (`PROCTOR_SESSION=...`,
+/// `PROCTOR_PROCESS=...`), then the command. `z SIG` sends SIG to every
+/// process carrying both lines: what left the command's group (`setsid`,
+/// a double fork) is found by them, as the local tag scan would.
+pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5 n=$6; shift 6
+z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do grep -qzxF "$2" "$f" 2>/dev/null || continue; q=${f#/proc/}; q=${q%/environ}; kill -"$3" "$q" 2>/dev/null; done'
 printf '%sstart:%s:%s\n' "$m" "$(hostname 2>/dev/null || uname -n)" "${SLURM_JOB_ID:-}" >&2
 exec 3<&0
 d=
@@ -33,11 +37,11 @@ if [ "$g" -ge 0 ]; then
   d=$(mktemp -d) && mkfifo "$d/in" || { printf '%s%s\n' "$m" 125 >&2; exit 0; }
   setsid "$@" <"$d/in" &
   p=$!
-  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" "$5" 2>/dev/null; sleep "$4"; kill -KILL -"$5" 2>/dev/null' w "$d/in" "$g" "$s" "$k" "$p" <&3 &
+  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" "$5" 2>/dev/null; sh -c "$8" z "$6" "$7" "$3"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$8" z "$6" "$7" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$n" "$z" <&3 &
 else
   setsid "$@" </dev/null &
   p=$!
-  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" "$3" 2>/dev/null; sleep "$2"; kill -KILL -"$3" 2>/dev/null' w "$s" "$k" "$p" <&3 &
+  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" "$3" 2>/dev/null; sh -c "$6" z "$4" "$5" "$1"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$6" z "$4" "$5" KILL' w "$s" "$k" "$p" "$t" "$n" "$z" <&3 &
 fi
 w=$!
 exec 3<&-
@@ -45,9 +49,12 @@ wait "$p"; c=$?
 # The watcher by pid first: it may not have made its group yet.
 kill -KILL "$w" -"$w" 2>/dev/null
 kill -KILL -"$p" 2>/dev/null
+sh -c "$z" z "$t" "$n" KILL
 [ -n "$d" ] && rm -rf "$d"
 r=$c
-[ "$c" -gt 128 ] && c=$((128 - c))
+# Above 128 a shell says a death by that signal; codes past the last
+# signal number are exit codes.
+[ "$c" -gt 128 ] && [ "$c" -le 192 ] && c=$((128 - c))
 printf '%s%s\n' "$m" "$c" >&2
 exit "$r""#;
 
@@ -131,11 +138,23 @@ pub fn wrapped_argv(w: &Wrap<'_>, argv: &[String]) -> Vec<String> {
         w.grace_secs
             .map_or(-1, |g| g.min(i64::MAX as u64) as i64)
             .to_string(),
+        tag_line(w, crate::engine::tree::SESSION_VAR),
+        tag_line(w, "PROCTOR_PROCESS"),
         "env".to_string(),
     ];
     out.extend(w.env.iter().map(|(k, v)| format!("{k}={v}")));
     out.extend(argv.iter().cloned());
     out
+}
+
+/// The `NAME=value` line of `name` among the command's variables (the
+/// wrapper finds what the command left behind by it); a line no process
+/// carries if it is not there.
+fn tag_line(w: &Wrap<'_>, name: &str) -> String {
+    w.env
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| format!("{name}=\u{1}none"), |(k, v)| format!("{k}={v}"))
 }
 
 /// The wrapped command as one line for the remote login shell (what
