@@ -61,6 +61,8 @@ pub struct ProctorApp {
     pub(super) procs: ProcessesView,
     pub(super) pools: PoolsView,
     pub(super) stats: Stats,
+    /// The process tables' rows, built when they change (see `row_cache`).
+    pub(super) row_cache: super::row_cache::RowCaches,
     pub(super) dialogs: Dialogs,
     /// Names sent a start, not yet spawned (or failed).
     pub(super) starting: HashMap<String, Instant>,
@@ -127,6 +129,7 @@ impl ProctorApp {
             procs: ProcessesView::default(),
             pools: PoolsView::default(),
             stats: Stats::start(),
+            row_cache: Default::default(),
             dialogs: Dialogs::new(ctx.clone()),
             starting: HashMap::new(),
             tab: Tab::Processes,

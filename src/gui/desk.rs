@@ -43,7 +43,7 @@ pub struct Desk {
     pub notifier: super::notify::Notifier,
     /// The process rows as the table showed them last frame (keys and
     /// menus act on the selected ones among them).
-    pub shown: Vec<super::processes::Row>,
+    pub shown: std::sync::Arc<Vec<super::processes::Row>>,
     /// Tasks to start (as defined now) once none of their copies runs.
     pub restart_after_stop: Vec<TaskSpec>,
     /// What the last click landed in: the table's keys act only there.
