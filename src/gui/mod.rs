@@ -35,6 +35,7 @@ mod layout;
 mod log;
 mod log_pick;
 mod log_search;
+mod log_shown;
 mod log_store;
 mod log_view;
 mod menu;
