@@ -405,7 +405,20 @@ impl eframe::App for ProctorApp {
         self.show(ui);
     }
 
+    // eframe's `on_exit` takes the GL context when built with glow.
+    #[cfg(feature = "glow")]
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.exit();
+    }
+
+    #[cfg(not(feature = "glow"))]
     fn on_exit(&mut self) {
+        self.exit();
+    }
+}
+
+impl ProctorApp {
+    fn exit(&mut self) {
         self.autosave_now();
         self.save_settings_now();
         // Stop every child by its stop policy and wait (the engine's Drop
