@@ -223,6 +223,7 @@ mod tests {
             }
         }
         let per = (s.bytes() - text) as f64 / 100_000.0;
+        println!("details output: {per:.1} bytes a line beside its text");
         assert!(per <= 16.0, "{per:.1} bytes a line beside its text");
         // Cut at the front, the text is dropped too, and what is left reads.
         for i in 0..3 * PER_PROCESS {
