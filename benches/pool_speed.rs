@@ -1,17 +1,22 @@
 //! Pool throughput beside the alternatives, on this machine, in one run.
 //!
-//! `cargo bench --bench pool_speed` (release build). It runs each contender
-//! a few times and prints a Markdown table with the best run of each; the
-//! numbers in README's table come from here. Contenders that are not
-//! installed (GNU parallel, a C compiler, python3) are reported as skipped.
+//! `cargo bench --bench pool_speed` (release build). Every contender of a
+//! section runs once per round, rounds interleaved (the machine's speed
+//! drifts over minutes, and a contender measured in a slow minute would
+//! lose); each row reports the median, min and max of its runs, and the
+//! ratios compare medians. Contenders that are not installed (GNU
+//! parallel, pueue, a C compiler, python3) say so.
 //!
 //! Environment: PROCTOR_BENCH_RUNS (default 5), PROCTOR_BENCH_SPAWN (5000),
 //! PROCTOR_BENCH_LINES (100000).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "pool_speed/peers.rs"]
+mod peers;
+
+use peers::{have, pueue_run, rust_cat_loop, shell, timed, write, VFORK_C};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -20,105 +25,99 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Best wall time of `runs` runs of `f` (None: skipped or failed).
-fn best(runs: usize, mut f: impl FnMut() -> Option<Duration>) -> Option<Duration> {
-    (0..runs).filter_map(|_| f()).min()
-}
-
-fn timed(mut cmd: Command) -> Option<Duration> {
-    let t = Instant::now();
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().ok()?;
-    let d = t.elapsed();
-    if !out.status.success() {
-        eprintln!("  failed: {:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
-        return None;
-    }
-    Some(d)
-}
-
-fn shell(script: &str) -> Command {
-    let mut c = Command::new("sh");
-    c.args(["-c", script]);
-    c
-}
-
 fn proctor_run(session: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_proctor"));
     c.arg("run").arg("-q").arg(session);
     c
 }
 
-/// `vfork_loop N` runs `true` N times, 2 at a time; `vfork_loop N arg`
-/// runs `true K` instead (K = 1..N), the same exec as xargs and a
-/// spawn-mode pool make: given one argument, coreutils' `true` sets up
-/// the locale (it checks for --help), which costs about a fifth more.
-const VFORK_C: &str = r#"
-#define _GNU_SOURCE
-#include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-extern char **environ;
-int main(int argc, char **argv) {
-    int n = atoi(argv[1]), inflight = 0, started = 0;
-    char num[32];
-    char *args[] = {"true", argc > 2 ? num : NULL, NULL};
-    posix_spawnattr_t a; posix_spawnattr_init(&a);
-    posix_spawnattr_setflags(&a, POSIX_SPAWN_USEVFORK);
-    while (started < n || inflight > 0) {
-        while (inflight < 2 && started < n) {
-            pid_t pid;
-            snprintf(num, sizeof num, "%d", started + 1);
-            if (posix_spawnp(&pid, "true", NULL, &a, args, environ) != 0) return 1;
-            inflight++; started++;
-        }
-        int st; if (wait(&st) > 0) inflight--;
-    }
-    return 0;
-}
-"#;
+type Run<'a> = Box<dyn FnMut() -> Option<Duration> + 'a>;
 
-fn rust_cat_loop(n: usize) -> Option<Duration> {
-    let mut child = Command::new("cat")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut input = child.stdin.take()?;
-    let mut output = BufReader::new(child.stdout.take()?);
-    let mut line = String::new();
-    let t = Instant::now();
-    for i in 0..n {
-        writeln!(input, "{i}").ok()?;
-        input.flush().ok()?;
-        line.clear();
-        output.read_line(&mut line).ok()?;
-    }
-    let d = t.elapsed();
-    drop(input);
-    let _ = child.wait();
-    Some(d)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write bench file");
-    p
-}
-
-struct Row {
+/// One contender: what it is, how many jobs a run does, its runs' times.
+struct Contender<'a> {
     what: String,
     jobs: usize,
-    time: Option<Duration>,
+    run: Run<'a>,
+    /// Why it has no times, when it was not run.
+    missing: Option<String>,
+    times: Vec<Duration>,
+}
+
+impl<'a> Contender<'a> {
+    fn new(what: &str, jobs: usize, missing: Option<String>, run: Run<'a>) -> Self {
+        Self {
+            what: what.to_string(),
+            jobs,
+            run,
+            missing,
+            times: Vec::new(),
+        }
+    }
+
+    fn median(&self) -> Option<Duration> {
+        let mut t = self.times.clone();
+        t.sort();
+        t.get(t.len() / 2).copied()
+    }
+
+    fn rate(&self) -> Option<f64> {
+        self.median().map(|t| self.jobs as f64 / t.as_secs_f64())
+    }
+}
+
+/// Runs every contender once per round, `runs` rounds.
+fn interleaved(contenders: &mut [Contender], runs: usize) {
+    for round in 0..runs {
+        for c in contenders.iter_mut() {
+            if c.missing.is_some() {
+                continue;
+            }
+            match (c.run)() {
+                Some(t) => c.times.push(t),
+                None => eprintln!("  round {}: {} failed", round + 1, c.what),
+            }
+        }
+    }
+}
+
+fn print_rows(contenders: &[Contender]) {
+    println!("| contender | jobs | median | min – max | jobs/s (median) | runs |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for c in contenders {
+        let (Some(med), Some(min), Some(max)) = (c.median(), c.times.iter().min(), c.times.iter().max())
+        else {
+            let why = c.missing.as_deref().unwrap_or("failed");
+            println!("| {} | {} | {why} | | | 0 |", c.what, c.jobs);
+            continue;
+        };
+        println!(
+            "| {} | {} | {:.3} s | {:.3} – {:.3} s | {:.0} | {} |",
+            c.what,
+            c.jobs,
+            med.as_secs_f64(),
+            min.as_secs_f64(),
+            max.as_secs_f64(),
+            c.rate().unwrap_or(0.0),
+            c.times.len()
+        );
+    }
+}
+
+/// A ratio row: Proctor's median rate over the reference's, and the goal.
+fn ratio_row(row: &str, proctor: &Contender, reference: &Contender, goal: Option<f64>) {
+    let (ratio, met) = match (proctor.rate(), reference.rate()) {
+        (Some(p), Some(r)) => {
+            let x = p / r;
+            let met = goal.map_or(
+                "—".to_string(),
+                |g| if x >= g { "yes".into() } else { "no".into() },
+            );
+            (format!("{x:.2}×"), met)
+        }
+        _ => ("n/a".into(), "—".into()),
+    };
+    let goal = goal.map_or("—".into(), |g| format!("≥ {g}×"));
+    println!("| {row} | {ratio} | {goal} | {met} |");
 }
 
 fn main() {
@@ -152,134 +151,125 @@ fn main() {
             .status()
             .is_ok_and(|s| s.success())
     };
-    let c_loop = |with_arg: bool| {
+    let c_loop = |with_arg: bool| -> Run {
         let c_bin = c_bin.clone();
-        move || {
-            if !c_ok {
-                return None;
-            }
+        Box::new(move || {
             let mut c = Command::new(&c_bin);
             c.arg(n_spawn.to_string());
             if with_arg {
                 c.arg("arg");
             }
             timed(c)
-        }
+        })
     };
-    let have_parallel = have("parallel");
-    let mut parallel_runs = 0;
-    type Contender<'a> = (&'a str, Box<dyn FnMut() -> Option<Duration> + 'a>);
-    let mut spawn_contenders: Vec<Contender> = vec![
-        (
+    let not_installed = |cmd: &str| (!have(cmd)).then(|| format!("not installed ({cmd})"));
+    let no_cc = (!c_ok).then(|| "not installed (cc)".to_string());
+    let mut spawn = vec![
+        Contender::new(
             "proctor pool, spawn mode, 2 workers (runs `true K`)",
+            n_spawn,
+            None,
             Box::new(|| timed(proctor_run(&spawn_session))),
         ),
-        (
+        Contender::new(
             "`seq N | xargs -P2 -n1 true` (runs `true K`)",
+            n_spawn,
+            None,
             Box::new(|| timed(shell(&format!("seq {n_spawn} | xargs -P2 -n1 true")))),
         ),
-        (
-            "C loop, posix_spawn (vfork) `true`, 2 in flight",
-            Box::new(c_loop(false)),
-        ),
-        (
+        Contender::new(
             "C loop, posix_spawn (vfork) `true K`, 2 in flight",
-            Box::new(c_loop(true)),
+            n_spawn,
+            no_cc.clone(),
+            c_loop(true),
         ),
-        (
+        Contender::new(
+            "C loop, posix_spawn (vfork) `true`, 2 in flight",
+            n_spawn,
+            no_cc,
+            c_loop(false),
+        ),
+        Contender::new(
             "GNU parallel -j2 true (runs `true K`)",
-            Box::new(|| {
-                // Slow: once is enough.
-                parallel_runs += 1;
-                if !have_parallel || parallel_runs > 1 {
-                    return None;
-                }
-                timed(shell(&format!("seq {n_spawn} | parallel -j2 true")))
-            }),
+            n_spawn,
+            not_installed("parallel"),
+            Box::new(|| timed(shell(&format!("seq {n_spawn} | parallel -j2 true")))),
+        ),
+        Contender::new(
+            "pueue, 2 parallel, N × `pueue add -- true K` queued paused, then `pueue start` → `pueue wait`",
+            n_spawn,
+            not_installed("pueued"),
+            Box::new(|| pueue_run(&dir, n_spawn)),
         ),
     ];
-    eprintln!("spawn mode: {n_spawn} x `true`, 2 at a time, {runs} interleaved rounds");
-    // Interleaved rounds, best of each: the machine's speed drifts over
-    // minutes, and a contender measured in a slow minute would lose.
-    let mut best_times: Vec<Option<Duration>> = vec![None; spawn_contenders.len()];
-    for _ in 0..runs {
-        for (i, (_, f)) in spawn_contenders.iter_mut().enumerate() {
-            if let Some(t) = f() {
-                best_times[i] = Some(best_times[i].map_or(t, |b| b.min(t)));
-            }
-        }
-    }
-    let mut rows: Vec<Row> = spawn_contenders
-        .iter()
-        .zip(&best_times)
-        .map(|((what, _), time)| Row {
-            what: what.to_string(),
-            jobs: n_spawn,
-            time: *time,
-        })
-        .collect();
-    drop(spawn_contenders);
+    eprintln!("spawn mode: {n_spawn} jobs, 2 at a time, {runs} interleaved rounds");
+    interleaved(&mut spawn, runs);
 
-    eprintln!("persistent mode: {n_lines} lines through 2 line-echo workers");
-    rows.push(Row {
-        what: "proctor pool, persistent mode, 2 `cat` workers".into(),
-        jobs: n_lines,
-        time: best(runs, || timed(proctor_run(&persistent_session))),
-    });
-    rows.push(Row {
-        what: "Rust loop: write a line to `cat`, read it back".into(),
-        jobs: n_lines,
-        time: best(runs, || rust_cat_loop(n_lines)),
-    });
     let py = format!(
         "import multiprocessing as m\ndef f(x): return x\nif __name__ == '__main__':\n    with m.Pool(2) as p: p.map(f, range({n_lines}), chunksize=1)\n"
     );
     let py_file = write(&dir, "pool.py", &py);
-    rows.push(Row {
-        what: "Python `Pool(2).map(f, range(N), chunksize=1)`".into(),
-        jobs: n_lines,
-        time: if have("python3") {
-            best(runs, || {
+    let mut persistent = vec![
+        Contender::new(
+            "proctor pool, persistent mode, 2 `cat` workers",
+            n_lines,
+            None,
+            Box::new(|| timed(proctor_run(&persistent_session))),
+        ),
+        Contender::new(
+            "Rust loop: write a line to `cat`, read it back",
+            n_lines,
+            None,
+            Box::new(|| rust_cat_loop(n_lines)),
+        ),
+        Contender::new(
+            "Python `Pool(2).map(f, range(N), chunksize=1)`",
+            n_lines,
+            not_installed("python3"),
+            Box::new(|| {
                 let mut c = Command::new("python3");
                 c.arg(&py_file);
                 timed(c)
-            })
-        } else {
-            None
-        },
-    });
+            }),
+        ),
+    ];
+    eprintln!("persistent mode: {n_lines} lines through 2 workers, {runs} interleaved rounds");
+    interleaved(&mut persistent, runs);
 
-    println!("| contender | jobs | best time | jobs/s |");
-    println!("|---|---:|---:|---:|");
-    for r in &rows {
-        match r.time {
-            Some(t) => println!(
-                "| {} | {} | {:.3} s | {:.0} |",
-                r.what,
-                r.jobs,
-                t.as_secs_f64(),
-                r.jobs as f64 / t.as_secs_f64()
-            ),
-            None => println!("| {} | {} | skipped | - |", r.what, r.jobs),
-        }
-    }
-    let rate = |i: usize| rows[i].time.map(|t| rows[i].jobs as f64 / t.as_secs_f64());
-    let ratio = |a: usize, b: usize| match (rate(a), rate(b)) {
-        (Some(x), Some(y)) => format!("{:.2}x", x / y),
-        _ => "n/a".into(),
-    };
+    print_rows(&spawn);
     println!();
-    println!(
-        "spawn: proctor / xargs = {} (goal >= 1.0), / C loop `true` = {} and / C loop `true K` = {} (goal >= 0.8), / parallel = {} (goal >= 3)",
-        ratio(0, 1),
-        ratio(0, 2),
-        ratio(0, 3),
-        ratio(0, 4)
+    print_rows(&persistent);
+    println!();
+    println!("| ratio of median rates | ratio | goal | met |");
+    println!("|---|---:|---:|---|");
+    ratio_row("spawn: Proctor / xargs -P2", &spawn[0], &spawn[1], Some(1.0));
+    ratio_row(
+        "spawn: Proctor / C loop `true K`",
+        &spawn[0],
+        &spawn[2],
+        Some(0.8),
     );
-    println!(
-        "persistent: proctor / Rust cat loop = {} (goal >= 0.8), / Python Pool = {} (goal >= 2)",
-        ratio(5, 6),
-        ratio(5, 7)
+    ratio_row("spawn: Proctor / C loop `true`", &spawn[0], &spawn[3], None);
+    ratio_row("spawn: Proctor / GNU parallel", &spawn[0], &spawn[4], Some(3.0));
+    ratio_row(
+        "spawn: Proctor / pueue (execution only)",
+        &spawn[0],
+        &spawn[5],
+        None,
     );
+    ratio_row(
+        "persistent: Proctor / Rust `cat` loop",
+        &persistent[0],
+        &persistent[1],
+        Some(0.8),
+    );
+    ratio_row(
+        "persistent: Proctor / Python Pool",
+        &persistent[0],
+        &persistent[2],
+        Some(2.0),
+    );
+    drop(spawn);
+    drop(persistent);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -557,3 +557,39 @@ fn a_timeline_is_svg_only_and_never_the_export_results_or_a_journal() {
     assert_ne!(out.status.code(), Some(0));
     assert_eq!(std::fs::read(&svg_named).unwrap(), before);
 }
+
+/// A pool whose hosts cannot be set up fails its inputs: the results say
+/// `failed` for each (they said `queued`: the failures came before the
+/// inputs were queued, and the fold took the queueing last).
+#[test]
+fn a_pool_whose_placement_cannot_be_set_up_fails_each_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = write_session(
+        dir.path(),
+        "[[pool]]\nname = \"r\"\nrun = [\"echo\", \"{}\"]\ninputs = [\"a\", \"b\", \"c\"]\nhosts = [\"nohost.invalid:1\"]\n",
+    );
+    let results = dir.path().join("r.jsonl");
+    // The folder for the SSH control sockets cannot be made.
+    let out = proctor()
+        .env("TMPDIR", dir.path().join("missing"))
+        .args(["run", "--no-journal", "--results"])
+        .arg(&results)
+        .arg(&session)
+        .output()
+        .unwrap();
+    no_panic(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&results).unwrap();
+    let statuses: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].to_string())
+        .collect();
+    assert_eq!(statuses, vec!["\"failed\""; 3], "{text}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("speedup 0.00x, efficiency 0%"), "{stdout}");
+}

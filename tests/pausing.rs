@@ -210,3 +210,54 @@ fn a_shell_paused_inside_vfork_reads_paused_and_resumes() {
     stop(&run, "forker", StopHow::Kill);
     run.wait_exit("forker");
 }
+
+/// A debugger attached to a paused process holds it in `t` (traced), not
+/// `T`: that says nothing of its job state, and the row stays paused (it
+/// read as resumed once, and after the tracer left, Terminate skipped the
+/// SIGCONT the stopped process needed and it ended by SIGKILL).
+#[test]
+fn a_tracer_on_a_paused_process_leaves_it_paused() {
+    let _serial = one_at_a_time();
+    if !std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(std::env::var_os("CI").is_none(), "strace is needed under CI");
+        eprintln!("skipped: no strace");
+        return;
+    }
+    let mut run = Run::new();
+    // Not a shell looping over commands: paused inside `vfork` it would
+    // stay `D` under the tracer.
+    run.start(sh("p", "echo ready; exec sleep 300"));
+    let pid = wait_ready(&mut run, "p");
+    run.send(Command::Pause { process: "p".into() });
+    run.wait_kind("p", "paused");
+    // Attached for a second (the process shows `t`), then detached.
+    let mut tracer = std::process::Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "-p", &pid.to_string()])
+        .spawn()
+        .expect("strace");
+    wait_for("the tracer to hold it", || proc_state(pid) == Some('t'));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // SAFETY: signalling our own child (strace detaches on SIGINT).
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    let _ = tracer.wait();
+    wait_for("it to be stopped again", || proc_state(pid) == Some('T'));
+    // A few of the supervisor's looks (every 200 ms).
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    run.drain();
+    assert!(run.of("p", "resumed").is_empty(), "{}", run.dump());
+    assert!(matches!(state(&run, "p"), RowState::Paused { .. }));
+    stop(&run, "p", StopHow::Terminate);
+    assert_eq!(run.wait_exit("p"), Some(-15), "{}", run.dump());
+    let signals = run.of("p", "signal_sent");
+    assert!(
+        signals
+            .iter()
+            .any(|e| e.text().contains("SIGCONT sent as it was paused")),
+        "{}",
+        run.dump()
+    );
+}

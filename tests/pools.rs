@@ -321,8 +321,6 @@ fn shrinking_a_paused_persistent_pool_does_not_fail_its_queue() {
         pool: "shrink".into(),
         action: PoolAction::Resume,
     });
-    // The totals as the engine said them in `pool_done` (the fold's row
-    // was once found without them under load: RELIABILITY.md, Open).
     let done = run.wait_event("pool shrink done", |e| {
         e.pool.as_deref() == Some("shrink") && e.kind.name() == "pool_done"
     });
@@ -330,6 +328,10 @@ fn shrinking_a_paused_persistent_pool_does_not_fail_its_queue() {
         unreachable!("a pool_done")
     };
     assert_eq!((t.done, t.failed), (40, 0), "{}", run.dump());
+    // The fold keeps them, whatever state the pool said after it ended (a
+    // `pool_state` after `pool_done` once wiped them).
+    let m = wait_pool(&mut run, "shrink");
+    assert_eq!(m.pool("shrink").unwrap().finished, Some(t), "{}", run.dump());
 }
 
 #[test]

@@ -195,12 +195,12 @@ impl Supervisor {
     /// A branch's stop timeout is over: SIGKILL to what of it still runs
     /// (through the pidfds taken at the terminate).
     pub(super) fn escalate_branch(&mut self, id: u64) {
-        let Some(b) = self.branch_kills.take(id) else {
+        let Some(BranchKill { name, pid, members }) = self.branch_kills.take(id) else {
             return;
         };
-        let left: Vec<&Pinned> = b
-            .members
-            .iter()
+        let mut known: HashSet<i32> = members.iter().map(|m| m.pid).collect();
+        let mut left: Vec<Pinned> = members
+            .into_iter()
             .filter(|m| pidfd_unreaped(&m.fd) && start_of(m.pid) == Some(m.start))
             .filter(|m| !is_zombie(m.pid))
             .collect();
@@ -208,40 +208,70 @@ impl Supervisor {
             return;
         }
         // What the members started during the timeout is part of the branch
-        // too: found under them now, pinned and checked the same way.
-        let snap = self.fresh_snapshot().clone();
-        let known: HashSet<i32> = b.members.iter().map(|m| m.pid).collect();
-        let mut born: Vec<(i32, u64)> = Vec::new();
-        for m in &left {
-            for d in snap.descendants(m.pid) {
-                if !known.contains(&d.pid) && !born.iter().any(|&(p, _)| p == d.pid) {
-                    born.push((d.pid, d.start));
+        // too. The branch is frozen first (a stopped process forks nothing),
+        // then looked at again until the look finds nothing new: what the
+        // SIGKILL reaches is then the whole branch, a child forked during
+        // the look included.
+        for _ in 0..FREEZE_ROUNDS {
+            for m in &left {
+                let _ = pidfd_signal(&m.fd, Signal::SIGSTOP);
+            }
+            wait_halted(&left);
+            let snap = self.fresh_snapshot();
+            let mut born: Vec<(i32, u64)> = Vec::new();
+            for m in &left {
+                for d in snap.descendants(m.pid) {
+                    if known.insert(d.pid) {
+                        born.push((d.pid, d.start));
+                    }
+                }
+            }
+            if born.is_empty() {
+                break;
+            }
+            for (p, start) in born {
+                let Ok(fd) = pidfd_open(p) else { continue };
+                if start_of(p) == Some(start) {
+                    left.push(Pinned { pid: p, start, fd });
                 }
             }
         }
-        let mut killed = 0;
-        for &(p, start) in born.iter().rev() {
-            let Ok(fd) = pidfd_open(p) else { continue };
-            if start_of(p) == Some(start) && pidfd_signal(&fd, Signal::SIGKILL).is_ok() {
-                killed += 1;
-            }
-        }
-        killed += left
+        // Children before parents: a parent killed first could reap or
+        // re-parent them in between.
+        let killed = left
             .iter()
+            .rev()
             .filter(|m| pidfd_signal(&m.fd, Signal::SIGKILL).is_ok())
             .count();
         let mut e = Event::now(EventKind::SignalSent {
             signal: "SIGKILL".into(),
             message: format!(
-                "to the branch of `{}` at pid {}: {killed} process{} still running after the stop timeout",
-                b.name,
-                b.pid,
+                "to the branch of `{name}` at pid {pid}: {killed} process{} still running after the stop timeout",
                 if killed == 1 { "" } else { "es" }
             ),
             kill_in: None,
         });
-        e.pid = Some(b.pid as u32);
+        e.pid = Some(pid as u32);
         self.emit(e);
+    }
+}
+
+/// At most this many rounds of freezing a branch and looking for what it
+/// started (each round finds at least one new process, or it is the last).
+const FREEZE_ROUNDS: usize = 16;
+
+/// Waits (at most 50 ms) until every process of `members` is halted by
+/// the SIGSTOP just sent, or gone.
+fn wait_halted(members: &[Pinned]) {
+    let deadline = std::time::Instant::now() + Duration::from_millis(50);
+    while std::time::Instant::now() < deadline {
+        let all = members.iter().all(|m| {
+            !pidfd_unreaped(&m.fd) || is_zombie(m.pid) || super::pausing::proc_stopped(m.pid) != Some(false)
+        });
+        if all {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

@@ -162,35 +162,70 @@ impl Supervisor {
     }
 }
 
-/// Whether /proc shows `pid` halted by a stop signal, if it can be read.
-fn proc_stopped(pid: i32) -> Option<bool> {
+/// Whether /proc shows `pid` halted by a stop signal; None when it cannot
+/// say (unreadable, traced, or dead).
+pub(super) fn proc_stopped(pid: i32) -> Option<bool> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let mut state = None;
-    let mut pending = 0u64;
-    for line in status.lines() {
-        if let Some(v) = line.strip_prefix("State:") {
-            state = v.trim_start().chars().next();
-        } else if let Some(v) = line
-            .strip_prefix("ShdPnd:")
-            .or_else(|| line.strip_prefix("SigPnd:"))
-        {
-            pending |= u64::from_str_radix(v.trim(), 16).unwrap_or(0);
-        }
-    }
-    Some(halted(state?, pending))
+    halted(&StopView::parse(&status)?)
 }
+
+/// What a process's /proc status says of its stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) struct StopView {
+    /// The state letter (`R`, `S`, `D`, `T`, `t`, `Z`...).
+    pub state: char,
+    /// Pending signals, of the process and of its main thread.
+    pub pending: u64,
+    /// Blocked and caught signals.
+    pub blocked: u64,
+    pub caught: u64,
+}
+
+impl StopView {
+    pub fn parse(status: &str) -> Option<StopView> {
+        let mut v = StopView::default();
+        let mut state = None;
+        let mask = |s: &str| u64::from_str_radix(s.trim(), 16).unwrap_or(0);
+        for line in status.lines() {
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            match key {
+                "State" => state = value.trim_start().chars().next(),
+                "ShdPnd" | "SigPnd" => v.pending |= mask(value),
+                "SigBlk" => v.blocked = mask(value),
+                "SigCgt" => v.caught = mask(value),
+                _ => {}
+            }
+        }
+        v.state = state?;
+        Some(v)
+    }
+}
+
+const SIGSTOP_BIT: u64 = 1 << (libc::SIGSTOP - 1);
 
 /// The signals that stop a process, as bits of a /proc pending mask.
 const STOP_SIGNALS: u64 =
-    1 << (libc::SIGSTOP - 1) | 1 << (libc::SIGTSTP - 1) | 1 << (libc::SIGTTIN - 1) | 1 << (libc::SIGTTOU - 1);
+    SIGSTOP_BIT | 1 << (libc::SIGTSTP - 1) | 1 << (libc::SIGTTIN - 1) | 1 << (libc::SIGTTOU - 1);
 
-/// Whether a process in /proc state `state` with `pending` signals (the
-/// mask of `ShdPnd` and `SigPnd`) is halted by a stop: stopped (`T`), or
-/// in an uninterruptible wait with a stop pending, which it takes the
+/// Whether a process is halted by a stop: stopped (`T`), or in an
+/// uninterruptible wait with a stop pending that will stop it (SIGSTOP, or
+/// another stop signal neither blocked nor caught), which it takes the
 /// moment the wait ends (a `vfork` parent whose child was stopped before
-/// its `exec` waits so until the child is continued).
-pub(super) fn halted(state: char, pending: u64) -> bool {
-    state == 'T' || (state == 'D' && pending & STOP_SIGNALS != 0)
+/// its `exec` waits so until the child is continued). None for a traced
+/// process (`t`: a debugger holds it, whatever its job state) and a dead
+/// one: they say nothing of a stop or a continue.
+pub(super) fn halted(v: &StopView) -> Option<bool> {
+    match v.state {
+        'T' => Some(true),
+        't' | 'Z' | 'X' => None,
+        'D' => {
+            let will_stop = STOP_SIGNALS & !((v.blocked | v.caught) & !SIGSTOP_BIT);
+            Some(v.pending & will_stop != 0)
+        }
+        _ => Some(false),
+    }
 }
 
 fn signal_text(sig: i32) -> String {
@@ -203,25 +238,76 @@ fn signal_text(sig: i32) -> String {
 mod tests {
     use super::*;
 
+    fn bit(sig: i32) -> u64 {
+        1u64 << (sig - 1)
+    }
+
+    fn view(state: char, pending: u64) -> StopView {
+        StopView {
+            state,
+            pending,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn a_stop_pending_in_an_uninterruptible_wait_reads_as_halted() {
-        let stop = 1u64 << (libc::SIGSTOP - 1);
-        let tstp = 1u64 << (libc::SIGTSTP - 1);
-        let chld = 1u64 << (libc::SIGCHLD - 1);
-        assert!(halted('T', 0));
-        assert!(halted('D', stop | chld));
-        assert!(halted('D', tstp));
-        assert!(!halted('D', chld));
-        assert!(!halted('D', 0));
-        assert!(!halted('S', stop));
-        assert!(!halted('R', stop));
-        assert!(!halted('Z', stop));
+        let (stop, tstp, chld) = (bit(libc::SIGSTOP), bit(libc::SIGTSTP), bit(libc::SIGCHLD));
+        assert_eq!(halted(&view('T', 0)), Some(true));
+        assert_eq!(halted(&view('D', stop | chld)), Some(true));
+        assert_eq!(halted(&view('D', tstp)), Some(true));
+        assert_eq!(halted(&view('D', chld)), Some(false));
+        assert_eq!(halted(&view('D', 0)), Some(false));
+        assert_eq!(halted(&view('S', stop)), Some(false));
+        assert_eq!(halted(&view('R', stop)), Some(false));
+    }
+
+    #[test]
+    fn a_traced_or_dead_process_says_nothing() {
+        assert_eq!(halted(&view('t', 0)), None);
+        assert_eq!(halted(&view('Z', bit(libc::SIGSTOP))), None);
+        assert_eq!(halted(&view('X', 0)), None);
+    }
+
+    #[test]
+    fn a_caught_or_blocked_stop_signal_does_not_stop() {
+        let tstp = bit(libc::SIGTSTP);
+        let caught = StopView {
+            caught: tstp,
+            ..view('D', tstp)
+        };
+        assert_eq!(halted(&caught), Some(false));
+        let blocked = StopView {
+            blocked: tstp,
+            ..view('D', tstp)
+        };
+        assert_eq!(halted(&blocked), Some(false));
+        // SIGSTOP can be neither.
+        let stop = bit(libc::SIGSTOP);
+        let forced = StopView {
+            caught: stop,
+            blocked: stop,
+            ..view('D', stop)
+        };
+        assert_eq!(halted(&forced), Some(true));
+    }
+
+    #[test]
+    fn status_text_is_read_by_its_fields() {
+        let text = "Name:\tsh\nState:\tD (disk sleep)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000050000\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000004\nSigCgt:\t0000000000010002\n";
+        let v = StopView::parse(text).unwrap();
+        assert_eq!(v.state, 'D');
+        assert_eq!(v.pending, 0x50000);
+        assert_eq!(v.caught, 0x10002);
+        assert_eq!(halted(&v), Some(true));
+        assert_eq!(StopView::parse("Name:\tx\n"), None);
+        assert_eq!(StopView::parse(""), None);
     }
 
     #[test]
     fn the_stop_mask_holds_the_four_stop_signals() {
         assert_eq!(STOP_SIGNALS.count_ones(), 4);
-        assert_ne!(STOP_SIGNALS & 1 << (libc::SIGTTOU - 1), 0);
-        assert_eq!(STOP_SIGNALS & 1 << (libc::SIGCONT - 1), 0);
+        assert_ne!(STOP_SIGNALS & bit(libc::SIGTTOU), 0);
+        assert_eq!(STOP_SIGNALS & bit(libc::SIGCONT), 0);
     }
 }

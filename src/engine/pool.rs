@@ -148,7 +148,6 @@ impl Supervisor {
         };
         let slot = self.pools.insert(run);
         self.emit_pool_state(slot);
-        self.remote_start(slot);
         for i in 0..n {
             let Some(text) = self.pools.get(slot).map(|r| r.inputs[i].clone()) else {
                 return;
@@ -156,6 +155,9 @@ impl Supervisor {
             let e = self.pool_event(slot, EventKind::TaskQueued { input_text: text }, Some(i));
             self.emit(e);
         }
+        // After the inputs are queued: a placement that cannot be set up
+        // fails them, and a failure must come after its input's queueing.
+        self.remote_start(slot);
         self.schedule_pool(slot);
     }
 

@@ -37,26 +37,25 @@ pub struct Listed {
     pub rows: Option<usize>,
 }
 
-/// The rows the opened view of `path` shows (the same fold as `load`).
-fn rows_of(path: &Path) -> Option<usize> {
-    let (events, _) = read_journal(path).ok()?;
-    let mut model = SessionModel::default();
-    for e in &events {
-        model.apply(e);
-    }
-    Some(model.processes.len())
-}
-
 #[derive(Default)]
 pub struct History {
     list: Option<Vec<Listed>>,
     listing: Option<Receiver<Vec<Listed>>>,
+    /// A listing asked for while one ran: the folder and the context.
+    again: Option<(PathBuf, egui::Context)>,
     opening: Option<(PathBuf, Receiver<Result<PastSession, String>>)>,
 }
 
 impl History {
     /// Lists the journals in `dir` again (on a helper thread).
+    /// While a listing runs, another is asked for once it ends (a click
+    /// each second on a slow folder must not start a thread each).
     pub fn refresh(&mut self, dir: &Path, ctx: &egui::Context) {
+        self.take_listing();
+        if self.listing.is_some() {
+            self.again = Some((dir.to_path_buf(), ctx.clone()));
+            return;
+        }
         let (tx, rx) = bounded(1);
         let dir = dir.to_path_buf();
         let ctx = ctx.clone();
@@ -66,11 +65,7 @@ impl History {
                 let list = list_journals(&dir)
                     .into_iter()
                     .map(|summary| Listed {
-                        rows: summary
-                            .problem
-                            .is_none()
-                            .then(|| rows_of(&summary.path))
-                            .flatten(),
+                        rows: summary.problem.is_none().then_some(summary.rows as usize),
                         summary,
                     })
                     .collect();
@@ -98,6 +93,21 @@ impl History {
         Ok(())
     }
 
+    /// Takes the running listing's result if it ended; true if it did (or
+    /// its thread is gone).
+    fn take_listing(&mut self) -> bool {
+        let Some(rx) = &self.listing else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(list) => self.list = Some(list),
+            Err(crossbeam_channel::TryRecvError::Empty) => return false,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {}
+        }
+        self.listing = None;
+        true
+    }
+
     /// The journals as last listed (None while the first listing runs).
     pub fn listed(&self) -> Option<&[Listed]> {
         self.list.as_deref()
@@ -105,10 +115,9 @@ impl History {
 
     /// A past session that finished loading (or why it could not).
     pub fn poll(&mut self) -> Option<Result<PastSession, String>> {
-        if let Some(rx) = &self.listing {
-            if let Ok(list) = rx.try_recv() {
-                self.list = Some(list);
-                self.listing = None;
+        if self.take_listing() {
+            if let Some((dir, ctx)) = self.again.take() {
+                self.refresh(&dir, &ctx);
             }
         }
         let (_, rx) = self.opening.as_ref()?;
@@ -282,4 +291,43 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
         problems,
         last_seq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|d| {
+                d.flatten()
+                    .filter(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|c| c.trim() == "proctor-history")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn refreshes_while_a_listing_runs_start_no_more_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..200 {
+            std::fs::write(dir.path().join(format!("{i:03}.jsonl")), "{\"seq\":0,\"time\":\"2026-11-26T12:00:00.000+00:00\",\"kind\":\"session_started\",\"format\":2}\n").unwrap();
+        }
+        let ctx = egui::Context::default();
+        let mut h = History::default();
+        for _ in 0..50 {
+            h.refresh(dir.path(), &ctx);
+            assert!(listing_threads() <= 1, "one listing at a time");
+        }
+        let t0 = std::time::Instant::now();
+        while h.listed().is_none_or(|l| l.len() < 200) || h.listing.is_some() {
+            h.poll();
+            assert!(t0.elapsed() < std::time::Duration::from_secs(60));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(h.listed().unwrap().len(), 200);
+    }
 }

@@ -12,11 +12,13 @@ pub mod output;
 mod reader;
 mod rotate;
 mod summary;
+mod summary_cache;
 mod writer;
 
-pub use reader::{check_format, open_journal, read_journal, JournalText};
+pub use reader::{check_format, for_each_event, open_journal, read_journal, JournalText};
 pub use rotate::{is_journal_name, is_live, rotate};
 pub use summary::{list_journals, summarize, JournalSummary};
+pub use summary_cache::CACHE_NAME;
 pub use writer::Journal;
 
 use std::path::PathBuf;

@@ -43,8 +43,15 @@ pub fn check_format(first_line: &str) -> Result<u32, String> {
 /// a crash is one of them. A journal of a newer format than this version
 /// reads is an error (`InvalidData`), before any event is read.
 pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
-    let mut reader = BufReader::new(open_journal(path)?);
     let mut events = Vec::new();
+    let errors = for_each_event(path, |e| events.push(e))?;
+    Ok((events, errors))
+}
+
+/// `read_journal` one event at a time, in bounded memory: `f` gets each
+/// event as it is read. Returns the lines skipped, as `read_journal` does.
+pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<String>> {
+    let mut reader = BufReader::new(open_journal(path)?);
     let mut errors = Vec::new();
     let mut first = true;
     let mut line = Vec::new();
@@ -76,11 +83,11 @@ pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
             check_format(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         }
         match parse_json_line(&text) {
-            Ok(e) => events.push(e),
+            Ok(e) => f(e),
             Err(e) => errors.push(format!("{}:{}: {e}", path.display(), i + 1)),
         }
     }
-    Ok((events, errors))
+    Ok(errors)
 }
 
 /// zstd's frame magic number, little-endian: how a compressed journal

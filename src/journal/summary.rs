@@ -1,13 +1,19 @@
-//! What the History view lists of each past journal.
+//! What the History view lists of each past journal: read once, in one
+//! pass in bounded memory, and kept in the folder's summary cache (see
+//! `summary_cache`) so that listing again reads only what changed.
 
-use super::read_journal;
+use super::for_each_event;
 use super::rotate::journal_files;
+use super::summary_cache::SummaryCache;
 use crate::event::EventKind;
+use crate::model::SessionModel;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// What the History view shows of one past journal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalSummary {
+    #[serde(skip)]
     pub path: PathBuf,
     pub size: u64,
     pub started: Option<String>,
@@ -17,22 +23,30 @@ pub struct JournalSummary {
     /// Processes ended by a stop the user asked for (not failures).
     pub stopped: u64,
     pub names: Vec<String>,
+    /// The rows its session showed (processes and pool workers).
+    #[serde(default)]
+    pub rows: u64,
     /// Why the journal could not be read (a newer format, an I/O error).
     pub problem: Option<String>,
 }
 
-/// Lists the journals in `dir`, newest first, with counts read from each.
+/// Lists the journals in `dir`, newest first, with counts read from each
+/// (or from the folder's summary cache, for a journal unchanged since).
 pub fn list_journals(dir: &Path) -> Vec<JournalSummary> {
     let mut files = journal_files(dir);
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
-    files
+    let mut cache = SummaryCache::load(dir);
+    let list = files
         .into_iter()
-        .map(|(path, _, size)| summarize(&path, size))
-        .collect()
+        .map(|(path, modified, size)| cache.get_or(&path, modified, size, || summarize(&path, size)))
+        .collect();
+    cache.save(dir);
+    list
 }
 
-pub fn summarize(path: &Path, size: u64) -> JournalSummary {
-    let mut s = JournalSummary {
+/// A summary with nothing counted yet.
+fn empty(path: &Path, size: u64) -> JournalSummary {
+    JournalSummary {
         path: path.to_path_buf(),
         size,
         started: None,
@@ -41,17 +55,39 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
         failures: 0,
         stopped: 0,
         names: Vec::new(),
+        rows: 0,
         problem: None,
-    };
-    let events = match read_journal(path) {
-        Ok((events, _)) => events,
-        Err(e) => {
-            s.problem = Some(e.to_string());
-            return s;
-        }
-    };
+    }
+}
+
+pub fn summarize(path: &Path, size: u64) -> JournalSummary {
+    let mut s = empty(path, size);
     let mut names = std::collections::BTreeSet::new();
-    for e in &events {
+    let mut model = SessionModel::default();
+    let read = for_each_event(path, |e| {
+        count(&mut s, &mut names, &e);
+        // The rows are all that is wanted of the fold: a pool input's
+        // events (its results, up to 64 KiB each) and output make none,
+        // and kept they would grow with the journal.
+        if e.input.is_none() && !matches!(e.kind, EventKind::Stdout { .. } | EventKind::Stderr { .. }) {
+            model.apply(&e);
+        }
+    });
+    if let Err(e) = read {
+        // Counts of a journal read only in part would mislead.
+        return JournalSummary {
+            problem: Some(e.to_string()),
+            ..empty(path, size)
+        };
+    }
+    s.rows = model.processes.len() as u64;
+    s.names = names.into_iter().take(8).collect();
+    s
+}
+
+/// Counts one event into the summary.
+fn count(s: &mut JournalSummary, names: &mut std::collections::BTreeSet<String>, e: &crate::event::Event) {
+    {
         s.events += 1;
         if s.started.is_none() {
             s.started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
@@ -85,6 +121,4 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
             _ => {}
         }
     }
-    s.names = names.into_iter().take(8).collect();
-    s
 }

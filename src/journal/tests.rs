@@ -202,3 +202,36 @@ fn rotation_never_removes_a_live_journal() {
 fn default_dir_follows_xdg_state_home() {
     assert!(default_dir().ends_with("proctor/sessions"));
 }
+
+#[test]
+fn the_summary_counts_the_rows_a_pool_session_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("j.jsonl");
+    let spawned = |name: &str| {
+        Event::now(EventKind::Spawned { command: "w".into() })
+            .process(name, Some(1))
+            .pool("p", None)
+    };
+    let mut events = vec![spawned("p/worker-1"), spawned("p/worker-2")];
+    for i in 0..50 {
+        events.push(
+            Event::now(EventKind::TaskDone {
+                exit_code: 0,
+                result: "r".repeat(1000),
+                duration: 0.1,
+                result_bytes: None,
+            })
+            .process("p/worker-1", Some(1))
+            .pool("p", Some(i)),
+        );
+    }
+    // The same worker started again is still one row.
+    events.push(spawned("p/worker-1"));
+    let text: String = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    let s = summarize(&p, 0);
+    assert_eq!((s.rows, s.processes, s.events), (2, 3, 53));
+}

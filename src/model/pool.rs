@@ -112,11 +112,15 @@ impl PoolRow {
     }
 
     /// Forgets the last run's rows for a new one starting at `time`.
+    /// A new run of the pool: new rows. Its size and paused state are what
+    /// its latest `pool_state` said (a new run says its state first).
     fn new_run(&mut self, time: DateTime<FixedOffset>) {
         let name = std::mem::take(&mut self.name);
         *self = PoolRow {
             name,
             started: Some(time),
+            workers: self.workers,
+            paused: self.paused,
             ..Default::default()
         };
     }
@@ -156,13 +160,18 @@ impl SessionModel {
         }
         let Some(index) = input else {
             match &e.kind {
-                EventKind::PoolDone { totals } => p.finished = Some(*totals),
-                EventKind::PoolState { paused, workers } => {
+                EventKind::PoolDone { totals } => {
                     if p.finished.is_some() {
-                        // The pool was started again (its state comes
-                        // first, before its inputs): a new run, new rows.
+                        // Ended twice with no input queued between: it was
+                        // started again with no inputs, a new (empty) run.
                         p.new_run(time);
                     }
+                    p.finished = Some(*totals);
+                }
+                EventKind::PoolState { paused, workers } => {
+                    // Not a sign of a new run: a finished pool resized or
+                    // paused says its state too (a new run is known by its
+                    // first input queued again, below).
                     p.paused = *paused;
                     p.workers = *workers;
                 }
@@ -297,5 +306,66 @@ mod tests {
         assert!(p.finished.is_none());
         assert_eq!(p.inputs.len(), 1);
         assert_eq!(p.inputs[0].input, "b");
+    }
+
+    #[test]
+    fn a_pool_started_again_with_no_inputs_has_no_rows_of_the_run_before() {
+        let mut m = SessionModel::default();
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        let one = PoolTotals {
+            done: 1,
+            ..Default::default()
+        };
+        m.apply(&on(EventKind::PoolDone { totals: one }, None));
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 2,
+            },
+            None,
+        ));
+        m.apply(&on(
+            EventKind::PoolDone {
+                totals: PoolTotals::default(),
+            },
+            None,
+        ));
+        let p = m.pool("p").unwrap();
+        assert!(p.inputs.is_empty(), "{:?}", p.inputs);
+        assert_eq!(p.finished, Some(PoolTotals::default()));
+        assert_eq!(p.workers, 2);
+    }
+
+    #[test]
+    fn a_finished_pool_resized_keeps_its_totals() {
+        let mut m = SessionModel::default();
+        m.apply(&on(
+            EventKind::TaskQueued {
+                input_text: "a".into(),
+            },
+            Some(0),
+        ));
+        let totals = PoolTotals {
+            done: 1,
+            ..Default::default()
+        };
+        m.apply(&on(EventKind::PoolDone { totals }, None));
+        // A resize that reached the engine after the pool ended.
+        m.apply(&on(
+            EventKind::PoolState {
+                paused: false,
+                workers: 1,
+            },
+            None,
+        ));
+        let p = m.pool("p").unwrap();
+        assert_eq!(p.finished, Some(totals), "the totals stay");
+        assert_eq!(p.inputs.len(), 1);
+        assert_eq!(p.workers, 1);
     }
 }

@@ -48,7 +48,10 @@ pub fn speedup(pool: &PoolPicture, now: f64) -> Speedup {
         .iter()
         .zip(&pool.spans)
         .map(|(name, spans)| {
-            let b: f64 = spans.iter().map(|s| s.duration(end)).sum();
+            // A span cannot count less than nothing (an input failed
+            // before its start was known, a clock step back).
+            // (+ 0.0: an empty sum of floats is -0.0, printed "-0.00".)
+            let b: f64 = spans.iter().map(|s| s.duration(end).max(0.0)).sum::<f64>() + 0.0;
             (
                 name.clone(),
                 b,
@@ -56,7 +59,7 @@ pub fn speedup(pool: &PoolPicture, now: f64) -> Speedup {
             )
         })
         .collect();
-    let sum: f64 = busy.iter().map(|b| b.1).sum();
+    let sum: f64 = busy.iter().map(|b| b.1).sum::<f64>() + 0.0;
     let workers = pool.workers.max(pool.lanes.len()).max(1);
     let speedup = if wall > 0.0 { sum / wall } else { 0.0 };
     let ended: Vec<(u64, f64)> = pool
@@ -145,6 +148,22 @@ mod tests {
             outcome: Outcome::Succeeded,
             input: Some(input),
         }
+    }
+
+    #[test]
+    fn a_pool_with_no_work_says_zero_not_minus_zero() {
+        let pool = PoolPicture {
+            name: "p".into(),
+            started: 0.0,
+            ended: Some(0.0),
+            workers: 1,
+            lanes: vec!["p/worker-1".into()],
+            spans: vec![vec![]],
+            ..Default::default()
+        };
+        let text = describe("p", &speedup(&pool, 0.0)).join("\n");
+        assert!(!text.contains("-0"), "{text}");
+        assert!(text.contains("speedup 0.00x"), "{text}");
     }
 
     #[test]

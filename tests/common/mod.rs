@@ -52,6 +52,11 @@ impl Run {
         }
     }
 
+    /// Receives whatever is queued now (waiting a little if nothing is).
+    pub fn drain(&mut self) {
+        self.receive("more events", Instant::now() + TIMEOUT);
+    }
+
     /// Receives events until `pred` holds for the collected events.
     pub fn until(&mut self, what: &str, pred: impl Fn(&[Event]) -> bool) {
         let deadline = Instant::now() + TIMEOUT;
