@@ -418,7 +418,9 @@ impl eframe::App for ProctorApp {
 }
 
 impl ProctorApp {
-    fn exit(&mut self) {
+    /// What the window's closing does (eframe's `on_exit`, whichever the
+    /// renderer): save, then stop every child and wait.
+    pub fn exit(&mut self) {
         self.autosave_now();
         self.save_settings_now();
         // Stop every child by its stop policy and wait (the engine's Drop
