@@ -74,6 +74,8 @@ prop_compose! {
         restart in 0..3usize,
         flags in any::<(bool, bool, bool)>(),
         io in any::<(bool, bool, bool)>(),
+        host in prop::option::of(prop::sample::select(vec!["build1", "user@b2", "[::1]"])),
+        ssh_options in prop::collection::vec("-[a-zA-Z]{1,3}", 0..3),
     ) -> TaskSpec {
         let mut t = TaskSpec::new(name, RunSpec::Line("sleep 1".into()));
         t.base_dir = "/tmp".into();
@@ -87,6 +89,11 @@ prop_compose! {
         t.restart = RestartPolicy::ALL[restart];
         (t.shell, t.daemon, t.autostart) = flags;
         (t.unbuffered, t.pty, t.stdin) = io;
+        // A task on a host has neither a terminal nor a stdin pipe.
+        if let Some(h) = host.filter(|_| !t.pty && !t.stdin) {
+            t.host = proctor::session::placement::task_host(h).unwrap();
+            t.ssh_options = ssh_options;
+        }
         t
     }
 }

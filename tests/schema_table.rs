@@ -98,6 +98,13 @@ const BAD: &[Row] = &[
     (Kind::Task, "run", "", "\"\""),
     (Kind::Task, "run", "echo 'open", "\"echo 'open\""),
     (Kind::Pool, "run", "  ", "\"  \""),
+    // A task's host: the checks of a pool's hosts.
+    (Kind::Task, "host", "-oProxyCommand=x", "\"-oProxyCommand=x\""),
+    (Kind::Task, "host", "build1:8", "\"build1:8\""),
+    (Kind::Task, "host", "u@local", "\"u@local\""),
+    (Kind::Task, "host", "a b", "\"a b\""),
+    (Kind::Task, "host", "@h", "\"@h\""),
+    (Kind::Task, "host", "[::1", "\"[::1\""),
 ];
 
 const GOOD: &[Row] = &[
@@ -118,6 +125,10 @@ const GOOD: &[Row] = &[
     (Kind::Pool, "workers", "1", "1"),
     (Kind::Pool, "retries", "1000", "1000"),
     (Kind::Pool, "timeout", "2.5", "2.5"),
+    (Kind::Task, "host", "build1", "\"build1\""),
+    (Kind::Task, "host", "user@build2", "\"user@build2\""),
+    (Kind::Task, "host", "[::1]", "\"[::1]\""),
+    (Kind::Task, "host", "local", "\"local\""),
 ];
 
 fn base() -> &'static Path {
@@ -175,6 +186,7 @@ fn through_form(kind: Kind, field: &str, text: &str) -> Result<Typed, Errors> {
                 "backoff_max" => d.backoff_max = text,
                 "instances" => d.instances = text,
                 "max_restarts" => d.max_restarts = text,
+                "host" => d.host = text,
                 other => panic!("no task field {other} in the table's form"),
             }
             d.to_spec().map(Typed::Task)

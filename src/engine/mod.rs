@@ -35,6 +35,7 @@ pub mod sched;
 mod spawn;
 mod stopping;
 mod streams;
+mod task_remote;
 mod tasks;
 mod timers;
 mod tracking;

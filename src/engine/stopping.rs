@@ -14,6 +14,9 @@ impl Supervisor {
     /// is not a stop). `by_user` marks it so that its restart policy does
     /// not start it again and its end is `stopped`, not a failure.
     pub(super) fn stop(&mut self, key: usize, how: StopHow, by_user: bool, why: &str) {
+        if self.proc(key).is_some_and(|p| !p.alive()) && self.cancel_host_wait(key) {
+            return;
+        }
         if self.fd_wait.is_waiting(key) && self.proc(key).is_some_and(|p| !p.alive()) {
             // It never started: stopping it cancels the start.
             self.fd_wait.forget_task(key);

@@ -61,10 +61,11 @@ impl Supervisor {
                     break;
                 }
                 Ok(n) => {
-                    if matches!(p.origin, Origin::Worker { .. }) {
+                    let remote_task = which == Fd::Stderr && self.task_hosts.runs_remotely(key);
+                    if matches!(p.origin, Origin::Worker { .. }) || remote_task {
                         // A worker's answers are read line by line, and so
-                        // is its stderr (a remote worker's exit is said
-                        // there, behind a marker).
+                        // is its stderr (a remote worker's or task's exit
+                        // is said there, behind a marker).
                         let mut lines = Vec::new();
                         stream.lines.push(&scratch[..n], &mut |l| lines.push(l));
                         self.emit_lines(key, which, lines);
@@ -114,7 +115,8 @@ impl Supervisor {
             return;
         }
         let lines = if which == Fd::Stderr {
-            self.remote_stderr(key, lines)
+            let lines = self.remote_stderr(key, lines);
+            self.remote_task_stderr(key, lines)
         } else {
             lines
         };
@@ -348,6 +350,7 @@ impl Supervisor {
         }
         self.forget_run_cgroup(key);
         let stopped = self.proc(key).is_some_and(|p| p.life.stopped_by_user());
+        let exit_code = self.remote_task_exit(key, exit_code, stopped);
         let actions = self.step(key, Input::Exited { code: exit_code });
         if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {
             return self.pool_worker_exited(key, pid, exit_code, runtime, usage);

@@ -117,6 +117,8 @@ pub(super) struct Supervisor {
     pub(super) last_watch: Instant,
     /// Branches of a tree sent a terminate, waiting for SIGKILL.
     pub(super) branch_kills: super::branch::BranchKills,
+    /// Tasks on SSH hosts and their masters (see `task_remote`).
+    pub(super) task_hosts: super::task_remote::TaskHosts,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -165,6 +167,7 @@ impl Supervisor {
             job_signalled: Default::default(),
             last_watch: Instant::now(),
             branch_kills: Default::default(),
+            task_hosts: Default::default(),
         }
     }
 
@@ -207,7 +210,8 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
-            if self.remotes_connecting() && !(0..=50).contains(&timeout) {
+            if (self.remotes_connecting() || self.task_hosts.any_connecting()) && !(0..=50).contains(&timeout)
+            {
                 timeout = 50;
             }
             if let Some(ms) = self.watch_in_ms() {
@@ -272,6 +276,7 @@ impl Supervisor {
             let stopping = self.sweep_due();
             self.sweep(stopping);
             self.poll_remotes();
+            self.poll_task_hosts();
             self.schedule_pools();
             if commands_closed && !self.shutting_down {
                 self.begin_shutdown();
@@ -283,6 +288,7 @@ impl Supervisor {
         }
         self.final_sweep();
         self.cancel_slurm_jobs();
+        self.task_hosts.close();
         if let Some(w) = self.watchdog.take() {
             w.dismiss();
         }
@@ -431,6 +437,6 @@ impl Supervisor {
     }
 
     pub(super) fn any_busy(&self) -> bool {
-        self.procs.all().any(Proc::busy)
+        self.procs.all().any(Proc::busy) || self.task_hosts.any_waiting()
     }
 }

@@ -85,6 +85,9 @@ impl Supervisor {
                 return self.spawn_failed(key);
             }
         };
+        if spec.host.is_some() {
+            return self.spawn_remote_task(key, &spec, argv);
+        }
         let cwd = spec.working_dir();
         let env = super::pty::child_env(&spec.env, spec.unbuffered);
         let io = Io {

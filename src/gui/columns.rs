@@ -8,11 +8,12 @@ use egui::Ui;
 use std::collections::BTreeSet;
 
 /// The order columns give way when the table is narrow (last first).
-const PRIORITY: [Col; 10] = [
+const PRIORITY: [Col; 11] = [
     Col::Name,
     Col::State,
     Col::Pid,
     Col::Exit,
+    Col::Host,
     Col::Cpu,
     Col::Memory,
     Col::Runtime,
@@ -31,6 +32,7 @@ pub fn width(c: Col) -> f32 {
         Col::Name => 150.0,
         Col::Pid => 60.0,
         Col::State => 110.0,
+        Col::Host => 110.0,
         Col::Exit => 92.0,
         Col::Cpu => 54.0,
         Col::Memory => 76.0,

@@ -114,6 +114,50 @@ impl PlaceDraft {
     }
 }
 
+/// What the Workers field shows while the pool runs on SSH hosts: the
+/// sum of their slots (the workers `hosts` makes), `None` while the hosts
+/// do not parse. `workers` and `hosts` cannot be combined, so the field
+/// is read-only then, and what was typed in it is kept for a switch back.
+pub fn slots_shown(d: &PlaceDraft) -> Option<Option<u32>> {
+    (d.kind == PlaceKind::Hosts).then(|| {
+        placement::parse_hosts_text(&d.hosts)
+            .ok()
+            .map(|h| h.iter().map(|x| x.slots).fold(0u32, u32::saturating_add))
+    })
+}
+
+/// The Workers row: editable here and on Slurm (inputs in flight); the
+/// hosts' slots, read-only, on SSH hosts.
+pub(super) fn workers_row(f: &mut Form<'_>, ui: &mut Ui, workers: &mut String, d: &PlaceDraft) {
+    let Some(slots) = slots_shown(d) else {
+        let help = match d.kind {
+            PlaceKind::Slurm => {
+                "How many inputs in flight at once (each a Slurm job step); empty: one per CPU."
+            }
+            _ => "How many at once; empty: one per CPU.",
+        };
+        return f.number(ui, "Workers", help, "workers", workers, "");
+    };
+    let mut shown = slots.map_or_else(|| "\u{2014}".to_string(), |n| n.to_string());
+    f.row(
+        ui,
+        "Workers",
+        "With SSH hosts the workers are the hosts' slots: set them in Hosts below (host:SLOTS).",
+        "",
+        |ui| {
+            let r = ui.add_enabled(
+                false,
+                egui::TextEdit::singleline(&mut shown)
+                    .id_salt(("form_number", "Workers"))
+                    .desired_width(80.0)
+                    .font(egui::TextStyle::Monospace),
+            );
+            ui.weak("the hosts' slots (set in Hosts below)");
+            r
+        },
+    );
+}
+
 /// The rows of the form.
 pub(super) fn place_rows(f: &mut Form<'_>, ui: &mut Ui, d: &mut PlaceDraft) {
     f.heading(ui, "WHERE IT RUNS");
@@ -189,6 +233,19 @@ pub(super) fn place_rows(f: &mut Form<'_>, ui: &mut Ui, d: &mut PlaceDraft) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_workers_shown_on_hosts_are_their_slots() {
+        let mut d = PlaceDraft::default();
+        assert_eq!(slots_shown(&d), None, "here: the field is editable");
+        d.kind = PlaceKind::Hosts;
+        d.hosts = "local:2, b1:8".into();
+        assert_eq!(slots_shown(&d), Some(Some(10)));
+        d.hosts = "b1:0".into();
+        assert_eq!(slots_shown(&d), Some(None));
+        d.kind = PlaceKind::Slurm;
+        assert_eq!(slots_shown(&d), None);
+    }
 
     #[test]
     fn drafts_round_trip_and_say_what_is_wrong() {

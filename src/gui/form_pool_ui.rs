@@ -44,14 +44,7 @@ pub fn pool_form(
             &mut p.shell,
             "run with /bin/sh -c",
         );
-        f.number(
-            ui,
-            "Workers",
-            "How many at once; empty: one per CPU.",
-            "workers",
-            &mut p.workers,
-            "",
-        );
+        super::form_place::workers_row(&mut f, ui, &mut p.workers, &p.place);
         f.row(
             ui,
             "Mode",

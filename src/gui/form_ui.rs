@@ -352,6 +352,7 @@ pub fn task_form(
             &mut t.stdin,
             "lines can be sent to it",
         );
+        super::form_task_host::host_rows(&mut f, ui, t);
         f.heading(ui, "RESTART");
         f.row(ui, "Restart", "When to start it again after it ends.", "", |ui| {
             let mut r = None::<Response>;

@@ -40,6 +40,10 @@ pub struct TaskDraft {
     pub unbuffered: bool,
     pub pty: bool,
     pub stdin: bool,
+    /// `host` or `user@host`; empty: this machine.
+    pub host: String,
+    /// Options for its ssh, separated by spaces.
+    pub ssh_options: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -155,6 +159,12 @@ impl TaskDraft {
             unbuffered: t.unbuffered,
             pty: t.pty,
             stdin: t.stdin,
+            host: t
+                .host
+                .as_ref()
+                .map(crate::session::placement::task_host_text)
+                .unwrap_or_default(),
+            ssh_options: t.ssh_options.join(" "),
         }
     }
 
@@ -171,6 +181,7 @@ impl TaskDraft {
         let stop_signal = field(&mut e, "stop_signal", validate::stop_signal(&self.stop_signal));
         let stop_timeout = field(&mut e, "stop_timeout", validate::seconds(&self.stop_timeout));
         let timeout = field(&mut e, "timeout", validate::timeout(&self.timeout));
+        let (host, ssh_options) = self.host_fields(&mut e);
         let spec = (|| {
             Some(TaskSpec {
                 name: name?,
@@ -194,9 +205,34 @@ impl TaskDraft {
                 unbuffered: self.unbuffered,
                 pty: self.pty,
                 stdin: self.stdin,
+                host: host?,
+                ssh_options,
             })
         })();
         spec.filter(|_| e.is_empty()).ok_or(e)
+    }
+
+    /// `host` and `ssh_options`, with the session file's checks and
+    /// messages (see `placement`).
+    fn host_fields(&self, e: &mut Errors) -> (Option<Option<crate::session::HostSlots>>, Vec<String>) {
+        use crate::session::placement;
+        let text = self.host.trim();
+        let host = if text.is_empty() {
+            Some(None)
+        } else {
+            field(e, "host", placement::task_host(text))
+        };
+        // Options without a host are not kept (their field is hidden).
+        let opts: Vec<String> = if text.is_empty() {
+            Vec::new()
+        } else {
+            self.ssh_options.split_whitespace().map(String::from).collect()
+        };
+        let remote = host.as_ref().is_none_or(Option::is_some) && !text.is_empty();
+        for (key, msg) in placement::task_host_conflicts(remote, !opts.is_empty(), self.pty, self.stdin) {
+            e.entry(key).or_insert(msg);
+        }
+        (host, opts)
     }
 }
 

@@ -22,6 +22,7 @@ mod export_job;
 mod files;
 mod form_place;
 mod form_pool_ui;
+mod form_task_host;
 mod form_ui;
 mod forms;
 mod frame;

@@ -55,7 +55,8 @@ impl PicturesTab {
         let total = ui.available_height();
         // The lanes get what they need (up to half), the plots the rest.
         let count = p.procs.iter().filter(|l| l.pool.is_none()).count()
-            + p.pools.iter().map(|x| x.lanes.len()).sum::<usize>();
+            + p.pools.iter().map(|x| x.lanes.len()).sum::<usize>()
+            + host_headers(p);
         let lanes = (count as f32 * super::timeline::LANE_H + 90.0).clamp(total * 0.3, total * 0.5);
         egui::Panel::bottom("pictures-below")
             .resizable(true)
@@ -127,6 +128,14 @@ impl super::app::ProctorApp {
         }
     }
 
+    /// The host headers the timeline drew last (lanes grouped by host).
+    pub fn timeline_headers(&self) -> &[String] {
+        match self.past {
+            Some(_) => &self.pictures.past.drawn_headers,
+            None => &self.pictures.live.drawn_headers,
+        }
+    }
+
     /// The input selected in the Pools table (of the session shown).
     pub fn selected_input(&self) -> Option<&(String, u64)> {
         match &self.past {
@@ -134,4 +143,14 @@ impl super::app::ProctorApp {
             None => self.pools.selected_input.as_ref(),
         }
     }
+}
+
+/// About how many host headers the timeline draws (each host's, and this
+/// machine's, when anything ran elsewhere).
+fn host_headers(p: &crate::pictures::Pictures) -> usize {
+    if p.hosts.is_empty() {
+        return 0;
+    }
+    let hosts: std::collections::HashSet<&str> = p.hosts.values().map(String::as_str).collect();
+    hosts.len() + usize::from(!hosts.contains(crate::pictures::host_lanes::LOCAL))
 }

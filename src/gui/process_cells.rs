@@ -24,6 +24,7 @@ pub(super) fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
             );
         }
         Col::Pid => num(ui, r.pid.map(|p| p.to_string())),
+        Col::Host => num(ui, r.host.clone()),
         Col::State => {
             ui.add(
                 egui::Label::new(RichText::new(r.state_text()).color(color(dark, r.tone())))

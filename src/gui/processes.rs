@@ -186,7 +186,15 @@ impl ProcessesView {
         let spacing = ui.spacing().item_spacing.x;
         // No sideways scrolling: columns that do not fit give way (see
         // `columns`), so Name always shows.
-        let (cols, details, _) = super::columns::fit(&self.columns.hidden, ui.available_width(), spacing);
+        // The Host column only when something runs elsewhere.
+        let hidden = if rows.iter().any(|r| r.host.is_some()) {
+            std::borrow::Cow::Borrowed(&self.columns.hidden)
+        } else {
+            let mut h = self.columns.hidden.clone();
+            h.insert(Col::Host);
+            std::borrow::Cow::Owned(h)
+        };
+        let (cols, details, _) = super::columns::fit(&hidden, ui.available_width(), spacing);
         let mut tb = TableBuilder::new(ui)
             .id_salt("processes")
             .striped(true)

@@ -8,6 +8,8 @@ pub enum Col {
     Name,
     Pid,
     State,
+    /// Where it runs: an SSH host or Slurm node (shown when any row has one).
+    Host,
     Exit,
     Cpu,
     Memory,
@@ -19,10 +21,11 @@ pub enum Col {
 }
 
 impl Col {
-    pub const ALL: [Col; 10] = [
+    pub const ALL: [Col; 11] = [
         Col::Name,
         Col::Pid,
         Col::State,
+        Col::Host,
         Col::Exit,
         Col::Cpu,
         Col::Memory,
@@ -36,6 +39,7 @@ impl Col {
             Col::Name => "Name",
             Col::Pid => "PID",
             Col::State => "State",
+            Col::Host => "Host",
             Col::Exit => "Exit",
             Col::Cpu => "CPU %",
             Col::Memory => "Memory",
@@ -69,6 +73,7 @@ pub fn sort_rows(out: &mut [Row], s: Sort) {
             Col::Name => super::natural::natural_cmp(&a.name, &b.name),
             Col::Pid => cmp_opt(&a.pid, &b.pid),
             Col::State => a.status.cmp(&b.status),
+            Col::Host => cmp_opt(&a.host, &b.host),
             Col::Exit => cmp_opt(&a.exit_code, &b.exit_code),
             Col::Cpu => cmp_opt(&a.cpu, &b.cpu),
             Col::Memory => cmp_opt(&a.rss, &b.rss),

@@ -64,6 +64,8 @@ pub struct Row {
     pub details: String,
     /// Whole seconds until SIGKILL (stopping) or the restart (restarting).
     pub countdown: Option<u64>,
+    /// The SSH host (or Slurm node) it runs on; `None`: this machine.
+    pub host: Option<String>,
 }
 
 impl Row {
@@ -142,6 +144,7 @@ impl Row {
             restarts: r.restarts,
             details,
             countdown,
+            host: r.host.clone(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Row {
             restarts: 0,
             details: "starting\u{2026}".into(),
             countdown: None,
+            host: None,
         }
     }
 

@@ -6,14 +6,20 @@
 //! cost about a bar per pixel of each visible lane.
 
 use super::intent::Intent;
+use crate::pictures::host_lanes::{group_by_host, header_text, LaneRow};
 use crate::pictures::speedup::{is_straggler, speedup};
 use crate::pictures::svg::outcome_rgb;
 use crate::pictures::timeline::{
     bar_at, bars, fit, hidden, hidden_text, lanes, pan, short_label, spans, tick_label, tick_step, zoom, Bar,
-    Lane, LaneKey, View,
+    LaneKey, View,
 };
 use crate::pictures::{Outcome, Pictures, Span};
 use egui::{pos2, vec2, Align2, Color32, FontId, Rect, Sense, Stroke, StrokeKind, Ui};
+
+#[path = "timeline_parts.rs"]
+mod parts;
+pub use parts::describe_bar;
+use parts::{hidden_mark, legend};
 
 pub const LANE_H: f32 = 18.0;
 const LABEL_W: f32 = 170.0;
@@ -38,22 +44,30 @@ pub struct TimelineView {
     pub just_picked: bool,
     /// What the last frame drew: each visible lane's label and its bars.
     pub drawn: Vec<DrawnLane>,
+    /// The host headers the last frame drew (lanes grouped by host).
+    pub drawn_headers: Vec<String>,
     /// The lanes (kept while no lane is added) and each pool's median
     /// input time (O(inputs) to compute: at most once a second).
     cache: Option<Cache>,
 }
 
 struct Cache {
-    lanes_key: (usize, usize),
-    lanes: Vec<Lane>,
+    lanes_key: (usize, usize, u64),
+    /// The lanes, under a header per host when there are several.
+    lanes: Vec<LaneRow>,
     medians: Vec<f64>,
     medians_of: (u64, usize),
     medians_at: std::time::Instant,
 }
 
-/// What the lanes depend on: how many processes and worker lanes there are.
-fn lanes_key(p: &Pictures) -> (usize, usize) {
-    (p.procs.len(), p.pools.iter().map(|x| x.lanes.len() + 1).sum())
+/// What the lanes depend on: how many processes and worker lanes there
+/// are, and where they run.
+fn lanes_key(p: &Pictures) -> (usize, usize, u64) {
+    (
+        p.procs.len(),
+        p.pools.iter().map(|x| x.lanes.len() + 1).sum(),
+        p.hosts_changed,
+    )
 }
 
 /// A lane as drawn (for tests and the frame measurements).
@@ -77,6 +91,7 @@ impl Default for TimelineView {
             picked: None,
             just_picked: false,
             drawn: Vec::new(),
+            drawn_headers: Vec::new(),
             cache: None,
         }
     }
@@ -85,38 +100,6 @@ impl Default for TimelineView {
 pub fn rgb(o: Outcome, dark: bool) -> Color32 {
     let [r, g, b] = outcome_rgb(o, dark);
     Color32::from_rgb(r, g, b)
-}
-
-/// The text of a bar's tooltip.
-pub fn describe_bar(p: &Pictures, lane: &Lane, s: &Span, count: u32, now: f64) -> String {
-    if count > 1 {
-        return format!(
-            "{}: {count} {} here; zoom in to see each",
-            lane.label,
-            if s.input.is_some() { "inputs" } else { "runs" }
-        );
-    }
-    let pid = s.pid.map(|p| format!("pid {p}\n")).unwrap_or_default();
-    let ran = format!(
-        "{:.3}s{}",
-        s.duration(now),
-        if s.end.is_none() { " so far" } else { "" }
-    );
-    match (s.input, &lane.pool) {
-        (Some(i), Some(pool)) => {
-            let text = p
-                .pool(pool)
-                .and_then(|x| x.input_texts.get(&i))
-                .map(String::as_str)
-                .unwrap_or("");
-            format!(
-                "{pool} input #{i}: {text}\nworker {}\n{pid}{ran}\n{}",
-                lane.label,
-                s.outcome.label()
-            )
-        }
-        _ => format!("{}\n{pid}{ran}\n{}", lane.label, s.outcome.label()),
-    }
 }
 
 impl TimelineView {
@@ -186,13 +169,14 @@ impl TimelineView {
         });
         v = self.view(p, now, width);
         self.drawn.clear();
+        self.drawn_headers.clear();
         let key = lanes_key(p);
         let of = (p.version, p as *const Pictures as usize);
         let mut c = match self.cache.take() {
             Some(c) if c.lanes_key == key => c,
             _ => Cache {
                 lanes_key: key,
-                lanes: lanes(p),
+                lanes: group_by_host(lanes(p)),
                 medians: Vec::new(),
                 medians_of: (u64::MAX, 0),
                 medians_at: std::time::Instant::now(),
@@ -265,8 +249,17 @@ impl TimelineView {
                 let mut hovered: Option<(usize, Bar)> = None;
                 let mut hovered_mark: Option<String> = None;
                 let pointer = resp.hover_pos();
-                for (i, lane) in all.iter().enumerate().take(last).skip(first) {
+                for (i, row) in all.iter().enumerate().take(last).skip(first) {
                     let y = origin.y + i as f32 * LANE_H;
+                    let lane = match row {
+                        LaneRow::Lane(l) => l,
+                        LaneRow::Host { host, lanes } => {
+                            let text = header_text(host, *lanes);
+                            parts::header(&painter, ui, origin.x, y, resp.rect.width(), &text);
+                            self.drawn_headers.push(text);
+                            continue;
+                        }
+                    };
                     if i % 2 == 1 {
                         painter.rect_filled(
                             Rect::from_min_size(pos2(origin.x, y), vec2(resp.rect.width(), LANE_H)),
@@ -369,8 +362,7 @@ impl TimelineView {
                         Stroke::new(1.0, ui.visuals().warn_fg_color),
                     );
                 }
-                if let Some((i, b)) = hovered {
-                    let lane = &all[i];
+                if let Some((LaneRow::Lane(lane), b)) = hovered.and_then(|(i, b)| Some((all.get(i)?, b))) {
                     let s = spans(p, lane.key)[b.first];
                     let text = describe_bar(p, lane, &s, b.count, now);
                     let clicked = resp.clicked();
@@ -407,86 +399,6 @@ impl TimelineView {
         (c.lanes, c.medians) = (all, medians);
         self.cache = Some(c);
         out
-    }
-
-    /// Mouse and keys: drag and shift+scroll pan, ctrl+scroll and +/-
-    /// zoom, arrows pan, Home fits, F follows now.
-    fn steer(&mut self, ui: &Ui, resp: &egui::Response, v: View, now: f64) {
-        let secs_per_px = (v.t1 - v.t0) / f64::from(v.width.max(1.0));
-        if resp.dragged() {
-            let dx = resp.drag_delta().x;
-            if dx != 0.0 {
-                self.set(pan(v, -f64::from(dx) * secs_per_px), false);
-            }
-        }
-        if resp.hovered() {
-            let (zoom_delta, scroll, shift) =
-                ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta, i.modifiers.shift));
-            let at = resp
-                .hover_pos()
-                .map(|p| v.t(p.x - resp.rect.left() - LABEL_W))
-                .unwrap_or((v.t0 + v.t1) / 2.0);
-            if zoom_delta != 1.0 {
-                self.set(zoom(v, 1.0 / f64::from(zoom_delta), at), false);
-            } else if shift && scroll.x.abs() + scroll.y.abs() > 0.0 {
-                let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
-                self.set(pan(v, -f64::from(d) * secs_per_px), false);
-            }
-        }
-        if resp.hovered() || resp.has_focus() {
-            let keys = ui.input(|i| {
-                use egui::Key;
-                (
-                    i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals),
-                    i.key_pressed(Key::Minus),
-                    i.key_pressed(Key::ArrowLeft),
-                    i.key_pressed(Key::ArrowRight),
-                    i.key_pressed(Key::Home),
-                    i.key_pressed(Key::F),
-                )
-            });
-            let mid = (v.t0 + v.t1) / 2.0;
-            let span = v.t1 - v.t0;
-            match keys {
-                (true, ..) => self.set(zoom(v, 0.5, mid), false),
-                (_, true, ..) => self.set(zoom(v, 2.0, mid), false),
-                (_, _, true, ..) => self.set(pan(v, -span / 4.0), false),
-                (_, _, _, true, ..) => self.set(pan(v, span / 4.0), false),
-                (_, _, _, _, true, _) => {
-                    self.follow_span = None;
-                    self.window = None;
-                    self.follow = true;
-                }
-                (.., true) => {
-                    self.follow = true;
-                    let _ = now;
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// The rectangle marking where runs no longer kept were (at least a few
-/// pixels wide, ending where the first kept run starts).
-fn hidden_mark(v: &View, lanes_x: f32, y: f32, from: f64, to: f64) -> Rect {
-    let x1 = lanes_x + v.x(to);
-    let x0 = (lanes_x + v.x(from)).min(x1 - 6.0);
-    Rect::from_min_max(pos2(x0, y + 3.0), pos2(x1, y + LANE_H - 3.0))
-}
-
-fn legend(ui: &mut Ui, dark: bool) {
-    for (o, name) in [
-        (Outcome::Running, "running"),
-        (Outcome::Succeeded, "exit 0"),
-        (Outcome::Failed(1), "failed"),
-        (Outcome::Signalled(9), "signal"),
-        (Outcome::Stopped, "stopped"),
-        (Outcome::FailedToStart, "no start"),
-    ] {
-        let (r, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
-        ui.painter().rect_filled(r, 2.0, rgb(o, dark));
-        ui.label(egui::RichText::new(name).small());
     }
 }
 

@@ -127,9 +127,12 @@ impl SessionModel {
             return;
         }
         let pool = e.pool.clone();
+        // A worker's host is said before its first spawn (a task's after).
+        let worker_host = pool.as_ref().and_then(|_| self.pictures.hosts.get(name).cloned());
         let row = self.row_mut(name, pool.as_ref());
         match &e.kind {
             EventKind::Spawned { command } => {
+                row.host = worker_host;
                 row.pid = e.pid;
                 row.state = RowState::Running;
                 row.exit_code = None;
@@ -188,6 +191,7 @@ impl SessionModel {
                     None => RowState::Exited,
                 };
             }
+            EventKind::WorkerHost { host } => row.host = Some(host.clone()),
             EventKind::Restarting { attempt, .. } => {
                 if *attempt > 0 {
                     row.restarts = *attempt;

@@ -64,6 +64,9 @@ pub struct ProcessRow {
     pub usage: Option<Usage>,
     /// Seconds of the last run that ended.
     pub last_runtime: Option<f64>,
+    /// The SSH host (or Slurm node) it runs on (`worker_host`); `None`:
+    /// this machine.
+    pub host: Option<String>,
 }
 
 impl ProcessRow {
@@ -80,6 +83,7 @@ impl ProcessRow {
             restarts: 0,
             usage: None,
             last_runtime: None,
+            host: None,
         }
     }
 

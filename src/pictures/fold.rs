@@ -167,6 +167,11 @@ pub struct Pictures {
     /// Events folded: what is computed from the pictures can be kept
     /// until this changes.
     pub version: u64,
+    /// Where each process (task or worker) runs, by name, when not here
+    /// (`worker_host`).
+    pub hosts: HashMap<String, String>,
+    /// Changes to `hosts` (the lanes' grouping changes with it).
+    pub hosts_changed: u64,
 }
 
 impl Pictures {
@@ -268,6 +273,11 @@ impl Pictures {
         let Some(name) = e.process.as_deref() else { return };
         match &e.kind {
             EventKind::Spawned { command } => {
+                // A task says where it runs after each spawn (a worker
+                // before): where it ran before may not be where it runs.
+                if e.pool.is_none() && self.hosts.remove(name).is_some() {
+                    self.hosts_changed += 1;
+                }
                 let i = self.proc_mut(name, e.pool.as_ref());
                 let lane = &mut self.procs[i];
                 lane.command = command.clone();
@@ -336,6 +346,10 @@ impl Pictures {
                 if let Some(pid) = e.pid {
                     self.pid_index.remove(&pid);
                 }
+            }
+            EventKind::WorkerHost { host } if self.hosts.get(name) != Some(host) => {
+                self.hosts.insert(name.to_string(), host.clone());
+                self.hosts_changed += 1;
             }
             _ => {}
         }

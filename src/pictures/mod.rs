@@ -5,6 +5,7 @@
 //! session and a past one (its journal) are drawn the same way.
 
 pub mod fold;
+pub mod host_lanes;
 pub mod series;
 pub mod speedup;
 pub mod stacked;

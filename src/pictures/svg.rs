@@ -8,7 +8,7 @@
 use super::fold::{Outcome, Pictures};
 use super::speedup::{describe, is_straggler, speedup};
 use super::stacked::stacked;
-use super::svg_lanes::{lane_bars, merged_bars, svg_lanes, SvgLane, LABEL_CHARS, TITLE_CHARS};
+use super::svg_lanes::{grouped_svg_lanes, lane_bars, merged_bars, SvgLane, LABEL_CHARS, TITLE_CHARS};
 use super::timeline::{
     cut, hidden, hidden_text, lanes, short_label, spans, tick_label, tick_step, LaneKey, View,
 };
@@ -83,7 +83,7 @@ pub fn escape(s: &str) -> String {
 /// event) as "now".
 pub fn svg(p: &Pictures, dark: bool) -> String {
     let now = p.last;
-    let all = svg_lanes(lanes(p));
+    let all = grouped_svg_lanes(lanes(p));
     let figures: Vec<_> = p.pools.iter().map(|x| speedup(x, now)).collect();
     let medians: Vec<f64> = figures.iter().map(|f| f.median).collect();
     let view = View {
@@ -145,6 +145,18 @@ pub fn svg(p: &Pictures, dark: bool) -> String {
         let (label, many) = match lane {
             SvgLane::One(l) => (l.label.as_str(), false),
             SvgLane::Many { label, .. } => (label.as_str(), true),
+            SvgLane::Host(text) => {
+                let _ = writeln!(
+                    s,
+                    r#"<text class="host" x="8" y="{:.1}" fill="{fg}" font-weight="bold">{}</text><line x1="8" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{weak}"/>"#,
+                    y + LANE - 5.0,
+                    escape(&cut(text, 80)),
+                    y + LANE - 0.5,
+                    WIDTH - 8.0,
+                    y + LANE - 0.5
+                );
+                continue;
+            }
         };
         let _ = writeln!(
             s,
@@ -156,6 +168,7 @@ pub fn svg(p: &Pictures, dark: bool) -> String {
         );
         let lane = match lane {
             SvgLane::One(l) => l,
+            SvgLane::Host(_) => continue,
             SvgLane::Many { label, keys } => {
                 for b in merged_bars(p, keys, now, &view) {
                     let _ = writeln!(

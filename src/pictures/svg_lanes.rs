@@ -28,6 +28,32 @@ pub enum SvgLane {
         label: String,
         keys: Vec<LaneKey>,
     },
+    /// The header of a host's lanes (see `host_lanes`).
+    Host(String),
+}
+
+/// The lanes to draw, under a header per host when the work ran on more
+/// than one (each host's lanes bounded as `svg_lanes` bounds them).
+pub fn grouped_svg_lanes(all: Vec<Lane>) -> Vec<SvgLane> {
+    use super::host_lanes::{group_by_host, header_text, LaneRow};
+    let rows = group_by_host(all);
+    let mut out = Vec::new();
+    let mut group = Vec::new();
+    let mut header = None;
+    for row in rows.into_iter().chain([LaneRow::Host {
+        host: String::new(),
+        lanes: 0,
+    }]) {
+        match row {
+            LaneRow::Lane(l) => group.push(l),
+            LaneRow::Host { host, lanes } => {
+                out.extend(header.take());
+                out.extend(svg_lanes(std::mem::take(&mut group)));
+                header = Some(SvgLane::Host(header_text(&host, lanes)));
+            }
+        }
+    }
+    out
 }
 
 /// The lanes to draw, bounded.

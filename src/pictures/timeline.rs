@@ -26,6 +26,8 @@ pub struct Lane {
     pub label: String,
     /// The pool it belongs to.
     pub pool: Option<String>,
+    /// The host it runs on (`worker_host`); `None`: this machine.
+    pub host: Option<String>,
 }
 
 /// Every lane: the processes first (in the order they started), then each
@@ -40,6 +42,7 @@ pub fn lanes(p: &Pictures) -> Vec<Lane> {
             key: LaneKey::Proc(i),
             label: l.name.clone(),
             pool: None,
+            host: p.hosts.get(&l.name).cloned(),
         })
         .collect();
     for (pi, pool) in p.pools.iter().enumerate() {
@@ -48,6 +51,7 @@ pub fn lanes(p: &Pictures) -> Vec<Lane> {
                 key: LaneKey::Worker { pool: pi, lane: li },
                 label: w.clone(),
                 pool: Some(pool.name.clone()),
+                host: p.hosts.get(w).cloned(),
             });
         }
     }

@@ -1,7 +1,7 @@
 //! Reading where a pool runs: `hosts`, `ssh_options` and `slurm`.
 
 use super::fields::{scalar_text, Fields};
-use super::placement::{self, Placement, SlurmSpec};
+use super::placement::{self, HostSlots, Placement, SlurmSpec};
 use toml::de::DeValue;
 
 impl Fields<'_, '_, '_, '_> {
@@ -33,6 +33,48 @@ impl Fields<'_, '_, '_, '_> {
                 slurm.map(Placement::Slurm).unwrap_or_default()
             }
         }
+    }
+
+    /// A task's `host` and `ssh_options`, checked with what they cannot
+    /// go with.
+    pub(super) fn task_host(&mut self, pty: bool, stdin: bool) -> (Option<HostSlots>, Vec<String>) {
+        let mut bad = false;
+        let host = match self.get("host") {
+            None => None,
+            Some(v) => match v.get_ref().as_str().map(placement::task_host) {
+                Some(Ok(h)) => h,
+                Some(Err(msg)) => {
+                    bad = true;
+                    self.fail(v.span(), "host", msg);
+                    None
+                }
+                None => {
+                    bad = true;
+                    let msg = format!(
+                        "expected a string like \"user@build2\", found {}",
+                        v.get_ref().type_str()
+                    );
+                    self.fail(v.span(), "host", msg);
+                    None
+                }
+            },
+        };
+        let has_opts = self.get("ssh_options").is_some();
+        let opts = match self
+            .string_list("ssh_options")
+            .map(|o| placement::ssh_options(&o))
+        {
+            Some(Ok(o)) => o,
+            Some(Err(msg)) => {
+                self.fail_at("ssh_options", msg);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        for (key, msg) in placement::task_host_conflicts(host.is_some() || bad, has_opts, pty, stdin) {
+            self.fail_at(key, msg);
+        }
+        (host, opts)
     }
 
     fn slurm(&mut self) -> Option<SlurmSpec> {

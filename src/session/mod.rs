@@ -135,6 +135,10 @@ pub struct TaskSpec {
     /// Its stdin is a pipe Proctor holds (lines can be sent to it); else
     /// /dev/null.
     pub stdin: bool,
+    /// The SSH host it runs on (`host = "user@build2"`); `None`: here.
+    pub host: Option<HostSlots>,
+    /// Given to its `ssh` before Proctor's own options (needs `host`).
+    pub ssh_options: Vec<String>,
 }
 
 impl TaskSpec {
@@ -158,6 +162,8 @@ impl TaskSpec {
             unbuffered: true,
             pty: false,
             stdin: false,
+            host: None,
+            ssh_options: Vec::new(),
         }
     }
 

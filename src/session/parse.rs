@@ -257,6 +257,7 @@ impl<'a> Parser<'a> {
         let unbuffered = f.bool("unbuffered").unwrap_or(true);
         let pty = f.bool("pty").unwrap_or(false);
         let stdin = f.bool("stdin").unwrap_or(false);
+        let (host, ssh_options) = f.task_host(pty, stdin);
         let ok = f.finish();
         let (name, run) = (name?, run?);
         if !ok {
@@ -281,6 +282,8 @@ impl<'a> Parser<'a> {
             unbuffered,
             pty,
             stdin,
+            host,
+            ssh_options,
         })
     }
 

@@ -132,6 +132,55 @@ pub fn host_slots(text: &str) -> Result<HostSlots, String> {
     if t.is_empty() {
         return Err("a host is empty: write `host`, `host:SLOTS`, `user@host:SLOTS` or `local:SLOTS`".into());
     }
+    let (user, host, slots) = split_entry(t)?;
+    let slots = match slots {
+        None => 1,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (1..=MAX_SLOTS as u64).contains(&n) => n as u32,
+            Ok(n) => {
+                return Err(format!(
+                    "`{}`: {n} slots is out of range: use 1 to {MAX_SLOTS}",
+                    shown(t)
+                ))
+            }
+            Err(_) => {
+                return Err(format!(
+                    "`{}`: the slots `{}` are not a whole number (1 to {MAX_SLOTS})",
+                    shown(t),
+                    shown(s)
+                ))
+            }
+        },
+    };
+    Ok(HostSlots { user, host, slots })
+}
+
+/// A task's `host`: `host`, `user@host` or `[v6::addr]`, checked as a
+/// pool's host is; `None` for `local` (this machine).
+pub fn task_host(text: &str) -> Result<Option<HostSlots>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("the host is empty: write `host` or `user@host` (leave `host` out to run here)".into());
+    }
+    let (user, host, slots) = split_entry(t)?;
+    if slots.is_some() {
+        return Err(format!(
+            "`{}`: a task runs once on its host: write it without `:SLOTS`",
+            shown(t)
+        ));
+    }
+    Ok(host.map(|h| HostSlots {
+        user,
+        host: Some(h),
+        slots: 1,
+    }))
+}
+
+/// An entry in pieces: user, host (`None`: `local`), slots as written.
+type Entry<'a> = (Option<String>, Option<String>, Option<&'a str>);
+
+/// `[user@]host[:slots]` in pieces, the user and host checked.
+fn split_entry(t: &str) -> Result<Entry<'_>, String> {
     let (user, rest) = match t.split_once('@') {
         Some((u, r)) => {
             word("user", u)?;
@@ -162,40 +211,64 @@ pub fn host_slots(text: &str) -> Result<HostSlots, String> {
         }
     };
     word("host", host)?;
-    let slots = match slots {
-        None => 1,
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if (1..=MAX_SLOTS as u64).contains(&n) => n as u32,
-            Ok(n) => {
-                return Err(format!(
-                    "`{}`: {n} slots is out of range: use 1 to {MAX_SLOTS}",
-                    shown(t)
-                ))
-            }
-            Err(_) => {
-                return Err(format!(
-                    "`{}`: the slots `{}` are not a whole number (1 to {MAX_SLOTS})",
-                    shown(t),
-                    shown(s)
-                ))
-            }
-        },
-    };
     if host == "local" {
         if user.is_some() {
             return Err(format!("`{}`: `local` takes no user", shown(t)));
         }
-        return Ok(HostSlots {
-            user: None,
-            host: None,
-            slots,
-        });
+        return Ok((None, None, slots));
     }
-    Ok(HostSlots {
-        user,
-        host: Some(host.to_string()),
-        slots,
-    })
+    Ok((user, Some(host.to_string()), slots))
+}
+
+/// A task's host as written back: `host`, `user@host` or `[v6::addr]`.
+pub fn task_host_text(h: &HostSlots) -> String {
+    let s = h.to_string();
+    match s.rsplit_once(':') {
+        Some((head, _)) if h.host.is_some() => head.to_string(),
+        _ => s,
+    }
+}
+
+/// What a task's `host` cannot go with, as (field, why): `ssh_options`
+/// without a host, and a terminal or a stdin pipe with one (the remote
+/// side has neither).
+pub fn task_host_conflicts(
+    host: bool,
+    ssh_options: bool,
+    pty: bool,
+    stdin: bool,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if !host && ssh_options {
+        out.push(("ssh_options", "`ssh_options` needs `host`".to_string()));
+    }
+    if host && pty {
+        out.push((
+            "pty",
+            "a task on an SSH host runs without a terminal: leave `pty` out".to_string(),
+        ));
+    }
+    if host && stdin {
+        out.push((
+            "stdin",
+            "a task on an SSH host takes no input: leave `stdin` out".to_string(),
+        ));
+    }
+    out
+}
+
+/// A task's `ssh_options`: each a word ssh is given as it is.
+pub fn ssh_options(items: &[String]) -> Result<Vec<String>, String> {
+    if let Some(o) = items
+        .iter()
+        .find(|o| o.is_empty() || o.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "the ssh option `{}` is empty or has a control character",
+            shown(o)
+        ));
+    }
+    Ok(items.to_vec())
 }
 
 /// The whole `hosts` list; an empty list is an error (leave it out to run
@@ -309,6 +382,35 @@ mod tests {
         assert!(hosts(&["a:1".into(), "a:2".into()])
             .unwrap_err()
             .contains("twice"));
+    }
+
+    #[test]
+    fn task_hosts_are_checked_as_pool_hosts_are() {
+        let h = task_host("user@build2").unwrap().unwrap();
+        assert_eq!(h.destination().as_deref(), Some("user@build2"));
+        assert_eq!(h.label(), "user@build2");
+        assert_eq!(task_host("[::1]").unwrap().unwrap().host.as_deref(), Some("::1"));
+        assert_eq!(task_host("local").unwrap(), None);
+        assert!(task_host("build1:8").unwrap_err().contains("without `:SLOTS`"));
+        assert!(task_host("").unwrap_err().contains("empty"));
+        assert!(task_host("-oProxyCommand=x")
+            .unwrap_err()
+            .contains("starts with `-`"));
+        assert!(task_host("u@local").unwrap_err().contains("no user"));
+        assert!(task_host("a b").unwrap_err().contains("space"));
+        assert_eq!(task_host_text(&task_host("[::1]").unwrap().unwrap()), "[::1]");
+        assert_eq!(task_host_text(&task_host("u@b").unwrap().unwrap()), "u@b");
+        assert!(ssh_options(&["-p".into(), "22".into()]).is_ok());
+        assert!(task_host_conflicts(true, true, false, false).is_empty());
+        let c = task_host_conflicts(false, true, true, true);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].0, "ssh_options");
+        let c: Vec<&str> = task_host_conflicts(true, false, true, true)
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(c, ["pty", "stdin"]);
+        assert!(ssh_options(&["".into()]).is_err());
     }
 
     #[test]

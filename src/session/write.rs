@@ -111,6 +111,12 @@ fn write_task(out: &mut String, t: &TaskSpec) {
     if t.stdin {
         field(out, "stdin", "true".into());
     }
+    if let Some(h) = &t.host {
+        field(out, "host", q(&super::placement::task_host_text(h)));
+        if !t.ssh_options.is_empty() {
+            field(out, "ssh_options", list(&t.ssh_options));
+        }
+    }
 }
 
 fn write_pool(out: &mut String, p: &PoolSpec) {

@@ -23,6 +23,28 @@ impl Run {
         }
     }
 
+    /// With the tag scan off: Proctor tracks its own descendants only
+    /// (what the remote tests need, see `EngineConfig::tag_scan`).
+    pub fn own_descendants_only() -> Self {
+        Self {
+            engine: Engine::start(EngineConfig {
+                tag_scan: false,
+                ..Default::default()
+            })
+            .expect("engine starts"),
+            events: Vec::new(),
+        }
+    }
+
+    /// The tables as the events so far fold into.
+    pub fn model(&self) -> proctor::model::SessionModel {
+        let mut m = proctor::model::SessionModel::default();
+        for e in &self.events {
+            m.apply(e);
+        }
+        m
+    }
+
     pub fn send(&self, c: Command) {
         self.engine.send(c).expect("engine accepts commands");
     }

@@ -154,6 +154,13 @@ impl Hosts {
             .get(h)
             .is_none_or(|x| matches!(x.state, State::Down(_)))
     }
+    /// Why host `h` is down, if it is.
+    pub fn why_down(&self, h: usize) -> Option<&str> {
+        match &self.hosts.get(h)?.state {
+            State::Down(why) => Some(why),
+            _ => None,
+        }
+    }
     pub fn remote(&self, h: usize) -> bool {
         self.hosts.get(h).is_some_and(|x| x.dest.is_some())
     }

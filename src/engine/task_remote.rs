@@ -1,0 +1,368 @@
+//! Tasks that name an SSH host (`host = "user@build2"`): the local child
+//! is an `ssh` through the host's master connection, running the command
+//! under the same wrapper as a pool's remote worker (see `remote::argv`):
+//! its own process group on the far side, the session tag in its
+//! environment, stopped when the connection ends, its exit code brought
+//! back behind the session's marker. Stopping the task stops the local
+//! `ssh`; the end of the connection is what stops the remote tree.
+//!
+//! One master per host (and set of ssh options) serves every task on it;
+//! a task waits for it to connect, and fails to start when it cannot.
+//! The masters end with the session.
+
+use super::lines::Line;
+use super::remote::{argv, Change, Hosts};
+use super::supervisor::*;
+use super::tasks::Io;
+use crate::event::{Event, EventKind};
+use crate::session::{HostSlots, TaskSpec};
+use std::collections::HashMap;
+
+/// One master connection.
+struct Master {
+    dest: String,
+    ssh_options: Vec<String>,
+    /// A pool-style set of one host (see `remote::masters`).
+    hosts: Hosts,
+}
+
+/// A remote task's current run: its host and what its wrapper said.
+struct Run {
+    gen: u32,
+    host: String,
+    exit: Option<i32>,
+}
+
+/// The supervisor's remote tasks.
+#[derive(Default)]
+pub(super) struct TaskHosts {
+    masters: Vec<Master>,
+    /// Tasks waiting for their master to connect: (key, gen, master).
+    waiting: Vec<(usize, u32, usize)>,
+    /// Remote tasks that run, by key.
+    runs: HashMap<usize, Run>,
+}
+
+/// Where a master stands, for a task that wants to start.
+#[derive(Debug, PartialEq, Eq)]
+enum Ready {
+    Now,
+    Wait,
+    Refused(String),
+}
+
+/// How a remote task ended: the code its wrapper reported, else the local
+/// `ssh`'s, and why no code came back when it was not stopped by Proctor.
+pub(super) fn outcome(reported: Option<i32>, local: i32, stopped: bool, host: &str) -> (i32, Option<String>) {
+    match reported {
+        Some(c) => (c, None),
+        None if stopped => (local, None),
+        None => (
+            local,
+            Some(format!(
+                "no exit code came back from {host} (ssh: {}): the connection failed or the host dropped out",
+                crate::event::exit::describe_exit(local)
+            )),
+        ),
+    }
+}
+
+impl TaskHosts {
+    /// The master for `dest` with these options: the one there is, or a
+    /// new one (also in place of one that went down).
+    fn master_for(
+        &mut self,
+        host: &HostSlots,
+        ssh_options: &[String],
+        session: &str,
+    ) -> Result<usize, String> {
+        let dest = host.destination().ok_or("no host to connect to")?;
+        let found = self
+            .masters
+            .iter()
+            .position(|m| m.dest == dest && m.ssh_options == ssh_options);
+        if let Some(i) = found {
+            if !self.masters[i].hosts.down(0) {
+                return Ok(i);
+            }
+        }
+        let hosts = Hosts::connect(std::slice::from_ref(host), ssh_options, session)?;
+        let m = Master {
+            dest,
+            ssh_options: ssh_options.to_vec(),
+            hosts,
+        };
+        Ok(match found {
+            Some(i) => {
+                // The old one is down: its folder goes with it.
+                let mut old = std::mem::replace(&mut self.masters[i], m);
+                old.hosts.close();
+                i
+            }
+            None => {
+                self.masters.push(m);
+                self.masters.len() - 1
+            }
+        })
+    }
+
+    fn ready(&self, m: usize) -> Ready {
+        let Some(h) = self.masters.get(m).map(|x| &x.hosts) else {
+            return Ready::Refused("its connection was closed".into());
+        };
+        if h.ready(0) {
+            Ready::Now
+        } else if h.down(0) {
+            Ready::Refused(h.why_down(0).unwrap_or("it went down").to_string())
+        } else {
+            Ready::Wait
+        }
+    }
+
+    pub(super) fn any_connecting(&self) -> bool {
+        !self.waiting.is_empty() && self.masters.iter().any(|m| m.hosts.any_connecting())
+    }
+
+    /// Whether the process at `key` is a task running on a host.
+    pub(super) fn runs_remotely(&self, key: usize) -> bool {
+        self.runs.contains_key(&key)
+    }
+
+    pub(super) fn any_waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// Ends every master (the session ends).
+    pub(super) fn close(&mut self) {
+        for m in &mut self.masters {
+            m.hosts.close();
+        }
+        self.masters.clear();
+    }
+}
+
+impl Supervisor {
+    /// Starts the task at `key` on its host (`spawn_task` for a task with
+    /// `host`): now if its master is up, once it is if it connects, or
+    /// not at all (`spawn_failed`) if it cannot.
+    pub(super) fn spawn_remote_task(&mut self, key: usize, spec: &TaskSpec, command: Vec<String>) {
+        let Some(host) = spec.host.as_ref() else { return };
+        let Some(gen) = self.proc(key).map(|p| p.gen) else {
+            return;
+        };
+        let label = host.label();
+        let m = match self.task_hosts.master_for(host, &spec.ssh_options, &self.session) {
+            Ok(m) => m,
+            Err(e) => return self.remote_task_refused(key, &label, &e),
+        };
+        match self.task_hosts.ready(m) {
+            Ready::Now => self.launch_remote_task(key, spec, &command, m),
+            Ready::Refused(why) => self.remote_task_refused(key, &label, &why),
+            Ready::Wait => {
+                self.task_hosts.waiting.retain(|w| w.0 != key);
+                self.task_hosts.waiting.push((key, gen, m));
+            }
+        }
+    }
+
+    fn remote_task_refused(&mut self, key: usize, host: &str, why: &str) {
+        let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
+            return;
+        };
+        let message = format!("cannot connect to {host}: {why}");
+        self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+        self.spawn_failed(key);
+    }
+
+    fn launch_remote_task(&mut self, key: usize, spec: &TaskSpec, command: &[String], m: usize) {
+        let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
+            return;
+        };
+        let gen = self.proc(key).map(|p| p.gen).unwrap_or(0);
+        let env = super::pty::child_env(&spec.env, spec.unbuffered);
+        let mut remote_env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        remote_env.push((super::tree::SESSION_VAR.into(), self.session.clone()));
+        remote_env.push(("PROCTOR_PROCESS".into(), name.clone()));
+        let marker = argv::marker(&self.session);
+        let wrap = argv::Wrap {
+            marker: &marker,
+            stop_signal: spec.stop.signal as i32,
+            stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
+            grace_secs: None,
+            env: remote_env,
+        };
+        let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
+        let ssh = self
+            .task_hosts
+            .masters
+            .get(m)
+            .and_then(|x| x.hosts.worker_argv(0, &argv::remote_line(&wrap, command)));
+        let Some(ssh) = ssh else {
+            return self.remote_task_refused(key, &label, "its connection was closed");
+        };
+        self.task_hosts.runs.insert(
+            key,
+            Run {
+                gen,
+                host: label.clone(),
+                exit: None,
+            },
+        );
+        // Its stdin is a pipe held open and never written to: its end is
+        // what stops the remote side.
+        let io = Io {
+            stdin: true,
+            pty: false,
+        };
+        if self.spawn_into(key, &ssh, &spec.working_dir(), &env, io).is_ok() {
+            self.emit(Event::now(EventKind::WorkerHost { host: label }).process(&name, None));
+            if let Some(timeout) = spec.timeout {
+                let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
+                self.add_timer(key, run_id, TimerWhat::Timeout, timeout.get());
+            }
+        } else {
+            self.task_hosts.runs.remove(&key);
+        }
+    }
+
+    /// Looks at the task masters: tasks waiting for one that came up
+    /// start, those waiting for one that went down fail; none waits past
+    /// the session's end.
+    pub(super) fn poll_task_hosts(&mut self) {
+        if self.task_hosts.masters.is_empty() {
+            return;
+        }
+        let mut up = Vec::new();
+        let mut down = HashMap::new();
+        for (i, m) in self.task_hosts.masters.iter_mut().enumerate() {
+            for c in m.hosts.poll() {
+                match c {
+                    Change::Up => up.push(i),
+                    Change::Down(_, why) => {
+                        down.insert(i, why);
+                    }
+                }
+            }
+        }
+        if self.task_hosts.waiting.is_empty() {
+            return;
+        }
+        let shutting_down = self.shutting_down;
+        let waiting = std::mem::take(&mut self.task_hosts.waiting);
+        for (key, gen, m) in waiting {
+            let current = self
+                .proc(key)
+                .filter(|p| p.gen == gen && !p.alive())
+                .and_then(|p| match &p.origin {
+                    Origin::Task(s) => Some((p.name.clone(), s.clone())),
+                    _ => None,
+                });
+            let Some((name, spec)) = current else { continue };
+            if shutting_down {
+                let message =
+                    "not started: the session ended while it waited for its host to connect".to_string();
+                self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+                self.spawn_failed(key);
+            } else if let Some(why) = down.get(&m) {
+                let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
+                self.remote_task_refused(key, &label, why);
+            } else if up.contains(&m) {
+                match spec.run.argv(spec.shell) {
+                    Ok(a) => self.launch_remote_task(key, &spec, &a, m),
+                    Err(e) => self.remote_task_refused(key, "its host", &format!("bad command: {e}")),
+                }
+            } else {
+                self.task_hosts.waiting.push((key, gen, m));
+            }
+        }
+    }
+
+    /// A stop of a task that waits for its host: it will not start.
+    /// True if it was waiting.
+    pub(super) fn cancel_host_wait(&mut self, key: usize) -> bool {
+        let before = self.task_hosts.waiting.len();
+        self.task_hosts.waiting.retain(|w| w.0 != key);
+        if self.task_hosts.waiting.len() == before {
+            return false;
+        }
+        let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+        self.process_error(
+            &name,
+            format!("`{name}` was waiting for its host to connect; it will not start"),
+        );
+        true
+    }
+
+    /// A remote task's stderr: the wrapper's own lines are taken out (its
+    /// exit code remembered), the rest goes on as output.
+    pub(super) fn remote_task_stderr(&mut self, key: usize, lines: Vec<Line>) -> Vec<Line> {
+        let Some(gen) = self.proc(key).map(|p| p.gen) else {
+            return lines;
+        };
+        let Some(run) = self.task_hosts.runs.get_mut(&key).filter(|r| r.gen == gen) else {
+            return lines;
+        };
+        let marker = argv::marker(&self.session);
+        let mut out = Vec::with_capacity(lines.len());
+        for line in lines {
+            let before = match argv::parse_line(&line.text, &marker) {
+                argv::Said::Line => {
+                    out.push(line);
+                    continue;
+                }
+                argv::Said::Started { before, .. } => before.to_string(),
+                argv::Said::Exit { before, code } => {
+                    run.exit = Some(code);
+                    before.to_string()
+                }
+            };
+            if !before.is_empty() {
+                out.push(Line {
+                    text: before,
+                    bytes: None,
+                    complete: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// The exit code of a task's ended run: the remote one for a remote
+    /// task (with an error said when none came back), else `code`.
+    pub(super) fn remote_task_exit(&mut self, key: usize, code: i32, stopped: bool) -> i32 {
+        let Some(run) = self.task_hosts.runs.remove(&key) else {
+            return code;
+        };
+        if self.proc(key).is_none_or(|p| p.gen != run.gen) {
+            return code;
+        }
+        // Proctor's own stop (the user's, or a timeout's) ends the local
+        // ssh: no code comes back, and none is missing.
+        let stopping = stopped
+            || self
+                .proc(key)
+                .is_some_and(|p| matches!(p.life, super::lifecycle::Life::Stopping { .. }));
+        let (code, why) = outcome(run.exit, code, stopping, &run.host);
+        if let Some(message) = why {
+            let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
+            self.process_error(&name, message);
+        }
+        code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remote_code_wins_and_a_missing_one_is_said() {
+        assert_eq!(outcome(Some(3), 0, false, "h"), (3, None));
+        assert_eq!(outcome(Some(-9), 0, true, "h"), (-9, None));
+        // Stopped by Proctor: the local ssh's end is the outcome.
+        assert_eq!(outcome(None, -15, true, "h"), (-15, None));
+        let (c, why) = outcome(None, 255, false, "u@b");
+        assert_eq!(c, 255);
+        assert!(why.unwrap().contains("no exit code came back from u@b"));
+    }
+}

@@ -1,0 +1,219 @@
+//! Tasks that name an SSH host (`host = "..."`), run against real OpenSSH
+//! "hosts" (sshd on 127.0.0.2-4, each in a PID namespace of its own,
+//! started by tests/remote/sshd.sh). The "remote" processes share this
+//! machine's /proc, so Proctor runs with its tag scan off: whatever ends
+//! on the far side ended by itself, because its connection did.
+
+mod common;
+#[path = "remote/support.rs"]
+mod support;
+
+use common::*;
+use proctor::engine::{Command, StopHow};
+use proctor::event::EventKind;
+use proctor::model::RowState;
+use proctor::session::{placement, RestartPolicy, Seconds, TaskSpec};
+use std::time::Duration;
+use support::*;
+
+fn on_host(hosts: &SshHosts, host: &str, mut t: TaskSpec) -> TaskSpec {
+    t.host = placement::task_host(host).unwrap();
+    t.ssh_options = hosts.ssh_options();
+    t
+}
+
+#[test]
+fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let t = on_host(
+        &hosts,
+        "127.0.0.3",
+        sh(
+            "remote",
+            "echo one; echo two >&2; echo \"tag=${PROCTOR_SESSION:+yes}\"; sleep 0.2; echo three; exit 7",
+        ),
+    );
+    run.start(t);
+    assert_eq!(run.wait_exit("remote"), Some(7));
+    assert_eq!(run.lines("remote", "stdout"), ["one", "tag=yes", "three"]);
+    assert_eq!(run.lines("remote", "stderr"), ["two"]);
+    // The wrapper's own lines never reach the log.
+    assert!(!run
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line.contains("proctor-exit"))));
+    let m = run.model();
+    let row = m.row("remote").unwrap();
+    assert_eq!(row.host.as_deref(), Some("127.0.0.3"));
+    assert_eq!((row.exit_code, &row.state), (Some(7), &RowState::Exited));
+    // A signal comes back as Python has it.
+    run.start(on_host(&hosts, "127.0.0.3", sh("killed", "kill -9 $$")));
+    assert_eq!(run.wait_exit("killed"), Some(-9));
+    run.finish();
+}
+
+#[test]
+fn terminate_ends_the_remote_tree() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let tag = run.engine.session_tag().to_string();
+    // A child that ignores nothing and a grandchild in the background.
+    let t = on_host(
+        &hosts,
+        "127.0.0.2",
+        sh("long", "sleep 6021.5 & sleep 6021.7; wait"),
+    );
+    run.start(t);
+    wait_until("the remote sleeps", Duration::from_secs(30), || {
+        running_as("sleep 6021.").iter().filter(|&&p| !gone(p)).count() >= 2
+    });
+    assert!(!tagged(&tag).is_empty(), "the remote commands carry the tag");
+    run.send(Command::Stop {
+        process: "long".into(),
+        how: StopHow::Terminate,
+    });
+    run.wait_exit("long");
+    let m = run.model();
+    assert_eq!(m.row("long").unwrap().state, RowState::Stopped);
+    wait_until(
+        "no remote process of the session",
+        Duration::from_secs(20),
+        || remote_tagged(&tag).is_empty() && with_cmdline("sleep 6021.").iter().all(|&p| gone(p)),
+    );
+    // The master outlives the task (other tasks may use it): it ends with
+    // the session.
+    run.finish();
+    wait_until("no ssh of ours", Duration::from_secs(20), || {
+        tagged(&tag).iter().all(|&p| gone(p))
+    });
+}
+
+/// Tagged processes that are not this process's children (the local
+/// master connection is one, until the session ends).
+fn remote_tagged(tag: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    tagged(tag)
+        .into_iter()
+        .filter(|&p| !gone(p))
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let ppid = stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1));
+            ppid != Some(me.as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn a_host_that_refuses_is_a_clear_failure() {
+    let Some(_hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    // Nothing listens on 127.0.0.9; BatchMode: nothing asks for a password.
+    let mut t = sh("nowhere", "echo never");
+    t.host = placement::task_host("127.0.0.9").unwrap();
+    t.ssh_options = vec!["-o".into(), "ConnectTimeout=5".into()];
+    run.start(t);
+    let e = run.wait_kind("nowhere", "spawn_failed");
+    let text = e.text();
+    assert!(text.contains("cannot connect to 127.0.0.9"), "{text}");
+    assert_eq!(run.wait_exit("nowhere"), None);
+    let m = run.model();
+    assert!(matches!(
+        m.row("nowhere").unwrap().state,
+        RowState::FailedToStart { .. }
+    ));
+    run.finish();
+}
+
+#[test]
+fn restart_on_failure_works_remotely() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut t = on_host(&hosts, "127.0.0.4", sh("flaky", "echo attempt; exit 3"));
+    t.restart = RestartPolicy::OnFailure;
+    t.max_restarts = proctor::session::MaxRestarts::new(2).unwrap();
+    t.backoff = Seconds::from_millis(100);
+    run.start(t);
+    run.until("three runs of flaky", |evs| {
+        evs.iter()
+            .filter(|e| {
+                e.process.as_deref() == Some("flaky")
+                    && matches!(e.kind, EventKind::Exited { restart_in: None, .. })
+            })
+            .count()
+            == 1
+    });
+    let codes: Vec<i32> = run
+        .of("flaky", "exited")
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Exited { exit_code, .. } => Some(exit_code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, [3, 3, 3], "the remote code, each run");
+    assert_eq!(run.lines("flaky", "stdout"), ["attempt"; 3]);
+    assert_eq!(run.of("flaky", "spawned").len(), 3);
+    run.finish();
+}
+
+#[test]
+fn a_remote_command_that_ignores_the_stop_signal_is_killed_after_the_stop_timeout() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let tag = run.engine.session_tag().to_string();
+    let mut t = on_host(
+        &hosts,
+        "127.0.0.4",
+        sh("stubborn", "trap '' TERM; sleep 6023.5; true"),
+    );
+    t.stop.timeout = Seconds::from_millis(1000);
+    run.start(t);
+    wait_until("the remote sleep", Duration::from_secs(30), || {
+        running_as("sleep 6023.5").iter().any(|&p| !gone(p))
+    });
+    let sent = std::time::Instant::now();
+    run.send(Command::Stop {
+        process: "stubborn".into(),
+        how: StopHow::Terminate,
+    });
+    run.wait_exit("stubborn");
+    // The shell ignores SIGTERM; SIGKILL follows after the stop timeout.
+    wait_until("the remote tree killed", Duration::from_secs(20), || {
+        remote_tagged(&tag).is_empty()
+    });
+    assert!(
+        sent.elapsed() >= Duration::from_millis(900),
+        "not before the stop timeout: {:?}",
+        sent.elapsed()
+    );
+    run.finish();
+}
+
+#[test]
+fn sigkill_of_proctor_run_leaves_no_remote_task_behind() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    let session = format!(
+        "[[task]]\nname = \"far\"\nrun = [\"sleep\", \"6024.5\"]\nhost = \"127.0.0.2\"\nssh_options = {:?}\n",
+        hosts.ssh_options()
+    );
+    std::fs::write(&file, session).unwrap();
+    // Headless, tracking only its own descendants.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args([std::ffi::OsStr::new("run"), file.as_os_str()])
+        .env("PROCTOR_TAG_SCAN", "off")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the remote sleep", Duration::from_secs(60), || {
+        running_as("sleep 6024.5").iter().any(|&p| !gone(p))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("no remote sleep left", Duration::from_secs(30), || {
+        with_cmdline("sleep 6024.5").iter().all(|&p| gone(p))
+    });
+}
