@@ -8,7 +8,8 @@
 //! parallel, pueue, a C compiler, python3) say so.
 //!
 //! Environment: PROCTOR_BENCH_RUNS (default 5), PROCTOR_BENCH_SPAWN (5000),
-//! PROCTOR_BENCH_LINES (100000).
+//! PROCTOR_BENCH_LINES (100000), PROCTOR_BENCH_PUEUE_RUNS (1: a pueue run of
+//! 5,000 tasks takes over ten minutes here).
 
 #[path = "pool_speed/peers.rs"]
 mod peers;
@@ -40,6 +41,8 @@ struct Contender<'a> {
     run: Run<'a>,
     /// Why it has no times, when it was not run.
     missing: Option<String>,
+    /// Fewer runs than the others (a contender that takes many minutes).
+    max_runs: Option<usize>,
     times: Vec<Duration>,
 }
 
@@ -50,6 +53,7 @@ impl<'a> Contender<'a> {
             jobs,
             run,
             missing,
+            max_runs: None,
             times: Vec::new(),
         }
     }
@@ -65,11 +69,12 @@ impl<'a> Contender<'a> {
     }
 }
 
-/// Runs every contender once per round, `runs` rounds.
+/// Runs every contender once per round, `runs` rounds (a contender with
+/// `max_runs` set at most that many).
 fn interleaved(contenders: &mut [Contender], runs: usize) {
     for round in 0..runs {
         for c in contenders.iter_mut() {
-            if c.missing.is_some() {
+            if c.missing.is_some() || c.max_runs.is_some_and(|m| round >= m) {
                 continue;
             }
             match (c.run)() {
@@ -195,12 +200,17 @@ fn main() {
             not_installed("parallel"),
             Box::new(|| timed(shell(&format!("seq {n_spawn} | parallel -j2 true")))),
         ),
-        Contender::new(
-            "pueue, 2 parallel, N × `pueue add -- true K` queued paused, then `pueue start` → `pueue wait`",
-            n_spawn,
-            not_installed("pueued"),
-            Box::new(|| pueue_run(&dir, n_spawn)),
-        ),
+        Contender {
+            // About 7 tasks a second here, and 150 s to add 5,000: one run
+            // takes over ten minutes.
+            max_runs: Some(env_usize("PROCTOR_BENCH_PUEUE_RUNS", 1)),
+            ..Contender::new(
+                "pueue, 2 parallel, N × `pueue add -- true K` queued paused, then `pueue start` → `pueue wait`",
+                n_spawn,
+                not_installed("pueued"),
+                Box::new(|| pueue_run(&dir, n_spawn)),
+            )
+        },
     ];
     eprintln!("spawn mode: {n_spawn} jobs, 2 at a time, {runs} interleaved rounds");
     interleaved(&mut spawn, runs);

@@ -117,11 +117,14 @@ fn a_host_that_refuses_is_a_clear_failure() {
     let text = e.text();
     assert!(text.contains("cannot connect to 127.0.0.9"), "{text}");
     assert_eq!(run.wait_exit("nowhere"), None);
+    run.wait_kind("nowhere", "worker_host");
     let m = run.model();
     assert!(matches!(
         m.row("nowhere").unwrap().state,
         RowState::FailedToStart { .. }
     ));
+    // The row says which host refused it.
+    assert_eq!(m.row("nowhere").unwrap().host.as_deref(), Some("127.0.0.9"));
     run.finish();
 }
 

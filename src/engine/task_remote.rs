@@ -171,6 +171,9 @@ impl Supervisor {
         };
         let message = format!("cannot connect to {host}: {why}");
         self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+        // The row and the timeline say which host refused it.
+        let host = host.to_string();
+        self.emit(Event::now(EventKind::WorkerHost { host }).process(&name, None));
         self.spawn_failed(key);
     }
 

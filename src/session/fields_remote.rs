@@ -19,7 +19,14 @@ impl Fields<'_, '_, '_, '_> {
             (Some(list), None) => match placement::hosts(&list) {
                 Ok(hosts) => Placement::Hosts {
                     hosts,
-                    ssh_options: ssh_options.unwrap_or_default(),
+                    ssh_options: match ssh_options.map(|o| placement::ssh_options(&o)) {
+                        Some(Ok(o)) => o,
+                        Some(Err(msg)) => {
+                            self.fail_at("ssh_options", msg);
+                            Vec::new()
+                        }
+                        None => Vec::new(),
+                    },
                 },
                 Err(msg) => {
                     self.fail_at("hosts", msg);

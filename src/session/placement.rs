@@ -257,7 +257,10 @@ pub fn task_host_conflicts(
     out
 }
 
-/// A task's `ssh_options`: each a word ssh is given as it is.
+/// `ssh_options` (of a task or a pool): each a word ssh is given as it is,
+/// except those that would undo the connection sharing Proctor runs (one
+/// master per host, its socket in Proctor's own folder): a master that
+/// makes no socket would leave the work waiting for it.
 pub fn ssh_options(items: &[String]) -> Result<Vec<String>, String> {
     if let Some(o) = items
         .iter()
@@ -268,7 +271,29 @@ pub fn ssh_options(items: &[String]) -> Result<Vec<String>, String> {
             shown(o)
         ));
     }
+    if let Some(o) = items.iter().find(|o| shares_connection(o)) {
+        return Err(format!(
+            "the ssh option `{}` changes the connection sharing Proctor runs itself (ControlMaster, ControlPath, ControlPersist, -M, -S): leave it out",
+            shown(o)
+        ));
+    }
     Ok(items.to_vec())
+}
+
+/// Whether an ssh word sets the connection sharing: `-M`, `-S...`, or a
+/// `Control...` option (as `-oControlPath=none` or the word after `-o`).
+fn shares_connection(word: &str) -> bool {
+    let w = word.trim_start();
+    let option = w
+        .strip_prefix("-o")
+        .unwrap_or(w)
+        .trim_start()
+        .to_ascii_lowercase();
+    ["controlmaster", "controlpath", "controlpersist"]
+        .iter()
+        .any(|k| option.starts_with(k))
+        || w == "-M"
+        || w.starts_with("-S")
 }
 
 /// The whole `hosts` list; an empty list is an error (leave it out to run
@@ -411,6 +436,19 @@ mod tests {
             .collect();
         assert_eq!(c, ["pty", "stdin"]);
         assert!(ssh_options(&["".into()]).is_err());
+        for bad in [
+            &["-o", "ControlPath=none"][..],
+            &["-oControlMaster=no"],
+            &["-o", "controlpersist yes"],
+            &["-S", "none"],
+            &["-Snone"],
+            &["-M"],
+        ] {
+            let words: Vec<String> = bad.iter().map(|w| w.to_string()).collect();
+            let e = ssh_options(&words).unwrap_err();
+            assert!(e.contains("connection sharing"), "{bad:?}: {e}");
+        }
+        assert!(ssh_options(&["-o".into(), "ConnectTimeout=3".into(), "-F".into(), "cfg".into()]).is_ok());
     }
 
     #[test]

@@ -25,7 +25,15 @@ struct Host {
     dest: Option<String>,
     control: PathBuf,
     state: State,
+    /// When its master was started.
+    since: Instant,
 }
+
+/// A master that runs this long without making its control socket never
+/// will (ssh gives up connecting after its ConnectTimeout of 10 s and a
+/// few tries): options or an ssh config that turn off ControlMaster or
+/// ControlPath make it so.
+const NO_SOCKET_LIMIT: Duration = Duration::from_secs(45);
 
 /// The hosts of one pool.
 pub(in crate::engine) struct Hosts {
@@ -132,6 +140,7 @@ impl Hosts {
                 dest: h.destination(),
                 control,
                 state,
+                since: Instant::now(),
             });
         }
         Ok(Self {
@@ -198,6 +207,16 @@ impl Hosts {
                     _ if x.control.exists() => {
                         out.push(Change::Up);
                         State::Up(c)
+                    }
+                    _ if x.since.elapsed() > NO_SOCKET_LIMIT => {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                        let why = format!(
+                            "ssh made no control socket in {} s: Proctor shares one connection per host, so `ssh_options` or the ssh config must not turn off ControlMaster or ControlPath",
+                            NO_SOCKET_LIMIT.as_secs()
+                        );
+                        out.push(Change::Down(i, why.clone()));
+                        State::Down(why)
                     }
                     _ => State::Connecting(c),
                 },
