@@ -61,6 +61,8 @@ pub struct ProctorApp {
     pub(super) procs: ProcessesView,
     pub(super) pools: PoolsView,
     pub(super) stats: Stats,
+    /// The process tables' rows, built when they change (see `row_cache`).
+    pub(super) row_cache: super::row_cache::RowCaches,
     pub(super) dialogs: Dialogs,
     /// Names sent a start, not yet spawned (or failed).
     pub(super) starting: HashMap<String, Instant>,
@@ -127,6 +129,7 @@ impl ProctorApp {
             procs: ProcessesView::default(),
             pools: PoolsView::default(),
             stats: Stats::start(),
+            row_cache: Default::default(),
             dialogs: Dialogs::new(ctx.clone()),
             starting: HashMap::new(),
             tab: Tab::Processes,
@@ -402,7 +405,22 @@ impl eframe::App for ProctorApp {
         self.show(ui);
     }
 
+    // eframe's `on_exit` takes the GL context when built with glow.
+    #[cfg(feature = "glow")]
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.exit();
+    }
+
+    #[cfg(not(feature = "glow"))]
     fn on_exit(&mut self) {
+        self.exit();
+    }
+}
+
+impl ProctorApp {
+    /// What the window's closing does (eframe's `on_exit`, whichever the
+    /// renderer): save, then stop every child and wait.
+    pub fn exit(&mut self) {
         self.autosave_now();
         self.save_settings_now();
         // Stop every child by its stop policy and wait (the engine's Drop

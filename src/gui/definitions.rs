@@ -323,12 +323,19 @@ impl Definitions {
         }
         let reveal = self.reveal;
         let max_h = (ui.available_height() * 0.3).max(70.0);
-        egui::ScrollArea::vertical()
+        // Only the rows in view are drawn (a thousand definitions cost a
+        // frame otherwise); a row is a line of small widgets.
+        let row_h = ui.spacing().interact_size.y;
+        let reveal_at = self
+            .selected
+            .filter(|_| reveal)
+            .map(|i| (i as f32 * (row_h + ui.spacing().item_spacing.y) - max_h / 2.0).max(0.0));
+        list_area(reveal_at)
             .id_salt("def_list")
             .max_height(max_h)
             .auto_shrink([false, true])
-            .show(ui, |ui| {
-                for (i, d) in self.defs.iter().enumerate() {
+            .show_rows(ui, row_h, self.defs.len(), |ui, rows| {
+                for (i, d) in self.defs.iter().enumerate().skip(rows.start).take(rows.len()) {
                     let ok = checked.get(i).is_some_and(Result::is_ok);
                     ui.horizontal(|ui| {
                         let start = ui
@@ -477,6 +484,15 @@ impl Definitions {
             let h = super::definitions_hint::edited_hint(ui, spec, &running, dark, out);
             ui.ctx().data_mut(|d| d.insert_temp(hint_id, h));
         }
+    }
+}
+
+/// The list's scroll area, scrolled to `y` when a row is to be revealed.
+fn list_area(y: Option<f32>) -> egui::ScrollArea {
+    let area = egui::ScrollArea::vertical();
+    match y {
+        Some(y) => area.vertical_scroll_offset(y),
+        None => area,
     }
 }
 

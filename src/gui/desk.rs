@@ -43,7 +43,7 @@ pub struct Desk {
     pub notifier: super::notify::Notifier,
     /// The process rows as the table showed them last frame (keys and
     /// menus act on the selected ones among them).
-    pub shown: Vec<super::processes::Row>,
+    pub shown: std::sync::Arc<Vec<super::processes::Row>>,
     /// Tasks to start (as defined now) once none of their copies runs.
     pub restart_after_stop: Vec<TaskSpec>,
     /// What the last click landed in: the table's keys act only there.
@@ -55,6 +55,8 @@ pub struct Desk {
     /// "Quit without saving" was chosen; a Cancel later in the quit
     /// brings the question back (the edits stay unsaved, not forgotten).
     pub quit_unsaved_ok: bool,
+    /// What the definitions' edited marks were worked out from.
+    pub edited_key: Option<(usize, u64, usize)>,
 }
 
 impl Desk {
@@ -141,8 +143,29 @@ impl super::app::ProctorApp {
                 self.apply(Intent::StartTask(t));
             }
         }
-        let mut edited = std::collections::BTreeMap::new();
-        for (i, r) in self.defs.checked().iter().enumerate() {
+        // Worked out again only when the definitions' check, the rows or
+        // the origins changed (not every frame).
+        let checked = self.defs.checked();
+        let key = (
+            std::rc::Rc::as_ptr(&checked) as usize,
+            self.model.generation,
+            self.desk.origins.len(),
+        );
+        if self.desk.edited_key != Some(key) {
+            self.desk.edited_key = Some(key);
+            self.defs.edited = self.edited_definitions(&checked);
+        }
+        self.desk.notifier.flush(self.settings.notifications, focused);
+    }
+
+    /// The definitions edited since their running processes started (by
+    /// index), with those processes' names.
+    fn edited_definitions(
+        &self,
+        checked: &[Result<Spec, super::forms::Errors>],
+    ) -> BTreeMap<usize, Vec<String>> {
+        let mut edited = BTreeMap::new();
+        for (i, r) in checked.iter().enumerate() {
             let Ok(spec) = r else { continue };
             let name = match &spec {
                 Spec::Task(t) => &t.name,
@@ -169,8 +192,7 @@ impl super::app::ProctorApp {
                 edited.insert(i, running);
             }
         }
-        self.defs.edited = edited;
-        self.desk.notifier.flush(self.settings.notifications, focused);
+        edited
     }
 }
 
@@ -178,6 +200,8 @@ impl super::app::ProctorApp {
 /// from what they were started with (autostart does not count).
 pub fn edited_since_start(now: &Spec, started: &Spec) -> bool {
     match (now, started) {
+        (Spec::Task(a), Spec::Task(b)) if a == b => false,
+        (Spec::Pool(a), Spec::Pool(b)) if a == b => false,
         (Spec::Task(a), Spec::Task(b)) => {
             let mut a = a.clone();
             a.autostart = b.autostart;

@@ -6,7 +6,7 @@
 
 use super::ansi;
 use super::desk::Origin;
-use super::detail_output::OutLine;
+use super::detail_output::{OutLine, ProcOutput};
 use super::detail_proc::ProcInfo;
 use super::detail_resources::{resources, ResourcesInput};
 use super::intent::Intent;
@@ -15,7 +15,6 @@ use super::rows::iso_time;
 use super::theme::{color, format_duration, mono, Tone};
 use crate::model::ProcessRow;
 use egui::{RichText, Ui};
-use std::collections::VecDeque;
 
 pub struct DetailView {
     pub wrap: bool,
@@ -45,7 +44,7 @@ pub struct DetailInput<'a> {
     pub origin: Option<&'a Origin>,
     /// /proc's view, for a live process of the live session.
     pub proc: Option<&'a ProcInfo>,
-    pub output: Option<&'a VecDeque<OutLine>>,
+    pub output: Option<&'a ProcOutput>,
     /// Output lines no longer kept here (the log and journal have them).
     pub dropped: u64,
     pub past: bool,
@@ -238,7 +237,7 @@ fn output(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>, dark: bool, o
             .clicked()
         {
             if let Some(o) = d.output {
-                let text: Vec<String> = o.iter().map(|l| ansi::strip(&l.text)).collect();
+                let text: Vec<String> = o.iter().map(|l| ansi::strip(l.text)).collect();
                 ui.ctx().copy_text(text.join("\n"));
             }
         }
@@ -288,15 +287,15 @@ fn output(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>, dark: bool, o
         // Wrapped lines differ in height: drawn all (at most 5,000).
         scroll.show(ui, |ui| {
             let w = ui.available_width();
-            for l in o {
+            for l in o.iter() {
                 let job = ansi::layout_job(
-                    &l.text,
+                    l.text,
                     if l.stderr { stderr } else { base },
                     font.clone(),
                     dark,
                     Some(w),
                 );
-                line_label(ui, job, l);
+                line_label(ui, job, &l);
             }
         })
     } else {
@@ -304,13 +303,13 @@ fn output(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>, dark: bool, o
         scroll.show_rows(ui, h, o.len(), |ui, range| {
             for l in o.range(range) {
                 let job = ansi::layout_job(
-                    &l.text,
+                    l.text,
                     if l.stderr { stderr } else { base },
                     font.clone(),
                     dark,
                     None,
                 );
-                line_label(ui, job, l);
+                line_label(ui, job, &l);
             }
         })
     };
@@ -320,11 +319,11 @@ fn output(ui: &mut Ui, view: &mut DetailView, d: &DetailInput<'_>, dark: bool, o
     }
 }
 
-fn line_label(ui: &mut Ui, job: egui::text::LayoutJob, l: &OutLine) {
+fn line_label(ui: &mut Ui, job: egui::text::LayoutJob, l: &OutLine<'_>) {
     let r = ui.add(egui::Label::new(job).sense(egui::Sense::click()));
     r.context_menu(|ui| {
         if ui.button("Copy line").clicked() {
-            ui.ctx().copy_text(ansi::strip(&l.text));
+            ui.ctx().copy_text(ansi::strip(l.text));
             ui.close();
         }
     });

@@ -23,6 +23,7 @@ impl Desk {
         procs: &mut ProcessesView,
         rows: &[Row],
         past: Option<(&Path, &Log)>,
+        fresh: &dyn Fn(&Row) -> Row,
     ) -> Vec<Intent> {
         let mut out = Vec::new();
         if procs.hide_details || procs.selected.is_empty() {
@@ -39,7 +40,7 @@ impl Desk {
                 ));
                 return;
             }
-            out.extend(desk.one(ui, model, chosen[0], past));
+            out.extend(desk.one(ui, model, &fresh(chosen[0]), past));
         };
         if wide {
             egui::Panel::right("process_details")

@@ -20,14 +20,9 @@ impl ProctorApp {
         let t0 = Instant::now();
         self.starting
             .retain(|_, t| t0.duration_since(*t) < STARTING_TIMEOUT);
-        let live: Vec<u32> = self
-            .model
-            .processes
-            .iter()
-            .filter(|r| r.state.is_alive())
-            .filter_map(|r| r.pid)
-            .collect();
-        self.stats.set_pids(live);
+        if let Some(live) = self.row_cache.live.live_pids(&self.model) {
+            self.stats.set_pids(live);
+        }
         self.poll_helpers();
         self.poll_png(ui);
         let mut intents = super::session_io::drops(ui);
@@ -40,7 +35,10 @@ impl ProctorApp {
         let now = now();
         let sample = self.stats.snapshot();
         let starting: HashSet<String> = self.starting.keys().cloned().collect();
-        let live_rows = processes::rows(&self.model, &starting, &sample, "", self.procs.sort, now);
+        let live_rows = self
+            .row_cache
+            .live
+            .all(&self.model, &starting, &sample, self.procs.sort, now);
         let bar = BarState {
             start_all_blocked: self.defs.problem(),
             any_definition: !self.defs.defs.is_empty(),
@@ -169,7 +167,7 @@ impl ProctorApp {
     fn central(
         &mut self,
         ui: &mut Ui,
-        live_rows: &[processes::Row],
+        live_rows: &std::sync::Arc<Vec<processes::Row>>,
         starting: &HashSet<String>,
         sample: &super::stats::Sample,
         now: chrono::DateTime<chrono::FixedOffset>,
@@ -195,11 +193,17 @@ impl ProctorApp {
         };
         let empty = super::stats::Sample::default();
         let sample = if past { &empty } else { sample };
-        let all_rows = if past {
-            processes::rows(model, &starting, sample, "", procs.sort, now)
+        let cache = if past {
+            &mut self.row_cache.past
         } else {
-            live_rows.to_vec()
+            &mut self.row_cache.live
         };
+        let all_rows = if past {
+            cache.all(model, &starting, sample, procs.sort, now)
+        } else {
+            live_rows.clone()
+        };
+        let fresh = |r: &processes::Row| super::row_cache::fresh(model, &starting, sample, now, r);
         ui.horizontal(|ui| {
             let n = all_rows.len();
             ui.selectable_value(&mut self.tab, Tab::Processes, format!("Processes ({n})"));
@@ -231,22 +235,22 @@ impl ProctorApp {
             .collect();
         match self.tab {
             Tab::Processes => {
-                let rows = if procs.filter.trim().is_empty() {
-                    all_rows.clone()
-                } else {
-                    processes::rows(model, &starting, sample, &procs.filter, procs.sort, now)
-                };
+                let rows = cache.shown(&procs.filter);
                 procs.sparks.update(model);
-                out.extend(self.desk.details(ui, model, procs, &rows, past_log));
-                out.extend(procs.ui(ui, &rows, all_rows.len()));
+                out.extend(self.desk.details(ui, model, procs, &rows, past_log, &fresh));
+                out.extend(procs.ui(ui, &rows, all_rows.len(), &fresh));
                 self.desk.shown = rows;
             }
             Tab::Pools => {
-                out.extend(pools.ui(ui, model, &all_rows, now));
-                self.desk.shown.clear();
+                // The workers' rows as they are now (their runtime, CPU
+                // and memory); the pools' cards list them.
+                let workers: Vec<processes::Row> =
+                    all_rows.iter().filter(|r| r.is_worker()).map(&fresh).collect();
+                out.extend(pools.ui(ui, model, &workers, now));
+                self.desk.shown = Default::default();
             }
             Tab::Timeline => {
-                self.desk.shown.clear();
+                self.desk.shown = Default::default();
                 let tree = chosen.as_deref().map(|n| self.tree.rows(n)).unwrap_or_default();
                 self.png.area = Some(ui.available_rect_before_wrap());
                 out.extend(self.pictures.ui(ui, model, &procs.selected, now, past, &tree));

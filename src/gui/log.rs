@@ -4,9 +4,10 @@
 //! million lines scroll as easily as ten.
 
 use super::log_search::{Scan, SCAN_PER_FRAME};
+use super::log_shown::Shown;
 use super::log_store::LogStore;
 use crate::event::{Event, EventKind};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// Events kept in memory; older ones are dropped from the view.
 pub const LOG_CAPACITY: usize = 1_000_000;
@@ -102,7 +103,7 @@ pub struct Log {
     /// The lines kept (a lean store: see `log_store`).
     pub(super) store: LogStore,
     /// Absolute indices of the lines that pass the filters, in order.
-    pub(super) shown: VecDeque<u64>,
+    pub(super) shown: Shown,
     /// The filters being applied (or applied) to the store.
     pub(super) scan: Scan,
     pub process: ProcessFilter,
@@ -136,7 +137,7 @@ impl Log {
     pub fn with_capacity(capacity: usize) -> Self {
         let mut log = Self {
             store: LogStore::with_capacity(capacity),
-            shown: VecDeque::new(),
+            shown: Shown::new(true),
             scan: Scan::new(LogFilter::none(), 0),
             process: ProcessFilter::All,
             selection: BTreeSet::new(),
@@ -167,7 +168,7 @@ impl Log {
 
     /// The lines that pass the filters, oldest first, as events.
     pub fn shown(&self) -> impl Iterator<Item = Event> + '_ {
-        self.shown.iter().filter_map(|&a| self.get(a))
+        self.shown.iter().filter_map(|a| self.get(a))
     }
 
     /// Every line kept, oldest first, as events.
@@ -182,7 +183,7 @@ impl Log {
 
     /// The absolute indices of the lines shown, oldest first.
     pub(super) fn shown_indices(&self) -> impl Iterator<Item = u64> + '_ {
-        self.shown.iter().copied()
+        self.shown.iter()
     }
 
     /// Applies the filters now, to the end (tests; the view scans a
@@ -282,9 +283,7 @@ impl Log {
 
     fn drop_dead(&mut self) {
         let first = self.store.first();
-        while self.shown.front().is_some_and(|&a| a < first) {
-            self.shown.pop_front();
-        }
+        self.shown.drop_before(first);
     }
 
     /// Starts applying the filters again if they changed.
@@ -293,8 +292,8 @@ impl Log {
         if &now == self.scan.filter() {
             return;
         }
+        self.shown = Shown::new(!now.is_active());
         self.scan = Scan::new(now, self.store.first());
-        self.shown.clear();
         self.jump_to_end = self.follow;
     }
 

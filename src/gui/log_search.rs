@@ -11,8 +11,8 @@
 //! in ASCII text compares without lower-casing a copy.
 
 use super::log::LogFilter;
+use super::log_shown::Shown;
 use super::log_store::{Line, LineKind, LogStore};
-use std::collections::VecDeque;
 
 /// Lines a frame examines at most while a filter is being applied.
 pub const SCAN_PER_FRAME: usize = 50_000;
@@ -141,7 +141,7 @@ impl Scan {
     /// Examines up to `budget` lines from where the scan stopped, adding
     /// the absolute indices of those that pass to `shown`. Returns how
     /// many it examined.
-    pub fn step(&mut self, store: &LogStore, shown: &mut VecDeque<u64>, budget: usize) -> usize {
+    pub fn step(&mut self, store: &LogStore, shown: &mut Shown, budget: usize) -> usize {
         self.next = self.next.max(store.first());
         let mut n = 0;
         for (abs, line) in store.lines_from(self.next).take(budget) {

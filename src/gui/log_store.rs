@@ -1,10 +1,11 @@
-//! The event log's lean store: a line of output costs a fixed-size record
-//! (time, seq, pid, input, an interned process-and-pool id and where its
-//! text lies) and its text, appended to the text of a chunk of lines.
-//! Other events (rare: spawned, exited, ...) are kept whole beside the
-//! records. Chunks hold up to `CHUNK_LINES` lines; the window is bounded by
-//! line count and memory is freed a whole chunk at a time (the oldest lines
-//! of the front chunk are dead until all of it is).
+//! The event log's lean store. The lines an output event carries (read
+//! together, joined by newlines) share one head (time, seq, pid, input, an
+//! interned process-and-pool id): each line costs 4 bytes (where its text
+//! ends) and its text, appended to the text of a chunk of lines. Other
+//! events (rare: spawned, exited, ...) are kept whole beside the heads.
+//! Chunks hold up to `CHUNK_LINES` lines; the window is bounded by line
+//! count and memory is freed a whole chunk at a time (the oldest lines of
+//! the front chunk are dead until all of it is).
 //!
 //! Lines are addressed by an absolute index that only grows: the first
 //! line ever pushed is 0, whatever has been dropped since.
@@ -21,7 +22,7 @@ const CHUNK_TEXT: usize = 8 << 20;
 const NONE32: u32 = u32::MAX;
 const NONE64: u64 = u64::MAX;
 
-/// What a record is.
+/// What a line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineKind {
     Stdout,
@@ -30,44 +31,61 @@ pub enum LineKind {
     Other,
 }
 
-/// One line: 56 bytes on a 64-bit machine, its text apart.
+/// What the lines of one event share (a batch cut by a chunk's end gets a
+/// head in each chunk).
 #[derive(Clone, Copy, Debug)]
-struct Rec {
+struct Head {
     seq: u64,
     secs: i64,
+    /// The pool input; for an other event, its index in the chunk's
+    /// `others` (the event kept whole has its input).
     input: u64,
     nanos: u32,
     offset: i32,
-    /// Output: the text's start in the chunk's text. Other: its index in
-    /// the chunk's `others`.
-    start: u32,
-    len: u32,
     who: u32,
     pid: u32,
+    /// The index in the chunk of its first line.
+    first: u32,
     kind: LineKind,
 }
 
 #[derive(Debug, Default)]
 struct Chunk {
-    /// The absolute index of `recs[0]`.
+    /// The absolute index of its first line.
     first: u64,
-    recs: Vec<Rec>,
+    heads: Vec<Head>,
+    /// Per line: where its text ends in `text` (it starts where the line
+    /// before ends; an other event's line is empty).
+    ends: Vec<u32>,
     text: String,
     others: Vec<Event>,
 }
 
 impl Chunk {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The index of the head of line `i`.
+    fn head_of(&self, i: usize) -> usize {
+        self.heads
+            .partition_point(|h| h.first as usize <= i)
+            .saturating_sub(1)
+    }
+
     #[cfg(test)]
     fn bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.recs.capacity() * std::mem::size_of::<Rec>()
+            + self.heads.capacity() * std::mem::size_of::<Head>()
+            + self.ends.capacity() * std::mem::size_of::<u32>()
             + self.text.capacity()
             + self.others.capacity() * std::mem::size_of::<Event>()
             + self.others.iter().map(|e| e.text().len()).sum::<usize>()
     }
 
     fn seal(&mut self) {
-        self.recs.shrink_to_fit();
+        self.heads.shrink_to_fit();
+        self.ends.shrink_to_fit();
         self.text.shrink_to_fit();
         self.others.shrink_to_fit();
     }
@@ -83,41 +101,50 @@ pub struct Who {
 /// One line as stored, borrowed from the store.
 #[derive(Clone, Copy)]
 pub struct Line<'a> {
-    rec: &'a Rec,
+    head: &'a Head,
     chunk: &'a Chunk,
+    /// Its index in the chunk.
+    i: usize,
     who: &'a Who,
 }
 
 impl<'a> Line<'a> {
     pub fn kind(&self) -> LineKind {
-        self.rec.kind
+        self.head.kind
     }
 
     /// The text of an output line (None for other events).
     pub fn output_text(&self) -> Option<&'a str> {
-        if self.rec.kind == LineKind::Other {
+        if self.head.kind == LineKind::Other {
             return None;
         }
-        let s = self.rec.start as usize;
-        self.chunk.text.get(s..s + self.rec.len as usize)
+        let start = match self.i {
+            0 => 0,
+            i => *self.chunk.ends.get(i - 1)? as usize,
+        };
+        let end = *self.chunk.ends.get(self.i)? as usize;
+        self.chunk.text.get(start..end)
     }
 
-    /// The whole event of an other record.
+    /// The whole event of an other line.
     pub fn other(&self) -> Option<&'a Event> {
-        match self.rec.kind {
-            LineKind::Other => self.chunk.others.get(self.rec.start as usize),
+        match self.head.kind {
+            LineKind::Other => self.chunk.others.get(usize::try_from(self.head.input).ok()?),
             _ => None,
         }
     }
 
     /// The pool input the line belongs to, if any.
     pub fn input(&self) -> Option<u64> {
-        (self.rec.input != NONE64).then_some(self.rec.input)
+        match self.head.kind {
+            LineKind::Other => self.other().and_then(|e| e.input),
+            _ => (self.head.input != NONE64).then_some(self.head.input),
+        }
     }
 
     /// The interned id of the line's process and pool.
     pub fn who_id(&self) -> u32 {
-        self.rec.who
+        self.head.who
     }
 
     pub fn who(&self) -> &'a Who {
@@ -129,7 +156,7 @@ impl<'a> Line<'a> {
         if let Some(e) = self.other() {
             return e.clone();
         }
-        let r = self.rec;
+        let r = self.head;
         let line = self.output_text().unwrap_or_default().to_string();
         let kind = match r.kind {
             LineKind::Stderr => EventKind::stderr(line),
@@ -220,16 +247,15 @@ impl LogStore {
             e.time.timestamp_subsec_nanos(),
             e.time.offset().local_minus_utc(),
         );
-        let mut rec = Rec {
+        let mut head = Head {
             seq: e.seq,
             secs,
             input: e.input.unwrap_or(NONE64),
             nanos,
             offset,
-            start: 0,
-            len: 0,
             who,
             pid: e.pid.unwrap_or(NONE32),
+            first: 0,
             kind: LineKind::Other,
         };
         let output = match &e.kind {
@@ -239,13 +265,18 @@ impl LogStore {
         };
         match output {
             Some((kind, text)) if text.len() <= u32::MAX as usize / 2 => {
-                rec.kind = kind;
+                head.kind = kind;
+                let mut headed = false;
                 for piece in text.split('\n') {
                     let chunk = self.open_chunk(piece.len());
-                    rec.start = chunk.text.len() as u32;
-                    rec.len = piece.len() as u32;
+                    // The event's first line, or its first in a new chunk.
+                    if !headed || chunk.ends.is_empty() {
+                        head.first = chunk.len() as u32;
+                        chunk.heads.push(head);
+                        headed = true;
+                    }
                     chunk.text.push_str(piece);
-                    chunk.recs.push(rec);
+                    chunk.ends.push(chunk.text.len() as u32);
                     self.end += 1;
                 }
             }
@@ -256,9 +287,11 @@ impl LogStore {
                 e.process = w.process.clone();
                 e.pool = w.pool.clone();
                 let chunk = self.open_chunk(0);
-                rec.start = chunk.others.len() as u32;
+                head.first = chunk.len() as u32;
+                head.input = chunk.others.len() as u64;
                 chunk.others.push(e);
-                chunk.recs.push(rec);
+                chunk.heads.push(head);
+                chunk.ends.push(chunk.text.len() as u32);
                 self.end += 1;
             }
         }
@@ -271,13 +304,18 @@ impl LogStore {
         if abs < self.first || abs >= self.end {
             return None;
         }
-        let i = self.chunks.partition_point(|c| c.first <= abs).checked_sub(1)?;
-        let chunk = self.chunks.get(i)?;
-        let rec = chunk.recs.get((abs - chunk.first) as usize)?;
+        let c = self.chunks.partition_point(|c| c.first <= abs).checked_sub(1)?;
+        let chunk = self.chunks.get(c)?;
+        let i = (abs - chunk.first) as usize;
+        if i >= chunk.len() {
+            return None;
+        }
+        let head = chunk.heads.get(chunk.head_of(i))?;
         Some(Line {
-            rec,
+            head,
             chunk,
-            who: self.names.get(rec.who as usize)?,
+            i,
+            who: self.names.get(head.who as usize)?,
         })
     }
 
@@ -293,21 +331,23 @@ impl LogStore {
         let skip = self.chunks.partition_point(|c| c.first <= from).saturating_sub(1);
         self.chunks.iter().skip(skip).flat_map(move |chunk| {
             let lo = from.saturating_sub(chunk.first) as usize;
-            chunk
-                .recs
-                .iter()
-                .enumerate()
-                .skip(lo)
-                .filter_map(move |(i, rec)| {
-                    Some((
-                        chunk.first + i as u64,
-                        Line {
-                            rec,
-                            chunk,
-                            who: self.names.get(rec.who as usize)?,
-                        },
-                    ))
-                })
+            let mut h = chunk.head_of(lo);
+            (lo..chunk.len()).filter_map(move |i| {
+                // The heads are in line order: step to line i's.
+                while chunk.heads.get(h + 1).is_some_and(|n| n.first as usize <= i) {
+                    h += 1;
+                }
+                let head = chunk.heads.get(h)?;
+                Some((
+                    chunk.first + i as u64,
+                    Line {
+                        head,
+                        chunk,
+                        i,
+                        who: self.names.get(head.who as usize)?,
+                    },
+                ))
+            })
         })
     }
 
@@ -370,7 +410,7 @@ impl LogStore {
         let full = self
             .chunks
             .back()
-            .is_none_or(|c| c.recs.len() >= CHUNK_LINES || c.text.len() + text > CHUNK_TEXT);
+            .is_none_or(|c| c.len() >= CHUNK_LINES || c.text.len() + text > CHUNK_TEXT);
         if full {
             let guess = self.chunks.back().map_or(0, |c| c.text.len());
             if let Some(c) = self.chunks.back_mut() {
@@ -378,7 +418,8 @@ impl LogStore {
             }
             self.chunks.push_back(Chunk {
                 first: self.end,
-                recs: Vec::with_capacity(CHUNK_LINES),
+                heads: Vec::new(),
+                ends: Vec::with_capacity(CHUNK_LINES),
                 text: String::with_capacity(guess),
                 others: Vec::new(),
             });
@@ -394,7 +435,7 @@ impl LogStore {
             self.first = keep_from;
         }
         while let Some(c) = self.chunks.front() {
-            if c.first + c.recs.len() as u64 <= self.first {
+            if c.first + c.len() as u64 <= self.first {
                 self.chunks.pop_front();
             } else {
                 break;
@@ -404,93 +445,5 @@ impl LogStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn out(process: &str, line: &str) -> Event {
-        Event::now(EventKind::stdout(line)).process(process, Some(7))
-    }
-
-    #[test]
-    fn lines_of_a_batched_event_are_lines_of_their_own() {
-        let mut s = LogStore::with_capacity(100);
-        let mut e = Event::now(EventKind::stderr("a\nbb\n\nc")).process("w", Some(3));
-        e.seq = 9;
-        e.pool = Some("p".into());
-        e.input = Some(4);
-        let r = s.push(e.clone());
-        assert_eq!(r, 0..4);
-        let got: Vec<Event> = s.events().collect();
-        assert_eq!(got, e.clone().into_lines());
-        assert_eq!(s.get(1).map(|e| e.text()), Some("bb".to_string()));
-        assert_eq!(s.get(2).map(|e| e.text()), Some(String::new()));
-        assert_eq!(s.line(3).map(|l| l.kind()), Some(LineKind::Stderr));
-        assert_eq!(s.get(4), None);
-    }
-
-    #[test]
-    fn other_events_and_raw_output_are_kept_whole() {
-        let mut s = LogStore::with_capacity(100);
-        let spawned = Event::now(EventKind::Spawned { command: "x".into() }).process("a", Some(1));
-        let raw = Event::now(EventKind::Stdout {
-            line: "\u{fffd}\n".into(),
-            bytes: Some("/wo=".into()),
-        })
-        .pool("p", Some(2));
-        s.push(spawned.clone());
-        s.push(raw.clone());
-        s.push(out("a", "x"));
-        assert_eq!(s.len(), 3);
-        assert_eq!(s.get(0), Some(spawned));
-        assert_eq!(s.get(1), Some(raw));
-        assert_eq!(s.line(0).map(|l| l.kind()), Some(LineKind::Other));
-        assert_eq!(s.names().len(), 2, "process a is interned once");
-    }
-
-    #[test]
-    fn the_window_is_bounded_and_old_chunks_go_whole() {
-        let cap = 3 * CHUNK_LINES + 10;
-        let mut s = LogStore::with_capacity(cap);
-        for i in 0..(5 * CHUNK_LINES) {
-            s.push(out("a", &format!("l{i}")));
-        }
-        assert_eq!(s.len(), cap);
-        assert_eq!(s.first(), (5 * CHUNK_LINES - cap) as u64);
-        assert_eq!(s.get(s.first() - 1), None);
-        let first = s.get(s.first()).expect("the oldest kept");
-        assert_eq!(first.text(), format!("l{}", s.first()));
-        let last = s.get(s.end() - 1).expect("the newest");
-        assert_eq!(last.text(), format!("l{}", 5 * CHUNK_LINES - 1));
-        // Whole chunks only: the dead lines are those of one chunk at most.
-        assert!(s.chunks.len() <= 4, "{}", s.chunks.len());
-        let from: Vec<u64> = s.lines_from(0).map(|(i, _)| i).take(2).collect();
-        assert_eq!(from, [s.first(), s.first() + 1]);
-        s.set_capacity(5);
-        assert_eq!(s.len(), 5);
-        assert_eq!(s.chunks.len(), 1);
-        assert_eq!(s.events().count(), 5);
-    }
-
-    #[test]
-    fn a_short_line_costs_at_most_100_bytes_beside_its_text() {
-        let mut s = LogStore::with_capacity(1_000_000);
-        let n = 100_000;
-        let mut batch = String::new();
-        for i in 0..n {
-            if i % 10 == 0 && !batch.is_empty() {
-                let p = format!("proc-{}", i % 1000);
-                s.push(Event::now(EventKind::stdout(std::mem::take(&mut batch))).process(&p, Some(1)));
-            }
-            if !batch.is_empty() {
-                batch.push('\n');
-            }
-            batch.push_str(&format!("line {i}"));
-        }
-        s.push(Event::now(EventKind::stdout(batch)).process("last", Some(1)));
-        assert_eq!(s.len(), n);
-        let text = s.text_bytes();
-        let per = (s.bytes_held() - text) as f64 / n as f64;
-        assert!(per <= 100.0, "{per:.1} bytes a line beside the text");
-        assert!(text < n * 12);
-    }
-}
+#[path = "log_store_tests.rs"]
+mod tests;

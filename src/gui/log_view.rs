@@ -146,7 +146,7 @@ impl Log {
             })
             .body(|body| {
                 body.rows(row_h, n, |mut row| {
-                    let Some(abs) = self.shown.get(row.index()).copied() else {
+                    let Some(abs) = self.shown.get(row.index()) else {
                         return;
                     };
                     let Some(e) = self.get(abs) else {

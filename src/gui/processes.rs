@@ -5,13 +5,12 @@
 
 use super::intent::Intent;
 use super::keys::{shortcut_text, KeyAction};
+use super::process_cells::{cell, details_cell};
+use super::row_actions::action_menu;
+pub(super) use super::row_actions::Action;
 pub use super::rows::{rows, rows_csv, Col, Row, Sort, Status};
-use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
 use super::tree_rows::{self, Item};
-use crate::engine::{Command, StopHow};
-use crate::event::exit::short_exit;
 use crate::model::SessionModel;
-use crate::session::signal::COMMON_SIGNALS;
 use egui::{RichText, Sense, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::BTreeSet;
@@ -46,131 +45,6 @@ pub struct ProcessesView {
     pub table_rect: Option<egui::Rect>,
 }
 
-/// Actions that apply to some processes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Action {
-    Terminate,
-    Kill,
-    Pause,
-    Resume,
-    Signal(nix::sys::signal::Signal),
-    Restart,
-    StartAgain,
-    ShowInLog,
-}
-
-impl Action {
-    pub(super) fn applies(self, r: &Row) -> bool {
-        match self {
-            Action::Terminate | Action::Kill | Action::Signal(_) => r.status.is_alive(),
-            Action::Pause => r.status == Status::Running,
-            Action::Resume => r.status == Status::Paused,
-            Action::Restart => r.status.is_alive() && !r.is_worker(),
-            Action::StartAgain => {
-                matches!(r.status, Status::Exited | Status::Stopped | Status::FailedToStart) && !r.is_worker()
-            }
-            Action::ShowInLog => true,
-        }
-    }
-
-    pub(super) fn intent(self, name: &str) -> Intent {
-        let stop = |how| {
-            Intent::Send(Command::Stop {
-                process: name.to_string(),
-                how,
-            })
-        };
-        match self {
-            Action::Terminate => stop(StopHow::Terminate),
-            Action::Kill => stop(StopHow::Kill),
-            Action::Pause => Intent::Send(Command::Pause {
-                process: name.to_string(),
-            }),
-            Action::Resume => Intent::Send(Command::Resume {
-                process: name.to_string(),
-            }),
-            Action::Signal(s) => stop(StopHow::Signal(s)),
-            Action::Restart | Action::StartAgain => Intent::Restart(name.to_string()),
-            Action::ShowInLog => Intent::ShowInLog(name.to_string()),
-        }
-    }
-}
-
-/// Terminate, Kill, Send signal, Restart, Start again for `targets` in a
-/// menu; each is enabled when it applies to at least one of them, and
-/// shows its keys.
-fn action_buttons(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
-    let mut act = |ui: &mut Ui, a: Action, label: &str, hint: &str, key: Option<KeyAction>| {
-        let n = targets.iter().filter(|r| a.applies(r)).count();
-        let mut b = egui::Button::new(label);
-        if let Some(k) = key {
-            b = b.shortcut_text(shortcut_text(k));
-        }
-        if ui.add_enabled(n > 0, b).on_hover_text(hint).clicked() {
-            out.extend(targets.iter().filter(|r| a.applies(r)).map(|r| a.intent(&r.name)));
-            ui.close();
-        }
-    };
-    act(
-        ui,
-        Action::Terminate,
-        "Terminate",
-        "Stop signal, then SIGKILL after the stop timeout",
-        Some(KeyAction::Terminate),
-    );
-    act(ui, Action::Kill, "Kill", "SIGKILL now", Some(KeyAction::Kill));
-    act(
-        ui,
-        Action::Pause,
-        "Pause",
-        "SIGSTOP to the whole tree",
-        Some(KeyAction::Pause),
-    );
-    act(
-        ui,
-        Action::Resume,
-        "Resume",
-        "SIGCONT to the whole tree",
-        Some(KeyAction::Resume),
-    );
-    let any_alive = targets.iter().any(|r| r.status.is_alive());
-    ui.add_enabled_ui(any_alive, |ui| {
-        ui.menu_button("Send signal", |ui| {
-            for &s in COMMON_SIGNALS {
-                act(ui, Action::Signal(s), s.as_str(), "Send this signal once", None);
-            }
-        });
-    });
-    act(
-        ui,
-        Action::Restart,
-        "Restart",
-        "Terminate, then start it again",
-        Some(KeyAction::Restart),
-    );
-    act(
-        ui,
-        Action::StartAgain,
-        "Start again",
-        "Start an ended process again",
-        None,
-    );
-}
-
-/// The action menu's entries; `targets` are the rows it acts on.
-fn action_menu(ui: &mut Ui, targets: &[&Row], out: &mut Vec<Intent>) {
-    action_buttons(ui, targets, out);
-    if targets.len() == 1
-        && ui
-            .button("Show in log")
-            .on_hover_text("Filter the event log to this process")
-            .clicked()
-    {
-        out.push(Action::ShowInLog.intent(&targets[0].name));
-        ui.close();
-    }
-}
-
 impl ProcessesView {
     /// For a past session: nothing to act on.
     pub fn read_only() -> Self {
@@ -186,7 +60,16 @@ impl ProcessesView {
         self.expanded.retain(|n| model.row(n).is_some());
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, rows: &[Row], total: usize) -> Vec<Intent> {
+    /// Draws the toolbar and the table of `rows` (of `total`); `fresh`
+    /// gives a row as it is now (its runtime, countdown, CPU and memory),
+    /// for the rows drawn.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        rows: &[Row],
+        total: usize,
+        fresh: &dyn Fn(&Row) -> Row,
+    ) -> Vec<Intent> {
         self.table_rect = Some(ui.available_rect_before_wrap());
         let mut out = Vec::new();
         let dark = ui.visuals().dark_mode;
@@ -232,7 +115,7 @@ impl ProcessesView {
             super::row_toolbar::toolbar(ui, &targets, &mut out);
         });
         ui.add_space(2.0);
-        self.table(ui, rows, dark, &mut out);
+        self.table(ui, rows, dark, fresh, &mut out);
         out
     }
 
@@ -283,7 +166,14 @@ impl ProcessesView {
         self.cursor = Some(rows[i].name.clone());
     }
 
-    fn table(&mut self, ui: &mut Ui, rows: &[Row], dark: bool, out: &mut Vec<Intent>) {
+    fn table(
+        &mut self,
+        ui: &mut Ui,
+        rows: &[Row],
+        dark: bool,
+        fresh: &dyn Fn(&Row) -> Row,
+        out: &mut Vec<Intent>,
+    ) {
         if rows.is_empty() {
             ui.add_space(20.0);
             ui.vertical_centered(|ui| {
@@ -375,6 +265,8 @@ impl ProcessesView {
                     }
                     return;
                 }
+                // Only the rows drawn are brought up to date.
+                let r = &fresh(r);
                 row.set_selected(self.selected.contains(&r.name));
                 for &c in &cols {
                     row.col(|ui| match c {
@@ -464,83 +356,4 @@ impl ProcessesView {
             action_menu(ui, targets, out);
         }
     }
-}
-
-/// One cell of a row.
-fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
-    let muted = color(dark, Tone::Muted);
-    let ended = !r.status.is_alive();
-    let num = |ui: &mut Ui, text: Option<String>| {
-        if let Some(t) = text {
-            let t = mono(t);
-            ui.add(egui::Label::new(if ended { t.color(muted) } else { t }).selectable(false));
-        }
-    };
-    match c {
-        Col::Name => {
-            ui.add(
-                egui::Label::new(RichText::new(&r.name).strong())
-                    .truncate()
-                    .selectable(false),
-            );
-        }
-        Col::Pid => num(ui, r.pid.map(|p| p.to_string())),
-        Col::Host => num(ui, r.host.clone()),
-        Col::State => {
-            ui.add(
-                egui::Label::new(RichText::new(r.state_text()).color(color(dark, r.tone())))
-                    .selectable(false),
-            )
-            .on_hover_text(&r.details);
-        }
-        Col::Exit => {
-            if let Some(c) = r.exit_code {
-                ui.add(
-                    egui::Label::new(mono(short_exit(c)).color(color(dark, exit_tone(c)))).selectable(false),
-                );
-            }
-        }
-        Col::Cpu | Col::Memory => {
-            let text = match c {
-                Col::Cpu => r.cpu.map(|c| format!("{c:5.1}")),
-                _ => r.rss.map(format_bytes),
-            };
-            match r.own {
-                // The whole tree's figure; the leader's own on hover.
-                Some((cpu, rss, n)) => {
-                    if let Some(t) = text {
-                        let t = mono(format!("{t} \u{2211}"));
-                        ui.add(egui::Label::new(t).selectable(false))
-                            .on_hover_text(format!(
-                            "The whole tree: {n} processes (the ones that left its group or session too)\n\
-                             The leader alone: CPU {cpu:.1}%, memory {}",
-                            format_bytes(rss)
-                        ));
-                    }
-                }
-                None => num(ui, text),
-            }
-        }
-        Col::Started => num(ui, r.started.map(super::rows::iso_time)),
-        Col::Runtime => num(ui, r.runtime.map(format_duration)),
-        Col::Restarts => num(ui, Some(r.restarts.to_string()).filter(|s| s != "0")),
-        // Drawn by the table, which holds the series.
-        Col::OverTime => {}
-    }
-}
-
-fn details_cell(ui: &mut Ui, r: &Row, dark: bool) {
-    let tone = match r.status {
-        Status::FailedToStart => color(dark, Tone::Failure),
-        Status::Stopping | Status::Paused => color(dark, Tone::Stopping),
-        Status::Restarting => color(dark, Tone::Waiting),
-        _ => color(dark, Tone::Muted),
-    };
-    let t = RichText::new(&r.details).color(tone);
-    let t = if matches!(r.status, Status::Running | Status::Exited | Status::Stopped) {
-        t.monospace()
-    } else {
-        t
-    };
-    ui.add(egui::Label::new(t).truncate().selectable(false));
 }

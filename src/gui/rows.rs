@@ -8,62 +8,9 @@ use crate::event::exit::short_exit;
 use crate::model::{ProcessRow, RowState, SessionModel};
 use crate::pictures::ProcLane;
 use chrono::{DateTime, FixedOffset};
-use std::cmp::Ordering;
 use std::collections::HashSet;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Col {
-    Name,
-    Pid,
-    State,
-    /// Where it runs: an SSH host or Slurm node (shown when any row has one).
-    Host,
-    Exit,
-    Cpu,
-    Memory,
-    Started,
-    Runtime,
-    Restarts,
-    /// CPU and memory of the last minute or so, as a sparkline.
-    OverTime,
-}
-
-impl Col {
-    pub const ALL: [Col; 11] = [
-        Col::Name,
-        Col::Pid,
-        Col::State,
-        Col::Host,
-        Col::Exit,
-        Col::Cpu,
-        Col::Memory,
-        Col::Started,
-        Col::Runtime,
-        Col::Restarts,
-        Col::OverTime,
-    ];
-    pub fn title(self) -> &'static str {
-        match self {
-            Col::Name => "Name",
-            Col::Pid => "PID",
-            Col::State => "State",
-            Col::Host => "Host",
-            Col::Exit => "Exit",
-            Col::Cpu => "CPU %",
-            Col::Memory => "Memory",
-            Col::Started => "Started",
-            Col::Runtime => "Runtime",
-            Col::Restarts => "Restarts",
-            Col::OverTime => "Over time",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sort {
-    pub col: Col,
-    pub ascending: bool,
-}
+pub use super::row_order::{Col, Sort};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
@@ -278,7 +225,9 @@ impl Row {
         "details",
     ];
 
-    fn matches(&self, needle: &str) -> bool {
+    /// Whether the row shows `needle` (lower-case) in its name, state,
+    /// details, pid or exit.
+    pub(super) fn matches(&self, needle: &str) -> bool {
         needle.is_empty()
             || self.name.to_lowercase().contains(needle)
             || self.status.label().contains(needle)
@@ -294,12 +243,25 @@ pub fn iso_time(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-fn cmp_opt<T: PartialOrd>(a: &Option<T>, b: &Option<T>) -> Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
+/// The row of process `r` of `model` at `now` (shown as starting when its
+/// name is being started again).
+pub fn row_of(
+    model: &SessionModel,
+    r: &ProcessRow,
+    starting: &HashSet<String>,
+    stats: &Sample,
+    now: DateTime<FixedOffset>,
+) -> Row {
+    let row = Row::from_model(r, stats, model.pictures.proc(&r.name), now);
+    if starting.contains(&r.name) && !r.state.is_alive() {
+        Row {
+            status: Status::Starting,
+            details: "starting\u{2026}".into(),
+            exit_code: None,
+            ..row
+        }
+    } else {
+        row
     }
 }
 
@@ -318,42 +280,14 @@ pub fn rows(
     let mut out: Vec<Row> = model
         .processes
         .iter()
-        .map(|r| {
-            if starting.contains(&r.name) && !r.state.is_alive() {
-                Row {
-                    status: Status::Starting,
-                    details: "starting\u{2026}".into(),
-                    exit_code: None,
-                    ..Row::from_model(r, stats, model.pictures.proc(&r.name), now)
-                }
-            } else {
-                Row::from_model(r, stats, model.pictures.proc(&r.name), now)
-            }
-        })
+        .map(|r| row_of(model, r, starting, stats, now))
         .collect();
     let mut pending: Vec<&String> = starting.iter().filter(|n| model.row(n).is_none()).collect();
     pending.sort();
     out.extend(pending.into_iter().map(|n| Row::starting(n)));
     out.retain(|r| r.matches(&needle));
     if let Some(s) = sort {
-        out.sort_by(|a, b| {
-            let o = match s.col {
-                Col::Name => super::natural::natural_cmp(&a.name, &b.name),
-                Col::Pid => cmp_opt(&a.pid, &b.pid),
-                Col::State => a.status.cmp(&b.status),
-                Col::Host => cmp_opt(&a.host, &b.host),
-                Col::Exit => cmp_opt(&a.exit_code, &b.exit_code),
-                Col::Cpu => cmp_opt(&a.cpu, &b.cpu),
-                Col::Memory => cmp_opt(&a.rss, &b.rss),
-                Col::Started => cmp_opt(&a.started, &b.started),
-                Col::Runtime => cmp_opt(&a.runtime, &b.runtime),
-                Col::Restarts => a.restarts.cmp(&b.restarts),
-                // Sorted as the memory it shows last.
-                Col::OverTime => cmp_opt(&a.rss, &b.rss),
-            };
-            let o = if s.ascending { o } else { o.reverse() };
-            o.then_with(|| super::natural::natural_cmp(&a.name, &b.name))
-        });
+        super::row_order::sort_rows(&mut out, s);
     }
     out
 }

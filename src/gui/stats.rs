@@ -25,10 +25,13 @@ pub struct Sample {
     pub per_pid: HashMap<u32, PidStat>,
     /// Proctor's own resident memory in bytes.
     pub own_rss: u64,
+    /// Counts the samples taken (0: none yet), so that a view can tell a
+    /// new sample from the one it built with.
+    pub seq: u64,
 }
 
 pub struct Stats {
-    shared: Arc<Mutex<Sample>>,
+    shared: Arc<Mutex<Arc<Sample>>>,
     pids: Option<Sender<Vec<u32>>>,
     last_sent: Vec<u32>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -39,7 +42,7 @@ const IDLE_PERIOD: Duration = Duration::from_secs(5);
 
 impl Stats {
     pub fn start() -> Self {
-        let shared = Arc::new(Mutex::new(Sample::default()));
+        let shared = Arc::new(Mutex::new(Arc::new(Sample::default())));
         let (tx, rx) = unbounded::<Vec<u32>>();
         let out = shared.clone();
         let thread = std::thread::Builder::new()
@@ -84,8 +87,8 @@ impl Stats {
         }
     }
 
-    /// A copy of the latest sample (for building a table in one go).
-    pub fn snapshot(&self) -> Sample {
+    /// The latest sample (shared, not copied: a frame takes it whole).
+    pub fn snapshot(&self) -> Arc<Sample> {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
@@ -99,7 +102,7 @@ impl Drop for Stats {
     }
 }
 
-fn sample(sys: &mut System, own: Option<Pid>, pids: &[u32], out: &Mutex<Sample>) {
+fn sample(sys: &mut System, own: Option<Pid>, pids: &[u32], out: &Mutex<Arc<Sample>>) {
     let mut list: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
     list.extend(own);
     sys.refresh_processes_specifics(
@@ -121,7 +124,10 @@ fn sample(sys: &mut System, own: Option<Pid>, pids: &[u32], out: &Mutex<Sample>)
     }
     let own_rss = own.and_then(|p| sys.process(p)).map(|p| p.memory()).unwrap_or(0);
     if let Ok(mut s) = out.lock() {
-        s.per_pid = per_pid;
-        s.own_rss = own_rss;
+        *s = Arc::new(Sample {
+            per_pid,
+            own_rss,
+            seq: s.seq + 1,
+        });
     }
 }

@@ -24,6 +24,12 @@ fn after(time: DateTime<FixedOffset>, secs: f64) -> Option<DateTime<FixedOffset>
     chrono::Duration::try_milliseconds((secs * 1000.0) as i64).and_then(|d| time.checked_add_signed(d))
 }
 
+/// A generation no model has had.
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How far past the known inputs an input index may point.
 const MAX_INPUT_GAP: usize = 1_000_000;
 
@@ -35,6 +41,12 @@ pub struct SessionModel {
     pub pools: Vec<PoolRow>,
     pool_index: HashMap<String, usize>,
     pub events_seen: u64,
+    /// Changed by every event that may change a process or pool row (all
+    /// but output lines and resource samples), and by `clear_ended`: a
+    /// view that built its rows at one generation need not build them
+    /// again until it changes. Unique across models (a past session's, a
+    /// new one after a failure), 0 only for a model nothing changed.
+    pub generation: u64,
     pub session_ended: bool,
     /// Processes of stopped trees still running (`leftover` events), until
     /// a SIGKILL for their pid is reported.
@@ -89,6 +101,12 @@ impl SessionModel {
     /// Folds one event into the tables.
     pub fn apply(&mut self, e: &Event) {
         self.events_seen += 1;
+        if !matches!(
+            e.kind,
+            EventKind::Stdout { .. } | EventKind::Stderr { .. } | EventKind::Samples { .. }
+        ) {
+            self.generation = next_generation();
+        }
         self.pictures.apply(e);
         if self.apply_leftover(e) {
             return;
@@ -215,6 +233,7 @@ impl SessionModel {
 
     /// Forgets rows that have ended (as the engine's ClearEnded does).
     pub fn clear_ended(&mut self) {
+        self.generation = next_generation();
         self.processes.retain(|r| !r.state.is_ended());
         self.index = self
             .processes
