@@ -50,7 +50,45 @@ fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
     // A signal comes back as Python has it.
     run.start(on_host(&hosts, "127.0.0.3", sh("killed", "kill -9 $$")));
     assert_eq!(run.wait_exit("killed"), Some(-9));
+    // Codes past the last signal number are codes (255 read as -127).
+    run.start(on_host(&hosts, "127.0.0.3", sh("code255", "exit 255")));
+    assert_eq!(run.wait_exit("code255"), Some(255));
+    run.start(on_host(&hosts, "127.0.0.3", sh("code200", "exit 200")));
+    assert_eq!(run.wait_exit("code200"), Some(200));
     run.finish();
+}
+
+/// What leaves the command's group on the host (`setsid`) is stopped
+/// with it: the wrapper finds it by its tag and name (it was left
+/// running).
+#[test]
+fn terminate_ends_what_left_the_remote_group_too() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let tag = run.engine.session_tag().to_string();
+    let t = on_host(
+        &hosts,
+        "127.0.0.2",
+        sh("esc", "setsid sleep 6031.5 & sleep 6031.7; wait"),
+    );
+    run.start(t);
+    wait_until("the remote sleeps", Duration::from_secs(30), || {
+        running_as("sleep 6031.").iter().filter(|&&p| !gone(p)).count() >= 2
+    });
+    run.send(Command::Stop {
+        process: "esc".into(),
+        how: StopHow::Terminate,
+    });
+    run.wait_exit("esc");
+    wait_until(
+        "no remote process of the task, the one that left its group included",
+        Duration::from_secs(20),
+        || with_cmdline("sleep 6031.").iter().all(|&p| gone(p)),
+    );
+    run.finish();
+    wait_until("no ssh of ours", Duration::from_secs(20), || {
+        tagged(&tag).iter().all(|&p| gone(p))
+    });
 }
 
 #[test]
