@@ -111,7 +111,8 @@ fn terminate_ends_the_remote_tree() {
         process: "long".into(),
         how: StopHow::Terminate,
     });
-    run.wait_exit("long");
+    // Stopped on the host through its connection: its own end comes back.
+    assert_eq!(run.wait_exit("long"), Some(-15), "{}", run.dump());
     let m = run.model();
     assert_eq!(m.row("long").unwrap().state, RowState::Stopped);
     wait_until(
@@ -257,4 +258,40 @@ fn sigkill_of_proctor_run_leaves_no_remote_task_behind() {
     wait_until("no remote sleep left", Duration::from_secs(30), || {
         with_cmdline("sleep 6024.5").iter().all(|&p| gone(p))
     });
+}
+
+/// A remote command that ignores its stop signal: Proctor reports its end
+/// when the host has killed it, not when its local `ssh` went (it said
+/// "exited" at once while the command ran on for the stop timeout).
+#[test]
+fn a_remote_stop_is_reported_when_the_remote_command_ends() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut t = on_host(
+        &hosts,
+        "127.0.0.4",
+        sh("slow", "trap '' TERM; sleep 6024.5; true"),
+    );
+    t.stop.timeout = Seconds::from_millis(2000);
+    run.start(t);
+    wait_until("the remote sleep", Duration::from_secs(30), || {
+        running_as("sleep 6024.5").iter().any(|&p| !gone(p))
+    });
+    let sent = std::time::Instant::now();
+    run.send(Command::Stop {
+        process: "slow".into(),
+        how: StopHow::Terminate,
+    });
+    assert_eq!(run.wait_exit("slow"), Some(-9), "{}", run.dump());
+    assert!(
+        sent.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        sent.elapsed()
+    );
+    // By then the remote command is gone.
+    assert!(
+        with_cmdline("sleep 6024.5").iter().all(|&p| gone(p)),
+        "the remote command outlived its reported end"
+    );
+    run.finish();
 }

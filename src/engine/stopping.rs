@@ -57,6 +57,8 @@ impl Supervisor {
     /// Sends `how`'s signal to the tree of `key` (then SIGCONT if `resume`)
     /// and, for a terminate, schedules SIGKILL after the stop timeout.
     pub(super) fn signal_stop(&mut self, key: usize, how: StopHow, resume: bool, why: &str) {
+        /// How much longer than its host a remote task's local `ssh` waits.
+        const REMOTE_KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
         let Some(p) = self.proc(key) else { return };
         let Some(pgid) = p.pgid else { return };
         if how == StopHow::Terminate && p.kill_at.is_some() {
@@ -73,7 +75,18 @@ impl Supervisor {
             StopHow::Kill => (Signal::SIGKILL, why.trim_end_matches("; ").to_string()),
             StopHow::Signal(s) => (s, why.trim_end_matches("; ").to_string()),
         };
-        let (reached, error) = self.signal_tree(&name, leader, pgid, sig);
+        // A task on an SSH host is asked to stop through its connection:
+        // its input closes, and the host's wrapper sends the stop signal
+        // (then SIGKILL after the stop timeout) while the connection stays
+        // up, so that its end and exit code come back as they happen. Its
+        // local `ssh` gets only the SIGKILL, if it comes to that.
+        let remote_stop = how == StopHow::Terminate && self.task_hosts.runs_remotely(key);
+        let (reached, error) = if remote_stop {
+            self.close_remote_input(key);
+            (1, None)
+        } else {
+            self.signal_tree(&name, leader, pgid, sig)
+        };
         if reached == 0 {
             if let Some(err) = error {
                 self.error(format!("cannot send {} to `{name}`: {err}", sig.as_str()));
@@ -92,7 +105,14 @@ impl Supervisor {
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
         if how == StopHow::Terminate && p.kill_at.is_none() {
-            let d = stop_timeout.get();
+            // A remote task's host kills it after the stop timeout itself;
+            // its local `ssh` is killed only if nothing came back a little
+            // after that.
+            let d = if remote_stop {
+                stop_timeout.get().saturating_add(REMOTE_KILL_GRACE)
+            } else {
+                stop_timeout.get()
+            };
             // At most a year ahead (a `Seconds`): the sum cannot overflow.
             let now = Instant::now();
             p.kill_at = Some(now.checked_add(d).unwrap_or(now));

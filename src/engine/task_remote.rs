@@ -280,6 +280,15 @@ impl Supervisor {
         }
     }
 
+    /// Closes a remote task's input: on the host its wrapper stops the
+    /// command (see `remote::argv::WRAPPER`).
+    pub(super) fn close_remote_input(&mut self, key: usize) {
+        let Some(p) = self.procs.get_mut(key) else { return };
+        if let Some(s) = p.stdin.take() {
+            self.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&s.fd));
+        }
+    }
+
     /// A stop of a task that waits for its host: it will not start.
     /// True if it was waiting.
     pub(super) fn cancel_host_wait(&mut self, key: usize) -> bool {
