@@ -50,9 +50,14 @@ fn wait_pool(run: &mut Run, name: &str) -> SessionModel {
     model(&run.events)
 }
 
-fn no_ssh_left() -> bool {
-    // Every ssh of ours (masters included) is our child: none may be left.
-    with_cmdline("ControlPath=").iter().all(|&p| gone(p))
+/// No ssh of this session (masters included) is left. Only this
+/// session's: another test's masters (or the user's own) may run beside.
+fn no_ssh_left(tag: &str) -> bool {
+    let ours = tagged(tag);
+    with_cmdline("ControlPath=")
+        .iter()
+        .filter(|p| ours.contains(p))
+        .all(|&p| gone(p))
 }
 
 #[test]
@@ -87,7 +92,10 @@ fn two_hundred_inputs_over_three_hosts_come_back_complete_and_in_order() {
         .iter()
         .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line.contains("proctor-exit"))));
     // The masters ended with the pool.
-    wait_until("the ssh masters to end", Duration::from_secs(20), no_ssh_left);
+    let tag = run.engine.session_tag().to_string();
+    wait_until("the ssh masters to end", Duration::from_secs(20), || {
+        no_ssh_left(&tag)
+    });
     run.finish();
 }
 

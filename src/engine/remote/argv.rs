@@ -24,12 +24,13 @@ use crate::session::SlurmSpec;
 
 /// The remote side (see the module's documentation). Arguments: marker,
 /// stop signal number, stop timeout (whole seconds), grace (-1: spawn
-/// mode), the command's tag and name lines (`PROCTOR_SESSION=...`,
-/// `PROCTOR_PROCESS=...`), then the command. `z SIG` sends SIG to every
-/// process carrying both lines: what left the command's group (`setsid`,
-/// a double fork) is found by them, as the local tag scan would.
-pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5 n=$6; shift 6
-z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do grep -qzxF "$2" "$f" 2>/dev/null || continue; q=${f#/proc/}; q=${q%/environ}; kill -"$3" "$q" 2>/dev/null; done'
+/// mode), the run's line (`PROCTOR_RUN=...`, which only the command's
+/// environment holds: not the local `ssh` or `srun`, not this wrapper),
+/// then the command. `z SIG` sends SIG to every process carrying that
+/// line: what left the command's group (`setsid`, a double fork) is found
+/// by it, as the local tag scan would.
+pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5; shift 5
+z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do q=${f#/proc/}; q=${q%/environ}; kill -"$2" "$q" 2>/dev/null; done'
 printf '%sstart:%s:%s\n' "$m" "$(hostname 2>/dev/null || uname -n)" "${SLURM_JOB_ID:-}" >&2
 exec 3<&0
 d=
@@ -37,11 +38,11 @@ if [ "$g" -ge 0 ]; then
   d=$(mktemp -d) && mkfifo "$d/in" || { printf '%s%s\n' "$m" 125 >&2; exit 0; }
   setsid "$@" <"$d/in" &
   p=$!
-  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" "$5" 2>/dev/null; sh -c "$8" z "$6" "$7" "$3"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$8" z "$6" "$7" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$n" "$z" <&3 &
+  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" "$5" 2>/dev/null; sh -c "$7" z "$6" "$3"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$7" z "$6" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$z" <&3 &
 else
   setsid "$@" </dev/null &
   p=$!
-  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" "$3" 2>/dev/null; sh -c "$6" z "$4" "$5" "$1"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$6" z "$4" "$5" KILL' w "$s" "$k" "$p" "$t" "$n" "$z" <&3 &
+  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" "$3" 2>/dev/null; sh -c "$5" z "$4" "$1"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$5" z "$4" KILL' w "$s" "$k" "$p" "$t" "$z" <&3 &
 fi
 w=$!
 exec 3<&-
@@ -49,7 +50,7 @@ wait "$p"; c=$?
 # The watcher by pid first: it may not have made its group yet.
 kill -KILL "$w" -"$w" 2>/dev/null
 kill -KILL -"$p" 2>/dev/null
-sh -c "$z" z "$t" "$n" KILL
+sh -c "$z" z "$t" KILL
 [ -n "$d" ] && rm -rf "$d"
 r=$c
 # Above 128 a shell says a death by that signal; codes past the last
@@ -138,23 +139,30 @@ pub fn wrapped_argv(w: &Wrap<'_>, argv: &[String]) -> Vec<String> {
         w.grace_secs
             .map_or(-1, |g| g.min(i64::MAX as u64) as i64)
             .to_string(),
-        tag_line(w, crate::engine::tree::SESSION_VAR),
-        tag_line(w, "PROCTOR_PROCESS"),
+        run_line(w),
         "env".to_string(),
+        run_line(w),
     ];
     out.extend(w.env.iter().map(|(k, v)| format!("{k}={v}")));
     out.extend(argv.iter().cloned());
     out
 }
 
-/// The `NAME=value` line of `name` among the command's variables (the
-/// wrapper finds what the command left behind by it); a line no process
-/// carries if it is not there.
-fn tag_line(w: &Wrap<'_>, name: &str) -> String {
-    w.env
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or_else(|| format!("{name}=\u{1}none"), |(k, v)| format!("{k}={v}"))
+/// The `PROCTOR_RUN=` line of a run: its session and process, given to
+/// the command alone (the wrapper finds what it left behind by it).
+fn run_line(w: &Wrap<'_>) -> String {
+    let of = |name: &str| {
+        w.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+            .to_string()
+    };
+    format!(
+        "PROCTOR_RUN={}/{}",
+        of(crate::engine::tree::SESSION_VAR),
+        of("PROCTOR_PROCESS")
+    )
 }
 
 /// The wrapped command as one line for the remote login shell (what
@@ -285,7 +293,7 @@ mod tests {
         let n = a.len();
         assert_eq!(&a[n - 3..n - 1], ["--", "u@h"]);
         assert!(
-            a[n - 1].ends_with("env PROCTOR_SESSION=1-2 echo 'a b'"),
+            a[n - 1].ends_with("env PROCTOR_RUN=1-2/ PROCTOR_SESSION=1-2 echo 'a b'"),
             "{}",
             a[n - 1]
         );
