@@ -199,26 +199,41 @@ fn restart_on_failure_works_remotely() {
     run.finish();
 }
 
+/// Starts task `name` on a host: a shell that ignores SIGTERM around
+/// `sleep SECS`, with a stop timeout of `stop_ms`; once the sleep runs,
+/// terminates it. Returns when the Terminate was sent.
+fn terminate_stubborn(
+    run: &mut Run,
+    hosts: &SshHosts,
+    name: &str,
+    secs: &str,
+    stop_ms: u32,
+) -> std::time::Instant {
+    let mut t = on_host(
+        hosts,
+        "127.0.0.4",
+        sh(name, &format!("trap '' TERM; sleep {secs}; true")),
+    );
+    t.stop.timeout = Seconds::from_millis(stop_ms);
+    run.start(t);
+    let what = format!("sleep {secs}");
+    wait_until("the remote sleep", Duration::from_secs(30), || {
+        running_as(&what).iter().any(|&p| !gone(p))
+    });
+    let sent = std::time::Instant::now();
+    run.send(Command::Stop {
+        process: name.into(),
+        how: StopHow::Terminate,
+    });
+    sent
+}
+
 #[test]
 fn a_remote_command_that_ignores_the_stop_signal_is_killed_after_the_stop_timeout() {
     let Some(hosts) = SshHosts::start() else { return };
     let mut run = Run::own_descendants_only();
     let tag = run.engine.session_tag().to_string();
-    let mut t = on_host(
-        &hosts,
-        "127.0.0.4",
-        sh("stubborn", "trap '' TERM; sleep 6023.5; true"),
-    );
-    t.stop.timeout = Seconds::from_millis(1000);
-    run.start(t);
-    wait_until("the remote sleep", Duration::from_secs(30), || {
-        running_as("sleep 6023.5").iter().any(|&p| !gone(p))
-    });
-    let sent = std::time::Instant::now();
-    run.send(Command::Stop {
-        process: "stubborn".into(),
-        how: StopHow::Terminate,
-    });
+    let sent = terminate_stubborn(&mut run, &hosts, "stubborn", "6023.5", 1000);
     run.wait_exit("stubborn");
     // The shell ignores SIGTERM; SIGKILL follows after the stop timeout.
     wait_until("the remote tree killed", Duration::from_secs(20), || {
@@ -267,21 +282,7 @@ fn sigkill_of_proctor_run_leaves_no_remote_task_behind() {
 fn a_remote_stop_is_reported_when_the_remote_command_ends() {
     let Some(hosts) = SshHosts::start() else { return };
     let mut run = Run::own_descendants_only();
-    let mut t = on_host(
-        &hosts,
-        "127.0.0.4",
-        sh("slow", "trap '' TERM; sleep 6024.5; true"),
-    );
-    t.stop.timeout = Seconds::from_millis(2000);
-    run.start(t);
-    wait_until("the remote sleep", Duration::from_secs(30), || {
-        running_as("sleep 6024.5").iter().any(|&p| !gone(p))
-    });
-    let sent = std::time::Instant::now();
-    run.send(Command::Stop {
-        process: "slow".into(),
-        how: StopHow::Terminate,
-    });
+    let sent = terminate_stubborn(&mut run, &hosts, "slow", "6024.5", 2000);
     assert_eq!(run.wait_exit("slow"), Some(-9), "{}", run.dump());
     assert!(
         sent.elapsed() >= Duration::from_millis(1900),
