@@ -25,6 +25,7 @@ mod pool_control;
 mod pool_remote;
 mod pool_results;
 mod pool_table;
+mod pool_workers;
 mod procs;
 mod protocol;
 mod pty;
