@@ -18,6 +18,7 @@ macro_rules! out {
 }
 
 pub mod docs;
+mod output_paths;
 pub mod picture;
 mod run;
 mod summary;
