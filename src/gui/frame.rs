@@ -74,7 +74,8 @@ impl ProctorApp {
                 cpus: self.cpus,
                 running: live_rows.iter().filter(|r| r.status.is_alive()).count(),
                 total: live_rows.len(),
-                events: self.model.events_seen,
+                // As the log counts them: without resource samples.
+                events: self.model.events_seen - self.model.samples_seen,
                 own_memory: sample.own_rss,
                 exporting: self.exports.first().map(|j| (j.dest.clone(), j.progress)),
             };
