@@ -383,7 +383,7 @@ mod tests {
                 Ok(())
             });
         }
-        let child = c.spawn().unwrap();
+        let mut child = c.spawn().unwrap();
         let pid = child.id();
         for _ in 0..500 {
             let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
@@ -392,6 +392,8 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("sleep never exec'd");
     }
 
