@@ -12,15 +12,9 @@ use common::*;
 use proctor::engine::{Command, StopHow};
 use proctor::event::EventKind;
 use proctor::model::RowState;
-use proctor::session::{placement, RestartPolicy, Seconds, TaskSpec};
+use proctor::session::{placement, RestartPolicy, Seconds};
 use std::time::Duration;
 use support::*;
-
-fn on_host(hosts: &SshHosts, host: &str, mut t: TaskSpec) -> TaskSpec {
-    t.host = placement::task_host(host).unwrap();
-    t.ssh_options = hosts.ssh_options();
-    t
-}
 
 #[test]
 fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
@@ -126,21 +120,6 @@ fn terminate_ends_the_remote_tree() {
     wait_until("no ssh of ours", Duration::from_secs(20), || {
         tagged(&tag).iter().all(|&p| gone(p))
     });
-}
-
-/// Tagged processes that are not this process's children (the local
-/// master connection is one, until the session ends).
-fn remote_tagged(tag: &str) -> Vec<i32> {
-    let me = std::process::id().to_string();
-    tagged(tag)
-        .into_iter()
-        .filter(|&p| !gone(p))
-        .filter(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-            let ppid = stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1));
-            ppid != Some(me.as_str())
-        })
-        .collect()
 }
 
 #[test]

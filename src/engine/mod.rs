@@ -38,6 +38,7 @@ mod spawn;
 mod stopping;
 mod streams;
 mod task_remote;
+mod task_remote_signal;
 mod tasks;
 mod timers;
 mod tracking;

@@ -213,7 +213,10 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
-            if (self.remotes_connecting() || self.task_hosts.any_connecting()) && !(0..=50).contains(&timeout)
+            if (self.remotes_connecting()
+                || self.task_hosts.any_connecting()
+                || self.remote_signals_pending())
+                && !(0..=50).contains(&timeout)
             {
                 timeout = 50;
             }

@@ -19,28 +19,35 @@ use crate::session::{HostSlots, TaskSpec};
 use std::collections::HashMap;
 
 /// One master connection.
-struct Master {
+pub(super) struct Master {
     dest: String,
     ssh_options: Vec<String>,
     /// A pool-style set of one host (see `remote::masters`).
-    hosts: Hosts,
+    pub(super) hosts: Hosts,
 }
 
 /// A remote task's current run: its host and what its wrapper said.
-struct Run {
-    gen: u32,
-    host: String,
+pub(super) struct Run {
+    pub(super) gen: u32,
+    pub(super) host: String,
     exit: Option<i32>,
+    /// Its master (an index into `masters`).
+    pub(super) master: usize,
+    /// SIGKILL was sent to it on its host (see `task_remote_signal`):
+    /// a Kill after that is the local `ssh`'s.
+    pub(super) kill_sent: bool,
 }
 
 /// The supervisor's remote tasks.
 #[derive(Default)]
 pub(super) struct TaskHosts {
-    masters: Vec<Master>,
+    pub(super) masters: Vec<Master>,
     /// Tasks waiting for their master to connect: (key, gen, master).
     waiting: Vec<(usize, u32, usize)>,
     /// Remote tasks that run, by key.
-    runs: HashMap<usize, Run>,
+    pub(super) runs: HashMap<usize, Run>,
+    /// Signals on their way to hosts (see `task_remote_signal`).
+    pub(super) sending: Vec<super::remote::signal::Sending>,
 }
 
 /// Where a master stands, for a task that wants to start.
@@ -134,6 +141,10 @@ impl TaskHosts {
 
     /// Ends every master (the session ends).
     pub(super) fn close(&mut self) {
+        for s in &mut self.sending {
+            s.kill();
+        }
+        self.sending.clear();
         for m in &mut self.masters {
             m.hosts.close();
         }
@@ -209,6 +220,8 @@ impl Supervisor {
                 gen,
                 host: label.clone(),
                 exit: None,
+                master: m,
+                kill_sent: false,
             },
         );
         // Its stdin is a pipe held open and never written to: its end is
@@ -232,6 +245,7 @@ impl Supervisor {
     /// start, those waiting for one that went down fail; none waits past
     /// the session's end.
     pub(super) fn poll_task_hosts(&mut self) {
+        self.poll_remote_signals();
         if self.task_hosts.masters.is_empty() {
             return;
         }

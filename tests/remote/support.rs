@@ -233,3 +233,52 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Task `t` on SSH host `host` of `hosts`.
+pub fn on_host(
+    hosts: &SshHosts,
+    host: &str,
+    mut t: proctor::session::TaskSpec,
+) -> proctor::session::TaskSpec {
+    t.host = proctor::session::placement::task_host(host).unwrap();
+    t.ssh_options = hosts.ssh_options();
+    t
+}
+
+/// Tagged processes that are not this process's children (the local
+/// master connection is one, until the session ends).
+pub fn remote_tagged(tag: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    tagged(tag)
+        .into_iter()
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let mut rest = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+            let state = rest.next();
+            let ppid = rest.next();
+            state.is_some_and(|s| s != "Z") && ppid != Some(me.as_str())
+        })
+        .collect()
+}
+
+/// The state letter of `pid` in /proc (`R`, `S`, `T`, ...), if it lives.
+pub fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// Pids of processes whose environment has the line `line` exactly.
+pub fn with_env_line(line: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
+            if env.split(|&b| b == 0).any(|v| v == line.as_bytes()) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}

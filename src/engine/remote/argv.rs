@@ -158,11 +158,12 @@ fn run_line(w: &Wrap<'_>) -> String {
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    format!(
-        "PROCTOR_RUN={}/{}",
-        of(crate::engine::tree::SESSION_VAR),
-        of("PROCTOR_PROCESS")
-    )
+    run_line_of(&of(crate::engine::tree::SESSION_VAR), &of("PROCTOR_PROCESS"))
+}
+
+/// The `PROCTOR_RUN=` line of process `process` of session `session`.
+pub fn run_line_of(session: &str, process: &str) -> String {
+    format!("PROCTOR_RUN={session}/{process}")
 }
 
 /// The wrapped command as one line for the remote login shell (what

@@ -9,7 +9,9 @@
 
 pub mod argv;
 mod masters;
+pub(super) mod signal;
 pub mod squeue;
+pub mod why;
 
 use crate::session::{Placement, PoolSpec};
 pub(super) use masters::{Change, Hosts};
