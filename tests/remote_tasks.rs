@@ -275,3 +275,33 @@ fn a_remote_stop_is_reported_when_the_remote_command_ends() {
     );
     run.finish();
 }
+
+/// A remote task's CPU and memory are not the local `ssh`'s: it is not
+/// sampled, its end carries no usage, and its row says where it runs.
+#[test]
+fn a_remote_task_is_not_sampled_as_its_local_ssh() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    run.start(on_host(&hosts, "127.0.0.3", sh("far", "sleep 3")));
+    run.start(sh("near", "sleep 3"));
+    let far = run.pid_of("far") as u32;
+    let near = run.pid_of("near") as u32;
+    assert_eq!(run.wait_exit("far"), Some(0));
+    run.wait_exit("near");
+    let sampled = |pid: u32| {
+        run.events.iter().any(|e| match &e.kind {
+            EventKind::Samples { procs, .. } => procs.iter().any(|s| s.0 == pid),
+            _ => false,
+        })
+    };
+    assert!(sampled(near), "the local task was sampled: {}", run.dump());
+    assert!(!sampled(far), "the remote task's local ssh was sampled");
+    let usage = |name: &str| {
+        run.of(name, "exited").iter().find_map(|e| match &e.kind {
+            EventKind::Exited { usage, .. } => Some(usage.is_some()),
+            _ => None,
+        })
+    };
+    assert_eq!((usage("far"), usage("near")), (Some(false), Some(true)));
+    run.finish();
+}

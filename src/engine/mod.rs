@@ -4,6 +4,7 @@
 pub mod branch;
 pub mod command;
 pub mod dispositions;
+mod elsewhere;
 pub mod error;
 pub mod lines;
 pub mod restart;

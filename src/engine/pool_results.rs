@@ -277,7 +277,7 @@ impl Supervisor {
         pid: i32,
         exit_code: i32,
         runtime: f64,
-        usage: Usage,
+        usage: Option<Usage>,
     ) {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
@@ -299,7 +299,7 @@ impl Supervisor {
                 exit_code,
                 runtime,
                 restart_in: None,
-                usage: Some(usage),
+                usage,
                 stopped,
             })
             .process(&name, Some(pid as u32))

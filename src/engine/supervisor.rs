@@ -263,13 +263,11 @@ impl Supervisor {
             }
             self.fire_timers();
             self.retry_fd_waits();
-            let procs = &self.procs;
+            let (procs, tasks, pools) = (&self.procs, &self.task_hosts, &self.pools);
             let mut sampled = None;
             self.peaks.sample_if_due(|| {
-                let live: Vec<(i32, String)> = procs
-                    .all()
-                    .filter_map(|p| p.live.as_ref().map(|l| (l.pid, p.name.clone())))
-                    .collect();
+                // Not an `ssh` or `srun` of a command that runs elsewhere.
+                let live = super::elsewhere::sampled(procs, tasks, pools);
                 let pids = live.iter().map(|l| l.0).collect();
                 sampled = Some(live);
                 pids
