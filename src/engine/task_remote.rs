@@ -11,6 +11,7 @@
 //! The masters end with the session.
 
 use super::lines::Line;
+use super::remote::why::shorten;
 use super::remote::{argv, Change, Hosts};
 use super::supervisor::*;
 use super::tasks::Io;
@@ -48,6 +49,8 @@ pub(super) struct TaskHosts {
     pub(super) runs: HashMap<usize, Run>,
     /// Signals on their way to hosts (see `task_remote_signal`).
     pub(super) sending: Vec<super::remote::signal::Sending>,
+    /// Starts refused in a row because the host could not be reached.
+    pub(super) refusals: HashMap<usize, u32>,
 }
 
 /// Where a master stands, for a task that wants to start.
@@ -180,12 +183,16 @@ impl Supervisor {
         let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
             return;
         };
-        let message = format!("cannot connect to {host}: {why}");
+        let again = self.host_unreachable(key);
+        let (host, why) = (shorten(host), shorten(why));
+        let mut message = format!("cannot connect to {host}: {why}");
+        if let Some(d) = again {
+            let t = d.as_secs_f64();
+            message.push_str(&format!("; trying again in {t:.1}s (its restart policy)"));
+        }
         self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
         // The row and the timeline say which host refused it.
-        let host = host.to_string();
         self.emit(Event::now(EventKind::WorkerHost { host }).process(&name, None));
-        self.spawn_failed(key);
     }
 
     fn launch_remote_task(&mut self, key: usize, spec: &TaskSpec, command: &[String], m: usize) {
@@ -231,6 +238,7 @@ impl Supervisor {
             pty: false,
         };
         if self.spawn_into(key, &ssh, &spec.working_dir(), &env, io).is_ok() {
+            self.task_hosts.refusals.remove(&key);
             self.emit(Event::now(EventKind::WorkerHost { host: label }).process(&name, None));
             if let Some(timeout) = spec.timeout {
                 let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
@@ -286,7 +294,11 @@ impl Supervisor {
             } else if up.contains(&m) {
                 match spec.run.argv(spec.shell) {
                     Ok(a) => self.launch_remote_task(key, &spec, &a, m),
-                    Err(e) => self.remote_task_refused(key, "its host", &format!("bad command: {e}")),
+                    Err(e) => {
+                        let message = format!("bad command: {e}");
+                        self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+                        self.spawn_failed(key);
+                    }
                 }
             } else {
                 self.task_hosts.waiting.push((key, gen, m));

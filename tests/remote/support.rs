@@ -52,6 +52,11 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl SshHosts {
     pub fn start() -> Option<Self> {
+        Self::start_with(100)
+    }
+
+    /// With sshd's `MaxSessions` at `max_sessions` on every host.
+    pub fn start_with(max_sessions: u32) -> Option<Self> {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = temp_dir("sshd");
         let addrs: Vec<String> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].map(String::from).to_vec();
@@ -60,6 +65,7 @@ impl SshHosts {
             .arg("start")
             .arg(&dir)
             .args(&addrs)
+            .env("PROCTOR_TEST_MAX_SESSIONS", max_sessions.to_string())
             .output();
         match out {
             Ok(o) if o.status.success() => Some(Self {
@@ -95,6 +101,22 @@ impl SshHosts {
     pub fn kill_host(&self, addr: &str) {
         // SAFETY: a plain kill of a pid we started.
         unsafe { libc::kill(self.init_pid(addr), libc::SIGKILL) };
+    }
+
+    /// Starts a killed host again, as it was.
+    pub fn revive_host(&self, addr: &str) {
+        let out = Command::new("bash")
+            .arg(script("sshd.sh"))
+            .arg("revive")
+            .arg(&self.dir)
+            .arg(addr)
+            .output()
+            .expect("sshd.sh runs");
+        assert!(
+            out.status.success(),
+            "cannot revive {addr}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
