@@ -23,6 +23,7 @@ mod pausing;
 mod peak;
 mod pool;
 mod pool_control;
+mod pool_refused;
 mod pool_remote;
 mod pool_results;
 mod pool_table;

@@ -84,11 +84,15 @@ impl Supervisor {
             .as_ref()
             .map(|r| r.hosts.label(h).to_string())
             .unwrap_or_default();
+        let message = super::remote::why::shorten(&message);
         let e = self.pool_event(pool, EventKind::HostDown { host, message }, None);
         self.emit(e);
         self.reschedule = true;
         let Some(run) = self.pools.get(pool) else { return };
-        let usable = run.remote.as_ref().is_none_or(|r| r.hosts.any_usable());
+        let usable = run
+            .remote
+            .as_ref()
+            .is_none_or(|r| r.hosts.any_usable() && r.any_slot_usable());
         if !usable && !run.life.finished() {
             self.fail_all_queued(pool, "every host of the pool is down");
         }
@@ -179,6 +183,8 @@ impl Supervisor {
                 argv::Said::Line => {
                     if slurm {
                         srun_said.push(line.text.clone());
+                    } else if super::remote::why::refused_session(&line.text) {
+                        run.workers[index].report.refused = true;
                     }
                     out.push(line);
                     continue;
@@ -275,6 +281,14 @@ impl Supervisor {
         }
         let how = crate::event::exit::describe_exit(code);
         let Some(h) = host else { return here };
+        if report.refused {
+            // One session too many for the host: the host is fine.
+            return RemoteEnd {
+                code,
+                lost: Some(super::remote::why::refused_session_text(r.hosts.label(h))),
+                no_code: true,
+            };
+        }
         // Is the host gone? Its master knows.
         let changes = r.hosts.poll();
         let label = r.hosts.label(h).to_string();

@@ -37,6 +37,8 @@ pub(super) struct Run {
     /// SIGKILL was sent to it on its host (see `task_remote_signal`):
     /// a Kill after that is the local `ssh`'s.
     pub(super) kill_sent: bool,
+    /// ssh said the host refused the session (sshd's `MaxSessions`).
+    refused: bool,
 }
 
 /// The supervisor's remote tasks.
@@ -63,14 +65,22 @@ enum Ready {
 
 /// How a remote task ended: the code its wrapper reported, else the local
 /// `ssh`'s, and why no code came back when it was not stopped by Proctor.
-pub(super) fn outcome(reported: Option<i32>, local: i32, stopped: bool, host: &str) -> (i32, Option<String>) {
+pub(super) fn outcome(
+    reported: Option<i32>,
+    local: i32,
+    stopped: bool,
+    host: &str,
+    refused: bool,
+) -> (i32, Option<String>) {
     match reported {
         Some(c) => (c, None),
         None if stopped => (local, None),
+        None if refused => (local, Some(super::remote::why::refused_session_text(host))),
         None => (
             local,
             Some(format!(
-                "no exit code came back from {host} (ssh: {}): the connection failed or the host dropped out",
+                "no exit code came back from {} (ssh: {}): the connection failed or the host dropped out",
+                shorten(host),
                 crate::event::exit::describe_exit(local)
             )),
         ),
@@ -229,6 +239,7 @@ impl Supervisor {
                 exit: None,
                 master: m,
                 kill_sent: false,
+                refused: false,
             },
         );
         // Its stdin is a pipe held open and never written to: its end is
@@ -345,6 +356,7 @@ impl Supervisor {
         for line in lines {
             let before = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
+                    run.refused |= super::remote::why::refused_session(&line.text);
                     out.push(line);
                     continue;
                 }
@@ -380,7 +392,7 @@ impl Supervisor {
             || self
                 .proc(key)
                 .is_some_and(|p| matches!(p.life, super::lifecycle::Life::Stopping { .. }));
-        let (code, why) = outcome(run.exit, code, stopping, &run.host);
+        let (code, why) = outcome(run.exit, code, stopping, &run.host, run.refused);
         if let Some(message) = why {
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
             self.process_error(&name, message);
@@ -395,12 +407,16 @@ mod tests {
 
     #[test]
     fn the_remote_code_wins_and_a_missing_one_is_said() {
-        assert_eq!(outcome(Some(3), 0, false, "h"), (3, None));
-        assert_eq!(outcome(Some(-9), 0, true, "h"), (-9, None));
+        assert_eq!(outcome(Some(3), 0, false, "h", false), (3, None));
+        assert_eq!(outcome(Some(-9), 0, true, "h", false), (-9, None));
         // Stopped by Proctor: the local ssh's end is the outcome.
-        assert_eq!(outcome(None, -15, true, "h"), (-15, None));
-        let (c, why) = outcome(None, 255, false, "u@b");
+        assert_eq!(outcome(None, -15, true, "h", false), (-15, None));
+        let (c, why) = outcome(None, 255, false, "u@b", false);
         assert_eq!(c, 255);
         assert!(why.unwrap().contains("no exit code came back from u@b"));
+        // A session the host refused says so.
+        let (c, why) = outcome(None, 255, false, "u@b", true);
+        assert_eq!(c, 255);
+        assert!(why.unwrap().contains("u@b refused more sessions"));
     }
 }
