@@ -73,13 +73,7 @@ impl Supervisor {
                 continue;
             }
             run.state[input] = InputState::Queued;
-            // Before the inputs that came after it: their order is kept.
-            let at = run
-                .queue
-                .iter()
-                .position(|&q| q > input)
-                .unwrap_or(run.queue.len());
-            run.queue.insert(at, input);
+            run.put_back(input);
             said.push((input, Some(started.elapsed().as_secs_f64())));
         }
         for (input, duration) in said.into_iter().rev() {
