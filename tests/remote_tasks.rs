@@ -107,6 +107,8 @@ fn terminate_ends_the_remote_tree() {
     });
     // Stopped on the host through its connection: its own end comes back.
     assert_eq!(run.wait_exit("long"), Some(-15), "{}", run.dump());
+    // The wrapper's shell says nothing of the signal ("Terminated").
+    assert!(run.lines("long", "stderr").is_empty(), "{:?}", run.lines("long", "stderr"));
     let m = run.model();
     assert_eq!(m.row("long").unwrap().state, RowState::Stopped);
     wait_until(
@@ -263,6 +265,7 @@ fn a_remote_stop_is_reported_when_the_remote_command_ends() {
     let mut run = Run::own_descendants_only();
     let sent = terminate_stubborn(&mut run, &hosts, "slow", "6024.5", 2000);
     assert_eq!(run.wait_exit("slow"), Some(-9), "{}", run.dump());
+    assert!(run.lines("slow", "stderr").is_empty(), "{:?}", run.lines("slow", "stderr"));
     assert!(
         sent.elapsed() >= Duration::from_millis(1900),
         "{:?}",
