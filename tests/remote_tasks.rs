@@ -37,6 +37,19 @@ fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
         .events
         .iter()
         .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line.contains("proctor-exit"))));
+    // `spawned` shows the user's command, not the wrapper around it.
+    let shown = match &run.of("remote", "spawned")[0].kind {
+        EventKind::Spawned { command } => command.clone(),
+        _ => unreachable!(),
+    };
+    assert!(
+        shown.starts_with("ssh 127.0.0.3 -- ") && shown.contains("echo one"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("proctor-remote") && !shown.contains("ControlPath"),
+        "{shown}"
+    );
     let m = run.model();
     let row = m.row("remote").unwrap();
     assert_eq!(row.host.as_deref(), Some("127.0.0.3"));
@@ -108,7 +121,11 @@ fn terminate_ends_the_remote_tree() {
     // Stopped on the host through its connection: its own end comes back.
     assert_eq!(run.wait_exit("long"), Some(-15), "{}", run.dump());
     // The wrapper's shell says nothing of the signal ("Terminated").
-    assert!(run.lines("long", "stderr").is_empty(), "{:?}", run.lines("long", "stderr"));
+    assert!(
+        run.lines("long", "stderr").is_empty(),
+        "{:?}",
+        run.lines("long", "stderr")
+    );
     let m = run.model();
     assert_eq!(m.row("long").unwrap().state, RowState::Stopped);
     wait_until(
@@ -265,7 +282,11 @@ fn a_remote_stop_is_reported_when_the_remote_command_ends() {
     let mut run = Run::own_descendants_only();
     let sent = terminate_stubborn(&mut run, &hosts, "slow", "6024.5", 2000);
     assert_eq!(run.wait_exit("slow"), Some(-9), "{}", run.dump());
-    assert!(run.lines("slow", "stderr").is_empty(), "{:?}", run.lines("slow", "stderr"));
+    assert!(
+        run.lines("slow", "stderr").is_empty(),
+        "{:?}",
+        run.lines("slow", "stderr")
+    );
     assert!(
         sent.elapsed() >= Duration::from_millis(1900),
         "{:?}",

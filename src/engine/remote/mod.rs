@@ -9,6 +9,7 @@
 
 pub mod argv;
 mod masters;
+pub(super) mod shown;
 pub(super) mod signal;
 pub mod squeue;
 pub mod why;
