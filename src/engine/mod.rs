@@ -34,6 +34,7 @@ mod pty;
 mod reactor;
 mod remote;
 pub mod sampler;
+mod scancel;
 pub mod sched;
 mod slurm_watch;
 mod spawn;

@@ -326,7 +326,7 @@ impl Supervisor {
         if let Some(r) = self.pools.get_mut(pool).and_then(|r| r.remote.as_mut()) {
             r.hosts.close();
             let jobs: Vec<String> = std::mem::take(&mut r.jobs).into_iter().collect();
-            scancel(None, &jobs);
+            super::scancel::jobs(None, &jobs);
         }
     }
 
@@ -346,7 +346,7 @@ impl Supervisor {
             .as_str()
             .trim_start_matches("SIG")
             .to_string();
-        scancel((!kill).then_some(&sig), &jobs);
+        super::scancel::jobs((!kill).then_some(&sig), &jobs);
     }
 
     /// The session ends: every Slurm job it may have left is cancelled.
@@ -355,28 +355,8 @@ impl Supervisor {
             return;
         }
         let name = argv::slurm_job_name(&self.session);
-        let _ = std::process::Command::new("scancel")
-            .arg(format!("--name={name}"))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        if let Some(why) = super::scancel::by_name(&name) {
+            self.error(why);
+        }
     }
-}
-
-/// `scancel [--signal=SIG] JOB...`; nothing for no job.
-fn scancel(signal: Option<&String>, jobs: &[String]) {
-    if jobs.is_empty() {
-        return;
-    }
-    let mut c = std::process::Command::new("scancel");
-    if let Some(s) = signal {
-        c.arg(format!("--signal={s}"));
-    }
-    let _ = c
-        .args(jobs)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
 }

@@ -133,12 +133,18 @@ impl Drop for SshHosts {
 
 /// A one-node Slurm cluster; clients find it through `SLURM_CONF`, which
 /// `start` sets for this process (and so for Proctor's children).
+/// The tests of a file take it one at a time: `start` points this whole
+/// process at its cluster (`SLURM_CONF`).
 pub struct Slurm {
     pub dir: PathBuf,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_SLURM_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Slurm {
     pub fn start() -> Option<Self> {
+        let guard = ONE_SLURM_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = temp_dir("slurm");
         let out = Command::new("bash")
             .arg(script("slurm.sh"))
@@ -148,7 +154,10 @@ impl Slurm {
         match out {
             Ok(o) if o.status.success() => {
                 std::env::set_var("SLURM_CONF", dir.join("slurm.conf"));
-                Some(Self { dir })
+                Some(Self {
+                    dir,
+                    _one_at_a_time: guard,
+                })
             }
             Ok(o) => {
                 let _ = Command::new("bash")
