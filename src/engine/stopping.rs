@@ -151,13 +151,18 @@ impl Supervisor {
         if resumed {
             extra.push_str("; SIGCONT sent as it was paused");
         }
+        let sep = if message.is_empty() && extra.is_empty() {
+            ""
+        } else {
+            " "
+        };
         if remote_kill {
             let t = stop_timeout.get().saturating_add(REMOTE_KILL_GRACE).as_secs_f64();
             extra.push_str(&format!(
-                " on its host; its local ssh is killed in {t:.1}s if the host's end has not come back"
+                "{sep}on its host; its local ssh is killed in {t:.1}s if the host's end has not come back"
             ));
         } else if remote && matches!(how, StopHow::Signal(_)) {
-            extra.push_str(" on its host");
+            extra.push_str(&format!("{sep}on its host"));
         }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
