@@ -88,6 +88,22 @@ fn a_restart_policy_outlasts_a_host_that_is_down_for_a_while() {
     run.finish();
 }
 
+/// Whether a master connection to `host` has made its control socket.
+fn master_up(host: &str) -> bool {
+    with_cmdline("ControlMaster=yes").into_iter().any(|p| {
+        let c = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+        let args: Vec<String> = c
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        args.iter().any(|a| a == host)
+            && args
+                .iter()
+                .filter_map(|a| a.strip_prefix("ControlPath="))
+                .any(|path| std::path::Path::new(path).exists())
+    })
+}
+
 /// Turns the hosts' key for new logins on or off: connections already
 /// made (the masters) go on; a session refused on a master, which ssh
 /// then tries on a connection of its own, fails (as on a host where only
@@ -138,6 +154,11 @@ fn sessions_past_max_sessions_are_said_and_their_inputs_run_elsewhere() {
     p.workers = proctor::session::Workers::saturating(7);
     run.send(Command::StartPool { pool: p });
     run.wait_event("the first input started", |e| e.kind.name() == "task_started");
+    // Both hosts' masters up before new logins stop (one still connecting
+    // would find its host down).
+    wait_until("both masters up", Duration::from_secs(60), || {
+        ["127.0.0.2", "127.0.0.3"].iter().all(|h| master_up(h))
+    });
     new_logins(&hosts, false);
     // Long enough that the five sessions on 127.0.0.2 overlap.
     let rest: Vec<String> = (1..30).map(|i| format!("2.{i:03}")).collect();
