@@ -178,3 +178,40 @@ fn kill_of_a_remote_task_is_reported_when_the_host_has_killed_it() {
     }
     run.finish();
 }
+
+/// A pool's worker on an SSH host is paused and resumed on the host too.
+#[test]
+fn a_remote_pool_worker_is_paused_on_its_host() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = pool("pw", 1, &["sh", "-c", "sleep 6043.{}"], vec!["5".into()]);
+    p.placement = proctor::session::Placement::Hosts {
+        hosts: proctor::session::placement::parse_hosts_text("127.0.0.3:1").unwrap(),
+        ssh_options: hosts.ssh_options(),
+    };
+    run.send(Command::StartPool { pool: p });
+    wait_until("the remote sleep", Duration::from_secs(60), || {
+        running_as("sleep 6043.5").iter().any(|&p| !gone(p))
+    });
+    run.send(Command::Pause {
+        process: "pw/worker-1".into(),
+    });
+    wait_until(
+        "the worker's processes on the host stopped",
+        Duration::from_secs(30),
+        || all_stopped(&remote_of(&run, "pw/worker-1")),
+    );
+    run.send(Command::Resume {
+        process: "pw/worker-1".into(),
+    });
+    wait_until("running again on the host", Duration::from_secs(30), || {
+        let p = remote_of(&run, "pw/worker-1");
+        !p.is_empty() && p.iter().all(|&p| proc_state(p) != Some('T'))
+    });
+    run.send(Command::Pool {
+        pool: "pw".into(),
+        action: proctor::engine::PoolAction::Terminate,
+    });
+    run.wait_event("pool pw done", |e| e.kind.name() == "pool_done");
+    run.finish();
+}

@@ -96,7 +96,7 @@ impl Supervisor {
             // A paused local `ssh` could not bring the end back.
             self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
             (1, None)
-        } else if let (StopHow::Signal(s), true) = (how, remote) {
+        } else if let (StopHow::Signal(s), true) = (how, self.signals_remotely(key)) {
             let sent = self.signal_remote(key, s);
             if super::task_remote_signal::job_control(s) {
                 let local = if s == Signal::SIGCONT { s } else { Signal::SIGSTOP };
@@ -161,7 +161,7 @@ impl Supervisor {
             extra.push_str(&format!(
                 "{sep}on its host; its local ssh is killed in {t:.1}s if the host's end has not come back"
             ));
-        } else if remote && matches!(how, StopHow::Signal(_)) {
+        } else if matches!(how, StopHow::Signal(_)) && self.signals_remotely(key) {
             extra.push_str(&format!("{sep}on its host"));
         }
         let mut e = Event::now(EventKind::SignalSent {

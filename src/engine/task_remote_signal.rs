@@ -22,23 +22,44 @@ pub(super) fn job_control(sig: Signal) -> bool {
 }
 
 impl Supervisor {
-    /// Sends `sig` to the processes of the remote task at `key` on its
-    /// host. False when it is not a task running on a host, or when the
-    /// signal could not be sent (said as an error).
-    pub(super) fn signal_remote(&mut self, key: usize, sig: Signal) -> bool {
-        let Some(run) = self.task_hosts.runs.get(&key) else {
-            return false;
+    /// The run at `key` if it runs on an SSH host: its generation, its
+    /// host, and the `ssh` (through the host's master) that runs `line`
+    /// there, if the master is still there. A task on a host, or a pool's
+    /// worker on one (not a Slurm step: `scancel` reaches those).
+    fn remote_run(&self, key: usize, line: &str) -> Option<(u32, String, Option<Vec<String>>)> {
+        if let Some(run) = self.task_hosts.runs.get(&key) {
+            let ssh = self
+                .task_hosts
+                .masters
+                .get(run.master)
+                .and_then(|x| x.hosts.worker_argv(0, line));
+            return Some((run.gen, run.host.clone(), ssh));
+        }
+        let p = self.proc(key)?;
+        let Origin::Worker { pool, index } = p.origin else {
+            return None;
         };
-        let (gen, m, host) = (run.gen, run.master, run.host.clone());
+        let r = self.pools.get(pool)?.remote.as_ref()?;
+        let h = r.host_of(index).filter(|&h| r.hosts.remote(h))?;
+        Some((p.gen, r.hosts.label(h).to_string(), r.hosts.worker_argv(h, line)))
+    }
+
+    /// Whether signals to the process at `key` go to its host.
+    pub(super) fn signals_remotely(&self, key: usize) -> bool {
+        self.remote_run(key, "").is_some()
+    }
+
+    /// Sends `sig` to the processes of the run at `key` on its SSH host.
+    /// False when it does not run on one, or when the signal could not be
+    /// sent (said as an error).
+    pub(super) fn signal_remote(&mut self, key: usize, sig: Signal) -> bool {
         let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
             return false;
         };
         let line = signal::remote_line(&argv::run_line_of(&self.session, &name), sig.as_str());
-        let ssh = self
-            .task_hosts
-            .masters
-            .get(m)
-            .and_then(|x| x.hosts.worker_argv(0, &line));
+        let Some((gen, host, ssh)) = self.remote_run(key, &line) else {
+            return false;
+        };
         let sent = match ssh {
             None => Err("its connection was closed".to_string()),
             Some(a) => Sending::start(&a, key, gen, sig.as_str()),
@@ -104,10 +125,8 @@ impl Supervisor {
             };
             let name = p.name.clone();
             let host = self
-                .task_hosts
-                .runs
-                .get(&key)
-                .map(|r| super::remote::why::shorten(&r.host))
+                .remote_run(key, "")
+                .map(|r| super::remote::why::shorten(&r.1))
                 .unwrap_or_else(|| "its host".into());
             let why = match sent {
                 Sent::Reached(0) if sig != "SIGKILL" => {
