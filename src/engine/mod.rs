@@ -49,4 +49,5 @@ pub mod tree;
 
 pub use command::{Command, PoolAction, StopHow};
 pub use error::EngineError;
+pub use outbox::{weight as queue_weight, QUEUED_BYTES};
 pub use supervisor::{Engine, EngineConfig};
