@@ -305,7 +305,8 @@ fn a_damaged_frame_in_the_middle_loses_only_itself() {
     let lines =
         |events: &[proctor::event::Event]| -> Vec<String> { events.iter().map(|e| e.text_line()).collect() };
     let want: Vec<String> = lines(&all[..100]).into_iter().chain(lines(&all[200..])).collect();
-    let damages: [(&str, fn(&mut Vec<u8>)); 3] = [
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 3] = [
         ("a byte flipped inside", |f| {
             let at = f.len() / 2;
             f[at] ^= 0x55;
