@@ -370,3 +370,53 @@ fn a_flipped_byte_in_a_real_journal_never_reads_as_other_lines() {
         "the frames after the damage are read"
     );
 }
+
+#[test]
+fn export_streams_a_large_journal_in_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("big.jsonl");
+    let n = 400_000;
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&journal).unwrap());
+        for i in 0..n {
+            let e = proctor::event::Event::now(proctor::event::EventKind::stdout(format!("line {i}")))
+                .process("a", Some(1));
+            serde_json::to_writer(&mut w, &e).unwrap();
+            w.write_all(b"\n").unwrap();
+        }
+    }
+    for out in ["big.csv", "big.txt", "big.out.jsonl", "big.svg"] {
+        let out = dir.path().join(out);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_proctor"))
+            .arg("export")
+            .arg(&journal)
+            .arg(&out)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The high-water mark of its memory, read until it exits.
+        let mut peak_kb = 0u64;
+        let status = loop {
+            if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+                if let Some(kb) = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                {
+                    peak_kb = peak_kb.max(kb);
+                }
+            }
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(status.success(), "{}", out.display());
+        let lines = std::fs::read_to_string(&out).unwrap().lines().count();
+        let svg = out.extension().is_some_and(|x| x == "svg");
+        assert!(svg || lines >= n, "{}: {lines} lines", out.display());
+        // Held whole, 400,000 events were over 100 MB.
+        assert!(peak_kb < 60 * 1024, "{}: {} MB", out.display(), peak_kb / 1024);
+    }
+}

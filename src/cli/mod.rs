@@ -160,7 +160,7 @@ fn export(
     format: Option<&str>,
     colour: bool,
 ) -> Result<()> {
-    use crate::journal::export::{export_events_with, Format};
+    use crate::journal::export::Format;
     // Whatever the format: the output must not be the input.
     if run::same_file(journal, out) {
         anyhow::bail!("{} is the journal itself; it would be overwritten", out.display());
@@ -181,9 +181,12 @@ fn export(
             )
         })?,
     };
+    // One event at a time, in bounded memory whatever the journal's size.
     // A torn last line (the writer was killed) or a damaged line is skipped
     // and counted, never a reason to export nothing.
-    let (events, bad) = crate::journal::read_journal(journal)
+    let mut file = crate::journal::export::ExportFile::create(out, format, !colour)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    let bad = crate::journal::for_each_event(journal, |e| file.write(&e))
         .with_context(|| format!("cannot read {}", journal.display()))?;
     if let Some(first) = bad.first() {
         say!(
@@ -193,9 +196,10 @@ fn export(
             if bad.len() == 1 { "is" } else { "are" },
         );
     }
-    export_events_with(out, format, &events, !colour)
+    let n = file
+        .finish()
         .with_context(|| format!("cannot write {}", out.display()))?;
-    say!("wrote {} events to {}", events.len(), out.display());
+    say!("wrote {n} events to {}", out.display());
     Ok(())
 }
 

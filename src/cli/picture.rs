@@ -35,11 +35,18 @@ pub fn write(out: &Path, text: &str) -> Result<()> {
 
 /// Draws the journal at `journal` into `out`; returns how many events it read.
 pub fn journal_to_svg(journal: &Path, out: &Path) -> Result<usize> {
-    let (events, bad) = crate::journal::read_journal(journal)
-        .with_context(|| format!("cannot read {}", journal.display()))?;
+    // Folded one event at a time: the pictures keep runs and samples, not
+    // the events (nor their output).
+    let mut p = Pictures::default();
+    let mut n = 0;
+    let bad = crate::journal::for_each_event(journal, |e| {
+        p.apply(&e);
+        n += 1;
+    })
+    .with_context(|| format!("cannot read {}", journal.display()))?;
     if !bad.is_empty() {
         say!("warning: skipped {} line(s) that are not events", bad.len());
     }
-    write(out, &svg_of_events(&events))?;
-    Ok(events.len())
+    write(out, &crate::pictures::svg::svg(&p, false))?;
+    Ok(n)
 }
