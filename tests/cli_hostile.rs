@@ -593,3 +593,72 @@ fn a_pool_whose_placement_cannot_be_set_up_fails_each_input() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("speedup 0.00x, efficiency 0%"), "{stdout}");
 }
+
+#[test]
+fn a_disk_that_fills_then_frees_leaves_a_said_hole_in_the_journal() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(small) = FullDisk::mount(dir.path()) else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let mark = dir.path().join("mark");
+    let session = write_session(
+        dir.path(),
+        &format!(
+            "[[task]]\nname = \"chatty\"\nrun = [\"sh\", \"-c\", \"echo BEFORE; head -c 300000 /dev/urandom | od -An -tx1; while [ ! -e {} ]; do sleep 0.05; done; echo AFTER\"]\n",
+            mark.display()
+        ),
+    );
+    let mut child = proctor()
+        .args(["run", "-q"])
+        .arg(&session)
+        .env("XDG_STATE_HOME", &small.0)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    while !said
+        .iter()
+        .any(|l: &String| l.contains("cannot write the journal"))
+    {
+        said.push(
+            rx.recv_timeout(std::time::Duration::from_secs(120))
+                .expect("the write error is said"),
+        );
+    }
+    // Room again, then the task's last line.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=8m"])
+        .arg(&small.0)
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    std::fs::write(&mark, "").unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a journal error makes the run fail");
+    let journal = std::fs::read_dir(small.0.join("proctor/sessions"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains(".jsonl"))
+        .expect("a journal");
+    let (events, errors) = proctor::journal::read_journal(&journal).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let hole = events
+        .iter()
+        .position(|e| e.text_line().contains("could not be written for a while"))
+        .expect("the hole is said in the journal");
+    let after = events
+        .iter()
+        .position(|e| e.text_line().contains("AFTER"))
+        .expect("what came after the hole is kept");
+    assert!(hole < after);
+}

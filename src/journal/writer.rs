@@ -72,6 +72,8 @@ impl Journal {
             out: Vec::new(),
             error: error.clone(),
             failed: failed.clone(),
+            lost: 0,
+            lost_why: String::new(),
         };
         let thread = std::thread::Builder::new()
             .name("proctor-journal".into())
@@ -202,10 +204,39 @@ struct FrameWriter {
     out: Vec<u8>,
     error: Arc<Mutex<Option<String>>>,
     failed: Arc<AtomicBool>,
+    /// Frames that could not be written since the last one that was, and
+    /// why: said in the journal itself once it can be written again, so
+    /// the hole is never silent.
+    lost: u64,
+    lost_why: String,
 }
 
 impl FrameWriter {
-    fn write_frame(&mut self, zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
+    fn write_frame(&mut self, mut zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
+        if self.lost > 0 {
+            let note = crate::event::Event::now(crate::event::EventKind::Error {
+                message: format!(
+                    "the journal could not be written for a while ({}): {} frame{} of events are missing here (their `seq` numbers are skipped); the events before and after are whole",
+                    self.lost_why,
+                    self.lost,
+                    if self.lost == 1 { "" } else { "s" },
+                ),
+            });
+            let mut line = serde_json::to_vec(&note).unwrap_or_default();
+            line.push(b'\n');
+            if !self.write_one(zstd.as_deref_mut(), &line) {
+                self.lost += 1;
+                return;
+            }
+            self.lost = 0;
+        }
+        if !self.write_one(zstd, frame) {
+            self.lost += 1;
+        }
+    }
+
+    /// Compresses and appends one frame; false when it could not.
+    fn write_one(&mut self, zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) -> bool {
         let written = match zstd {
             Some(z) => {
                 self.out.clear();
@@ -217,14 +248,19 @@ impl FrameWriter {
             None => Err(io::Error::other("the compressor could not be set up")),
         };
         match written {
-            Ok(n) => self.whole += n as u64,
+            Ok(n) => {
+                self.whole += n as u64;
+                true
+            }
             Err(e) => {
                 let _ = self.file.set_len(self.whole);
+                self.lost_why = e.to_string();
                 if !self.failed.swap(true, Ordering::SeqCst) {
                     if let Ok(mut slot) = self.error.lock() {
                         *slot = Some(format!("cannot write the journal {}: {e}", self.path.display()));
                     }
                 }
+                false
             }
         }
     }
