@@ -662,3 +662,39 @@ fn a_disk_that_fills_then_frees_leaves_a_said_hole_in_the_journal() {
         .expect("what came after the hole is kept");
     assert!(hole < after);
 }
+
+#[test]
+fn journals_removed_by_rotation_are_said_at_the_start_and_in_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let sessions = state.join("proctor/sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            sessions.join(format!("2020-01-0{}T00-00-00.000-1.jsonl", i + 1)),
+            vec![b'x'; 4000],
+        )
+        .unwrap();
+    }
+    let session = write_session(dir.path(), "[[task]]\nname = \"t\"\nrun = \"echo hi\"\n");
+    let out = proctor()
+        .args(["run", "-q"])
+        .arg(&session)
+        .env("XDG_STATE_HOME", &state)
+        .env("PROCTOR_JOURNAL_MAX_BYTES", "5000")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("removed 2 older journals"), "{stderr}");
+    assert!(stderr.contains("2020-01-01T00-00-00.000-1.jsonl"), "{stderr}");
+    let journal = std::fs::read_dir(&sessions)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".zst"))
+        .expect("the new journal");
+    let (events, _) = proctor::journal::read_journal(&journal).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.text_line().contains("removed 2 older journals")));
+}

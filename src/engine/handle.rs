@@ -90,6 +90,11 @@ impl Engine {
         let reader = Arc::new(());
         sup.out.set_reader(Arc::downgrade(&reader));
         if let Some(j) = journal {
+            if let Some(w) =
+                crate::journal::removed_note(&j.removed, config.journal.as_ref().map(|c| c.max_total_bytes))
+            {
+                sup.startup_warning.push(w);
+            }
             sup.out.set_journal(j);
         }
         if config.cgroups {
@@ -105,7 +110,7 @@ impl Engine {
         sup.watchdog = match child::Watchdog::spawn(&sup.session, cgroup_dir.as_deref()) {
             Ok(w) => Some(w),
             Err(e) => {
-                sup.startup_warning = Some(format!(
+                sup.startup_warning.push(format!(
                     "cannot start the crash guard (/bin/sh): {e}; if Proctor is killed, grandchildren outside their group may survive"
                 ));
                 None

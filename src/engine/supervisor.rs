@@ -101,7 +101,7 @@ pub(super) struct Supervisor {
     /// The tag in every child's environment (see `tree`).
     pub(super) session: String,
     pub(super) watchdog: Option<child::Watchdog>,
-    pub(super) startup_warning: Option<String>,
+    pub(super) startup_warning: Vec<String>,
     /// Snapshots of the process tree, audits, orphans (see `tracking`).
     pub(super) tracker: super::tracking::Tracker,
     pub(super) spawn_cache: super::spawn::SpawnCache,
@@ -160,7 +160,7 @@ impl Supervisor {
                     .unwrap_or(0)
             ),
             watchdog: None,
-            startup_warning: None,
+            startup_warning: Vec::new(),
             tracker: Default::default(),
             spawn_cache: Default::default(),
             peaks: Default::default(),
@@ -187,7 +187,7 @@ impl Supervisor {
             ),
             format: Some(crate::journal::FORMAT),
         }));
-        if let Some(w) = self.startup_warning.take() {
+        for w in std::mem::take(&mut self.startup_warning) {
             self.error(w);
         }
         let mut buf = vec![libc::epoll_event { events: 0, u64: 0 }; 256];

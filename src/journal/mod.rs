@@ -16,7 +16,7 @@ mod summary_cache;
 mod writer;
 
 pub use reader::{check_format, for_each_event, open_journal, read_journal, JournalText};
-pub use rotate::{is_journal_name, is_live, rotate};
+pub use rotate::{is_journal_name, is_live, removed_note, rotate};
 pub use summary::{list_journals, summarize, JournalSummary};
 pub use summary_cache::CACHE_NAME;
 pub use writer::Journal;

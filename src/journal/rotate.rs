@@ -54,6 +54,35 @@ pub fn rotate(dir: &Path, max: u64, keep: Option<&Path>) -> Vec<PathBuf> {
     removed
 }
 
+/// What to say of the journals `rotate` removed: how many, which (the
+/// first few), and why. None when it removed none.
+pub fn removed_note(removed: &[PathBuf], max: Option<u64>) -> Option<String> {
+    let first = removed.first()?;
+    let names: Vec<String> = removed
+        .iter()
+        .take(3)
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let more = removed.len().saturating_sub(names.len());
+    let limit = max.map_or(String::new(), |m| match m {
+        m if m >= 1 << 30 => format!(" of {:.1} GiB", m as f64 / (1u64 << 30) as f64),
+        m if m >= 1 << 20 => format!(" of {:.1} MiB", m as f64 / (1u64 << 20) as f64),
+        m => format!(" of {m} bytes"),
+    });
+    Some(format!(
+        "removed {} older journal{} to keep the journals within their limit{limit} (PROCTOR_JOURNAL_MAX_BYTES), oldest first: {}{} in {}",
+        removed.len(),
+        if removed.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() },
+        first.parent().map(|d| d.display().to_string()).unwrap_or_default()
+    ))
+}
+
 pub(super) fn journal_files(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();

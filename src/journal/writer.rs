@@ -28,6 +28,9 @@ const QUEUE: usize = 4;
 
 pub struct Journal {
     path: PathBuf,
+    /// Older journals removed to keep the folder within its limit when
+    /// this one was made (said at the session's start).
+    pub removed: Vec<PathBuf>,
     buf: Vec<u8>,
     last_flush: Instant,
     /// Frames to compress and write, and the buffers coming back.
@@ -59,7 +62,7 @@ impl Journal {
         // Held while the journal is written: rotation never removes a
         // journal whose session is still running (see `is_live`).
         lock(&file, libc::LOCK_EX)?;
-        rotate(&config.dir, config.max_total_bytes, Some(&path));
+        let removed = rotate(&config.dir, config.max_total_bytes, Some(&path));
         let (frames, todo) = bounded::<Vec<u8>>(QUEUE);
         let (give_back, spare) = bounded::<Vec<u8>>(QUEUE + 1);
         let (settle, settled) = bounded::<()>(1);
@@ -98,6 +101,7 @@ impl Journal {
             })?;
         Ok(Self {
             path,
+            removed,
             buf: Vec::with_capacity(64 * 1024),
             last_flush: Instant::now(),
             frames: Some(frames),
