@@ -124,8 +124,9 @@ measure() {
     kill "$app" 2>/dev/null || true
     wait "$app" 2>/dev/null || true
     app=
-    [ "$frames" -gt 0 ] || frames=-1
-    echo "$label $rss_kb $((rss_kb - gl_kb)) $bin_kb $anon_kb $(echo "$shown - $start" | bc) $(((t1 - t0) / 1000)) $(((u1 - u0) / frames / 1000)) $(((a1 - a0) / frames / 1000)) $frames" >>"$state/runs"
+    per_frame="- - -"
+    [ "$frames" -gt 0 ] && per_frame="$(((u1 - u0) / frames / 1000)) $(((a1 - a0) / frames / 1000)) $frames"
+    echo "$label $rss_kb $((rss_kb - gl_kb)) $bin_kb $anon_kb $(echo "$shown - $start" | bc) $(((t1 - t0) / 1000)) $per_frame" >>"$state/runs"
 }
 
 r=0
@@ -141,9 +142,10 @@ done
 
 # Median (min–max) of one column for one label.
 stat_of() {
-    awk -v l="$1" -v c="$2" '$1 == l {print $c}' "$state/runs" | sort -g | awk -v unit="$3" -v div="$4" -v fmt="$5" '
+    awk -v l="$1" -v c="$2" '$1 == l && $c != "-" {print $c}' "$state/runs" | sort -g | awk -v unit="$3" -v div="$4" -v fmt="$5" '
         { v[NR] = $1 / div }
         END {
+            if (NR == 0) { printf "— (no symbols)"; exit }
             m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
             printf fmt "%s (" fmt "–" fmt ")", m, (unit == "" ? "" : " " unit), v[1], v[NR]
         }'
