@@ -107,3 +107,25 @@ fn a_name_taken_by_a_task_and_then_a_pool_is_reported_at_the_pool() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains(":6: pool \"a\".name: duplicate name"), "{err}");
 }
+
+/// More slots on an SSH host than sshd's default MaxSessions: valid, but
+/// warned of. A host written `a@b@c`, or 10 KB long, is an error that
+/// does not echo it whole.
+#[test]
+fn hosts_past_max_sessions_are_warned_of_and_odd_hosts_refused() {
+    let (code, err) = check_text(
+        "[[pool]]\nname = \"p\"\nrun = [\"echo\", \"{}\"]\ninputs = [\"1\"]\nhosts = [\"b1:12\", \"b2:4\"]\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning: pool `p`: host `b1` has 12 slots"), "{err}");
+    assert!(err.contains("MaxSessions"), "{err}");
+    let (code, err) = check_text("[[task]]\nname = \"t\"\nrun = \"true\"\nhost = \"a@b@c\"\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("has an `@`"), "{err}");
+    let long = "h".repeat(10_000);
+    let (code, err) = check_text(&format!(
+        "[[task]]\nname = \"t\"\nrun = \"true\"\nhost = \"{long}\"\n"
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("10000 characters long") && err.len() < 1000, "{err}");
+}

@@ -289,10 +289,10 @@ fn a_removed_definition_comes_back_with_ctrl_z() {
     frames(&mut h, 4);
     h.get_all_by_label("Remove").last().expect("the dialog's").click();
     frames(&mut h, 2);
-    assert_eq!(app(&h).definitions().defs.len(), 1);
+    assert_eq!(app(&h).definitions().defs().len(), 1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     frames(&mut h, 2);
-    let names: Vec<&str> = app(&h).definitions().defs.iter().map(|d| d.name()).collect();
+    let names: Vec<&str> = app(&h).definitions().defs().iter().map(|d| d.name()).collect();
     assert_eq!(names, ["keep", "gone"], "back in its place");
 }
 

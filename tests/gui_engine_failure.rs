@@ -53,14 +53,14 @@ fn a_failure_while_the_quit_dialog_waits_closes_the_window() {
 fn restart_engine_starts_a_fresh_one_and_keeps_the_definitions() {
     let mut h = running("again");
     let first = app(&h).model().row("again").and_then(|r| r.pid).unwrap();
-    let defs = app(&h).definitions().defs.len();
+    let defs = app(&h).definitions().defs().len();
     panic_engine(&mut h, "restart me");
     frames(&mut h, 2);
     h.get_by_label("Restart engine").click();
     frames(&mut h, 2);
     assert_eq!(app(&h).engine_failure(), None);
     assert!(!shows(&h, "The engine stopped"));
-    assert_eq!(app(&h).definitions().defs.len(), defs);
+    assert_eq!(app(&h).definitions().defs().len(), defs);
     assert!(app(&h).model().row("again").is_none(), "a fresh session");
 
     h.state_mut().app.as_mut().unwrap().apply(Intent::StartAll);

@@ -221,7 +221,9 @@ fn open_edit_save_and_reopen_a_session_file() {
     file_menu(&mut h, "New session");
     wait_until(&mut h, "the unsaved prompt", |h| shows(h, "Discard changes"));
     h.get_by_label("Discard changes").click();
-    wait_until(&mut h, "no definitions", |h| app(h).definitions().defs.is_empty());
+    wait_until(&mut h, "no definitions", |h| {
+        app(h).definitions().defs().is_empty()
+    });
 
     // Reopen from the recent list: the saved edit is there, not the discarded one.
     h.get_by_label("File").click();

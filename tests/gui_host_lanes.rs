@@ -29,6 +29,12 @@ run = "echo away"
 host = "127.0.0.3"
 ssh_options = ["-F", "{cfg}"]
 
+[[task]]
+name = "busy"
+run = ["sleep", "600"]
+host = "127.0.0.3"
+ssh_options = ["-F", "{cfg}"]
+
 [[pool]]
 name = "sq"
 run = ["sh", "-c", "sleep 0.3; echo {{}}"]
@@ -50,6 +56,13 @@ ssh_options = ["-F", "{cfg}"]
     frames(&mut h, 3);
     assert!(shows(&h, "127.0.0.3"), "the remote task's host");
     assert!(shows(&h, "127.0.0.2"), "a remote worker's host");
+    // A running remote task's CPU and memory are not the local ssh's: the
+    // row says they are not sampled.
+    assert_eq!(
+        h.query_all_by_label("remote").count(),
+        2,
+        "CPU and memory of `busy`"
+    );
     h.get_by_label("Timeline").click();
     wait_until(&mut h, "the host headers", |h| {
         app(h).timeline_headers().len() == 4
@@ -60,16 +73,16 @@ ssh_options = ["-F", "{cfg}"]
         [
             "local \u{00b7} 1 lane",
             "127.0.0.2 \u{00b7} 1 lane",
-            "127.0.0.3 \u{00b7} 1 lane",
+            "127.0.0.3 \u{00b7} 2 lanes",
             "127.0.0.4 \u{00b7} 1 lane"
         ]
     );
     // Each lane still there, under its header.
     let labels: Vec<String> = app(&h).timeline_drawn().iter().map(|l| l.label.clone()).collect();
-    assert_eq!(labels.len(), 4, "{labels:?}");
+    assert_eq!(labels.len(), 5, "{labels:?}");
     assert_eq!(
         labels,
-        ["here", "sq/worker-1", "away", "sq/worker-2"],
+        ["here", "sq/worker-1", "away", "busy", "sq/worker-2"],
         "each lane under its host"
     );
     drop(h);

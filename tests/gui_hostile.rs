@@ -151,7 +151,7 @@ fn undo_after_a_rename_brings_back_exactly_what_was_removed() {
     frames(&mut h, 3);
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     frames(&mut h, 3);
-    let names: Vec<&str> = app(&h).definitions().defs.iter().map(|d| d.name()).collect();
+    let names: Vec<&str> = app(&h).definitions().defs().iter().map(|d| d.name()).collect();
     assert_eq!(
         names,
         ["keep", "gone-renamed"],
@@ -168,7 +168,7 @@ fn undo_after_a_rename_brings_back_exactly_what_was_removed() {
     frames(&mut h, 2);
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     frames(&mut h, 3);
-    let names: Vec<&str> = app(&h).definitions().defs.iter().map(|d| d.name()).collect();
+    let names: Vec<&str> = app(&h).definitions().defs().iter().map(|d| d.name()).collect();
     assert_eq!(names, ["gone-renamed", "gone-renamed-1"], "never two of one name");
 }
 

@@ -124,3 +124,35 @@ fn clear_ended_drops_ended_rows_when_the_engine_says_so_and_keeps_running_ones()
     // The log holds the event that did it: a replay drops the same rows.
     assert!(app(&h).log().events().any(|e| e.kind.name() == "cleared"));
 }
+
+#[test]
+fn the_status_bar_counts_events_as_the_log_does() {
+    let mut h = harness(Session::default(), false);
+    h.get_by_label("+ Task").click();
+    frames(&mut h, 2);
+    set_text(&mut h, "Name", "sampled");
+    set_text(&mut h, "Command", "sleep 30");
+    h.get_by_label("Start").click();
+    // A running process is sampled once a second: samples arrive, and
+    // they are not rows of the log.
+    wait_until(&mut h, "resource samples folded in", |h| {
+        app(h).model().samples_seen >= 2
+    });
+    frames(&mut h, 2);
+    let m = app(&h).model();
+    let n = m.events_seen - m.samples_seen;
+    let count = if n == 1 {
+        "1 event".to_string()
+    } else {
+        format!("{n} events")
+    };
+    assert!(shows(&h, &count), "the status bar shows {count}");
+    assert!(
+        shows(&h, &format!("{n} of {count}")),
+        "the log shows {n} of {count}"
+    );
+    assert!(
+        !shows(&h, &format!("{} events", m.events_seen)),
+        "samples are not counted"
+    );
+}

@@ -7,15 +7,6 @@ use egui_kittest::Harness;
 use gui_support::*;
 use proctor::gui::QuitState;
 
-/// One at a time: in a clean CI run under load, `cancel_keeps_everything_running`
-/// once found its child gone beside the other tests' apps (not seen alone;
-/// the cause is open, see RELIABILITY.md "Open").
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn cancelled_close(h: &Harness<'_, TestApp>) -> bool {
     h.output()
         .viewport_output
@@ -40,7 +31,6 @@ fn started(names: &[&str]) -> (Harness<'static, TestApp>, Vec<u32>) {
 
 #[test]
 fn quitting_with_processes_running_asks_then_leaves_none_running() {
-    let _serial = one_at_a_time();
     let (mut h, pids) = started(&["long-1", "long-2"]);
     assert!(pids.iter().all(|&p| alive(p)));
 
@@ -62,7 +52,6 @@ fn quitting_with_processes_running_asks_then_leaves_none_running() {
 
 #[test]
 fn cancel_keeps_everything_running() {
-    let _serial = one_at_a_time();
     let (mut h, pids) = started(&["keeper"]);
     request_close(&mut h);
     frames(&mut h, 2);
@@ -78,7 +67,6 @@ fn cancel_keeps_everything_running() {
 
 #[test]
 fn closing_with_nothing_running_does_not_ask() {
-    let _serial = one_at_a_time();
     let mut h = harness(Default::default(), false);
     frames(&mut h, 2);
     request_close(&mut h);

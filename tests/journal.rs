@@ -266,3 +266,107 @@ fn zstdcat_and_jq_read_the_journal() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
 }
+
+/// A journal of three zstd frames of 100 output events each (lines 1 to
+/// 300), each frame with a checksum, as the writer makes them.
+fn three_frames() -> (Vec<Vec<u8>>, Vec<proctor::event::Event>) {
+    let mut frames = Vec::new();
+    let mut all = Vec::new();
+    for f in 0..3 {
+        let mut text = String::new();
+        for i in 1..=100 {
+            let e = proctor::event::Event::now(proctor::event::EventKind::stdout(format!(
+                "line {}",
+                f * 100 + i
+            )))
+            .process("a", Some(1));
+            text.push_str(&serde_json::to_string(&e).unwrap());
+            text.push('\n');
+            all.push(e);
+        }
+        let mut c = zstd::bulk::Compressor::new(1).unwrap();
+        c.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
+            .unwrap();
+        frames.push(c.compress(text.as_bytes()).unwrap());
+    }
+    (frames, all)
+}
+
+fn read_bytes(bytes: &[u8]) -> (Vec<proctor::event::Event>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl.zst");
+    std::fs::write(&path, bytes).unwrap();
+    proctor::journal::read_journal(&path).unwrap()
+}
+
+#[test]
+fn a_damaged_frame_in_the_middle_loses_only_itself() {
+    let (frames, all) = three_frames();
+    let lines =
+        |events: &[proctor::event::Event]| -> Vec<String> { events.iter().map(|e| e.text_line()).collect() };
+    let want: Vec<String> = lines(&all[..100]).into_iter().chain(lines(&all[200..])).collect();
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 3] = [
+        ("a byte flipped inside", |f| {
+            let at = f.len() / 2;
+            f[at] ^= 0x55;
+        }),
+        ("its header spoiled", |f| f[5] ^= 0xff),
+        ("cut to half", |f| f.truncate(f.len() / 2)),
+    ];
+    for (what, damage) in damages {
+        let mut middle = frames[1].clone();
+        damage(&mut middle);
+        let bytes = [frames[0].clone(), middle, frames[2].clone()].concat();
+        let (events, errors) = read_bytes(&bytes);
+        assert_eq!(
+            lines(&events),
+            want,
+            "{what}: the frames before and after are read"
+        );
+        assert_eq!(errors.len(), 1, "{what}: {errors:?}");
+        assert!(errors[0].contains("1 damaged part"), "{what}: {errors:?}");
+        assert!(!errors[0].contains("cut short"), "{what}: {errors:?}");
+    }
+    // Garbage after the last frame is damage, not a crash's tear.
+    let bytes = [frames.concat(), b"not a frame at all".to_vec()].concat();
+    let (events, errors) = read_bytes(&bytes);
+    assert_eq!(events.len(), 300);
+    assert!(
+        errors.len() == 1 && errors[0].contains("damaged part"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_a_real_journal_never_reads_as_other_lines() {
+    let state = tempfile::tempdir().unwrap();
+    run_quiet(
+        state.path(),
+        "[[task]]\nname = \"count\"\nrun = [\"seq\", \"300000\"]\n",
+    );
+    let journal = only_journal(state.path());
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    let (events, errors) = read_bytes(&bytes);
+    assert!(errors.iter().any(|e| e.contains("damaged part")), "{errors:?}");
+    // What is read is the lines as printed: one gap (the damaged frame),
+    // never a changed line, and the lines after the damage are there.
+    let mut lines = Vec::new();
+    for e in events {
+        e.for_each_line(|e| {
+            if let proctor::event::EventKind::Stdout { line, .. } = e.kind {
+                lines.push(line.parse::<u64>().expect("a number as printed"));
+            }
+        });
+    }
+    let gaps = lines.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    assert!(gaps <= 1, "{gaps} gaps");
+    assert!(lines.iter().all(|w| *w >= 1 && *w <= 300_000));
+    assert_eq!(
+        lines.last(),
+        Some(&300_000),
+        "the frames after the damage are read"
+    );
+}

@@ -287,3 +287,41 @@ fn cli_run_says_the_slurm_state() {
     assert_eq!(lines[1]["slurm"]["exit_code"], 4);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The session's last `scancel` is bounded: with slurmctld gone (a
+/// `scancel` then retries for 18 s), the session ends after its limit
+/// and says why.
+#[test]
+fn the_session_end_does_not_wait_for_an_unreachable_controller() {
+    let Some(slurm) = Slurm::start() else { return };
+    let mut run = Run {
+        engine: Engine::start(EngineConfig {
+            tag_scan: false,
+            ..Default::default()
+        })
+        .expect("engine starts"),
+        events: Vec::new(),
+    };
+    let mut p = pool("one", 1, &["echo", "{}"], vec!["x".into()]);
+    on_slurm(&mut p, "debug", "1");
+    run.send(Command::StartPool { pool: p });
+    pool_done(&mut run, "one");
+    let pid: i32 = std::fs::read_to_string(slurm.dir.join("slurmctld.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: a plain kill of the test cluster's controller.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let t = std::time::Instant::now();
+    let events = run.finish();
+    let took = t.elapsed();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Error { message }
+            if message.contains("did not finish within 5 s"))),
+        "the bound was not said; the end took {took:?}"
+    );
+    assert!(took < Duration::from_secs(17), "{took:?}");
+}

@@ -12,15 +12,9 @@ use common::*;
 use proctor::engine::{Command, StopHow};
 use proctor::event::EventKind;
 use proctor::model::RowState;
-use proctor::session::{placement, RestartPolicy, Seconds, TaskSpec};
+use proctor::session::{placement, RestartPolicy, Seconds};
 use std::time::Duration;
 use support::*;
-
-fn on_host(hosts: &SshHosts, host: &str, mut t: TaskSpec) -> TaskSpec {
-    t.host = placement::task_host(host).unwrap();
-    t.ssh_options = hosts.ssh_options();
-    t
-}
 
 #[test]
 fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
@@ -43,6 +37,19 @@ fn a_task_on_a_host_streams_its_output_and_exits_with_its_code() {
         .events
         .iter()
         .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line.contains("proctor-exit"))));
+    // `spawned` shows the user's command, not the wrapper around it.
+    let shown = match &run.of("remote", "spawned")[0].kind {
+        EventKind::Spawned { command } => command.clone(),
+        _ => unreachable!(),
+    };
+    assert!(
+        shown.starts_with("ssh 127.0.0.3 -- ") && shown.contains("echo one"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("proctor-remote") && !shown.contains("ControlPath"),
+        "{shown}"
+    );
     let m = run.model();
     let row = m.row("remote").unwrap();
     assert_eq!(row.host.as_deref(), Some("127.0.0.3"));
@@ -113,6 +120,12 @@ fn terminate_ends_the_remote_tree() {
     });
     // Stopped on the host through its connection: its own end comes back.
     assert_eq!(run.wait_exit("long"), Some(-15), "{}", run.dump());
+    // The wrapper's shell says nothing of the signal ("Terminated").
+    assert!(
+        run.lines("long", "stderr").is_empty(),
+        "{:?}",
+        run.lines("long", "stderr")
+    );
     let m = run.model();
     assert_eq!(m.row("long").unwrap().state, RowState::Stopped);
     wait_until(
@@ -126,21 +139,6 @@ fn terminate_ends_the_remote_tree() {
     wait_until("no ssh of ours", Duration::from_secs(20), || {
         tagged(&tag).iter().all(|&p| gone(p))
     });
-}
-
-/// Tagged processes that are not this process's children (the local
-/// master connection is one, until the session ends).
-fn remote_tagged(tag: &str) -> Vec<i32> {
-    let me = std::process::id().to_string();
-    tagged(tag)
-        .into_iter()
-        .filter(|&p| !gone(p))
-        .filter(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-            let ppid = stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1));
-            ppid != Some(me.as_str())
-        })
-        .collect()
 }
 
 #[test]
@@ -285,6 +283,11 @@ fn a_remote_stop_is_reported_when_the_remote_command_ends() {
     let sent = terminate_stubborn(&mut run, &hosts, "slow", "6024.5", 2000);
     assert_eq!(run.wait_exit("slow"), Some(-9), "{}", run.dump());
     assert!(
+        run.lines("slow", "stderr").is_empty(),
+        "{:?}",
+        run.lines("slow", "stderr")
+    );
+    assert!(
         sent.elapsed() >= Duration::from_millis(1900),
         "{:?}",
         sent.elapsed()
@@ -294,5 +297,35 @@ fn a_remote_stop_is_reported_when_the_remote_command_ends() {
         with_cmdline("sleep 6024.5").iter().all(|&p| gone(p)),
         "the remote command outlived its reported end"
     );
+    run.finish();
+}
+
+/// A remote task's CPU and memory are not the local `ssh`'s: it is not
+/// sampled, its end carries no usage, and its row says where it runs.
+#[test]
+fn a_remote_task_is_not_sampled_as_its_local_ssh() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    run.start(on_host(&hosts, "127.0.0.3", sh("far", "sleep 3")));
+    run.start(sh("near", "sleep 3"));
+    let far = run.pid_of("far") as u32;
+    let near = run.pid_of("near") as u32;
+    assert_eq!(run.wait_exit("far"), Some(0));
+    run.wait_exit("near");
+    let sampled = |pid: u32| {
+        run.events.iter().any(|e| match &e.kind {
+            EventKind::Samples { procs, .. } => procs.iter().any(|s| s.0 == pid),
+            _ => false,
+        })
+    };
+    assert!(sampled(near), "the local task was sampled: {}", run.dump());
+    assert!(!sampled(far), "the remote task's local ssh was sampled");
+    let usage = |name: &str| {
+        run.of(name, "exited").iter().find_map(|e| match &e.kind {
+            EventKind::Exited { usage, .. } => Some(usage.is_some()),
+            _ => None,
+        })
+    };
+    assert_eq!((usage("far"), usage("near")), (Some(false), Some(true)));
     run.finish();
 }

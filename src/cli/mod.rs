@@ -135,6 +135,9 @@ fn check(path: &std::path::Path) -> i32 {
                 s.pools.len(),
                 if s.pools.len() == 1 { "" } else { "s" }
             );
+            for w in crate::session::placement_warnings::warnings(&s) {
+                say!("warning: {w}");
+            }
             0
         }
         Err(errors) => {

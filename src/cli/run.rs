@@ -138,6 +138,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut stage = Stage::Joining;
     let mut last_flush = Instant::now();
     let mut ended = false;
+    // Output lines not printed after a stop signal: what was queued then
+    // is in the journal, and printing it could keep Proctor for minutes.
+    let mut unprinted: u64 = 0;
     while !ended {
         let first = engine.events().recv_timeout(Duration::from_millis(100));
         let mut batch: Vec<Event> = first.into_iter().collect();
@@ -153,7 +156,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
             // Samples are data for the pictures (and the journal), not a
             // line to read every second.
             let samples = matches!(e.kind, EventKind::Samples { .. });
-            if !args.quiet && !samples {
+            let stopping = interrupted.load(Ordering::Relaxed);
+            if !args.quiet && !samples && stopping && e.output_lines() > 0 {
+                unprinted += e.output_lines() as u64;
+            } else if !args.quiet && !samples {
                 if e.output_lines() > 1 {
                     // Lines read together: one line each (none holds a newline).
                     for line in e.text_line().split('\n') {
@@ -206,6 +212,17 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
     out.flush();
+    if unprinted > 0 {
+        say!(
+            "proctor: {unprinted} output line{} read after the stop signal not printed{}",
+            if unprinted == 1 { "" } else { "s" },
+            if args.no_journal {
+                ""
+            } else {
+                " (the journal has them)"
+            }
+        );
+    }
     let failure = engine.failure();
     let now = chrono::Local::now().fixed_offset();
     // Drain anything left (the engine thread has ended).

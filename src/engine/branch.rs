@@ -329,6 +329,7 @@ mod tests {
             state: 'S',
             comm: format!("c{pid}"),
             tagged: tag.map(str::to_string),
+            foreign: false,
             start: pid as u64,
         }
     }

@@ -59,6 +59,9 @@ pub struct Engine {
     failure: Failure,
     cgroup: Result<std::path::PathBuf, String>,
     session: String,
+    /// Lives as long as `events`' reader: the supervisor waits for room
+    /// on the queue only while it does.
+    _reader: Arc<()>,
 }
 
 impl Engine {
@@ -84,6 +87,8 @@ impl Engine {
         let (cmd_tx, cmd_rx) = unbounded();
         let (ev_tx, ev_rx) = bounded(config.event_capacity.max(1));
         let mut sup = Supervisor::new(epoll, waker.clone(), cmd_rx, ev_tx, config.notify);
+        let reader = Arc::new(());
+        sup.out.set_reader(Arc::downgrade(&reader));
         if let Some(j) = journal {
             sup.out.set_journal(j);
         }
@@ -123,6 +128,7 @@ impl Engine {
             failure,
             cgroup,
             session,
+            _reader: reader,
         })
     }
 

@@ -70,6 +70,13 @@ impl Life {
 pub(super) enum Input {
     Spawned,
     SpawnFailed,
+    /// A task's host could not be reached for this start, `tries` times
+    /// in a row: a restart policy tries again after its backoff for as
+    /// long as the host stays down, not counted against `max_restarts`
+    /// (the command did not run).
+    HostUnreachable {
+        tries: u32,
+    },
     /// Terminate (`kill` false: the stop signal, SIGKILL after the stop
     /// timeout) or Kill; asked by the user or by a rule (a timeout).
     Stop {
@@ -136,6 +143,11 @@ pub(super) fn on(state: Life, input: Input, ctx: &Ctx) -> (Life, Vec<Action>) {
             None => (L::FailedToStart, vec![]),
         },
         (_, Input::SpawnFailed) => (L::FailedToStart, vec![]),
+        (L::Idle | L::Starting { .. }, Input::HostUnreachable { tries }) => match host_retry(ctx, tries) {
+            Some(d) => (backing_off(ctx, d, 255), vec![A::ArmRestart(d)]),
+            None => (L::FailedToStart, vec![]),
+        },
+        (_, Input::HostUnreachable { .. }) => (L::FailedToStart, vec![]),
 
         (L::Running { paused }, Input::Stop { kill, by_user }) => (
             L::Stopping {
@@ -272,6 +284,17 @@ fn backoff(ctx: &Ctx, code: i32, stopped_by_user: bool) -> Option<Duration> {
         backoff_max: rules.backoff_max,
     })?;
     Some(delay.min(MAX_DELAY))
+}
+
+/// The delay before trying an unreachable host again, if the task has a
+/// restart policy: its backoff, doubled per try, capped at `backoff_max`.
+fn host_retry(ctx: &Ctx, tries: u32) -> Option<Duration> {
+    let rules = ctx.rules?;
+    if ctx.shutting_down || rules.policy == RestartPolicy::Never {
+        return None;
+    }
+    let d = super::restart::backoff_delay(rules.backoff, rules.backoff_max, tries.saturating_sub(1));
+    Some(d.min(MAX_DELAY))
 }
 
 /// The longest wait for anything: a year.

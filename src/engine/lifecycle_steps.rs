@@ -44,6 +44,31 @@ impl Supervisor {
         }
     }
 
+    /// A remote task's host could not be reached for this start: its
+    /// restart policy tries again after its backoff, as long as the host
+    /// is down (see `Input::HostUnreachable`).
+    /// Returns when it is tried again, if it is.
+    pub(super) fn host_unreachable(&mut self, key: usize) -> Option<Duration> {
+        let tries = self.task_hosts.refusals.entry(key).or_insert(0);
+        *tries = tries.saturating_add(1);
+        let tries = *tries;
+        let restart = self
+            .proc(key)
+            .is_some_and(|p| matches!(p.life, lifecycle::Life::Starting { retry: true }));
+        let mut again = None;
+        for a in self.step(key, Input::HostUnreachable { tries }) {
+            if let Action::ArmRestart(d) = a {
+                // The restart did not run the command: it is not counted.
+                if let Some(p) = self.procs.get_mut(key).filter(|_| restart) {
+                    p.restarts = p.restarts.saturating_sub(1);
+                }
+                self.arm_restart(key, d);
+                again = Some(d);
+            }
+        }
+        again
+    }
+
     pub(super) fn arm_restart(&mut self, key: usize, d: Duration) {
         let run_id = self.proc(key).map(|p| p.run_id).unwrap_or(0);
         self.add_timer(key, run_id, TimerWhat::Restart, d);

@@ -312,3 +312,35 @@ fn a_pool_pauses_resumes_stops_and_finishes() {
     assert_eq!(f.on(I::Added), PoolLife::Paused);
     assert_eq!(f.on(I::Resume).on(I::Added), PoolLife::Running);
 }
+
+#[test]
+fn an_unreachable_host_is_tried_again_while_a_policy_restarts() {
+    let unreachable = |tries| Input::HostUnreachable { tries };
+    // With a policy: backoff doubled per try, capped, whatever the
+    // restarts made so far (max_restarts is 3 here).
+    for (tries, ms) in [(1, 500), (2, 1000), (3, 2000), (40, 30_000)] {
+        let (s, a) = on(
+            Life::Starting { retry: true },
+            unreachable(tries),
+            &ctx(Some(RestartPolicy::Always), 3),
+        );
+        assert!(s.backing_off(), "{tries}: {s:?}");
+        assert_eq!(a, vec![Action::ArmRestart(Duration::from_millis(ms))]);
+    }
+    // The first start too.
+    let (s, _) = on(
+        Life::Idle,
+        unreachable(1),
+        &ctx(Some(RestartPolicy::OnFailure), 0),
+    );
+    assert!(s.backing_off());
+    // No policy, or the session ending: it failed to start.
+    let (s, a) = on(Life::Idle, unreachable(1), &ctx(Some(RestartPolicy::Never), 0));
+    assert_eq!((s, a), (Life::FailedToStart, vec![]));
+    let mut c = ctx(Some(RestartPolicy::Always), 0);
+    c.shutting_down = true;
+    assert_eq!(
+        on(Life::Starting { retry: true }, unreachable(1), &c).0,
+        Life::FailedToStart
+    );
+}

@@ -1,12 +1,33 @@
 //! Where the supervisor's events go: numbered, appended to the journal,
 //! then put on the bounded shared queue, whose reader is woken (the
 //! injected callback) once per loop iteration rather than per event.
+//!
+//! The queue is bounded in events and in bytes: an output event holds up
+//! to 64 KiB (the lines of one read), so 65,536 of them could hold 4 GiB
+//! for a reader that is slower than a child printing without pause. Past
+//! `QUEUED_BYTES` the supervisor waits for the reader, as it does for a
+//! full queue: the child then waits on its pipe, and nothing is lost.
 
 use super::handle::Notify;
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 use crate::journal::Journal;
 use crossbeam_channel::Sender;
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+
+/// Bytes of events on the queue past which the supervisor waits for the
+/// reader.
+pub const QUEUED_BYTES: u64 = 32 << 20;
+
+/// What an event costs on the queue, about: its output text and a record.
+pub fn weight(e: &Event) -> u64 {
+    let text = match &e.kind {
+        EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } => line.len(),
+        _ => 0,
+    };
+    text as u64 + 128
+}
 
 pub(super) struct Outbox {
     events: Sender<Event>,
@@ -15,6 +36,13 @@ pub(super) struct Outbox {
     /// Events were sent since the reader was last woken.
     dirty: bool,
     journal: Option<Journal>,
+    /// The weights of the events sent, oldest first, until the queue's
+    /// length shows the reader has taken them (the queue is FIFO).
+    weights: VecDeque<u64>,
+    /// Their sum: the bytes on the queue.
+    queued: u64,
+    /// Alive while the queue's reader is (the engine's handle).
+    reader: Option<Weak<()>>,
 }
 
 impl Outbox {
@@ -25,6 +53,44 @@ impl Outbox {
             seq: 0,
             dirty: false,
             journal: None,
+            weights: VecDeque::new(),
+            queued: 0,
+            reader: None,
+        }
+    }
+
+    /// The reader's token: while it lives the supervisor may wait for it.
+    pub fn set_reader(&mut self, reader: Weak<()>) {
+        self.reader = Some(reader);
+    }
+
+    /// Forgets the weights of the events the reader has taken.
+    fn taken(&mut self) {
+        let on_queue = self.events.len();
+        while self.weights.len() > on_queue {
+            let w = self.weights.pop_front().unwrap_or(0);
+            self.queued = self.queued.saturating_sub(w);
+        }
+    }
+
+    /// Waits until `w` more bytes fit on the queue, or the queue is empty
+    /// (one event larger than the bound still goes), or its reader is gone.
+    fn make_room(&mut self, w: u64) {
+        self.taken();
+        if self.queued + w <= QUEUED_BYTES || self.weights.is_empty() {
+            return;
+        }
+        self.dirty = true;
+        self.wake_reader();
+        loop {
+            if self.reader.as_ref().is_some_and(|r| r.strong_count() == 0) {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+            self.taken();
+            if self.queued + w <= QUEUED_BYTES || self.weights.is_empty() {
+                return;
+            }
         }
     }
 
@@ -39,12 +105,17 @@ impl Outbox {
         if let Some(j) = self.journal.as_mut() {
             j.append(&e);
         }
+        let w = weight(&e);
+        self.make_room(w);
         if self.events.is_full() {
             // Wake the reader before waiting on it.
             self.dirty = true;
             self.wake_reader();
         }
-        let _ = self.events.send(e);
+        if self.events.send(e).is_ok() {
+            self.weights.push_back(w);
+            self.queued += w;
+        }
         self.dirty = true;
     }
 

@@ -143,12 +143,18 @@ impl Supervisor {
             }
             return;
         }
+        // A task on a host: its processes there too (the local `ssh`
+        // stopped alone would leave the command running).
+        let remote = self.signal_remote(key, sig);
         let what = if pause { "pause" } else { "resume" };
-        let message = if reached > 1 {
+        let mut message = if reached > 1 {
             format!("{what} ({reached} processes)")
         } else {
             what.to_string()
         };
+        if remote {
+            message.push_str(", here and on its host");
+        }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
             message,

@@ -76,6 +76,17 @@ pub(super) struct PoolRun {
 }
 
 impl PoolRun {
+    /// Puts `input` back in the queue before the inputs that came after
+    /// it, so that several put back keep their order.
+    pub(super) fn put_back(&mut self, input: usize) {
+        let at = self
+            .queue
+            .iter()
+            .position(|&q| q > input)
+            .unwrap_or(self.queue.len());
+        self.queue.insert(at, input);
+    }
+
     /// Inputs not yet done, failed or cancelled (counted, not scanned:
     /// this is asked after every event).
     pub(super) fn unresolved(&self) -> usize {
@@ -265,12 +276,7 @@ impl Supervisor {
                     // A start was just refused for want of descriptors: the
                     // next would be too. Back in the queue, in order.
                     if let Some(run) = self.pools.get_mut(pool) {
-                        let at = run
-                            .queue
-                            .iter()
-                            .position(|&q| q > input)
-                            .unwrap_or(run.queue.len());
-                        run.queue.insert(at, input);
+                        run.put_back(input);
                     }
                     continue;
                 }

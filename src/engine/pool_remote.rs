@@ -84,11 +84,15 @@ impl Supervisor {
             .as_ref()
             .map(|r| r.hosts.label(h).to_string())
             .unwrap_or_default();
+        let message = super::remote::why::shorten(&message);
         let e = self.pool_event(pool, EventKind::HostDown { host, message }, None);
         self.emit(e);
         self.reschedule = true;
         let Some(run) = self.pools.get(pool) else { return };
-        let usable = run.remote.as_ref().is_none_or(|r| r.hosts.any_usable());
+        let usable = run
+            .remote
+            .as_ref()
+            .is_none_or(|r| r.hosts.any_usable() && r.any_slot_usable());
         if !usable && !run.life.finished() {
             self.fail_all_queued(pool, "every host of the pool is down");
         }
@@ -179,6 +183,8 @@ impl Supervisor {
                 argv::Said::Line => {
                     if slurm {
                         srun_said.push(line.text.clone());
+                    } else if super::remote::why::refused_session(&line.text) {
+                        run.workers[index].report.refused = true;
                     }
                     out.push(line);
                     continue;
@@ -275,6 +281,14 @@ impl Supervisor {
         }
         let how = crate::event::exit::describe_exit(code);
         let Some(h) = host else { return here };
+        if report.refused {
+            // One session too many for the host: the host is fine.
+            return RemoteEnd {
+                code,
+                lost: Some(super::remote::why::refused_session_text(r.hosts.label(h))),
+                no_code: true,
+            };
+        }
         // Is the host gone? Its master knows.
         let changes = r.hosts.poll();
         let label = r.hosts.label(h).to_string();
@@ -312,7 +326,7 @@ impl Supervisor {
         if let Some(r) = self.pools.get_mut(pool).and_then(|r| r.remote.as_mut()) {
             r.hosts.close();
             let jobs: Vec<String> = std::mem::take(&mut r.jobs).into_iter().collect();
-            scancel(None, &jobs);
+            super::scancel::jobs(None, &jobs);
         }
     }
 
@@ -332,7 +346,7 @@ impl Supervisor {
             .as_str()
             .trim_start_matches("SIG")
             .to_string();
-        scancel((!kill).then_some(&sig), &jobs);
+        super::scancel::jobs((!kill).then_some(&sig), &jobs);
     }
 
     /// The session ends: every Slurm job it may have left is cancelled.
@@ -341,28 +355,8 @@ impl Supervisor {
             return;
         }
         let name = argv::slurm_job_name(&self.session);
-        let _ = std::process::Command::new("scancel")
-            .arg(format!("--name={name}"))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        if let Some(why) = super::scancel::by_name(&name) {
+            self.error(why);
+        }
     }
-}
-
-/// `scancel [--signal=SIG] JOB...`; nothing for no job.
-fn scancel(signal: Option<&String>, jobs: &[String]) {
-    if jobs.is_empty() {
-        return;
-    }
-    let mut c = std::process::Command::new("scancel");
-    if let Some(s) = signal {
-        c.arg(format!("--signal={s}"));
-    }
-    let _ = c
-        .args(jobs)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
 }

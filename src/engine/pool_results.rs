@@ -277,7 +277,7 @@ impl Supervisor {
         pid: i32,
         exit_code: i32,
         runtime: f64,
-        usage: Usage,
+        usage: Option<Usage>,
     ) {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
@@ -291,6 +291,7 @@ impl Supervisor {
             .get(pool)
             .map(|r| r.spec.name.clone())
             .unwrap_or_default();
+        let refused = self.slot_refused(pool, index, stopped);
         // A remote worker's code is the remote command's (see `pool_remote`).
         let end = self.remote_outcome(pool, index, exit_code, stopped);
         let (exit_code, lost) = (end.code, end.lost);
@@ -299,7 +300,7 @@ impl Supervisor {
                 exit_code,
                 runtime,
                 restart_in: None,
-                usage: Some(usage),
+                usage,
                 stopped,
             })
             .process(&name, Some(pid as u32))
@@ -314,6 +315,10 @@ impl Supervisor {
         let retired = w.retiring;
         let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
         let output = std::mem::take(&mut w.output);
+        if refused {
+            let why = lost.unwrap_or_default();
+            return self.session_refused(pool, key, index, in_flight, why);
+        }
         match run.spec.mode {
             PoolMode::Spawn => {
                 if let Some(&(input, started)) = in_flight.first() {

@@ -223,14 +223,7 @@ impl Supervisor {
                             run.workers[w].in_flight.clear();
                             run.state[input] = InputState::Queued;
                             run.attempts[input] = run.attempts[input].saturating_sub(1);
-                            // Before the inputs that came after it, so that
-                            // several put back keep their order.
-                            let at = run
-                                .queue
-                                .iter()
-                                .position(|&q| q > input)
-                                .unwrap_or(run.queue.len());
-                            run.queue.insert(at, input);
+                            run.put_back(input);
                         }
                     }
                     Err(NotStarted::Failed) => {

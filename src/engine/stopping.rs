@@ -80,10 +80,29 @@ impl Supervisor {
         // (then SIGKILL after the stop timeout) while the connection stays
         // up, so that its end and exit code come back as they happen. Its
         // local `ssh` gets only the SIGKILL, if it comes to that.
-        let remote_stop = how == StopHow::Terminate && self.task_hosts.runs_remotely(key);
+        // Kill sends SIGKILL on the host the same way (and closes the
+        // input too, should that signal not arrive): the end is reported
+        // when it comes back. Other signals go to the host's processes
+        // (see `task_remote_signal`).
+        let remote = self.task_hosts.runs_remotely(key);
+        let remote_stop = how == StopHow::Terminate && remote;
+        let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
         let (reached, error) = if remote_stop {
             self.close_remote_input(key);
             (1, None)
+        } else if remote_kill {
+            self.close_remote_input(key);
+            self.signal_remote(key, Signal::SIGKILL);
+            // A paused local `ssh` could not bring the end back.
+            self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
+            (1, None)
+        } else if let (StopHow::Signal(s), true) = (how, self.signals_remotely(key)) {
+            let sent = self.signal_remote(key, s);
+            if super::task_remote_signal::job_control(s) {
+                let local = if s == Signal::SIGCONT { s } else { Signal::SIGSTOP };
+                self.signal_tree(&name, leader, pgid, local);
+            }
+            (usize::from(sent), None)
         } else {
             self.signal_tree(&name, leader, pgid, sig)
         };
@@ -99,16 +118,19 @@ impl Supervisor {
         let resumed = resume && sig != Signal::SIGKILL;
         if resumed {
             self.signal_tree(&name, leader, pgid, Signal::SIGCONT);
+            if remote {
+                self.signal_remote(key, Signal::SIGCONT);
+            }
         }
         let p = self.procs.get_mut(key).expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
-        if how == StopHow::Terminate && p.kill_at.is_none() {
+        if (how == StopHow::Terminate || remote_kill) && p.kill_at.is_none() {
             // A remote task's host kills it after the stop timeout itself;
             // its local `ssh` is killed only if nothing came back a little
             // after that.
-            let d = if remote_stop {
+            let d = if remote {
                 stop_timeout.get().saturating_add(REMOTE_KILL_GRACE)
             } else {
                 stop_timeout.get()
@@ -128,6 +150,19 @@ impl Supervisor {
         };
         if resumed {
             extra.push_str("; SIGCONT sent as it was paused");
+        }
+        let sep = if message.is_empty() && extra.is_empty() {
+            ""
+        } else {
+            " "
+        };
+        if remote_kill {
+            let t = stop_timeout.get().saturating_add(REMOTE_KILL_GRACE).as_secs_f64();
+            extra.push_str(&format!(
+                "{sep}on its host; its local ssh is killed in {t:.1}s if the host's end has not come back"
+            ));
+        } else if matches!(how, StopHow::Signal(_)) && self.signals_remotely(key) {
+            extra.push_str(&format!("{sep}on its host"));
         }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
@@ -399,6 +434,8 @@ impl Supervisor {
         }
         let t = p.stop.timeout.as_secs_f64();
         let run_id = p.run_id;
+        // A remote task whose end did not come back: its local `ssh` goes.
+        self.mark_remote_kill_sent(key);
         self.stop(
             key,
             StopHow::Kill,

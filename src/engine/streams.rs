@@ -350,6 +350,9 @@ impl Supervisor {
         }
         self.forget_run_cgroup(key);
         let stopped = self.proc(key).is_some_and(|p| p.life.stopped_by_user());
+        // The local `ssh`'s or `srun`'s figures are not the command's.
+        let usage = (!super::elsewhere::runs_elsewhere(&self.procs, &self.task_hosts, &self.pools, key))
+            .then_some(usage);
         let exit_code = self.remote_task_exit(key, exit_code, stopped);
         let actions = self.step(key, Input::Exited { code: exit_code });
         if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {
@@ -364,7 +367,7 @@ impl Supervisor {
                 exit_code,
                 runtime,
                 restart_in: delay.map(|d| d.as_secs_f64()),
-                usage: Some(usage),
+                usage,
                 stopped,
             })
             .process(&name, Some(pid as u32)),

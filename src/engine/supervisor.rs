@@ -213,7 +213,10 @@ impl Supervisor {
             if self.sweep_due() && !(0..=50).contains(&timeout) {
                 timeout = 50;
             }
-            if (self.remotes_connecting() || self.task_hosts.any_connecting()) && !(0..=50).contains(&timeout)
+            if (self.remotes_connecting()
+                || self.task_hosts.any_connecting()
+                || self.remote_signals_pending())
+                && !(0..=50).contains(&timeout)
             {
                 timeout = 50;
             }
@@ -260,13 +263,11 @@ impl Supervisor {
             }
             self.fire_timers();
             self.retry_fd_waits();
-            let procs = &self.procs;
+            let (procs, tasks, pools) = (&self.procs, &self.task_hosts, &self.pools);
             let mut sampled = None;
             self.peaks.sample_if_due(|| {
-                let live: Vec<(i32, String)> = procs
-                    .all()
-                    .filter_map(|p| p.live.as_ref().map(|l| (l.pid, p.name.clone())))
-                    .collect();
+                // Not an `ssh` or `srun` of a command that runs elsewhere.
+                let live = super::elsewhere::sampled(procs, tasks, pools);
                 let pids = live.iter().map(|l| l.0).collect();
                 sampled = Some(live);
                 pids

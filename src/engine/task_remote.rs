@@ -11,6 +11,7 @@
 //! The masters end with the session.
 
 use super::lines::Line;
+use super::remote::why::shorten;
 use super::remote::{argv, Change, Hosts};
 use super::supervisor::*;
 use super::tasks::Io;
@@ -19,28 +20,39 @@ use crate::session::{HostSlots, TaskSpec};
 use std::collections::HashMap;
 
 /// One master connection.
-struct Master {
+pub(super) struct Master {
     dest: String,
     ssh_options: Vec<String>,
     /// A pool-style set of one host (see `remote::masters`).
-    hosts: Hosts,
+    pub(super) hosts: Hosts,
 }
 
 /// A remote task's current run: its host and what its wrapper said.
-struct Run {
-    gen: u32,
-    host: String,
+pub(super) struct Run {
+    pub(super) gen: u32,
+    pub(super) host: String,
     exit: Option<i32>,
+    /// Its master (an index into `masters`).
+    pub(super) master: usize,
+    /// SIGKILL was sent to it on its host (see `task_remote_signal`):
+    /// a Kill after that is the local `ssh`'s.
+    pub(super) kill_sent: bool,
+    /// ssh said the host refused the session (sshd's `MaxSessions`).
+    refused: bool,
 }
 
 /// The supervisor's remote tasks.
 #[derive(Default)]
 pub(super) struct TaskHosts {
-    masters: Vec<Master>,
+    pub(super) masters: Vec<Master>,
     /// Tasks waiting for their master to connect: (key, gen, master).
     waiting: Vec<(usize, u32, usize)>,
     /// Remote tasks that run, by key.
-    runs: HashMap<usize, Run>,
+    pub(super) runs: HashMap<usize, Run>,
+    /// Signals on their way to hosts (see `task_remote_signal`).
+    pub(super) sending: Vec<super::remote::signal::Sending>,
+    /// Starts refused in a row because the host could not be reached.
+    pub(super) refusals: HashMap<usize, u32>,
 }
 
 /// Where a master stands, for a task that wants to start.
@@ -53,14 +65,22 @@ enum Ready {
 
 /// How a remote task ended: the code its wrapper reported, else the local
 /// `ssh`'s, and why no code came back when it was not stopped by Proctor.
-pub(super) fn outcome(reported: Option<i32>, local: i32, stopped: bool, host: &str) -> (i32, Option<String>) {
+pub(super) fn outcome(
+    reported: Option<i32>,
+    local: i32,
+    stopped: bool,
+    host: &str,
+    refused: bool,
+) -> (i32, Option<String>) {
     match reported {
         Some(c) => (c, None),
         None if stopped => (local, None),
+        None if refused => (local, Some(super::remote::why::refused_session_text(host))),
         None => (
             local,
             Some(format!(
-                "no exit code came back from {host} (ssh: {}): the connection failed or the host dropped out",
+                "no exit code came back from {} (ssh: {}): the connection failed or the host dropped out",
+                shorten(host),
                 crate::event::exit::describe_exit(local)
             )),
         ),
@@ -134,6 +154,10 @@ impl TaskHosts {
 
     /// Ends every master (the session ends).
     pub(super) fn close(&mut self) {
+        for s in &mut self.sending {
+            s.kill();
+        }
+        self.sending.clear();
         for m in &mut self.masters {
             m.hosts.close();
         }
@@ -169,12 +193,16 @@ impl Supervisor {
         let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
             return;
         };
-        let message = format!("cannot connect to {host}: {why}");
+        let again = self.host_unreachable(key);
+        let (host, why) = (shorten(host), shorten(why));
+        let mut message = format!("cannot connect to {host}: {why}");
+        if let Some(d) = again {
+            let t = d.as_secs_f64();
+            message.push_str(&format!("; trying again in {t:.1}s (its restart policy)"));
+        }
         self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
         // The row and the timeline say which host refused it.
-        let host = host.to_string();
         self.emit(Event::now(EventKind::WorkerHost { host }).process(&name, None));
-        self.spawn_failed(key);
     }
 
     fn launch_remote_task(&mut self, key: usize, spec: &TaskSpec, command: &[String], m: usize) {
@@ -209,6 +237,9 @@ impl Supervisor {
                 gen,
                 host: label.clone(),
                 exit: None,
+                master: m,
+                kill_sent: false,
+                refused: false,
             },
         );
         // Its stdin is a pipe held open and never written to: its end is
@@ -218,6 +249,7 @@ impl Supervisor {
             pty: false,
         };
         if self.spawn_into(key, &ssh, &spec.working_dir(), &env, io).is_ok() {
+            self.task_hosts.refusals.remove(&key);
             self.emit(Event::now(EventKind::WorkerHost { host: label }).process(&name, None));
             if let Some(timeout) = spec.timeout {
                 let run_id = self.procs.get(key).map(|p| p.run_id).unwrap_or(0);
@@ -232,6 +264,7 @@ impl Supervisor {
     /// start, those waiting for one that went down fail; none waits past
     /// the session's end.
     pub(super) fn poll_task_hosts(&mut self) {
+        self.poll_remote_signals();
         if self.task_hosts.masters.is_empty() {
             return;
         }
@@ -272,7 +305,11 @@ impl Supervisor {
             } else if up.contains(&m) {
                 match spec.run.argv(spec.shell) {
                     Ok(a) => self.launch_remote_task(key, &spec, &a, m),
-                    Err(e) => self.remote_task_refused(key, "its host", &format!("bad command: {e}")),
+                    Err(e) => {
+                        let message = format!("bad command: {e}");
+                        self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+                        self.spawn_failed(key);
+                    }
                 }
             } else {
                 self.task_hosts.waiting.push((key, gen, m));
@@ -319,6 +356,7 @@ impl Supervisor {
         for line in lines {
             let before = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
+                    run.refused |= super::remote::why::refused_session(&line.text);
                     out.push(line);
                     continue;
                 }
@@ -354,7 +392,7 @@ impl Supervisor {
             || self
                 .proc(key)
                 .is_some_and(|p| matches!(p.life, super::lifecycle::Life::Stopping { .. }));
-        let (code, why) = outcome(run.exit, code, stopping, &run.host);
+        let (code, why) = outcome(run.exit, code, stopping, &run.host, run.refused);
         if let Some(message) = why {
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
             self.process_error(&name, message);
@@ -369,12 +407,16 @@ mod tests {
 
     #[test]
     fn the_remote_code_wins_and_a_missing_one_is_said() {
-        assert_eq!(outcome(Some(3), 0, false, "h"), (3, None));
-        assert_eq!(outcome(Some(-9), 0, true, "h"), (-9, None));
+        assert_eq!(outcome(Some(3), 0, false, "h", false), (3, None));
+        assert_eq!(outcome(Some(-9), 0, true, "h", false), (-9, None));
         // Stopped by Proctor: the local ssh's end is the outcome.
-        assert_eq!(outcome(None, -15, true, "h"), (-15, None));
-        let (c, why) = outcome(None, 255, false, "u@b");
+        assert_eq!(outcome(None, -15, true, "h", false), (-15, None));
+        let (c, why) = outcome(None, 255, false, "u@b", false);
         assert_eq!(c, 255);
         assert!(why.unwrap().contains("no exit code came back from u@b"));
+        // A session the host refused says so.
+        let (c, why) = outcome(None, 255, false, "u@b", true);
+        assert_eq!(c, 255);
+        assert!(why.unwrap().contains("u@b refused more sessions"));
     }
 }

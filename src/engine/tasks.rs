@@ -181,8 +181,11 @@ impl Supervisor {
                     close_when_flushed: false,
                 });
                 p.kill_at = None;
-                let command =
-                    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
+                // A remote run: its `ssh`/`srun` and the user's command,
+                // without the wrapper around it.
+                let command = super::remote::shown::command(argv).unwrap_or_else(|| {
+                    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+                });
                 let mut e = Event::now(EventKind::Spawned { command }).process(&name, Some(s.pid as u32));
                 e.pool = pool_name;
                 self.emit(e);

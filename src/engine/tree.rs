@@ -30,6 +30,9 @@ pub struct ProcInfo {
     pub comm: String,
     /// `PROCTOR_PROCESS` of a process tagged with our session.
     pub tagged: Option<String>,
+    /// It carries another session's tag (another engine's, in this process
+    /// or another): never one of our orphans.
+    pub foreign: bool,
     /// When it started, in clock ticks since boot (`/proc/PID/stat` field 22).
     pub start: u64,
 }
@@ -48,6 +51,9 @@ pub struct Snapshot {
     children: HashMap<i32, Vec<usize>>,
     /// Indexes into `procs` of the running processes tagged with each name.
     by_tag: HashMap<String, Vec<usize>>,
+    /// Processes that started before this (clock ticks since boot) are not
+    /// this engine's: their environment was not read.
+    not_before: u64,
 }
 
 /// Parses `/proc/PID/stat`: (comm, state, ppid, pgrp, session).
@@ -97,16 +103,26 @@ pub fn set_tag_scan(on: bool) {
 
 /// The `PROCTOR_PROCESS` of `pid` if it carries our session tag.
 pub fn tag_of(pid: i32, session: &str) -> Option<String> {
+    tags_of(pid, session).0
+}
+
+/// `tag_of`, and whether the process carries another session's tag.
+fn tags_of(pid: i32, session: &str) -> (Option<String>, bool) {
     if !tag_scan() {
-        return None;
+        return (None, false);
     }
-    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return (None, false);
+    };
     let want = format!("{SESSION_VAR}={session}");
     let mut ours = false;
+    let mut foreign = false;
     let mut name = None;
     for var in env.split(|&b| b == 0) {
         if var == want.as_bytes() {
             ours = true;
+        } else if var.starts_with(SESSION_VAR.as_bytes()) && var.get(SESSION_VAR.len()) == Some(&b'=') {
+            foreign = true;
         } else if let Some(v) = var
             .strip_prefix(PROCESS_VAR.as_bytes())
             .and_then(|r| r.strip_prefix(b"="))
@@ -115,9 +131,9 @@ pub fn tag_of(pid: i32, session: &str) -> Option<String> {
         }
     }
     if ours {
-        name
+        (name, false)
     } else {
-        None
+        (None, foreign)
     }
 }
 
@@ -156,10 +172,10 @@ impl Snapshot {
                 continue;
             };
             let start = parse_start(&stat).unwrap_or(u64::MAX);
-            let tagged = if state == 'Z' || start < not_before {
-                None
+            let (tagged, foreign) = if state == 'Z' || start < not_before {
+                (None, false)
             } else {
-                tag_of(pid, session)
+                tags_of(pid, session)
             };
             procs.push(ProcInfo {
                 pid,
@@ -169,10 +185,14 @@ impl Snapshot {
                 state,
                 comm,
                 tagged,
+                foreign,
                 start,
             });
         }
-        Self::from_procs(procs)
+        Self {
+            not_before,
+            ..Self::from_procs(procs)
+        }
     }
 
     pub fn from_procs(procs: Vec<ProcInfo>) -> Self {
@@ -188,6 +208,7 @@ impl Snapshot {
             procs,
             children,
             by_tag,
+            not_before: 0,
         }
     }
 
@@ -208,7 +229,10 @@ impl Snapshot {
     /// Orphans re-parented to us (we are a subreaper) that left our session
     /// with `setsid`: descendants of some task that cleared their tag.
     /// (Children this process started itself, such as a file dialog, stay in
-    /// our session and are not counted.)
+    /// our session and are not counted; nor is what started before this
+    /// engine, or carries another session's tag: another engine's children
+    /// in the same process, which are children of ours in other sessions
+    /// too.)
     pub fn adopted_orphans(&self) -> impl Iterator<Item = &ProcInfo> {
         let me = std::process::id() as i32;
         // SAFETY: getsid(0) only reads our own session id.
@@ -218,7 +242,13 @@ impl Snapshot {
             .into_iter()
             .flatten()
             .map(|&i| &self.procs[i])
-            .filter(move |p| p.running() && p.sid != my_sid && p.tagged.is_none())
+            .filter(move |p| {
+                p.running()
+                    && p.sid != my_sid
+                    && p.tagged.is_none()
+                    && !p.foreign
+                    && p.start >= self.not_before
+            })
     }
 
     /// Running descendants of `root` by parent links.
@@ -335,5 +365,62 @@ mod tests {
             !signal_checked(pid, Signal::SIGKILL, |_| true),
             "a reaped pid is not signalled"
         );
+    }
+
+    /// A child of this process in a session of its own, carrying `tag`
+    /// (or none) as its `PROCTOR_SESSION`, once it has exec'd.
+    fn child_in_own_session(tag: Option<&str>) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let mut c = std::process::Command::new("sleep");
+        c.arg("30").env_remove(SESSION_VAR).env("PROCTOR_TEST_MARK", "1");
+        if let Some(t) = tag {
+            c.env(SESSION_VAR, t);
+        }
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut child = c.spawn().unwrap();
+        let pid = child.id();
+        for _ in 0..500 {
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            if env.windows(18).any(|w| w == b"PROCTOR_TEST_MARK=") {
+                return child;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("sleep never exec'd");
+    }
+
+    #[test]
+    fn another_sessions_children_and_older_processes_are_not_our_orphans() {
+        let mut foreign = child_in_own_session(Some("another-engine-token"));
+        let mut bare = child_in_own_session(None);
+        let is_orphan =
+            |snap: &Snapshot, c: &std::process::Child| snap.adopted_orphans().any(|p| p.pid == c.id() as i32);
+        let snap = Snapshot::take("our-token", 0);
+        assert!(
+            !is_orphan(&snap, &foreign),
+            "a child carrying another session's tag is that session's, not an orphan of ours"
+        );
+        assert!(
+            is_orphan(&snap, &bare),
+            "an untagged child in another session looks like one"
+        );
+        let later = super::thread_start_ticks() + 1_000_000;
+        let snap = Snapshot::take("our-token", later);
+        assert!(
+            !is_orphan(&snap, &bare),
+            "what started before the engine is not its orphan"
+        );
+        for c in [&mut foreign, &mut bare] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }

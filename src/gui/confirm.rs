@@ -68,7 +68,7 @@ impl ProctorApp {
         let mut out = Vec::new();
         for i in intents {
             let name = match &i {
-                Intent::RemoveDefinition(n) => self.defs.defs.get(*n).map(|d| d.name().to_string()),
+                Intent::RemoveDefinition(n) => self.defs.defs().get(*n).map(|d| d.name().to_string()),
                 _ => None,
             };
             match question(&i, alive, name.as_deref()) {

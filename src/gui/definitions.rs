@@ -1,8 +1,7 @@
 //! The side panel: the session's task and pool definitions. List, add,
 //! edit, duplicate, remove, and start one or all.
 
-use super::form_pool_ui::pool_form;
-use super::form_ui::{task_form, PickField};
+use super::form_ui::PickField;
 use super::forms::{Def, Errors, PoolDraft, Spec, TaskDraft};
 use super::intent::Intent;
 use super::theme::{color, Tone};
@@ -11,8 +10,15 @@ use crate::session::Session;
 use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
+#[path = "definitions_editor.rs"]
+mod editor;
+
 pub struct Definitions {
-    pub defs: Vec<Def>,
+    /// Private: every change must move `gen` (see `defs_mut`).
+    defs: Vec<Def>,
+    /// Moves with every change of `defs`; the check is remembered per
+    /// generation.
+    gen: u64,
     pub selected: Option<usize>,
     /// The session file these came from or were saved to.
     pub path: Option<PathBuf>,
@@ -69,6 +75,7 @@ impl Definitions {
         Self {
             selected: if defs.is_empty() { None } else { Some(0) },
             defs,
+            gen: 0,
             path: session.path.clone(),
             base_dir,
             dirty: false,
@@ -86,7 +93,7 @@ impl Definitions {
     /// name an earlier definition's process already has is a problem of the
     /// later one, as in the session file.
     pub fn checked(&self) -> super::defs_check::Checked {
-        self.check.get(&self.defs, || self.check_now())
+        self.check.get(self.gen, || self.check_now())
     }
 
     fn check_now(&self) -> Vec<Result<Spec, Errors>> {
@@ -175,8 +182,19 @@ impl Definitions {
             .unwrap_or_else(|| stem.to_string())
     }
 
+    /// The definitions, in the list's order.
+    pub fn defs(&self) -> &[Def] {
+        &self.defs
+    }
+
+    /// The definitions to change: moves the generation.
+    fn defs_mut(&mut self) -> &mut Vec<Def> {
+        self.gen += 1;
+        &mut self.defs
+    }
+
     pub fn add(&mut self, def: Def) {
-        self.defs.push(def);
+        self.defs_mut().push(def);
         self.selected = Some(self.defs.len() - 1);
         self.dirty = true;
         self.reveal = true;
@@ -197,7 +215,7 @@ impl Definitions {
             let mut copy = d.clone();
             let name = self.fresh_name(&format!("{}-copy", d.name()));
             copy.set_name(name);
-            self.defs.insert(i + 1, copy);
+            self.defs_mut().insert(i + 1, copy);
             self.selected = Some(i + 1);
             self.dirty = true;
             self.reveal = true;
@@ -209,7 +227,7 @@ impl Definitions {
         if i >= self.defs.len() {
             return None;
         }
-        let d = self.defs.remove(i);
+        let d = self.defs_mut().remove(i);
         self.form_gen += 1;
         self.selected = if self.defs.is_empty() {
             None
@@ -230,7 +248,7 @@ impl Definitions {
         }
         let name = d.name().to_string();
         let i = i.min(self.defs.len());
-        self.defs.insert(i, d);
+        self.defs_mut().insert(i, d);
         self.selected = Some(i);
         self.form_gen += 1;
         self.dirty = true;
@@ -249,7 +267,7 @@ impl Definitions {
         } else {
             rel.display().to_string()
         };
-        match (self.defs.get_mut(i), field) {
+        match (self.defs_mut().get_mut(i), field) {
             (Some(Def::Task(t)), PickField::Cwd) => t.cwd = text,
             (Some(Def::Pool(p)), PickField::Cwd) => p.cwd = text,
             (Some(Def::Pool(p)), PickField::InputsFile) => p.inputs_file = text,
@@ -407,84 +425,6 @@ impl Definitions {
             });
         self.reveal = false;
     }
-
-    fn editor(&mut self, ui: &mut Ui, checked: &[Result<Spec, Errors>], dark: bool, out: &mut DefsOut) {
-        let Some(i) = self.selected.filter(|&i| i < self.defs.len()) else {
-            return;
-        };
-        let result = checked.get(i);
-        let errors = result.and_then(|r| r.as_ref().err());
-        if self.reserved_for != Some(i) {
-            self.reserved.clear();
-            self.reserved_for = Some(i);
-        }
-        if self.form_for != Some(i) {
-            self.form_gen += 1;
-            self.form_for = Some(i);
-        }
-        let gen = self.form_gen;
-        ui.horizontal(|ui| {
-            let kind = if matches!(self.defs[i], Def::Task(_)) {
-                "Task"
-            } else {
-                "Pool"
-            };
-            ui.label(RichText::new(kind).strong());
-            let start = ui
-                .add_enabled(errors.is_none(), egui::Button::new("Start"))
-                .on_hover_text("Start it now")
-                .on_disabled_hover_text("Fix the problems shown in red first");
-            if start.clicked() {
-                if let Some(Ok(spec)) = result {
-                    out.intents.push(start_intent(spec));
-                }
-            }
-            if let Some(e) = errors {
-                let n = e.len();
-                ui.label(
-                    RichText::new(format!("{n} problem{} to fix", if n == 1 { "" } else { "s" }))
-                        .color(color(dark, Tone::Failure)),
-                );
-            }
-        });
-        ui.add_space(4.0);
-        // The hint that running copies use the old definition goes under
-        // the form and takes only its own height (measured last frame): the
-        // form's viewport shrinks, no field moves or vanishes.
-        let hint_id = egui::Id::unique(("edited_hint_height", i));
-        let running = self.edited.get(&i).cloned();
-        let reserve = match running {
-            Some(_) => {
-                let h = ui.ctx().data(|d| d.get_temp::<f32>(hint_id)).unwrap_or(64.0);
-                h + ui.spacing().item_spacing.y
-            }
-            None => 0.0,
-        };
-        let form_height = (ui.available_height() - reserve).max(0.0);
-        egui::ScrollArea::vertical()
-            .id_salt("def_form")
-            .auto_shrink([false, false])
-            .max_height(form_height)
-            .show(ui, |ui| {
-                let f = ui
-                    .push_id(("definition_form", gen), |ui| match &mut self.defs[i] {
-                        Def::Task(t) => task_form(ui, t, errors, &mut self.reserved, dark),
-                        Def::Pool(p) => pool_form(ui, p, errors, &mut self.reserved, dark),
-                    })
-                    .inner;
-                if f.changed {
-                    self.dirty = true;
-                }
-                if let Some(field) = f.browse {
-                    out.browse = Some((i, field));
-                }
-            });
-        if let Some(running) = running {
-            let spec = result.and_then(|r| r.as_ref().ok());
-            let h = super::definitions_hint::edited_hint(ui, spec, &running, dark, out);
-            ui.ctx().data_mut(|d| d.insert_temp(hint_id, h));
-        }
-    }
 }
 
 /// The list's scroll area, scrolled to `y` when a row is to be revealed.
@@ -520,7 +460,7 @@ mod tests {
         let mut defs = Definitions::new(&Session::default());
         defs.add_task();
         defs.add_task();
-        for (d, (name, n)) in defs.defs.iter_mut().zip([("w", "2"), ("w-2", "1")]) {
+        for (d, (name, n)) in defs.defs_mut().iter_mut().zip([("w", "2"), ("w-2", "1")]) {
             let Def::Task(t) = d else { unreachable!() };
             t.name = name.into();
             t.run = "true".into();
@@ -530,5 +470,32 @@ mod tests {
         assert!(checked[0].is_ok());
         assert_eq!(checked[1].as_ref().unwrap_err()["name"], file_msg);
         assert!(defs.session().is_err());
+    }
+
+    #[test]
+    fn every_change_of_the_definitions_is_checked_again() {
+        let mut defs = Definitions::new(&Session::default());
+        // A new task has no command yet: count the folder's problems.
+        let problems = |d: &Definitions| {
+            d.checked()
+                .iter()
+                .filter(|r| r.as_ref().is_err_and(|e| e.contains_key("cwd")))
+                .count()
+        };
+        defs.add_task();
+        assert_eq!(problems(&defs), 0);
+        // A working folder that does not exist, picked in a dialog.
+        let missing = std::env::temp_dir().join("proctor-no-such-dir-4b1f");
+        defs.set_picked(0, PickField::Cwd, &missing);
+        assert_eq!(problems(&defs), 1, "a picked path is checked");
+        defs.duplicate(0);
+        assert_eq!(problems(&defs), 2, "a duplicate is checked");
+        let gone = defs.remove(1).expect("removed");
+        assert_eq!(problems(&defs), 1, "a removal is checked");
+        defs.restore(1, gone);
+        assert_eq!(problems(&defs), 2, "a restore is checked");
+        defs.set_picked(0, PickField::Cwd, &std::env::temp_dir());
+        defs.set_picked(1, PickField::Cwd, &std::env::temp_dir());
+        assert_eq!(problems(&defs), 0, "fixed paths are checked");
     }
 }

@@ -101,8 +101,16 @@ fn top_cell<R>(ui: &mut Ui, h: f32, layout: egui::Layout, add: impl FnOnce(&mut 
 }
 
 /// The command line as one shell-quoted string.
+/// Whether the row runs on another host: its live pid is the local `ssh`
+/// or `srun`, whose command line and environment are not the command's.
+fn elsewhere(d: &DetailInput<'_>) -> bool {
+    d.model
+        .and_then(|m| m.host.as_deref())
+        .is_some_and(|h| h != "local")
+}
+
 pub fn command_line(d: &DetailInput<'_>) -> String {
-    if let Some(p) = d.proc.filter(|p| !p.argv.is_empty()) {
+    if let Some(p) = d.proc.filter(|p| !p.argv.is_empty() && !elsewhere(d)) {
         return shlex::try_join(p.argv.iter().map(String::as_str)).unwrap_or_else(|_| p.argv.join(" "));
     }
     d.model.map(|m| m.command.clone()).unwrap_or_default()
@@ -111,7 +119,7 @@ pub fn command_line(d: &DetailInput<'_>) -> String {
 /// The environment as `NAME=value` lines: all of it for a live process,
 /// else what the definition adds.
 pub fn environment(d: &DetailInput<'_>) -> (String, &'static str) {
-    if let Some(p) = d.proc.filter(|p| !p.env.is_empty()) {
+    if let Some(p) = d.proc.filter(|p| !p.env.is_empty() && !elsewhere(d)) {
         let lines: Vec<String> = p.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         return (lines.join("\n"), "as the process has it");
     }

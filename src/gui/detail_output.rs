@@ -6,8 +6,14 @@ use std::collections::{HashMap, VecDeque};
 
 /// Lines kept per process; older ones stay in the log and the journal.
 pub const PER_PROCESS: usize = 5_000;
+/// Text kept per process, whatever its lines' length (a line can be 64
+/// KiB): 5,000 lines of 200 bytes. The last line is always kept.
+pub const PER_PROCESS_BYTES: u64 = 1 << 20;
 /// Processes whose output is kept (the least recently written go first).
 pub const PROCESSES: usize = 2_000;
+/// Text kept for all processes together; past it the least recently
+/// written processes' output goes (it stays in the log and the journal).
+pub const TOTAL_BYTES: u64 = 96 << 20;
 
 /// One line of a process's output, borrowed from its store.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,6 +74,11 @@ impl ProcOutput {
         r.filter_map(|i| self.get(i))
     }
 
+    /// The bytes of text of the lines kept.
+    fn kept(&self) -> u64 {
+        self.ends.back().map_or(0, |e| (e & !STDERR) - self.head)
+    }
+
     fn push(&mut self, text: &str, stderr: bool) {
         if self.text.capacity() - self.text.len() < text.len() {
             // Grown by a quarter, not doubled: at most a quarter unused.
@@ -99,6 +110,8 @@ impl ProcOutput {
 #[derive(Default)]
 pub struct OutputStore {
     by_name: HashMap<String, (u64, ProcOutput)>,
+    /// The text kept for all processes (`ProcOutput::kept` summed).
+    total: u64,
     /// Counts writes, to find the least recently written process.
     clock: u64,
     /// Lines dropped for the bounds (so the pane can say so).
@@ -116,15 +129,7 @@ impl OutputStore {
         self.clock += 1;
         if !self.by_name.contains_key(name) {
             if self.by_name.len() >= PROCESSES {
-                let oldest = self
-                    .by_name
-                    .iter()
-                    .min_by_key(|(_, (t, _))| *t)
-                    .map(|(n, _)| n.clone());
-                if let Some(n) = oldest {
-                    self.by_name.remove(&n);
-                    self.dropped.remove(&n);
-                }
+                self.forget_oldest(name);
             }
             self.by_name.insert(name.clone(), (0, ProcOutput::default()));
         }
@@ -132,17 +137,38 @@ impl OutputStore {
             return;
         };
         *t = self.clock;
+        let before = lines.kept();
         // Lines read together are one event; a line per entry here.
         let mut dropped = 0;
         for piece in line.split('\n') {
             lines.push(piece, stderr);
-            if lines.len() > PER_PROCESS {
+            while lines.len() > PER_PROCESS || (lines.kept() > PER_PROCESS_BYTES && lines.len() > 1) {
                 lines.pop_front();
                 dropped += 1;
             }
         }
+        self.total = self.total.saturating_sub(before) + lines.kept();
         if dropped > 0 {
             *self.dropped.entry(name.clone()).or_default() += dropped;
+        }
+        while self.total > TOTAL_BYTES && self.by_name.len() > 1 {
+            self.forget_oldest(name);
+        }
+    }
+
+    /// Forgets the output of the least recently written process but `keep`.
+    fn forget_oldest(&mut self, keep: &str) {
+        let oldest = self
+            .by_name
+            .iter()
+            .filter(|(n, _)| n.as_str() != keep)
+            .min_by_key(|(_, (t, _))| *t)
+            .map(|(n, _)| n.clone());
+        if let Some((_, out)) = oldest.and_then(|n| {
+            self.dropped.remove(&n);
+            self.by_name.remove(&n)
+        }) {
+            self.total = self.total.saturating_sub(out.kept());
         }
     }
 
@@ -154,6 +180,7 @@ impl OutputStore {
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.by_name.retain(|n, _| keep(n));
         self.dropped.retain(|n, _| keep(n));
+        self.total = self.by_name.values().map(|(_, o)| o.kept()).sum();
     }
 
     /// The heap bytes the lines hold (tests).
@@ -237,5 +264,39 @@ mod tests {
             (true, format!("late {}", 2 * PER_PROCESS).as_str())
         );
         assert!(p0.text.len() <= 2 * PER_PROCESS * 10, "{}", p0.text.len());
+    }
+
+    #[test]
+    fn long_lines_are_bounded_in_bytes_per_process_and_in_all() {
+        let mut s = OutputStore::default();
+        let long = "x".repeat(64 * 1024);
+        for _ in 0..100 {
+            s.push(&line("a", EventKind::stdout(long.clone())));
+        }
+        let a = s.lines("a").unwrap();
+        assert!(a.kept() <= PER_PROCESS_BYTES, "{}", a.kept());
+        assert_eq!(a.len(), (PER_PROCESS_BYTES / long.len() as u64) as usize);
+        assert_eq!(s.dropped["a"], 100 - a.len() as u64);
+        assert_eq!(s.total, a.kept());
+        // One line over the bound is kept whole: the last line always is.
+        let huge = "y".repeat(PER_PROCESS_BYTES as usize + 10);
+        s.push(&line("a", EventKind::stdout(huge.clone())));
+        assert_eq!(s.lines("a").unwrap().len(), 1);
+        assert_eq!(s.lines("a").unwrap().get(0).unwrap().text, huge);
+        // Many processes full of long lines: the total is bounded, the
+        // least recently written go, the last written stays.
+        let n = (TOTAL_BYTES / PER_PROCESS_BYTES) as usize + 20;
+        for p in 0..n {
+            for _ in 0..16 {
+                s.push(&line(&format!("p{p}"), EventKind::stdout(long.clone())));
+            }
+        }
+        assert!(s.total <= TOTAL_BYTES, "{}", s.total);
+        assert_eq!(s.total, s.by_name.values().map(|(_, o)| o.kept()).sum::<u64>());
+        assert!(s.lines("a").is_none(), "the least recently written went");
+        assert!(s.lines("p0").is_none());
+        assert_eq!(s.lines(&format!("p{}", n - 1)).unwrap().len(), 16);
+        s.retain(|n| n != "p1");
+        assert_eq!(s.total, s.by_name.values().map(|(_, o)| o.kept()).sum::<u64>());
     }
 }

@@ -19,6 +19,10 @@ pub struct ResourcesInput<'a> {
 
 /// The section's body.
 pub fn resources(ui: &mut Ui, r: &ResourcesInput<'_>) {
+    if let Some(host) = r.row.elsewhere() {
+        ui.weak(super::process_cells::not_sampled(host));
+        return;
+    }
     if r.past {
         ui.weak("A past session: the figures below are its journal's samples.");
     }

@@ -41,7 +41,7 @@ impl ProctorApp {
             .all(&self.model, &starting, &sample, self.procs.sort, now);
         let bar = BarState {
             start_all_blocked: self.defs.problem(),
-            any_definition: !self.defs.defs.is_empty(),
+            any_definition: !self.defs.defs().is_empty(),
             any_alive: live_rows.iter().any(|r| r.status.is_alive()),
             any_ended: self.model.processes.iter().any(|r| r.state.is_ended())
                 || self.model.pools.iter().any(|p| p.finished.is_some()),
@@ -74,7 +74,8 @@ impl ProctorApp {
                 cpus: self.cpus,
                 running: live_rows.iter().filter(|r| r.status.is_alive()).count(),
                 total: live_rows.len(),
-                events: self.model.events_seen,
+                // As the log counts them: without resource samples.
+                events: self.model.events_seen - self.model.samples_seen,
                 own_memory: sample.own_rss,
                 exporting: self.exports.first().map(|j| (j.dest.clone(), j.progress)),
             };

@@ -46,6 +46,7 @@ mod picture_export;
 mod pictures_tab;
 mod plural;
 mod pool_hosts;
+mod pool_summary;
 mod pools;
 mod process_cells;
 mod processes;

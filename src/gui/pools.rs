@@ -3,15 +3,17 @@
 //! per-input results in input or completion order.
 
 use super::intent::Intent;
+use super::pool_summary::{PoolSummaries, PoolSummary};
+
+#[path = "pool_results_table.rs"]
+mod results_table;
 use super::processes::{Row, Status};
-use super::theme::{color, exit_tone, format_bytes, format_duration, mono, Tone};
+use super::theme::{color, format_bytes, format_duration, mono, Tone};
 use crate::engine::{Command, PoolAction};
-use crate::event::exit::short_exit;
-use crate::model::{InputResult, InputStatus, PoolRow, Progress, SessionModel};
+use crate::model::{PoolRow, Progress, SessionModel};
 use crate::session::Workers;
 use chrono::{DateTime, FixedOffset};
 use egui::{RichText, Ui};
-use egui_extras::{Column, TableBuilder};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Default)]
@@ -29,6 +31,7 @@ pub struct PoolsView {
     pub selected_input: Option<(String, u64)>,
     /// Scroll the selected input into view on the next frame.
     reveal_input: bool,
+    summaries: PoolSummaries,
 }
 
 fn send(pool: &str, action: PoolAction) -> Intent {
@@ -92,8 +95,8 @@ pub fn bar_text(p: &Progress) -> String {
 }
 
 /// The ETA beside the bar. A paused pool starts nothing, so it has none.
-pub fn eta_text(pool: &PoolRow, now: DateTime<FixedOffset>) -> String {
-    match (&pool.finished, pool.paused, pool.eta(now)) {
+pub fn eta_text(pool: &PoolRow, p: &Progress, now: DateTime<FixedOffset>) -> String {
+    match (&pool.finished, pool.paused, pool.eta_with(p, now)) {
         (Some(t), _, _) => format!(
             "took {} \u{b7} speedup {:.2}x",
             format_duration(t.wall),
@@ -140,7 +143,8 @@ impl PoolsView {
                 for pool in &model.pools {
                     egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
                         ui.set_width(ui.available_width());
-                        self.card(ui, pool, rows, now, &mut out);
+                        let summary = self.summaries.get(model, pool);
+                        self.card(ui, pool, summary, rows, now, &mut out);
                     });
                     ui.add_space(6.0);
                 }
@@ -152,13 +156,14 @@ impl PoolsView {
         &mut self,
         ui: &mut Ui,
         pool: &PoolRow,
+        summary: PoolSummary,
         rows: &[Row],
         now: DateTime<FixedOffset>,
         out: &mut Vec<Intent>,
     ) {
         let dark = ui.visuals().dark_mode;
         let name = &pool.name;
-        let p = pool.progress();
+        let p = summary.progress;
         let paused = pool.paused;
         let finished = pool.finished.is_some();
         let (state, tone) = if finished {
@@ -176,8 +181,8 @@ impl PoolsView {
             ui.label(RichText::new(name).heading().strong());
             ui.label(RichText::new(format!("\u{25cf} {state}")).color(color(dark, tone)));
             progress_bar(ui, &p, dark);
-            let eta = eta_text(pool, now);
-            if pool.finished.is_none() && (paused || pool.eta(now).is_none()) {
+            let eta = eta_text(pool, &p, now);
+            if pool.finished.is_none() && (paused || pool.eta_with(&p, now).is_none()) {
                 ui.weak(eta);
             } else {
                 ui.label(mono(eta));
@@ -220,7 +225,7 @@ impl PoolsView {
         .id_salt(("results", name))
         .default_open(true)
         .open(self.revealing(name).then_some(true))
-        .show(ui, |ui| self.results(ui, pool, dark, out));
+        .show(ui, |ui| self.results(ui, pool, summary.remote, dark, out));
     }
 
     fn controls(&mut self, ui: &mut Ui, name: &str, paused: bool, workers: usize, out: &mut Vec<Intent>) {
@@ -338,136 +343,6 @@ impl PoolsView {
     /// Whether the selected input of pool `name` is to be scrolled to.
     fn revealing(&self, name: &str) -> bool {
         self.reveal_input && self.selected_input.as_ref().is_some_and(|(p, _)| p == name)
-    }
-
-    fn results(&mut self, ui: &mut Ui, pool: &PoolRow, dark: bool, out: &mut Vec<Intent>) {
-        let name = &pool.name;
-        let mut by_completion = self.by_completion.contains(name);
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut by_completion, false, "Input order");
-            ui.selectable_value(&mut by_completion, true, "Completion order");
-        });
-        if by_completion {
-            self.by_completion.insert(name.clone());
-        } else {
-            self.by_completion.remove(name);
-        }
-        let order: Vec<&InputResult> = if by_completion {
-            pool.completion_order
-                .iter()
-                .filter_map(|&i| pool.inputs.get(i as usize))
-                .collect()
-        } else {
-            pool.inputs.iter().collect()
-        };
-        if order.is_empty() {
-            ui.weak(if by_completion {
-                "Nothing has finished yet."
-            } else {
-                "No inputs."
-            });
-            return;
-        }
-        let selected = self
-            .selected_input
-            .as_ref()
-            .filter(|(p, _)| p == name)
-            .map(|&(_, i)| i);
-        let reveal = selected
-            .filter(|_| std::mem::take(&mut self.reveal_input))
-            .and_then(|i| order.iter().position(|r| r.index == i));
-        let mut clicked = None;
-        // Pools that ran on hosts or Slurm have a Host column.
-        let remote = !pool.hosts.workers.is_empty() || pool.inputs.iter().any(|r| r.host.is_some());
-        // Slurm's states ("pending: Resources") need a wider Status.
-        let slurm = !pool.hosts.slurm.is_empty();
-        ui.push_id(("results_table", name), |ui| {
-            let mut tb = TableBuilder::new(ui);
-            if let Some(at) = reveal {
-                tb = tb.scroll_to_row(at, Some(egui::Align::Center));
-            }
-            tb.striped(true)
-                .sense(egui::Sense::click())
-                .resizable(true)
-                .max_scroll_height(260.0)
-                .auto_shrink([false, true])
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .column(Column::initial(44.0))
-                .column(Column::initial(140.0).clip(true))
-                .column(Column::initial(150.0).clip(true))
-                .column(Column::initial(if remote { 110.0 } else { 0.0 }).clip(true))
-                .column(Column::initial(84.0))
-                .column(Column::initial(74.0))
-                .column(Column::initial(if slurm { 170.0 } else { 76.0 }).clip(true))
-                .column(Column::remainder().clip(true))
-                .header(22.0, |mut h| {
-                    let host = if remote { "Host" } else { "" };
-                    for t in [
-                        "#", "Input", "Worker", host, "Exit", "Duration", "Status", "Result",
-                    ] {
-                        h.col(|ui| {
-                            ui.strong(t);
-                        });
-                    }
-                })
-                .body(|body| {
-                    body.rows(20.0, order.len(), |mut row| {
-                        let r = order[row.index()];
-                        row.set_selected(selected == Some(r.index));
-                        row.col(|ui| {
-                            ui.label(mono(r.index.to_string()));
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(mono(&r.input)).truncate());
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(r.worker.clone().unwrap_or_default()).truncate());
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(r.host.clone().unwrap_or_default()).truncate());
-                        });
-                        row.col(|ui| {
-                            if let Some(c) = r.exit_code {
-                                ui.label(mono(short_exit(c)).color(color(dark, exit_tone(c))));
-                            }
-                        });
-                        row.col(|ui| {
-                            if let Some(d) = r.duration {
-                                ui.label(mono(format!("{d:.3}s")));
-                            }
-                        });
-                        row.col(|ui| {
-                            let tone = match r.status {
-                                _ if r.slurm_pending() => Tone::Waiting,
-                                InputStatus::Done => Tone::Success,
-                                InputStatus::Failed => Tone::Failure,
-                                InputStatus::Running => Tone::Running,
-                                InputStatus::Queued | InputStatus::Cancelled => Tone::Muted,
-                            };
-                            let text = RichText::new(r.status_text()).color(color(dark, tone));
-                            ui.add(egui::Label::new(text).truncate());
-                        });
-                        row.col(|ui| {
-                            let text = match (&r.result, &r.message) {
-                                (Some(res), _) => mono(res),
-                                (None, Some(m)) => RichText::new(m).color(color(dark, Tone::Failure)),
-                                _ => RichText::new(""),
-                            };
-                            ui.add(egui::Label::new(text).truncate());
-                        });
-                        if row.response().clicked() {
-                            clicked = Some(r.index);
-                        }
-                    });
-                });
-        });
-        if let Some(input) = clicked {
-            self.selected_input = Some((name.clone(), input));
-            out.push(Intent::ShowInput {
-                pool: name.clone(),
-                input,
-            });
-        }
     }
 }
 

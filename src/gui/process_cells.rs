@@ -39,6 +39,11 @@ pub(super) fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
                 );
             }
         }
+        Col::Cpu | Col::Memory if !ended && r.cpu.is_none() && r.rss.is_none() && r.elsewhere().is_some() => {
+            let host = r.elsewhere().unwrap_or_default();
+            ui.add(egui::Label::new(RichText::new("remote").color(muted)).selectable(false))
+                .on_hover_text(not_sampled(host));
+        }
         Col::Cpu | Col::Memory => {
             let text = match c {
                 Col::Cpu => r.cpu.map(|c| format!("{c:5.1}")),
@@ -66,6 +71,14 @@ pub(super) fn cell(ui: &mut Ui, c: Col, r: &Row, dark: bool) {
         // Drawn by the table, which holds the series.
         Col::OverTime => {}
     }
+}
+
+/// Why a process that runs elsewhere has no CPU or memory figures.
+pub(super) fn not_sampled(host: &str) -> String {
+    format!(
+        "Not sampled: it runs on {host}. The local ssh or srun only relays its output; \
+         its CPU and memory would not be the command's."
+    )
 }
 
 pub(super) fn details_cell(ui: &mut Ui, r: &Row, dark: bool) {

@@ -69,6 +69,12 @@ pub struct Row {
 }
 
 impl Row {
+    /// The host it runs on when that is not this machine: its CPU and
+    /// memory are not sampled (the local `ssh` or `srun` only relays).
+    pub fn elsewhere(&self) -> Option<&str> {
+        self.host.as_deref().filter(|h| *h != "local")
+    }
+
     fn from_model(
         r: &ProcessRow,
         stats: &Sample,
@@ -103,7 +109,10 @@ impl Row {
             }
         };
         let live = r.state.is_alive();
-        let stat = r.pid.filter(|_| live).and_then(|p| stats.per_pid.get(&p));
+        // A process on another host: its local pid is an `ssh` or `srun`
+        // whose figures are not the command's (see `Row::elsewhere`).
+        let here = r.host.as_deref().is_none_or(|h| h == "local");
+        let stat = r.pid.filter(|_| live && here).and_then(|p| stats.per_pid.get(&p));
         let runtime = r.runtime(now);
         // Live figures only: the rusage of a reaped child also counts the
         // memory it shared with Proctor before exec, so it would mislead.

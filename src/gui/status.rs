@@ -40,7 +40,11 @@ pub fn ui(ui: &mut Ui, s: &StatusInfo, notice: Option<&Notice>) -> bool {
             super::plural::count(s.total as u64, "process")
         )));
         ui.separator();
-        ui.label(mono(super::plural::count(s.events, "event")));
+        ui.label(mono(super::plural::count(s.events, "event")))
+            .on_hover_text(
+                "Events of this session, as the log counts them (resource samples are kept for the \
+             plots and the journal); lines read together are one event here and a row each in the log",
+            );
         ui.separator();
         ui.label(mono(format!("Proctor {}", format_bytes(s.own_memory))))
             .on_hover_text("Proctor's own resident memory");

@@ -58,7 +58,18 @@ pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<S
     for i in 0.. {
         let (read, whole) = read_line_bounded(&mut reader, &mut line, MAX_LINE)?;
         if read == 0 {
-            if reader.get_ref().torn {
+            let r = reader.get_ref();
+            if r.damaged > 0 {
+                errors.push(format!(
+                    "{}: {} damaged part{} of the journal skipped ({} bytes that do not decode); the events before and after {} are read",
+                    path.display(),
+                    r.damaged,
+                    if r.damaged == 1 { "" } else { "s" },
+                    r.skipped,
+                    if r.damaged == 1 { "it" } else { "them" }
+                ));
+            }
+            if r.torn {
                 errors.push(format!(
                     "{}: the last frame is cut short (a crash, a full disk or a session still writing it); everything before it is read",
                     path.display()
@@ -112,6 +123,21 @@ pub struct JournalText {
     text: Vec<u8>,
     at: usize,
     pub torn: bool,
+    /// Damaged stretches skipped (a frame that does not decode, or bytes
+    /// that are no frame) and their bytes: reading goes on at the next
+    /// frame's start.
+    pub damaged: u32,
+    pub skipped: u64,
+    /// Inside a damaged stretch, looking for the next frame.
+    skipping: bool,
+}
+
+/// What the bytes held make of the next frame.
+enum Next {
+    Frame,
+    /// More bytes are needed (a frame still being written, or torn).
+    More,
+    Damaged,
 }
 
 /// A frame larger than this (compressed or not) is damage: no writer
@@ -120,31 +146,76 @@ const MAX_FRAME: usize = 256 << 20;
 
 impl JournalText {
     /// Decodes the next whole frame held in `raw`, if there is one.
-    fn next_frame(&mut self) -> io::Result<bool> {
-        let Ok(n) = zstd::zstd_safe::find_frame_compressed_size(&self.raw) else {
-            return Ok(false);
+    fn next_frame(&mut self) -> Next {
+        let n = match zstd::zstd_safe::find_frame_compressed_size(&self.raw) {
+            Ok(n) if n <= self.raw.len() => n,
+            Ok(_) => return Next::More,
+            // Too few bytes for the frame so far: it may yet be written.
+            Err(code) if zstd::zstd_safe::get_error_name(code) == "Src size is incorrect" => {
+                return if self.raw.len() > MAX_FRAME {
+                    Next::Damaged
+                } else {
+                    Next::More
+                };
+            }
+            Err(_) => return Next::Damaged,
         };
-        if n > self.raw.len() {
-            return Ok(false);
-        }
         self.text.clear();
         self.at = 0;
         let frame = &self.raw[..n];
         let size = zstd::zstd_safe::get_frame_content_size(frame).ok().flatten();
-        match size {
-            Some(size) if (size as usize) <= MAX_FRAME => {
-                self.text = zstd::bulk::decompress(frame, size as usize)?;
+        let text = match size {
+            Some(size) if (size as usize) <= MAX_FRAME => zstd::bulk::decompress(frame, size as usize),
+            Some(_) => return Next::Damaged,
+            None => zstd::stream::decode_all(frame),
+        };
+        match text {
+            Ok(t) => {
+                self.text = t;
+                self.raw.drain(..n);
+                Next::Frame
             }
-            Some(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a journal frame larger than 256 MiB",
-                ))
-            }
-            None => self.text = zstd::stream::decode_all(frame)?,
+            Err(_) => Next::Damaged,
         }
-        self.raw.drain(..n);
-        Ok(true)
+    }
+
+    /// At the end of what the file holds, a frame that is not whole yet
+    /// is a tail still being written, or torn, unless a whole frame
+    /// follows it: then it is damage (a length inside it spoiled), skipped.
+    fn whole_frame_after_damage(&mut self) -> bool {
+        let at = (1..self.raw.len().saturating_sub(3)).find(|&i| {
+            self.raw[i..].starts_with(&ZSTD_MAGIC)
+                && zstd::zstd_safe::find_frame_compressed_size(&self.raw[i..])
+                    .is_ok_and(|n| n <= self.raw.len() - i)
+        });
+        let Some(at) = at else { return false };
+        if !self.skipping {
+            self.damaged += 1;
+        }
+        self.skipping = true;
+        self.skipped += at as u64;
+        self.raw.drain(..at);
+        true
+    }
+
+    /// Skips damage: drops bytes up to the next frame's magic number after
+    /// the first byte. False when none is held yet (the last 3 bytes are
+    /// kept: a magic number may be cut between reads).
+    fn resync(&mut self) -> bool {
+        if !self.skipping {
+            self.skipping = true;
+            self.damaged += 1;
+        }
+        let found = self
+            .raw
+            .windows(4)
+            .skip(1)
+            .position(|w| w == ZSTD_MAGIC)
+            .map(|i| i + 1);
+        let cut = found.unwrap_or(self.raw.len().saturating_sub(3));
+        self.skipped += cut as u64;
+        self.raw.drain(..cut);
+        found.is_some()
     }
 }
 
@@ -186,24 +257,33 @@ impl Read for JournalText {
                 return Ok(n);
             }
             match self.next_frame() {
-                Ok(true) => {
+                Next::Frame => {
                     self.torn = false;
+                    self.skipping = false;
                     continue;
                 }
-                Ok(false) => {}
-                Err(_) => {
-                    // A frame that does not decode: damage, read no further.
-                    self.torn = true;
-                    return Ok(0);
+                // A frame not yet whole (still being written, or torn).
+                Next::More if self.raw.len() < 4 || self.raw.starts_with(&ZSTD_MAGIC) => {}
+                // Damage, or bytes after damage that are no frame: go on
+                // at the next frame (with a checksum in every frame,
+                // damage inside one does not decode).
+                Next::More | Next::Damaged => {
+                    if self.resync() {
+                        continue;
+                    }
                 }
-            }
-            if self.raw.len() > MAX_FRAME {
-                self.torn = true;
-                return Ok(0);
             }
             let mut chunk = [0u8; 64 * 1024];
             match self.file.read(&mut chunk) {
                 Ok(0) => {
+                    if self.whole_frame_after_damage() {
+                        continue;
+                    }
+                    if self.skipping && !self.raw.starts_with(&ZSTD_MAGIC) {
+                        // Damage up to the end: what is left is skipped.
+                        self.skipped += self.raw.len() as u64;
+                        self.raw.clear();
+                    }
                     self.torn = !self.raw.is_empty();
                     return Ok(0);
                 }
@@ -224,6 +304,9 @@ pub fn open_journal(path: &Path) -> io::Result<JournalText> {
         text: Vec::new(),
         at: 0,
         torn: false,
+        damaged: 0,
+        skipped: 0,
+        skipping: false,
     })
 }
 

@@ -76,7 +76,13 @@ impl Journal {
         let thread = std::thread::Builder::new()
             .name("proctor-journal".into())
             .spawn(move || {
-                let mut zstd = zstd::bulk::Compressor::new(LEVEL).ok();
+                // Every frame carries a checksum of its text: damage inside
+                // a frame does not decode (into wrong lines), and the
+                // reader goes on at the next frame.
+                let mut zstd = zstd::bulk::Compressor::new(LEVEL).ok().map(|mut c| {
+                    let _ = c.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true));
+                    c
+                });
                 for mut frame in todo {
                     if frame.is_empty() {
                         let _ = settle.send(());

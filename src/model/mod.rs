@@ -41,6 +41,8 @@ pub struct SessionModel {
     pub pools: Vec<PoolRow>,
     pool_index: HashMap<String, usize>,
     pub events_seen: u64,
+    /// Of those, resource samples (data for the plots, not log lines).
+    pub samples_seen: u64,
     /// Changed by every event that may change a process or pool row (all
     /// but output lines and resource samples), and by `clear_ended`: a
     /// view that built its rows at one generation need not build them
@@ -101,6 +103,9 @@ impl SessionModel {
     /// Folds one event into the tables.
     pub fn apply(&mut self, e: &Event) {
         self.events_seen += 1;
+        if matches!(e.kind, EventKind::Samples { .. }) {
+            self.samples_seen += 1;
+        }
         if !matches!(
             e.kind,
             EventKind::Stdout { .. } | EventKind::Stderr { .. } | EventKind::Samples { .. }

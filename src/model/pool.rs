@@ -102,7 +102,11 @@ impl PoolRow {
 
     /// Seconds left at the rate so far, if it can be told.
     pub fn eta(&self, now: DateTime<FixedOffset>) -> Option<f64> {
-        let p = self.progress();
+        self.eta_with(&self.progress(), now)
+    }
+
+    /// `eta`, with the pool's progress already counted.
+    pub fn eta_with(&self, p: &Progress, now: DateTime<FixedOffset>) -> Option<f64> {
         let start = self.started?;
         let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
         let finished = p.done + p.failed;

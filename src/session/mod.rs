@@ -10,6 +10,7 @@ mod fields;
 mod fields_remote;
 mod parse;
 pub mod placement;
+pub mod placement_warnings;
 pub mod signal;
 pub mod validate;
 mod values;

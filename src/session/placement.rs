@@ -5,6 +5,8 @@
 
 /// Most worker slots one host may have.
 pub const MAX_SLOTS: u32 = 1024;
+/// The longest host name taken (DNS names have at most 253 characters).
+pub const MAX_HOST_CHARS: usize = 255;
 /// Most hosts one pool may list.
 pub const MAX_HOSTS: usize = 4096;
 
@@ -211,6 +213,20 @@ fn split_entry(t: &str) -> Result<Entry<'_>, String> {
         }
     };
     word("host", host)?;
+    if host.contains('@') {
+        return Err(format!(
+            "`{}`: the host `{}` has an `@`: write `user@host`, with one `@`",
+            shown(t),
+            shown(host)
+        ));
+    }
+    if host.chars().count() > MAX_HOST_CHARS {
+        return Err(format!(
+            "`{}`: the host is {} characters long; a host name (or ssh_config alias) has at most {MAX_HOST_CHARS}",
+            shown(t),
+            host.chars().count()
+        ));
+    }
     if host == "local" {
         if user.is_some() {
             return Err(format!("`{}`: `local` takes no user", shown(t)));

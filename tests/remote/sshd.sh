@@ -5,7 +5,10 @@
 # included.
 #
 #   tests/remote/sshd.sh start DIR [ADDR...]   (default 127.0.0.2 127.0.0.3 127.0.0.4)
+#   tests/remote/sshd.sh revive DIR ADDR    (start a killed host again)
 #   tests/remote/sshd.sh stop DIR
+#
+# PROCTOR_TEST_MAX_SESSIONS sets every server's MaxSessions (100 unless set).
 #
 # start writes, in DIR:
 #   ssh_config         a client config: `ssh -F DIR/ssh_config ADDR` logs in as
@@ -39,9 +42,41 @@ stop() {
     done
 }
 
+# One "host": its sshd in a PID namespace of its own, on its address.
+start_one() {
+    local a=$1
+    setsid unshare --pid --fork --mount-proc "$sshd" -D -e -f "$dir/sshd_$a.conf" \
+        </dev/null >"$dir/sshd_$a.log" 2>&1 &
+    echo $! >"$dir/$a.unshare.pid"
+}
+
+# The namespace's first process of a host: unshare's one child.
+find_init() {
+    local a=$1 u child=""
+    u=$(cat "$dir/$a.unshare.pid")
+    for _ in $(seq 100); do
+        child=$(cat /proc/"$u"/task/"$u"/children 2>/dev/null | awk '{print $1}')
+        [ -n "$child" ] && break
+        sleep 0.05
+    done
+    [ -n "$child" ] || { stop; die "sshd on $a did not start: $(cat "$dir/sshd_$a.log")"; }
+    echo "$child" >"$dir/$a.pid"
+}
+
+sshd=$(command -v sshd || echo /usr/sbin/sshd)
+
 case $cmd in
 stop)
     stop
+    exit 0
+    ;;
+revive)
+    # A host killed (kill_host) started again, as it was.
+    a=${1:?revive needs an address}
+    kill -KILL "$(cat "$dir/$a.unshare.pid")" 2>/dev/null || true
+    start_one "$a"
+    find_init "$a"
+    echo ready
     exit 0
     ;;
 start) ;;
@@ -49,7 +84,6 @@ start) ;;
 esac
 
 [ "$(id -u)" = 0 ] || die "needs root (sshd in a PID namespace)"
-sshd=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$sshd" ] || die "no sshd (apt-get install openssh-server)"
 command -v ssh >/dev/null || die "no ssh (apt-get install openssh-client)"
 command -v ssh-keygen >/dev/null || die "no ssh-keygen"
@@ -132,29 +166,18 @@ UsePAM no
 StrictModes no
 PidFile none
 # Every worker slot of a host is one session over its one master connection.
-MaxSessions 100
+MaxSessions ${PROCTOR_TEST_MAX_SESSIONS:-100}
 MaxStartups 100:30:200
 ClientAliveInterval 2
 ClientAliveCountMax 3
 LogLevel ERROR
 CFG
     # -D: no daemon, so it is the namespace's first process; -e: log to stderr.
-    setsid unshare --pid --fork --mount-proc "$sshd" -D -e -f "$dir/sshd_$a.conf" \
-        </dev/null >"$dir/sshd_$a.log" 2>&1 &
-    echo $! >"$dir/$a.unshare.pid"
+    start_one "$a"
 done
 
-# The namespace's first process: unshare's one child.
 for a in "${addrs[@]}"; do
-    u=$(cat "$dir/$a.unshare.pid")
-    child=""
-    for _ in $(seq 100); do
-        child=$(cat /proc/"$u"/task/"$u"/children 2>/dev/null | awk '{print $1}')
-        [ -n "$child" ] && break
-        sleep 0.05
-    done
-    [ -n "$child" ] || { stop; die "sshd on $a did not start: $(cat "$dir/sshd_$a.log")"; }
-    echo "$child" >"$dir/$a.pid"
+    find_init "$a"
 done
 
 for a in "${addrs[@]}"; do

@@ -52,6 +52,11 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl SshHosts {
     pub fn start() -> Option<Self> {
+        Self::start_with(100)
+    }
+
+    /// With sshd's `MaxSessions` at `max_sessions` on every host.
+    pub fn start_with(max_sessions: u32) -> Option<Self> {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = temp_dir("sshd");
         let addrs: Vec<String> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].map(String::from).to_vec();
@@ -60,6 +65,7 @@ impl SshHosts {
             .arg("start")
             .arg(&dir)
             .args(&addrs)
+            .env("PROCTOR_TEST_MAX_SESSIONS", max_sessions.to_string())
             .output();
         match out {
             Ok(o) if o.status.success() => Some(Self {
@@ -96,6 +102,22 @@ impl SshHosts {
         // SAFETY: a plain kill of a pid we started.
         unsafe { libc::kill(self.init_pid(addr), libc::SIGKILL) };
     }
+
+    /// Starts a killed host again, as it was.
+    pub fn revive_host(&self, addr: &str) {
+        let out = Command::new("bash")
+            .arg(script("sshd.sh"))
+            .arg("revive")
+            .arg(&self.dir)
+            .arg(addr)
+            .output()
+            .expect("sshd.sh runs");
+        assert!(
+            out.status.success(),
+            "cannot revive {addr}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 impl Drop for SshHosts {
@@ -111,12 +133,18 @@ impl Drop for SshHosts {
 
 /// A one-node Slurm cluster; clients find it through `SLURM_CONF`, which
 /// `start` sets for this process (and so for Proctor's children).
+/// The tests of a file take it one at a time: `start` points this whole
+/// process at its cluster (`SLURM_CONF`).
 pub struct Slurm {
     pub dir: PathBuf,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_SLURM_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Slurm {
     pub fn start() -> Option<Self> {
+        let guard = ONE_SLURM_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let dir = temp_dir("slurm");
         let out = Command::new("bash")
             .arg(script("slurm.sh"))
@@ -126,7 +154,10 @@ impl Slurm {
         match out {
             Ok(o) if o.status.success() => {
                 std::env::set_var("SLURM_CONF", dir.join("slurm.conf"));
-                Some(Self { dir })
+                Some(Self {
+                    dir,
+                    _one_at_a_time: guard,
+                })
             }
             Ok(o) => {
                 let _ = Command::new("bash")
@@ -232,4 +263,53 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Task `t` on SSH host `host` of `hosts`.
+pub fn on_host(
+    hosts: &SshHosts,
+    host: &str,
+    mut t: proctor::session::TaskSpec,
+) -> proctor::session::TaskSpec {
+    t.host = proctor::session::placement::task_host(host).unwrap();
+    t.ssh_options = hosts.ssh_options();
+    t
+}
+
+/// Tagged processes that are not this process's children (the local
+/// master connection is one, until the session ends).
+pub fn remote_tagged(tag: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    tagged(tag)
+        .into_iter()
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let mut rest = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+            let state = rest.next();
+            let ppid = rest.next();
+            state.is_some_and(|s| s != "Z") && ppid != Some(me.as_str())
+        })
+        .collect()
+}
+
+/// The state letter of `pid` in /proc (`R`, `S`, `T`, ...), if it lives.
+pub fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// Pids of processes whose environment has the line `line` exactly.
+pub fn with_env_line(line: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
+            if env.split(|&b| b == 0).any(|v| v == line.as_bytes()) {
+                out.push(pid);
+            }
+        }
+    }
+    out
 }

@@ -46,9 +46,11 @@ else
 fi
 w=$!
 exec 3<&-
-wait "$p"; c=$?
+# Quiet: a shell says "Terminated" (dash) or the job's whole line (bash)
+# of a job a signal ended, which is no output of the command's.
+{ wait "$p"; } 2>/dev/null; c=$?
 # The watcher by pid first: it may not have made its group yet.
-kill -KILL "$w" -"$w" 2>/dev/null
+{ kill -KILL "$w" -"$w"; wait "$w"; } 2>/dev/null
 kill -KILL -"$p" 2>/dev/null
 sh -c "$z" z "$t" KILL
 [ -n "$d" ] && rm -rf "$d"
@@ -158,11 +160,12 @@ fn run_line(w: &Wrap<'_>) -> String {
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    format!(
-        "PROCTOR_RUN={}/{}",
-        of(crate::engine::tree::SESSION_VAR),
-        of("PROCTOR_PROCESS")
-    )
+    run_line_of(&of(crate::engine::tree::SESSION_VAR), &of("PROCTOR_PROCESS"))
+}
+
+/// The `PROCTOR_RUN=` line of process `process` of session `session`.
+pub fn run_line_of(session: &str, process: &str) -> String {
+    format!("PROCTOR_RUN={session}/{process}")
 }
 
 /// The wrapped command as one line for the remote login shell (what
@@ -334,6 +337,41 @@ mod tests {
             }
         );
         assert_eq!(parse_line("proctor-exit-1-2=x", m), Said::Line);
+    }
+
+    /// The wrapper under `dash` and `bash` says nothing of its own but
+    /// its marker lines, when the command or its watcher is killed (it
+    /// printed "Terminated", or bash the watcher's whole command line).
+    #[test]
+    fn the_wrapper_prints_no_job_notices() {
+        use std::process::{Command, Stdio};
+        for shell in ["dash", "bash"] {
+            if Command::new(shell).arg("-c").arg("true").status().is_err() {
+                continue;
+            }
+            for cmd in [&["sleep", "30"][..], &["sh", "-c", "trap '' TERM; sleep 30"]] {
+                let argv: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+                let mut quick = wrap(None);
+                quick.stop_timeout_secs = 1;
+                let mut w = wrapped_argv(&quick, &argv);
+                w[0] = shell.to_string();
+                let mut c = Command::new(&w[0])
+                    .args(&w[1..])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                drop(c.stdin.take());
+                let out = c.wait_with_output().unwrap();
+                let err = String::from_utf8_lossy(&out.stderr).to_string();
+                assert!(
+                    err.lines().all(|l| l.starts_with("proctor-exit-1-2=")),
+                    "{shell} {cmd:?}: {err:?}"
+                );
+            }
+        }
     }
 
     /// The wrapper, run here by `sh`: exit codes and signals come back in

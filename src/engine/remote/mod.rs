@@ -9,7 +9,10 @@
 
 pub mod argv;
 mod masters;
+pub(super) mod shown;
+pub(super) mod signal;
 pub mod squeue;
+pub mod why;
 
 use crate::session::{Placement, PoolSpec};
 pub(super) use masters::{Change, Hosts};
@@ -27,6 +30,8 @@ pub(super) struct SlotReport {
     pub slurm: Option<crate::event::slurm::SlurmState>,
     /// How `srun` said the step ended (cancelled, out of time, ...).
     pub ended: Option<crate::event::slurm::SlurmState>,
+    /// ssh said the host refused the session (sshd's `MaxSessions`).
+    pub refused: bool,
 }
 
 /// A pool's remote side: `None` for a pool that runs here.
@@ -38,6 +43,8 @@ pub(super) struct RemoteRun {
     pub marker: String,
     /// Slurm jobs started and not yet seen to end (by their wrapper).
     pub jobs: std::collections::BTreeSet<String>,
+    /// Slots whose session the host refused: not used again.
+    pub refused: std::collections::BTreeSet<usize>,
 }
 
 impl RemoteRun {
@@ -55,6 +62,7 @@ impl RemoteRun {
                     hosts,
                     marker,
                     jobs: Default::default(),
+                    refused: Default::default(),
                 }))
             }
             Placement::Slurm(_) => Ok(Some(Self {
@@ -63,6 +71,7 @@ impl RemoteRun {
                 hosts: Hosts::none(),
                 marker,
                 jobs: Default::default(),
+                refused: Default::default(),
             })),
         }
     }
@@ -79,9 +88,25 @@ impl RemoteRun {
     /// Whether a slot may take an input now: its host is connected (or it
     /// is this machine, or Slurm).
     pub fn slot_ready(&self, slot: usize) -> bool {
+        if self.refused.contains(&slot) {
+            return false;
+        }
         match self.host_of(slot) {
             Some(h) => self.hosts.ready(h),
             None => !matches!(self.placement, Placement::Hosts { .. }),
+        }
+    }
+
+    /// Whether any slot may still take inputs, now or once its host is
+    /// up: not every one refused or on a host that is down.
+    pub fn any_slot_usable(&self) -> bool {
+        match self.placement {
+            Placement::Hosts { .. } => self
+                .slot_host
+                .iter()
+                .enumerate()
+                .any(|(s, &h)| !self.refused.contains(&s) && !self.hosts.down(h)),
+            _ => true,
         }
     }
 
