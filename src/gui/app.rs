@@ -413,6 +413,10 @@ impl eframe::App for ProctorApp {
         self.show(ui);
     }
 
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        super::input_burst::coalesce_typing(&mut raw_input.events);
+    }
+
     // eframe's `on_exit` takes the GL context when built with glow.
     #[cfg(feature = "glow")]
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

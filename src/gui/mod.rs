@@ -27,6 +27,7 @@ mod form_ui;
 mod forms;
 mod frame;
 mod history;
+mod input_burst;
 mod inputs_text;
 mod intent;
 mod key_target;
