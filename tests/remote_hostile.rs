@@ -1,0 +1,115 @@
+//! What a hostile round against the remote work found (see RELIABILITY.md,
+//! "A round on 2026-11-27 against the remote work"), each over real
+//! OpenSSH "hosts" (tests/remote/sshd.sh), with Proctor's tag scan off so
+//! that only the remote side can clean up what runs there.
+
+mod common;
+#[path = "remote/support.rs"]
+mod support;
+
+use common::*;
+use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::event::{Event, EventKind};
+use proctor::model::SessionModel;
+use proctor::session::{placement, Placement, Retries};
+use support::*;
+
+fn run() -> Run {
+    Run {
+        engine: Engine::start(EngineConfig {
+            tag_scan: false,
+            ..Default::default()
+        })
+        .expect("engine starts"),
+        events: Vec::new(),
+    }
+}
+
+fn on_hosts(hosts: &SshHosts, list: &str, p: &mut proctor::session::PoolSpec) {
+    p.placement = Placement::Hosts {
+        hosts: placement::parse_hosts_text(list).unwrap(),
+        ssh_options: hosts.ssh_options(),
+    };
+    p.workers = proctor::session::Workers::saturating(p.placement.slots().unwrap() as u64);
+}
+
+fn wait_pool(run: &mut Run, name: &str) -> SessionModel {
+    run.wait_event(&format!("pool {name} done"), |e| {
+        e.pool.as_deref() == Some(name) && e.kind.name() == "pool_done"
+    });
+    let mut m = SessionModel::default();
+    for e in &run.events {
+        m.apply(e);
+    }
+    m
+}
+
+fn failures(events: &[Event], pool: &str) -> Vec<(Option<u64>, String)> {
+    events
+        .iter()
+        .filter(|e| e.pool.as_deref() == Some(pool))
+        .filter_map(|e| match &e.kind {
+            EventKind::TaskFailed { message, .. } => Some((e.input, message.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Finding 1: an input's timeout stops the local `ssh` (which exits 255);
+/// that is Proctor's own stop, not the host dropping out.
+#[test]
+fn an_input_timeout_is_no_host_dropping_out() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = run();
+    let mut inputs = vec!["sleep 30".to_string()];
+    inputs.extend((0..5).map(|i| format!("sleep 1; echo X{i}")));
+    let mut p = pool("to", 1, &["sh", "-c", "{}"], inputs);
+    p.timeout = Some(proctor::session::Seconds::from_millis(2_000));
+    p.retries = Retries::new(1).unwrap();
+    on_hosts(&hosts, "127.0.0.2:1", &mut p);
+    run.send(Command::StartPool { pool: p });
+    let m = wait_pool(&mut run, "to");
+    let pool = m.pool("to").unwrap();
+    for i in 1..6 {
+        assert_eq!(
+            pool.inputs[i].result.as_deref(),
+            Some(format!("X{}", i - 1).as_str()),
+            "input {i}: {:?}",
+            failures(&run.events, "to")
+        );
+    }
+    // The first timed out (twice: once retried), ended by the stop signal.
+    assert_eq!(pool.inputs[0].exit_code, Some(-15));
+    let fails = failures(&run.events, "to");
+    assert!(fails.iter().all(|(i, _)| *i == Some(0)), "{fails:?}");
+    assert!(
+        !run.events.iter().any(|e| e.kind.name() == "host_down"),
+        "no host went down"
+    );
+    run.finish();
+}
+
+/// Finding 1: the last host dropping out ends the pool, retries or not.
+#[test]
+fn a_pool_whose_hosts_are_all_down_ends() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = run();
+    let inputs: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+    let mut p = pool("d", 1, &["sh", "-c", "sleep 5; echo {}"], inputs);
+    p.retries = Retries::new(1).unwrap();
+    on_hosts(&hosts, "127.0.0.4:2", &mut p);
+    run.send(Command::StartPool { pool: p });
+    run.wait_event("two inputs started", |e| {
+        e.kind.name() == "task_started" && e.input == Some(1)
+    });
+    hosts.kill_host("127.0.0.4");
+    let m = wait_pool(&mut run, "d");
+    let pool = m.pool("d").unwrap();
+    let fails = failures(&run.events, "d");
+    assert_eq!(pool.inputs.iter().filter(|r| r.result.is_some()).count(), 0);
+    for i in 0..4u64 {
+        assert!(fails.iter().any(|(n, _)| *n == Some(i)), "{i} failed: {fails:?}");
+    }
+    hosts.revive_host("127.0.0.4");
+    run.finish();
+}
