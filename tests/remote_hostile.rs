@@ -113,3 +113,54 @@ fn a_pool_whose_hosts_are_all_down_ends() {
     hosts.revive_host("127.0.0.4");
     run.finish();
 }
+
+/// Finding 2: every input of a worker has its own `PROCTOR_RUN` line, so
+/// the sweep the wrapper of a stopped input makes after the stop timeout
+/// (SIGKILL to what carries its line) does not reach the next input.
+#[test]
+fn the_sweep_of_a_stopped_input_spares_the_next_one() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = run();
+    let inputs = vec![
+        "trap '' TERM; sleep 20; echo first".to_string(),
+        "sleep 8; echo second".to_string(),
+    ];
+    let mut p = pool("tag", 1, &["sh", "-c", "{}"], inputs);
+    on_hosts(&hosts, "127.0.0.2:1", &mut p);
+    run.send(Command::StartPool { pool: p });
+    run.wait_event("the first input started", |e| {
+        e.kind.name() == "task_started" && e.input == Some(0)
+    });
+    // Its command runs on the host; then its connection drops: the local
+    // ssh of that input dies.
+    wait_until("the first input runs", std::time::Duration::from_secs(30), || {
+        !running_as("sleep 20").is_empty()
+    });
+    let mut ssh = Vec::new();
+    wait_until(
+        "the first input's ssh",
+        std::time::Duration::from_secs(30),
+        || {
+            ssh = with_cmdline("echo first")
+                .into_iter()
+                .filter(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "ssh")
+                })
+                .collect();
+            !ssh.is_empty()
+        },
+    );
+    for p in ssh {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGKILL);
+    }
+    let m = wait_pool(&mut run, "tag");
+    let pool = m.pool("tag").unwrap();
+    assert_eq!(
+        pool.inputs[1].result.as_deref(),
+        Some("second"),
+        "{:?}",
+        failures(&run.events, "tag")
+    );
+    assert_eq!(pool.inputs[0].result, None);
+    run.finish();
+}

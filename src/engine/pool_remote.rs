@@ -139,6 +139,11 @@ impl Supervisor {
             stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
             grace_secs: persistent.then_some(REMOTE_GRACE_SECS),
             env,
+            // The run about to start (`run_id` counts successful spawns).
+            run: run.workers[w]
+                .key
+                .and_then(|k| self.procs.get(k))
+                .map_or(1, |p| p.run_id.saturating_add(1)),
         };
         match &r.placement {
             Placement::Local => None,

@@ -221,6 +221,8 @@ impl Supervisor {
             stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
             grace_secs: None,
             env: remote_env,
+            // The run about to start (`run_id` counts successful spawns).
+            run: self.proc(key).map_or(1, |p| p.run_id.saturating_add(1)),
         };
         let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
         let ssh = self

@@ -73,6 +73,10 @@ pub struct Wrap<'a> {
     pub grace_secs: Option<u64>,
     /// Variables for the command (the session tag among them).
     pub env: Vec<(String, String)>,
+    /// Which run of its process this is (its `run_id`): every restart of
+    /// a task and every input of a worker has a line of its own, so that
+    /// what one run's wrapper sweeps is never the next run's.
+    pub run: u64,
 }
 
 /// The marker of a session: `proctor-exit-TAG=`.
@@ -160,12 +164,17 @@ fn run_line(w: &Wrap<'_>) -> String {
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    run_line_of(&of(crate::engine::tree::SESSION_VAR), &of("PROCTOR_PROCESS"))
+    run_line_of(
+        &of(crate::engine::tree::SESSION_VAR),
+        &of("PROCTOR_PROCESS"),
+        w.run,
+    )
 }
 
-/// The `PROCTOR_RUN=` line of process `process` of session `session`.
-pub fn run_line_of(session: &str, process: &str) -> String {
-    format!("PROCTOR_RUN={session}/{process}")
+/// The `PROCTOR_RUN=` line of run `run` of process `process` of session
+/// `session`.
+pub fn run_line_of(session: &str, process: &str, run: u64) -> String {
+    format!("PROCTOR_RUN={session}/{process}/{run}")
 }
 
 /// The wrapped command as one line for the remote login shell (what
@@ -272,6 +281,7 @@ mod tests {
             stop_timeout_secs: 5,
             grace_secs: grace,
             env: vec![("PROCTOR_SESSION".into(), "1-2".into())],
+            run: 7,
         }
     }
 
@@ -296,7 +306,7 @@ mod tests {
         let n = a.len();
         assert_eq!(&a[n - 3..n - 1], ["--", "u@h"]);
         assert!(
-            a[n - 1].ends_with("env PROCTOR_RUN=1-2/ PROCTOR_SESSION=1-2 echo 'a b'"),
+            a[n - 1].ends_with("env PROCTOR_RUN=1-2//7 PROCTOR_SESSION=1-2 echo 'a b'"),
             "{}",
             a[n - 1]
         );
