@@ -8,7 +8,7 @@ mod common;
 mod support;
 
 use common::*;
-use proctor::engine::{Command, Engine, EngineConfig};
+use proctor::engine::{Command, Engine, EngineConfig, StopHow};
 use proctor::event::{Event, EventKind};
 use proctor::model::SessionModel;
 use proctor::session::{placement, Placement, Retries};
@@ -162,5 +162,39 @@ fn the_sweep_of_a_stopped_input_spares_the_next_one() {
         failures(&run.events, "tag")
     );
     assert_eq!(pool.inputs[0].result, None);
+    run.finish();
+}
+
+/// Finding 4: a remote command starts with SIGINT and SIGQUIT at their
+/// default (a shell's background job has them ignored), so a stop signal
+/// of SIGINT reaches it as it would a local child.
+#[test]
+fn a_remote_command_can_be_stopped_gracefully_with_sigint() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut t = on_host(
+        &hosts,
+        "127.0.0.2",
+        sh(
+            "gentle",
+            "trap 'echo graceful; exit 0' INT; echo ready; sleep 30 & wait",
+        ),
+    );
+    t.stop.signal = nix::sys::signal::Signal::SIGINT;
+    run.start(t);
+    run.wait_event(
+        "the remote command runs",
+        |e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "ready"),
+    );
+    run.send(Command::Stop {
+        process: "gentle".into(),
+        how: StopHow::Terminate,
+    });
+    assert_eq!(run.wait_exit("gentle"), Some(0), "{}", run.dump());
+    assert!(
+        run.lines("gentle", "stdout").iter().any(|l| l == "graceful"),
+        "{}",
+        run.dump()
+    );
     run.finish();
 }
