@@ -389,9 +389,10 @@ impl Supervisor {
 /// Whether a pool runs on hosts and none of them (or none of its slots)
 /// can take work any more: a retry would wait for ever.
 pub(super) fn all_down(run: &super::pool::PoolRun) -> bool {
-    run.remote
-        .as_ref()
-        .is_some_and(|r| !r.is_slurm() && !(r.hosts.any_usable() && r.any_slot_usable()))
+    match run.remote.as_ref() {
+        Some(r) if !r.is_slurm() => !r.hosts.any_usable() || !r.any_slot_usable(),
+        _ => false,
+    }
 }
 
 /// The code of a remote input Proctor stopped whose own code did not come
