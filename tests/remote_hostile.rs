@@ -198,3 +198,51 @@ fn a_remote_command_can_be_stopped_gracefully_with_sigint() {
     );
     run.finish();
 }
+
+/// Finding 3: `proctor run` waits for a remote task whose host is down
+/// while its restart policy tries again (it ended at the first start that
+/// could not connect, saying "trying again"), and the task runs once the
+/// host is back.
+#[test]
+fn proctor_run_waits_while_a_tasks_host_is_down() {
+    let Some(hosts) = SshHosts::start() else { return };
+    hosts.kill_host("127.0.0.4");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    let session = format!(
+        "[[task]]\nname = \"later\"\nrun = [\"echo\", \"back\"]\nhost = \"127.0.0.4\"\nssh_options = {:?}\nrestart = \"on-failure\"\nbackoff = 0.2\nbackoff_max = 1\n",
+        hosts.ssh_options()
+    );
+    std::fs::write(&file, session).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args([std::ffi::OsStr::new("run"), file.as_os_str()])
+        .args(["--color", "never"])
+        .env("PROCTOR_TAG_SCAN", "off")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Several starts fail meanwhile; the run goes on.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "proctor run ended while its task was to be tried again"
+    );
+    hosts.revive_host("127.0.0.4");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("proctor run did not end after its host came back");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("cannot connect to 127.0.0.4"), "{text}");
+    assert!(text.contains("stdout: back"), "{text}");
+}
