@@ -246,3 +246,40 @@ fn proctor_run_waits_while_a_tasks_host_is_down() {
     assert!(text.contains("cannot connect to 127.0.0.4"), "{text}");
     assert!(text.contains("stdout: back"), "{text}");
 }
+
+/// Finding 7: `proctor check` refuses `ssh_options` that break the
+/// command line (they passed, and a run went to another host or ate
+/// Proctor's own options); a proxy is allowed.
+#[test]
+fn check_refuses_ssh_options_that_break_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |opts: &str| {
+        let file = dir.path().join("c.toml");
+        let session = format!(
+            "[[pool]]\nname = \"p\"\nrun = [\"echo\", \"{{}}\"]\ninputs = [\"1\"]\nhosts = [\"127.0.0.2:1\"]\nssh_options = {opts}\n"
+        );
+        std::fs::write(&file, session).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+            .args([std::ffi::OsStr::new("check"), file.as_os_str()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    for (opts, says) in [
+        (r#"["-F"]"#, "needs a value"),
+        (r#"["-F", "cfg", "127.0.0.3"]"#, "not an option"),
+        (r#"["-N"]"#, "runs no command"),
+        (r#"["-tt"]"#, "terminal"),
+        (r#"["-f"]"#, "background"),
+    ] {
+        let (code, text) = check(opts);
+        assert_eq!(code, Some(2), "{opts}: {text}");
+        assert!(
+            text.contains(says) && text.contains("ssh_options"),
+            "{opts}: {text}"
+        );
+    }
+    let (code, text) = check(r#"["-F", "cfg", "-o", "ProxyCommand=ssh -W %h:%p bastion"]"#);
+    assert_eq!(code, Some(0), "{text}");
+}
