@@ -283,3 +283,37 @@ fn check_refuses_ssh_options_that_break_the_command_line() {
     let (code, text) = check(r#"["-F", "cfg", "-o", "ProxyCommand=ssh -W %h:%p bastion"]"#);
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// Finding 8: an input's `timeout` on a Slurm step is Proctor's own stop,
+/// not a step "cancelled from outside Proctor"; the input ends as a
+/// timed-out local one.
+#[test]
+fn a_slurm_input_timeout_is_no_outside_cancel() {
+    let Some(_slurm) = Slurm::start() else { return };
+    let mut run = run();
+    let mut p = pool(
+        "slow",
+        1,
+        &["sh", "-c", "{}"],
+        vec!["sleep 100".into(), "echo quick".into()],
+    );
+    p.timeout = Some(proctor::session::Seconds::from_millis(3_000));
+    p.placement = Placement::Slurm(proctor::session::SlurmSpec {
+        partition: Some("debug".into()),
+        time: Some("00:05:00".into()),
+        ..Default::default()
+    });
+    run.send(Command::StartPool { pool: p });
+    let m = wait_pool(&mut run, "slow");
+    let pool = m.pool("slow").unwrap();
+    assert_eq!(pool.inputs[1].result.as_deref(), Some("quick"), "{}", run.dump());
+    let fails = failures(&run.events, "slow");
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(!fails[0].1.contains("outside"), "{fails:?}");
+    assert!(
+        matches!(pool.inputs[0].exit_code, Some(c) if c < 0),
+        "{:?} {fails:?}",
+        pool.inputs[0].exit_code
+    );
+    run.finish();
+}

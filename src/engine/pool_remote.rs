@@ -281,7 +281,8 @@ impl Supervisor {
             r.jobs.remove(j);
         }
         if r.is_slurm() {
-            return self.slurm_outcome(pool, w, code, stopped, report);
+            let signal = run.spec.stop.signal as i32;
+            return self.slurm_outcome(pool, w, code, (stopped, proctor_stop, signal), report);
         }
         let host = r.host_of(w);
         if host.is_some_and(|h| !r.hosts.remote(h)) {
