@@ -8,7 +8,7 @@ mod common;
 mod support;
 
 use common::*;
-use proctor::engine::{Command, Engine, EngineConfig, StopHow};
+use proctor::engine::{Command, Engine, EngineConfig, PoolAction, StopHow};
 use proctor::event::{Event, EventKind};
 use proctor::model::SessionModel;
 use proctor::session::{placement, Placement, Retries};
@@ -220,6 +220,7 @@ fn proctor_run_waits_while_a_tasks_host_is_down() {
         .env("PROCTOR_TAG_SCAN", "off")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Several starts fail meanwhile; the run goes on.
@@ -315,5 +316,36 @@ fn a_slurm_input_timeout_is_no_outside_cancel() {
         "{:?} {fails:?}",
         pool.inputs[0].exit_code
     );
+    run.finish();
+}
+
+/// Finding 6, in part: a remote worker Proctor stopped ends with the stop
+/// signal's number, not the local `ssh`'s 255 (the summary showed 255).
+#[test]
+fn a_stopped_remote_worker_ends_with_the_stop_signal() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = run();
+    let mut p = pool("halt", 1, &["sleep", "{}"], vec!["6031.5".into()]);
+    on_hosts(&hosts, "127.0.0.3:1", &mut p);
+    run.send(Command::StartPool { pool: p });
+    wait_until("the remote sleep", std::time::Duration::from_secs(30), || {
+        !running_as("sleep 6031.5").is_empty()
+    });
+    run.send(Command::Pool {
+        pool: "halt".into(),
+        action: PoolAction::Terminate,
+    });
+    let m = wait_pool(&mut run, "halt");
+    assert_eq!(m.pool("halt").unwrap().finished.unwrap().cancelled, 1);
+    let codes: Vec<i32> = run
+        .events
+        .iter()
+        .filter(|e| e.pool.as_deref() == Some("halt"))
+        .filter_map(|e| match e.kind {
+            EventKind::Exited { exit_code, .. } => Some(exit_code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, vec![-15], "{}", run.dump());
     run.finish();
 }

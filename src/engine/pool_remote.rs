@@ -291,13 +291,7 @@ impl Supervisor {
         if let Some(c) = report.exit {
             return RemoteEnd { code: c, ..here };
         }
-        if stopped {
-            return RemoteEnd {
-                no_code: true,
-                ..here
-            };
-        }
-        if proctor_stop {
+        if stopped || proctor_stop {
             let signal = run.spec.stop.signal as i32;
             return RemoteEnd {
                 code: stopped_code(code, signal),
