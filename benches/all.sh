@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=
-    for pair in parallel:parallel python3:python3 Xvfb:xvfb xdotool:xdotool bc:bc cc:gcc; do
+    for pair in parallel:parallel python3:python3 Xvfb:xvfb xdotool:xdotool gdb:gdb bc:bc cc:gcc; do
         cmd=${pair%%:*}
         pkg=${pair#*:}
         command -v "$cmd" >/dev/null || missing="$missing $pkg"
@@ -24,6 +24,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 command -v pueue >/dev/null || echo "pueue: not installed (cargo install pueue to add its row)" >&2
 
+# With its symbols: benches/footprint.sh counts the app's frames by them
+# (and reports the size of the binary stripped). The same setting for
+# every bench, so that one build serves them all.
+export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_BENCH_STRIP=false
 cargo build --release --quiet || exit 1
 
 echo "## Ingestion, journal, latency (benches/ingest.rs)"
@@ -44,10 +48,8 @@ if [ -f benches/log_frame.rs ]; then
 fi
 echo
 echo "## Footprint at rest (benches/footprint.sh)"
-echo "| build | RSS | RSS without the GL driver | window after | UI thread CPU, 10 s idle | binary |"
-echo "|---|---:|---:|---:|---:|---:|"
-if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
-    benches/footprint.sh target/release/proctor release
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v gdb >/dev/null; then
+    benches/footprint.sh target/release/proctor:release
 else
-    echo "| release | not installed (Xvfb, xdotool) | | | | |"
+    echo "| release | not installed (Xvfb, xdotool, gdb) |"
 fi

@@ -109,6 +109,9 @@ pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
         .with_icon(icon());
     let options = eframe::NativeOptions {
         viewport: settings.layout.viewport(viewport),
+        // eframe's `system_fonts` feature is off (Cargo.toml): CJK text
+        // has its own fallback, src/gui/cjk_font.rs.
+        system_font_fallback: false,
         ..Default::default()
     };
     eframe::run_native(
