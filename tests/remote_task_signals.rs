@@ -20,8 +20,8 @@ use support::*;
 /// The task's processes on the host: those whose environment carries its
 /// run's line (the wrapper and the local `ssh` do not).
 fn remote_of(run: &Run, name: &str) -> Vec<i32> {
-    let line = format!("PROCTOR_RUN={}/{name}", run.engine.session_tag());
-    with_env_line(&line)
+    let prefix = format!("PROCTOR_RUN={}/{name}/", run.engine.session_tag());
+    with_env_prefix(&prefix)
         .into_iter()
         .filter(|&p| proc_state(p).is_some_and(|s| s != 'Z'))
         .collect()

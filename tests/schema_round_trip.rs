@@ -75,8 +75,10 @@ prop_compose! {
         flags in any::<(bool, bool, bool)>(),
         io in any::<(bool, bool, bool)>(),
         host in prop::option::of(prop::sample::select(vec!["build1", "user@b2", "[::1]"])),
-        // Not -M or -S...: the connection sharing is refused (placement.rs).
-        ssh_options in prop::collection::vec("-[a-zA-LN-RT-Z][a-zA-Z]{0,2}", 0..3),
+        // Flags only, and not those `check` refuses (the connection sharing,
+        // -M; or what breaks the command line, -N -f -t -n -s -G -V: see
+        // session/ssh_words.rs), and values given in the word (-p2222).
+        ssh_options in prop::collection::vec("-[46AaCgKkqTvXxYy]{1,3}|-[pil][a-z0-9]{1,4}", 0..3),
     ) -> TaskSpec {
         let mut t = TaskSpec::new(name, RunSpec::Line("sleep 1".into()));
         t.base_dir = "/tmp".into();

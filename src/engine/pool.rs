@@ -204,6 +204,14 @@ impl Supervisor {
         if run.life.finished() {
             return;
         }
+        if !run.queue.is_empty() && super::pool_remote::all_down(run) {
+            // Nothing could take them: they fail rather than wait for ever.
+            self.fail_all_queued(pool, "every host of the pool is down");
+            return self.check_pool_done(pool);
+        }
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
         let persistent = run.spec.mode == PoolMode::Persistent;
         // Make sure enough worker slots exist.
         let wanted = sched::workers_wanted(

@@ -139,6 +139,11 @@ impl Supervisor {
             stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
             grace_secs: persistent.then_some(REMOTE_GRACE_SECS),
             env,
+            // The run about to start (`run_id` counts successful spawns).
+            run: run.workers[w]
+                .key
+                .and_then(|k| self.procs.get(k))
+                .map_or(1, |p| p.run_id.saturating_add(1)),
         };
         match &r.placement {
             Placement::Local => None,
@@ -247,7 +252,19 @@ impl Supervisor {
     /// How a remote worker's process ended: the remote exit code the
     /// wrapper wrote, or why there is none (the host dropped out, the
     /// Slurm step was cancelled...). A local worker's code is its own.
-    pub(super) fn remote_outcome(&mut self, pool: usize, w: usize, code: i32, stopped: bool) -> RemoteEnd {
+    ///
+    /// `proctor_stop`: Proctor itself stopped the worker (the user, an
+    /// input's timeout): the local `ssh` it signalled exits 255, which
+    /// says nothing of the host, and the wrapper stops the remote command
+    /// when the connection ends; the input ended by that stop signal.
+    pub(super) fn remote_outcome(
+        &mut self,
+        pool: usize,
+        w: usize,
+        code: i32,
+        stopped: bool,
+        proctor_stop: bool,
+    ) -> RemoteEnd {
         let here = RemoteEnd {
             code,
             lost: None,
@@ -264,7 +281,8 @@ impl Supervisor {
             r.jobs.remove(j);
         }
         if r.is_slurm() {
-            return self.slurm_outcome(pool, w, code, stopped, report);
+            let signal = run.spec.stop.signal as i32;
+            return self.slurm_outcome(pool, w, code, (stopped, proctor_stop, signal), report);
         }
         let host = r.host_of(w);
         if host.is_some_and(|h| !r.hosts.remote(h)) {
@@ -273,10 +291,12 @@ impl Supervisor {
         if let Some(c) = report.exit {
             return RemoteEnd { code: c, ..here };
         }
-        if stopped {
+        if stopped || proctor_stop {
+            let signal = run.spec.stop.signal as i32;
             return RemoteEnd {
+                code: stopped_code(code, signal),
+                lost: None,
                 no_code: true,
-                ..here
             };
         }
         let how = crate::event::exit::describe_exit(code);
@@ -358,5 +378,39 @@ impl Supervisor {
         if let Some(why) = super::scancel::by_name(&name) {
             self.error(why);
         }
+    }
+}
+
+/// Whether a pool runs on hosts and none of them (or none of its slots)
+/// can take work any more: a retry would wait for ever.
+pub(super) fn all_down(run: &super::pool::PoolRun) -> bool {
+    match run.remote.as_ref() {
+        Some(r) if !r.is_slurm() => !r.hosts.any_usable() || !r.any_slot_usable(),
+        _ => false,
+    }
+}
+
+/// The code of a remote input Proctor stopped whose own code did not come
+/// back: the local `ssh` exits 255 on the stop signal, which stands for
+/// that signal (the wrapper sends it on to the command); one a signal
+/// ended (SIGKILL) keeps it.
+fn stopped_code(ssh_code: i32, stop_signal: i32) -> i32 {
+    if ssh_code == 255 {
+        -stop_signal
+    } else {
+        ssh_code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stopped_code;
+
+    #[test]
+    fn a_stopped_ssh_stands_for_the_stop_signal() {
+        assert_eq!(stopped_code(255, 15), -15);
+        assert_eq!(stopped_code(255, 2), -2);
+        assert_eq!(stopped_code(-9, 15), -9);
+        assert_eq!(stopped_code(0, 15), 0);
     }
 }

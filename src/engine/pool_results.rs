@@ -219,7 +219,7 @@ impl Supervisor {
             return;
         };
         run.busy += duration;
-        let retry = !run.life.stopping() && !self.shutting_down;
+        let retry = !run.life.stopping() && !self.shutting_down && !super::pool_remote::all_down(run);
         let decision = if retry {
             sched::after_failure(run.attempts[input], run.spec.retries.get())
         } else {
@@ -278,6 +278,7 @@ impl Supervisor {
         exit_code: i32,
         runtime: f64,
         usage: Option<Usage>,
+        proctor_stop: bool,
     ) {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
@@ -293,7 +294,7 @@ impl Supervisor {
             .unwrap_or_default();
         let refused = self.slot_refused(pool, index, stopped);
         // A remote worker's code is the remote command's (see `pool_remote`).
-        let end = self.remote_outcome(pool, index, exit_code, stopped);
+        let end = self.remote_outcome(pool, index, exit_code, stopped, proctor_stop);
         let (exit_code, lost) = (end.code, end.lost);
         self.emit(
             Event::now(EventKind::Exited {

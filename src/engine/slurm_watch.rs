@@ -340,7 +340,7 @@ impl Supervisor {
         pool: usize,
         w: usize,
         code: i32,
-        stopped: bool,
+        (stopped, proctor_stop, stop_signal): (bool, bool, i32),
         report: SlotReport,
     ) -> RemoteEnd {
         let state = final_state(&report, stopped);
@@ -362,6 +362,16 @@ impl Supervisor {
         if stopped {
             return RemoteEnd {
                 code,
+                lost: None,
+                no_code,
+            };
+        }
+        if proctor_stop {
+            // Proctor's own stop (an input's timeout): the step Slurm
+            // records cancelled was cancelled by Proctor, not from outside;
+            // the input ended by the stop signal as a local one does.
+            return RemoteEnd {
+                code: if no_code { -stop_signal } else { code },
                 lost: None,
                 no_code,
             };

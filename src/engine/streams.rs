@@ -353,10 +353,15 @@ impl Supervisor {
         // The local `ssh`'s or `srun`'s figures are not the command's.
         let usage = (!super::elsewhere::runs_elsewhere(&self.procs, &self.task_hosts, &self.pools, key))
             .then_some(usage);
+        // Any stop Proctor made (the user's, a timeout's): its end is no
+        // host dropping out.
+        let proctor_stop = self
+            .proc(key)
+            .is_some_and(|p| stopped || matches!(p.life, super::lifecycle::Life::Stopping { .. }));
         let exit_code = self.remote_task_exit(key, exit_code, stopped);
         let actions = self.step(key, Input::Exited { code: exit_code });
         if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {
-            return self.pool_worker_exited(key, pid, exit_code, runtime, usage);
+            return self.pool_worker_exited(key, pid, exit_code, runtime, usage, proctor_stop);
         }
         let delay = actions.iter().find_map(|a| match a {
             Action::ArmRestart(d) => Some(*d),

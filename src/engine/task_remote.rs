@@ -195,12 +195,13 @@ impl Supervisor {
         };
         let again = self.host_unreachable(key);
         let (host, why) = (shorten(host), shorten(why));
-        let mut message = format!("cannot connect to {host}: {why}");
-        if let Some(d) = again {
-            let t = d.as_secs_f64();
-            message.push_str(&format!("; trying again in {t:.1}s (its restart policy)"));
-        }
+        let message = format!("cannot connect to {host}: {why}");
         self.emit(Event::now(EventKind::SpawnFailed { message }).process(&name, None));
+        if let Some(d) = again {
+            // Pending, not ended: `proctor run` and the row wait for it.
+            let restart_in = d.as_secs_f64();
+            self.emit(Event::now(EventKind::RestartScheduled { restart_in }).process(&name, None));
+        }
         // The row and the timeline say which host refused it.
         self.emit(Event::now(EventKind::WorkerHost { host }).process(&name, None));
     }
@@ -221,6 +222,8 @@ impl Supervisor {
             stop_timeout_secs: spec.stop.timeout.get().as_secs_f64().ceil() as u64,
             grace_secs: None,
             env: remote_env,
+            // The run about to start (`run_id` counts successful spawns).
+            run: self.proc(key).map_or(1, |p| p.run_id.saturating_add(1)),
         };
         let label = spec.host.as_ref().map(HostSlots::label).unwrap_or_default();
         let ssh = self

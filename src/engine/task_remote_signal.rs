@@ -53,10 +53,10 @@ impl Supervisor {
     /// False when it does not run on one, or when the signal could not be
     /// sent (said as an error).
     pub(super) fn signal_remote(&mut self, key: usize, sig: Signal) -> bool {
-        let Some(name) = self.proc(key).map(|p| p.name.clone()) else {
+        let Some((name, run)) = self.proc(key).map(|p| (p.name.clone(), p.run_id)) else {
             return false;
         };
-        let line = signal::remote_line(&argv::run_line_of(&self.session, &name), sig.as_str());
+        let line = signal::remote_line(&argv::run_line_of(&self.session, &name, run), sig.as_str());
         let Some((gen, host, ssh)) = self.remote_run(key, &line) else {
             return false;
         };

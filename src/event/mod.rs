@@ -226,6 +226,13 @@ event_kinds! {
             #[serde(flatten)]
             state: slurm::SlurmState,
         },
+        /// A start that did not happen (its SSH host could not be reached)
+        /// is tried again by the restart policy in `restart_in` seconds:
+        /// the process is pending, not ended.
+        RestartScheduled = "restart_scheduled" {
+            #[serde(default)]
+            restart_in: f64,
+        },
     }
 }
 
@@ -431,6 +438,7 @@ mod tests {
                 job: "42".into(),
                 state: slurm::SlurmState::Failed { exit_code: Some(3) },
             },
+            EventKind::RestartScheduled { restart_in: 1.5 },
         ];
         let names: Vec<&str> = kinds.iter().map(EventKind::name).collect();
         assert_eq!(names, EventKind::NAMES, "one sample of every kind, in order");

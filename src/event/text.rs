@@ -37,6 +37,9 @@ impl Event {
             EventKind::Paused { signal } => format!("paused by {signal}"),
             EventKind::Resumed { signal } => format!("resumed by {signal}"),
             EventKind::Restarting { message, .. } => message.clone(),
+            EventKind::RestartScheduled { restart_in } => {
+                format!("trying again in {restart_in:.2}s (its restart policy)")
+            }
             EventKind::TaskQueued { input_text } => format!("queued: {input_text}"),
             EventKind::TaskStarted { input_text } => format!("started: {input_text}"),
             EventKind::TaskDone {

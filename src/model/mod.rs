@@ -198,6 +198,11 @@ impl SessionModel {
                 };
             }
             EventKind::WorkerHost { host } => row.host = Some(host.clone()),
+            EventKind::RestartScheduled { restart_in } => {
+                row.state = RowState::BackingOff {
+                    at: after(e.time, *restart_in).unwrap_or(e.time),
+                };
+            }
             EventKind::Restarting { attempt, .. } => {
                 if *attempt > 0 {
                     row.restarts = *attempt;

@@ -12,6 +12,7 @@ mod parse;
 pub mod placement;
 pub mod placement_warnings;
 pub mod signal;
+mod ssh_words;
 pub mod validate;
 mod values;
 mod write;

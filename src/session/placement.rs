@@ -293,7 +293,15 @@ pub fn ssh_options(items: &[String]) -> Result<Vec<String>, String> {
             shown(o)
         ));
     }
+    if let Some(why) = super::ssh_words::problem(items) {
+        return Err(why);
+    }
     Ok(items.to_vec())
+}
+
+/// A word as an error message shows it (cut, escaped).
+pub(super) fn shown_word(s: &str) -> String {
+    shown(s)
 }
 
 /// Whether an ssh word sets the connection sharing: `-M`, `-S...`, or a

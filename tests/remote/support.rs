@@ -313,3 +313,20 @@ pub fn with_env_line(line: &str) -> Vec<i32> {
     }
     out
 }
+
+/// Pids of processes with a line of their environment starting with
+/// `prefix` (every run of a process: `PROCTOR_RUN=<session>/<name>/`).
+pub fn with_env_prefix(prefix: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
+            if env.split(|&b| b == 0).any(|v| v.starts_with(prefix.as_bytes())) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}

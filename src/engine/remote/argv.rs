@@ -22,7 +22,12 @@
 
 use crate::session::SlurmSpec;
 
-/// The remote side (see the module's documentation). Arguments: marker,
+/// The remote side (see the module's documentation). A shell starts a
+/// background job with SIGINT and SIGQUIT ignored, and no shell can undo
+/// that, so the command is started through `env --default-signal` (GNU
+/// coreutils 8.31 and later) or else `perl`, which set them back to their
+/// default as a local child has them (with neither, they stay ignored).
+/// Arguments: marker,
 /// stop signal number, stop timeout (whole seconds), grace (-1: spawn
 /// mode), the run's line (`PROCTOR_RUN=...`, which only the command's
 /// environment holds: not the local `ssh` or `srun`, not this wrapper),
@@ -30,6 +35,9 @@ use crate::session::SlurmSpec;
 /// line: what left the command's group (`setsid`, a double fork) is found
 /// by it, as the local tag scan would.
 pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5; shift 5
+if env --default-signal=INT,QUIT true 2>/dev/null; then shift; set -- env --default-signal=INT,QUIT "$@"
+elif command -v perl >/dev/null 2>&1; then set -- perl -e '$SIG{INT}=$SIG{QUIT}="DEFAULT"; exec {$ARGV[0]} @ARGV; exit 127' "$@"
+fi
 z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do q=${f#/proc/}; q=${q%/environ}; kill -"$2" "$q" 2>/dev/null; done'
 printf '%sstart:%s:%s\n' "$m" "$(hostname 2>/dev/null || uname -n)" "${SLURM_JOB_ID:-}" >&2
 exec 3<&0
@@ -73,6 +81,10 @@ pub struct Wrap<'a> {
     pub grace_secs: Option<u64>,
     /// Variables for the command (the session tag among them).
     pub env: Vec<(String, String)>,
+    /// Which run of its process this is (its `run_id`): every restart of
+    /// a task and every input of a worker has a line of its own, so that
+    /// what one run's wrapper sweeps is never the next run's.
+    pub run: u64,
 }
 
 /// The marker of a session: `proctor-exit-TAG=`.
@@ -160,12 +172,17 @@ fn run_line(w: &Wrap<'_>) -> String {
             .map_or("", |(_, v)| v.as_str())
             .to_string()
     };
-    run_line_of(&of(crate::engine::tree::SESSION_VAR), &of("PROCTOR_PROCESS"))
+    run_line_of(
+        &of(crate::engine::tree::SESSION_VAR),
+        &of("PROCTOR_PROCESS"),
+        w.run,
+    )
 }
 
-/// The `PROCTOR_RUN=` line of process `process` of session `session`.
-pub fn run_line_of(session: &str, process: &str) -> String {
-    format!("PROCTOR_RUN={session}/{process}")
+/// The `PROCTOR_RUN=` line of run `run` of process `process` of session
+/// `session`.
+pub fn run_line_of(session: &str, process: &str, run: u64) -> String {
+    format!("PROCTOR_RUN={session}/{process}/{run}")
 }
 
 /// The wrapped command as one line for the remote login shell (what
@@ -272,6 +289,7 @@ mod tests {
             stop_timeout_secs: 5,
             grace_secs: grace,
             env: vec![("PROCTOR_SESSION".into(), "1-2".into())],
+            run: 7,
         }
     }
 
@@ -296,7 +314,7 @@ mod tests {
         let n = a.len();
         assert_eq!(&a[n - 3..n - 1], ["--", "u@h"]);
         assert!(
-            a[n - 1].ends_with("env PROCTOR_RUN=1-2/ PROCTOR_SESSION=1-2 echo 'a b'"),
+            a[n - 1].ends_with("env PROCTOR_RUN=1-2//7 PROCTOR_SESSION=1-2 echo 'a b'"),
             "{}",
             a[n - 1]
         );
@@ -407,6 +425,11 @@ mod tests {
         assert_eq!(code(c), 3);
         let (c, _keep) = run(&["sh", "-c", "kill -9 $$"], None);
         assert_eq!(code(c), -9);
+        // SIGINT and SIGQUIT are not ignored (a background job's are).
+        let (c, _keep) = run(&["sh", "-c", "kill -2 $$; exit 5"], None);
+        assert_eq!(code(c), -2);
+        let (c, _keep) = run(&["sh", "-c", "kill -3 $$; exit 5"], None);
+        assert_eq!(code(c), -3);
         // Its environment has the tag.
         let (c, _keep) = run(&["sh", "-c", "[ \"$PROCTOR_SESSION\" = 1-2 ]"], None);
         assert_eq!(code(c), 0);

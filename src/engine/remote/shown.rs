@@ -69,6 +69,7 @@ mod tests {
                 ("PROCTOR_SESSION".into(), "1-2".into()),
                 ("PROCTOR_PROCESS".into(), "t".into()),
             ],
+            run: 1,
         }
     }
 

@@ -5,7 +5,7 @@
 //!
 //! A short second `ssh` through the host's master connection runs
 //! [`SCRIPT`], which sends the signal to every process whose environment
-//! carries the run's `PROCTOR_RUN=<session>/<process>` line: the command,
+//! carries the run's `PROCTOR_RUN=<session>/<process>/<run>` line (one of its own for every restart and every input): the command,
 //! its group, and what left the group (`setsid`, a double fork), as the
 //! wrapper's own sweep finds them (see `argv::WRAPPER`). The wrapper and
 //! its watcher do not carry the line, so they stay to report the end.
