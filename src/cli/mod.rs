@@ -210,9 +210,10 @@ fn history() {
         .map(|j| {
             vec![
                 j.started.unwrap_or_else(|| "-".into()),
-                match &j.problem {
-                    Some(p) => format!("(cannot be read: {p})"),
-                    None => j.names.join(", "),
+                match (&j.problem, &j.damage) {
+                    (Some(p), _) => format!("(cannot be read: {p})"),
+                    (None, Some(_)) => format!("{} (damaged in part)", j.names.join(", ")),
+                    (None, None) => j.names.join(", "),
                 },
                 j.processes.to_string(),
                 j.failures.to_string(),

@@ -200,9 +200,12 @@ impl History {
                             }
                             ui.label(RichText::new(started).monospace())
                                 .on_hover_text(s.path.display().to_string());
-                            let mut names = match &s.problem {
-                                Some(p) => format!("cannot be read: {p}"),
-                                None => s.names.join(", "),
+                            let mut names = match (&s.problem, &s.damage) {
+                                (Some(p), _) => format!("cannot be read: {p}"),
+                                (None, Some(d)) => {
+                                    format!("damaged in part: {d} \u{2014} {}", s.names.join(", "))
+                                }
+                                (None, None) => s.names.join(", "),
                             };
                             if names.is_empty() {
                                 names = "\u{2014}".into();

@@ -28,6 +28,10 @@ pub struct JournalSummary {
     pub rows: u64,
     /// Why the journal could not be read (a newer format, an I/O error).
     pub problem: Option<String>,
+    /// What of it could not be read (lines or damaged parts skipped, a
+    /// torn end): the counts are of the rest.
+    #[serde(default)]
+    pub damage: Option<String>,
 }
 
 /// Lists the journals in `dir`, newest first, with counts read from each
@@ -57,6 +61,7 @@ fn empty(path: &Path, size: u64) -> JournalSummary {
         names: Vec::new(),
         rows: 0,
         problem: None,
+        damage: None,
     }
 }
 
@@ -73,12 +78,21 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
             model.apply(&e);
         }
     });
-    if let Err(e) = read {
-        // Counts of a journal read only in part would mislead.
-        return JournalSummary {
-            problem: Some(e.to_string()),
-            ..empty(path, size)
-        };
+    let skipped = match read {
+        Ok(skipped) => skipped,
+        Err(e) => {
+            // Counts of a journal read only in part would mislead.
+            return JournalSummary {
+                problem: Some(e.to_string()),
+                ..empty(path, size)
+            };
+        }
+    };
+    if let Some(first) = skipped.first() {
+        s.damage = Some(match skipped.len() {
+            1 => first.clone(),
+            n => format!("{n} problems, the first: {first}"),
+        });
     }
     s.rows = model.processes.len() as u64;
     s.names = names.into_iter().take(8).collect();

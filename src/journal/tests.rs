@@ -235,3 +235,31 @@ fn the_summary_counts_the_rows_a_pool_session_shows() {
     let s = summarize(&p, 0);
     assert_eq!((s.rows, s.processes, s.events), (2, 3, 53));
 }
+
+#[test]
+fn a_journal_read_in_part_says_so_in_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.jsonl");
+    let damaged = dir.path().join("damaged.jsonl");
+    let mut e = Event::now(EventKind::stdout("x"));
+    e.seq = 2;
+    let line = serde_json::to_string(&e).unwrap();
+    std::fs::write(&whole, format!("{}\n{line}\n", started(Some(FORMAT)))).unwrap();
+    std::fs::write(
+        &damaged,
+        format!("{}\n{line}\nnot an event\n{line}\n", started(Some(FORMAT))),
+    )
+    .unwrap();
+    let w = summarize(&whole, 0);
+    assert_eq!(w.damage, None);
+    let d = summarize(&damaged, 0);
+    assert_eq!(d.events, 3, "the rest is counted");
+    assert!(d.damage.as_deref().is_some_and(|m| m.contains(":3:")), "{d:?}");
+    // And through the folder's listing (and its cache).
+    for _ in 0..2 {
+        let listed = list_journals(dir.path());
+        let d = listed.iter().find(|j| j.path == damaged).unwrap();
+        assert!(d.damage.is_some(), "{d:?}");
+        assert!(listed.iter().find(|j| j.path == whole).unwrap().damage.is_none());
+    }
+}
