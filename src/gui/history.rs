@@ -200,21 +200,23 @@ impl History {
                             }
                             ui.label(RichText::new(started).monospace())
                                 .on_hover_text(s.path.display().to_string());
-                            let mut names = match (&s.problem, &s.damage) {
-                                (Some(p), _) => format!("cannot be read: {p}"),
-                                (None, Some(d)) => {
-                                    format!("damaged in part: {d} \u{2014} {}", s.names.join(", "))
-                                }
-                                (None, None) => s.names.join(", "),
+                            // A short cell; the whole problem on hover.
+                            let (mut names, why) = match (&s.problem, &s.damage) {
+                                (Some(p), _) => ("cannot be read".to_string(), Some(p)),
+                                (None, Some(d)) => (
+                                    format!("damaged in part \u{2014} {}", s.names.join(", ")),
+                                    Some(d),
+                                ),
+                                (None, None) => (s.names.join(", "), None),
                             };
                             if names.is_empty() {
                                 names = "\u{2014}".into();
                             }
-                            ui.allocate_ui_with_layout(
-                                egui::vec2(320.0, 18.0),
-                                egui::Layout::left_to_right(egui::Align::Center),
-                                |ui| ui.add(egui::Label::new(names).truncate()),
-                            );
+                            let cell =
+                                ui.add_sized(egui::vec2(320.0, 18.0), egui::Label::new(names).truncate());
+                            if let Some(why) = why {
+                                cell.on_hover_text(why.as_str());
+                            }
                             let rows = l.rows.map(|n| n.to_string()).unwrap_or_else(|| "\u{2014}".into());
                             ui.label(RichText::new(rows).monospace())
                                 .on_hover_text(PROCESSES_HELP);
