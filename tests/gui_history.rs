@@ -28,6 +28,12 @@ fn a_past_session_is_listed_opened_read_only_exported_and_left() {
         // Dropping the harness stops the engine, which flushes the journal.
     };
     assert!(past_journal.exists());
+    // What an app killed before anything ran leaves: its start alone.
+    std::fs::write(
+        past_journal.with_file_name("2026-01-01T00-00-00.000-1.jsonl"),
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00.000+00:00\",\"kind\":\"session_started\",\"message\":\"m\",\"format\":2}\n",
+    )
+    .unwrap();
 
     let mut h = harness_in(dirs.clone(), Some(session(vec![])), false);
     frames(&mut h, 2);
@@ -37,6 +43,10 @@ fn a_past_session_is_listed_opened_read_only_exported_and_left() {
         h.query_all_by_label("Open").count() == 2
     });
     assert!(shows_containing(&h, "(this session)"));
+    assert!(
+        shows(&h, "1 session in which nothing ran not listed"),
+        "the killed app's journal is counted, not listed"
+    );
     assert!(shows(&h, "ancient, ok"), "the tasks of the past session");
     // The live session's own row cannot be opened; the past one can.
     let open = h

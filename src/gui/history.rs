@@ -158,11 +158,26 @@ impl History {
             ui.weak("Reading the journals\u{2026}");
             return out;
         };
+        // A session in which nothing ran (an app opened and closed, or
+        // killed before anything started) is not worth a row.
+        let list: Vec<&Listed> = list
+            .iter()
+            .filter(|l| live == Some(l.summary.path.as_path()) || !l.ran_nothing())
+            .collect();
+        let hidden = self.list.as_ref().map_or(0, Vec::len) - list.len();
         if list.is_empty() {
-            ui.weak("No journals yet: every session, here or with `proctor run`, keeps one.");
+            ui.weak("No journals yet: every session in which something ran, here or with `proctor run`, keeps one.");
+        }
+        if hidden > 0 {
+            ui.weak(format!(
+                "{} in which nothing ran not listed",
+                super::plural::count_usize(hidden, "session")
+            ));
+        }
+        if list.is_empty() {
             return out;
         }
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .id_salt("history")
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -172,6 +187,7 @@ impl History {
                     .spacing([14.0, 6.0])
                     .show(ui, |ui| {
                         for (h, help) in [
+                            ("", ""),
                             ("Started", "When its first event was written"),
                             ("Tasks", "The tasks and pools it ran"),
                             ("Processes", PROCESSES_HELP),
@@ -183,7 +199,6 @@ impl History {
                             ("Stopped", "Stopped by the user: not failures"),
                             ("Events", "Events in its journal"),
                             ("Size", "The journal's size on disk"),
-                            ("", ""),
                         ] {
                             let r = ui.strong(h);
                             if !help.is_empty() {
@@ -194,6 +209,19 @@ impl History {
                         for l in list {
                             let s = &l.summary;
                             let this = live == Some(s.path.as_path());
+                            // First, so that it stays in view however narrow the window.
+                            let open = viewing == Some(s.path.as_path());
+                            let b = ui
+                                .add_enabled(!open && !this, egui::Button::new("Open"))
+                                .on_hover_text("Show this session read-only in the log and tables")
+                                .on_disabled_hover_text(if this {
+                                    "This is the live session"
+                                } else {
+                                    "Shown now"
+                                });
+                            if b.clicked() {
+                                out.push(Intent::OpenPast(s.path.clone()));
+                            }
                             let mut started = s.started.clone().unwrap_or_else(|| "(empty)".into());
                             if this {
                                 started.push_str("  (this session)");
@@ -212,11 +240,22 @@ impl History {
                             if names.is_empty() {
                                 names = "\u{2014}".into();
                             }
-                            let cell =
-                                ui.add_sized(egui::vec2(320.0, 18.0), egui::Label::new(names).truncate());
-                            if let Some(why) = why {
-                                cell.on_hover_text(why.as_str());
-                            }
+                            // Left-aligned in a column of its own width,
+                            // cut with "…" beyond it.
+                            let cell = ui
+                                .allocate_ui_with_layout(
+                                    egui::vec2(TASKS_WIDTH, 18.0),
+                                    egui::Layout::left_to_right(egui::Align::Center),
+                                    |ui| {
+                                        ui.set_width(TASKS_WIDTH);
+                                        ui.add(egui::Label::new(names).truncate())
+                                    },
+                                )
+                                .inner;
+                            match why {
+                                Some(why) => cell.on_hover_text(why.as_str()),
+                                None => cell.on_hover_text(s.names.join(", ")),
+                            };
                             let rows = l.rows.map(|n| n.to_string()).unwrap_or_else(|| "\u{2014}".into());
                             ui.label(RichText::new(rows).monospace())
                                 .on_hover_text(PROCESSES_HELP);
@@ -232,23 +271,24 @@ impl History {
                                 .on_hover_text("Stopped by the user: not failures");
                             ui.label(RichText::new(s.events.to_string()).monospace());
                             ui.label(RichText::new(format_bytes(s.size)).monospace());
-                            let open = viewing == Some(s.path.as_path());
-                            let b = ui
-                                .add_enabled(!open && !this, egui::Button::new("Open"))
-                                .on_hover_text("Show this session read-only in the log and tables")
-                                .on_disabled_hover_text(if this {
-                                    "This is the live session"
-                                } else {
-                                    "Shown now"
-                                });
-                            if b.clicked() {
-                                out.push(Intent::OpenPast(s.path.clone()));
-                            }
                             ui.end_row();
                         }
                     });
             });
         out
+    }
+}
+
+/// The Tasks column's width: names beyond it are cut, the whole list on
+/// hover, so that the row's Open button stays in view.
+const TASKS_WIDTH: f32 = 180.0;
+
+impl Listed {
+    /// Nothing ran in it: no process, no start, and it reads whole (a
+    /// journal left by an app killed before anything started).
+    pub fn ran_nothing(&self) -> bool {
+        let s = &self.summary;
+        self.rows == Some(0) && s.processes == 0 && s.problem.is_none() && s.damage.is_none()
     }
 }
 
