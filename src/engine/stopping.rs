@@ -84,11 +84,15 @@ impl Supervisor {
         // input too, should that signal not arrive): the end is reported
         // when it comes back. Other signals go to the host's processes
         // (see `task_remote_signal`).
-        let remote = self.task_hosts.runs_remotely(key);
+        // A pool worker on an SSH host is stopped the same way (see
+        // `pool_remote_stop`).
+        let remote = self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some();
         let remote_stop = how == StopHow::Terminate && remote;
         let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
         let (reached, error) = if remote_stop {
-            self.close_remote_input(key);
+            if !self.stop_ssh_worker(key, sig) {
+                self.close_remote_input(key);
+            }
             (1, None)
         } else if remote_kill {
             self.close_remote_input(key);

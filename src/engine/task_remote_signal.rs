@@ -71,6 +71,7 @@ impl Supervisor {
                     if let Some(r) = self.task_hosts.runs.get_mut(&key) {
                         r.kill_sent = true;
                     }
+                    self.mark_worker_kill_sent(key);
                 }
                 true
             }
@@ -94,7 +95,7 @@ impl Supervisor {
     /// on its host (a Kill after that, or the stop timeout's, ends the
     /// local `ssh`).
     pub(super) fn remote_kill_due(&self, key: usize) -> bool {
-        self.task_hosts.runs.get(&key).is_some_and(|r| !r.kill_sent)
+        self.task_hosts.runs.get(&key).is_some_and(|r| !r.kill_sent) || self.worker_kill_due(key)
     }
 
     /// The stop timeout ran out for a remote task (the host's end did not
@@ -103,6 +104,7 @@ impl Supervisor {
         if let Some(r) = self.task_hosts.runs.get_mut(&key) {
             r.kill_sent = true;
         }
+        self.worker_stop_timed_out(key);
     }
 
     /// Looks at the signals on their way: those that failed, or found

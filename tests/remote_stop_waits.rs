@@ -1,0 +1,103 @@
+//! The rest of the remote hostile round (see RELIABILITY.md, "A round on
+//! 2026-11-27 against the remote work"): a stop of remote work is over
+//! only when its end on the host is known. Real OpenSSH "hosts"
+//! (tests/remote/sshd.sh), Proctor's tag scan off, so that only the
+//! remote side can clean up what runs there.
+
+mod common;
+#[path = "remote/support.rs"]
+mod support;
+
+use common::*;
+use std::time::{Duration, Instant};
+use support::*;
+
+/// The session tag of the processes running `prefix` (read from their
+/// environment).
+fn tag_of(prefix: &str) -> Option<String> {
+    running_as(prefix).into_iter().find_map(|pid| {
+        let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        env.split(|&b| b == 0).find_map(|v| {
+            std::str::from_utf8(v)
+                .ok()?
+                .strip_prefix("PROCTOR_SESSION=")
+                .map(String::from)
+        })
+    })
+}
+
+/// Live (not zombie) processes carrying the session tag.
+fn live_tagged(tag: &str) -> Vec<(i32, String)> {
+    tagged(tag)
+        .into_iter()
+        .filter(|&p| proc_state(p).is_some_and(|s| s != 'Z'))
+        .map(|p| {
+            let c = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            let c: Vec<u8> = c.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+            (p, String::from_utf8_lossy(&c).into_owned())
+        })
+        .collect()
+}
+
+fn wait_child(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("proctor run did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Finding 6: Ctrl-C of `proctor run` with remote pool commands that take
+/// their time to stop (a TERM trap that sleeps 2 s): `proctor run` ends
+/// only once they are gone on their hosts; no process of the session is
+/// left when it returns. Before, it returned at once (the local `ssh`
+/// ended by the signal) and the trap's `sleep 2` ran on.
+#[test]
+fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    let opts = hosts.ssh_options();
+    std::fs::write(
+        &file,
+        format!(
+            "[[pool]]\nname = \"slow\"\nrun = [\"sh\", \"-c\", \"trap 'sleep 2; exit 3' TERM; sleep {{}} & wait\"]\ninputs = [\"7791.1\", \"7791.2\", \"7791.3\", \"7791.4\", \"7791.5\"]\nhosts = [\"127.0.0.2:2\", \"127.0.0.3:2\"]\nstop_timeout = 8\nssh_options = [\"{}\", \"{}\"]\n",
+            opts[0], opts[1]
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out.txt");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("run")
+        .arg(&file)
+        .args(["--color", "never"])
+        .env("PROCTOR_TAG_SCAN", "off")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("4 remote sleeps", Duration::from_secs(60), || {
+        running_as("sleep 7791.").iter().filter(|&&p| !gone(p)).count() >= 4
+    });
+    let tag = tag_of("sleep 7791.").expect("the remote sleeps carry the session tag");
+    // SAFETY: a plain kill of our child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_child(&mut child, Duration::from_secs(60));
+    let left = live_tagged(&tag);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "left after proctor run returned: {left:?}\n{text}"
+    );
+    assert_eq!(status.code(), Some(130), "{text}");
+    // The workers end with the remote commands' own code (the trap's 3),
+    // not the local ssh's.
+    assert!(text.contains("exit code 3"), "{text}");
+}
