@@ -9,7 +9,7 @@ mod common;
 mod support;
 
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
 /// The session tag of the processes running `prefix` (read from their
@@ -37,20 +37,6 @@ fn live_tagged(tag: &str) -> Vec<(i32, String)> {
             (p, String::from_utf8_lossy(&c).into_owned())
         })
         .collect()
-}
-
-fn wait_child(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("proctor run did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Finding 6: Ctrl-C of `proctor run` with remote pool commands that take

@@ -183,6 +183,7 @@ impl Supervisor {
         let mut out = Vec::with_capacity(lines.len());
         let mut node_seen = None;
         let mut srun_said = Vec::new();
+        let mut seen = Vec::new();
         for line in lines {
             let keep = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
@@ -197,6 +198,7 @@ impl Supervisor {
                 argv::Said::Started { before, host, job } => {
                     if let Some(j) = job {
                         r.jobs.insert(j.to_string());
+                        seen.push(j.to_string());
                     }
                     let report = &mut run.workers[index].report;
                     report.job = job.map(String::from);
@@ -223,6 +225,7 @@ impl Supervisor {
             }
         }
         let started = slurm.then(|| run.workers[index].report.node.clone()).flatten();
+        self.slurm_jobs_seen.extend(seen);
         if let Some(host) = node_seen {
             let spec = run.spec.name.clone();
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
@@ -376,7 +379,11 @@ impl Supervisor {
         }
         let name = argv::slurm_job_name(&self.session);
         if let Some(why) = super::scancel::by_name(&name) {
-            self.error(why);
+            // Not confirmed: a retrier outlives the session for a while,
+            // and the user is told which jobs and what to run.
+            let retrying = super::scancel::retry_detached(&name);
+            let ids: Vec<&str> = self.slurm_jobs_seen.iter().map(String::as_str).collect();
+            self.error(super::scancel::unconfirmed(&why, &name, &ids, retrying));
         }
     }
 }

@@ -330,3 +330,18 @@ pub fn with_env_prefix(prefix: &str) -> Vec<i32> {
     }
     out
 }
+
+/// Waits for `child` to end, up to `limit` (then kills it and fails).
+pub fn wait_child(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("proctor run did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
