@@ -87,3 +87,55 @@ fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
     // not the local ssh's.
     assert!(text.contains("exit code 3"), "{text}");
 }
+
+/// Continues a frozen host when dropped (a failed test leaves none).
+struct Frozen<'a>(&'a SshHosts, &'a str);
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        self.0.freeze_host(self.1, false);
+    }
+}
+
+/// Finding 10: Terminate of a task whose host hangs (every process of its
+/// namespace stopped). Nothing comes back, so after the stop timeout and
+/// 3 s its local `ssh` is killed; the log says that the -9 is that kill
+/// and the remote command's end is unknown (before, it read as the
+/// command's SIGKILL). Once the host runs again its wrapper ends the
+/// command.
+#[test]
+fn terminate_on_a_hung_host_says_the_remote_end_is_unknown() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut t = sh("hung", "sleep 7793");
+    t.stop.timeout = proctor::session::Seconds::from_millis(1000);
+    run.start(on_host(&hosts, "127.0.0.4", t));
+    wait_until("the remote sleep", Duration::from_secs(30), || {
+        running_as("sleep 7793").iter().any(|&p| !gone(p))
+    });
+    hosts.freeze_host("127.0.0.4", true);
+    let frozen = Frozen(&hosts, "127.0.0.4");
+    run.send(proctor::engine::Command::Stop {
+        process: "hung".into(),
+        how: proctor::engine::StopHow::Terminate,
+    });
+    assert_eq!(run.wait_exit("hung"), Some(-9), "{}", run.dump());
+    let said: Vec<String> = run.of("hung", "error").iter().map(|e| e.text()).collect();
+    assert!(
+        said.iter().any(|t| t.contains("remote command's end is unknown")
+            && t.contains("127.0.0.4 did not answer")
+            && t.contains("-9 (SIGKILL) is that kill")),
+        "{said:?}\n{}",
+        run.dump()
+    );
+    let kills: Vec<String> = run.of("hung", "signal_sent").iter().map(|e| e.text()).collect();
+    assert!(
+        kills.iter().any(|t| t.contains("the local ssh is killed")),
+        "{kills:?}"
+    );
+    drop(frozen);
+    wait_until("the remote sleep ends", Duration::from_secs(60), || {
+        running_as("sleep 7793").iter().all(|&p| gone(p))
+    });
+    run.finish();
+}

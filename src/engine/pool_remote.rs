@@ -296,6 +296,11 @@ impl Supervisor {
         }
         if stopped || proctor_stop {
             let signal = run.spec.stop.signal as i32;
+            if report.local_killed {
+                let host = host.map(|h| r.hosts.label(h).to_string()).unwrap_or_default();
+                let name = run.spec.worker_name(w + 1);
+                self.process_error(&name, super::task_remote::end_unknown(&host, code));
+            }
             return RemoteEnd {
                 code: stopped_code(code, signal),
                 lost: None,

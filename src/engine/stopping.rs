@@ -108,6 +108,9 @@ impl Supervisor {
             }
             (usize::from(sent), None)
         } else {
+            if how == StopHow::Kill && remote {
+                self.note_local_ssh_killed(key);
+            }
             self.signal_tree(&name, leader, pgid, sig)
         };
         if reached == 0 {
@@ -440,12 +443,12 @@ impl Supervisor {
         let run_id = p.run_id;
         // A remote task whose end did not come back: its local `ssh` goes.
         self.mark_remote_kill_sent(key);
-        self.stop(
-            key,
-            StopHow::Kill,
-            false,
-            &format!("still running {t:.1}s after the stop signal; "),
-        );
+        let why = if self.kills_local_ssh(key) {
+            format!("no end came back from its host within {t:.1}s of the stop signal and 3 s more; the local ssh is killed (the remote command's end is unknown); ")
+        } else {
+            format!("still running {t:.1}s after the stop signal; ")
+        };
+        self.stop(key, StopHow::Kill, false, &why);
         self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
     }
 

@@ -107,6 +107,26 @@ impl Supervisor {
         self.worker_stop_timed_out(key);
     }
 
+    /// Whether a Kill of the process at `key` now is its local `ssh`'s:
+    /// it runs on an SSH host, and SIGKILL was already sent there (or the
+    /// host's wrapper kills it itself at the stop timeout).
+    pub(super) fn kills_local_ssh(&self, key: usize) -> bool {
+        (self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some()) && !self.remote_kill_due(key)
+    }
+
+    /// The local `ssh` of the remote run at `key` was killed: unless its
+    /// end came back before, the command's end on the host is unknown.
+    pub(super) fn note_local_ssh_killed(&mut self, key: usize) {
+        if let Some(r) = self.task_hosts.runs.get_mut(&key) {
+            r.local_killed = true;
+        }
+        if let Some(w) = self.ssh_worker(key) {
+            if let Some(r) = self.pools.get_mut(w.pool) {
+                r.workers[w.slot].report.local_killed = true;
+            }
+        }
+    }
+
     /// Looks at the signals on their way: those that failed, or found
     /// nothing of a task still running, are said.
     pub(super) fn poll_remote_signals(&mut self) {

@@ -103,6 +103,25 @@ impl SshHosts {
         unsafe { libc::kill(self.init_pid(addr), libc::SIGKILL) };
     }
 
+    /// Stops (`SIGSTOP`) or continues (`SIGCONT`) every process of
+    /// `addr`'s namespace: a host that hangs, connections held open.
+    pub fn freeze_host(&self, addr: &str, stop: bool) {
+        let ns = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        let Some(want) = ns(self.init_pid(addr)) else {
+            return;
+        };
+        let sig = if stop { libc::SIGSTOP } else { libc::SIGCONT };
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if ns(pid).as_ref() == Some(&want) {
+                // SAFETY: a plain kill of a process of the test's host.
+                unsafe { libc::kill(pid, sig) };
+            }
+        }
+    }
+
     /// Starts a killed host again, as it was.
     pub fn revive_host(&self, addr: &str) {
         let out = Command::new("bash")

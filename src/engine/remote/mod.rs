@@ -35,6 +35,8 @@ pub(super) struct SlotReport {
     /// SIGKILL was sent to it on its SSH host: a Kill after that is the
     /// local `ssh`'s (see `pool_remote_stop`).
     pub kill_sent: bool,
+    /// Its local `ssh` was killed (the host's end did not come back).
+    pub local_killed: bool,
 }
 
 /// A pool's remote side: `None` for a pool that runs here.
