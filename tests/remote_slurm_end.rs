@@ -102,3 +102,96 @@ fn a_cancel_the_controller_did_not_answer_is_retried_after_the_session() {
         || slurm.jobs(&name).is_empty(),
     );
 }
+
+fn slurm_pool(name: &str, partition: &str, inputs: &[&str]) -> proctor::session::PoolSpec {
+    let mut p = pool(
+        name,
+        inputs.len(),
+        &["sh", "-c", "{}"],
+        inputs.iter().map(|s| s.to_string()).collect(),
+    );
+    p.placement = proctor::session::Placement::Slurm(proctor::session::SlurmSpec {
+        partition: Some(partition.into()),
+        time: Some("00:05:00".into()),
+        ..Default::default()
+    });
+    p
+}
+
+fn run_pool(run: &mut Run, p: proctor::session::PoolSpec) -> Vec<(Option<u64>, String, f64, Option<i32>)> {
+    let name = p.name.clone();
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    run.wait_event(&format!("pool {name} done"), |e| {
+        e.pool.as_deref() == Some(name.as_str()) && e.kind.name() == "pool_done"
+    });
+    run.events
+        .iter()
+        .filter(|e| e.pool.as_deref() == Some(name.as_str()))
+        .filter_map(|e| match &e.kind {
+            proctor::event::EventKind::TaskFailed {
+                message,
+                duration,
+                exit_code,
+                ..
+            } => Some((e.input, message.clone(), *duration, *exit_code)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Finding 8: an input's `timeout` on a running Slurm step gives the
+/// command its stop timeout: the stop signal comes from the wrapper (the
+/// step's input closed), so a TERM trap runs to its end and its exit code
+/// comes back. Before, the signal to `srun` reached the whole step, its
+/// wrapper included, and Slurm killed the command at once.
+#[test]
+fn a_slurm_input_timeout_gives_the_step_its_stop_timeout() {
+    let Some(_slurm) = Slurm::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = slurm_pool(
+        "grace",
+        "debug",
+        &["trap 'sleep 2; exit 7' TERM; sleep 100 & wait", "echo quick"],
+    );
+    p.workers = proctor::session::Workers::saturating(1);
+    p.timeout = Some(proctor::session::Seconds::from_millis(3_000));
+    p.stop.timeout = proctor::session::Seconds::from_millis(8_000);
+    let fails = run_pool(&mut run, p);
+    let m = run.model();
+    let pool = m.pool("grace").unwrap();
+    assert_eq!(pool.inputs[1].result.as_deref(), Some("quick"), "{}", run.dump());
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert_eq!(
+        fails[0].3,
+        Some(7),
+        "the trap ran to its end: {fails:?}\n{}",
+        run.dump()
+    );
+    run.finish();
+}
+
+/// Finding 8: inputs that time out while their step waits in Slurm (a
+/// partition that is down) say so, with Slurm's reason, and count no busy
+/// time (before: "ended without an exit code", and their wait counted as
+/// work in the speedup).
+#[test]
+fn a_slurm_input_that_times_out_pending_says_so_and_was_not_busy() {
+    let Some(_slurm) = Slurm::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = slurm_pool("wait", "closed", &["echo a", "echo b"]);
+    p.timeout = Some(proctor::session::Seconds::from_millis(4_000));
+    let fails = run_pool(&mut run, p);
+    assert_eq!(fails.len(), 2, "{fails:?}\n{}", run.dump());
+    for (input, message, duration, _) in &fails {
+        assert!(
+            message.contains("timed out while pending in Slurm (reason PartitionDown)"),
+            "#{input:?}: {message}\n{}",
+            run.dump()
+        );
+        assert_eq!(*duration, 0.0, "#{input:?} never ran");
+    }
+    let m = run.model();
+    let speed = proctor::pictures::speedup::speedup(&m.pictures.pools[0], m.pictures.last);
+    assert_eq!(speed.sum, 0.0, "no busy time: {speed:?}");
+    run.finish();
+}

@@ -24,6 +24,9 @@ pub(super) struct RemoteEnd {
     /// `ssh`/`srun` code says nothing of the command (a stopped one is
     /// cancelled, never done).
     pub no_code: bool,
+    /// A Slurm step Proctor stopped while it was still pending: it never
+    /// ran, so its time counts as no busy time.
+    pub never_ran: bool,
 }
 
 impl Supervisor {
@@ -272,6 +275,7 @@ impl Supervisor {
             code,
             lost: None,
             no_code: false,
+            never_ran: false,
         };
         let Some(run) = self.pools.get_mut(pool) else {
             return here;
@@ -305,6 +309,7 @@ impl Supervisor {
                 code: stopped_code(code, signal),
                 lost: None,
                 no_code: true,
+                never_ran: false,
             };
         }
         let how = crate::event::exit::describe_exit(code);
@@ -315,6 +320,7 @@ impl Supervisor {
                 code,
                 lost: Some(super::remote::why::refused_session_text(r.hosts.label(h))),
                 no_code: true,
+                never_ran: false,
             };
         }
         // Is the host gone? Its master knows.
@@ -345,6 +351,7 @@ impl Supervisor {
             code,
             lost: Some(why),
             no_code: true,
+            never_ran: false,
         }
     }
 
@@ -366,7 +373,21 @@ impl Supervisor {
         let Some(r) = run.remote.as_ref().filter(|r| r.is_slurm()) else {
             return;
         };
-        let jobs: Vec<String> = r.jobs.iter().cloned().collect();
+        // A Terminate reaches a running step through its input (see
+        // `pool_remote_stop`): a signal from Slurm would end its wrapper,
+        // and Slurm the step at once.
+        let running: std::collections::BTreeSet<&str> = run
+            .workers
+            .iter()
+            .filter(|w| !kill && run.spec.mode == crate::session::PoolMode::Spawn && w.report.node.is_some())
+            .filter_map(|w| w.report.job.as_deref())
+            .collect();
+        let jobs: Vec<String> = r
+            .jobs
+            .iter()
+            .filter(|j| !running.contains(j.as_str()))
+            .cloned()
+            .collect();
         let sig = run
             .spec
             .stop

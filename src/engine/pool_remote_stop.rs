@@ -42,6 +42,26 @@ impl Supervisor {
         })
     }
 
+    /// The pool worker at `key` if it runs one input as a Slurm step that
+    /// has started on its node (the wrapper said so): a Terminate closes
+    /// its input, which `srun` passes on as end of file, and the wrapper
+    /// stops the command with the stop signal, then SIGKILL after the
+    /// stop timeout. A signal to `srun` instead would reach the wrapper
+    /// too (Slurm signals every process of the step), the step would end
+    /// with it, and Slurm would kill the command at once. A step still
+    /// pending is stopped through `srun` (which withdraws its request); a
+    /// persistent worker's stdin carries its requests, so it is too.
+    pub(super) fn running_slurm_step(&self, key: usize) -> bool {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| &p.origin) else {
+            return false;
+        };
+        self.pools.get(*pool).is_some_and(|run| {
+            run.spec.mode == PoolMode::Spawn
+                && run.remote.as_ref().is_some_and(|r| r.is_slurm())
+                && run.workers[*index].report.node.is_some()
+        })
+    }
+
     /// Whether SIGKILL still has to be sent on the host to the SSH worker
     /// at `key` (after that, a Kill is its local `ssh`'s).
     pub(super) fn worker_kill_due(&self, key: usize) -> bool {
@@ -72,10 +92,15 @@ impl Supervisor {
         }
     }
 
-    /// A Terminate of the SSH worker at `key`: its input closes (the
-    /// wrapper stops the command), and in persistent mode the stop signal
-    /// goes to the host at once. True if it is such a worker.
+    /// A Terminate of the SSH worker (or running Slurm step) at `key`: its
+    /// input closes (the wrapper stops the command), and in persistent
+    /// mode the stop signal goes to the host at once. True if it is such
+    /// a worker.
     pub(super) fn stop_ssh_worker(&mut self, key: usize, sig: nix::sys::signal::Signal) -> bool {
+        if self.running_slurm_step(key) {
+            self.close_remote_input(key);
+            return true;
+        }
         let Some(w) = self.ssh_worker(key) else {
             return false;
         };

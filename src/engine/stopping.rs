@@ -86,7 +86,10 @@ impl Supervisor {
         // (see `task_remote_signal`).
         // A pool worker on an SSH host is stopped the same way (see
         // `pool_remote_stop`).
-        let remote = self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some();
+        // So is a running Slurm step's Terminate (not its Kill: `srun` and
+        // `scancel` end it).
+        let slurm_stop = how == StopHow::Terminate && self.running_slurm_step(key);
+        let remote = self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some() || slurm_stop;
         let remote_stop = how == StopHow::Terminate && remote;
         let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
         let (reached, error) = if remote_stop {
