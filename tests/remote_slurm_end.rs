@@ -88,6 +88,7 @@ fn a_cancel_the_controller_did_not_answer_is_retried_after_the_session() {
         std::fs::read_to_string(&out).unwrap_or_default(),
         std::fs::read_to_string(&err).unwrap_or_default()
     );
+    let status = status.unwrap_or_else(|| panic!("proctor run did not end:\n{text}"));
     assert_eq!(status.code(), Some(130), "{text}");
     assert!(
         text.contains("could not be confirmed") && text.contains(&format!("scancel --name={name}")),

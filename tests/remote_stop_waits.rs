@@ -66,7 +66,7 @@ fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
         .env("PROCTOR_TAG_SCAN", "off")
         .stdin(std::process::Stdio::null())
         .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("err.txt")).unwrap())
         .spawn()
         .unwrap();
     wait_until("4 remote sleeps", Duration::from_secs(60), || {
@@ -78,6 +78,7 @@ fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
     let status = wait_child(&mut child, Duration::from_secs(60));
     let left = live_tagged(&tag);
     let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let status = status.unwrap_or_else(|| panic!("proctor run did not end within 60 s:\n{text}"));
     assert!(
         left.is_empty(),
         "left after proctor run returned: {left:?}\n{text}"

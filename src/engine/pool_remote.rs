@@ -192,10 +192,16 @@ impl Supervisor {
                 argv::Said::Line => {
                     if slurm {
                         srun_said.push(line.text.clone());
-                    } else if super::remote::why::refused_session(&line.text) {
+                    } else if !run.workers[index].report.started
+                        && super::remote::why::refused_session(&line.text)
+                    {
                         run.workers[index].report.refused = true;
                     }
-                    out.push(line);
+                    // A refused session ran nothing: what follows is ssh's
+                    // (its failed fallback), no output of the input's.
+                    if !run.workers[index].report.refused {
+                        out.push(line);
+                    }
                     continue;
                 }
                 argv::Said::Started { before, host, job } => {
@@ -204,6 +210,7 @@ impl Supervisor {
                         seen.push(j.to_string());
                     }
                     let report = &mut run.workers[index].report;
+                    report.started = true;
                     report.job = job.map(String::from);
                     if slurm && report.node.as_deref() != Some(host) {
                         report.node = Some(host.to_string());

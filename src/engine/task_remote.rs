@@ -41,6 +41,8 @@ pub(super) struct Run {
     refused: bool,
     /// Its local `ssh` was killed: the host's end never came back.
     pub(super) local_killed: bool,
+    /// The wrapper said the command started.
+    started: bool,
 }
 
 /// The supervisor's remote tasks.
@@ -257,6 +259,7 @@ impl Supervisor {
                 kill_sent: false,
                 refused: false,
                 local_killed: false,
+                started: false,
             },
         );
         // Its stdin is a pipe held open and never written to: its end is
@@ -373,11 +376,17 @@ impl Supervisor {
         for line in lines {
             let before = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
-                    run.refused |= super::remote::why::refused_session(&line.text);
-                    out.push(line);
+                    run.refused |= !run.started && super::remote::why::refused_session(&line.text);
+                    // A refused session ran nothing: ssh's own lines.
+                    if !run.refused {
+                        out.push(line);
+                    }
                     continue;
                 }
-                argv::Said::Started { before, .. } => before.to_string(),
+                argv::Said::Started { before, .. } => {
+                    run.started = true;
+                    before.to_string()
+                }
                 argv::Said::Exit { before, code } => {
                     run.exit = Some(code);
                     before.to_string()

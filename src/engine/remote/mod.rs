@@ -37,6 +37,9 @@ pub(super) struct SlotReport {
     pub kill_sent: bool,
     /// Its local `ssh` was killed (the host's end did not come back).
     pub local_killed: bool,
+    /// The wrapper said the command started (ssh's refusal can only come
+    /// before: after, such words are the command's).
+    pub started: bool,
 }
 
 /// A pool's remote side: `None` for a pool that runs here.
