@@ -45,8 +45,7 @@ fn a_cancel_the_controller_did_not_answer_is_retried_after_the_session() {
     )
     .unwrap();
     let (out, err) = (dir.path().join("out.txt"), dir.path().join("err.txt"));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .arg("run")
+    let mut child = proctor_run_cmd()
         .arg(&file)
         .args(["--color", "never"])
         .env("PROCTOR_TAG_SCAN", "off")

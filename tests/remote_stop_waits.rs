@@ -59,8 +59,7 @@ fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
     )
     .unwrap();
     let out = dir.path().join("out.txt");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .arg("run")
+    let mut child = proctor_run_cmd()
         .arg(&file)
         .args(["--color", "never"])
         .env("PROCTOR_TAG_SCAN", "off")
@@ -73,12 +72,23 @@ fn ctrl_c_of_proctor_run_waits_for_remote_pool_commands() {
         running_as("sleep 7791.").iter().filter(|&&p| !gone(p)).count() >= 4
     });
     let tag = tag_of("sleep 7791.").expect("the remote sleeps carry the session tag");
+    let sigs: String = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("Sig") || l.starts_with("Shd"))
+        .collect::<Vec<_>>()
+        .join(" ");
     // SAFETY: a plain kill of our child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = wait_child(&mut child, Duration::from_secs(60));
     let left = live_tagged(&tag);
     let text = std::fs::read_to_string(&out).unwrap_or_default();
-    let status = status.unwrap_or_else(|| panic!("proctor run did not end within 60 s:\n{text}"));
+    let status = status.unwrap_or_else(|| {
+        panic!(
+            "proctor run did not end within 60 s ({sigs}):\n{text}\n{}",
+            std::fs::read_to_string(dir.path().join("err.txt")).unwrap_or_default()
+        )
+    });
     assert!(
         left.is_empty(),
         "left after proctor run returned: {left:?}\n{text}"

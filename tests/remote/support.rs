@@ -372,3 +372,21 @@ pub fn wait_child(child: &mut std::process::Child, limit: Duration) -> Option<st
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `proctor run` as a test starts it to send it SIGINT: with SIGINT at its
+/// default, whatever this process has (a shell's background job starts
+/// with SIGINT ignored, and Proctor keeps a signal ignored at its start
+/// ignored, as the shell asked).
+pub fn proctor_run_cmd() -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"));
+    // SAFETY: signal() with constant arguments is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    c.arg("run");
+    c
+}
