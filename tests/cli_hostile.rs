@@ -325,6 +325,42 @@ fn export_skips_and_counts_a_torn_or_damaged_line_instead_of_refusing() {
     assert_eq!(rows, good_rows, "every good event exported, plus the header");
 }
 
+#[test]
+fn export_of_a_fifo_says_it_waits_for_a_writer_and_reads_what_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.jsonl");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let journal = events_of_seq(dir.path(), 5);
+    let text = std::fs::read(&journal).unwrap();
+    let mut child = proctor()
+        .arg("export")
+        .arg(&fifo)
+        .arg(dir.path().join("piped.jsonl"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It says why it waits (it used to wait without a word).
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("waiting for a program to write to it"), "{first}");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .and_then(|mut w| std::io::Write::write_all(&mut w, &text))
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    no_panic(rest.as_bytes());
+    assert!(status.success(), "{rest}");
+    let lines = std::fs::read_to_string(dir.path().join("piped.jsonl")).unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        String::from_utf8_lossy(&text).lines().count()
+    );
+}
+
 fn journal_path(stderr_line: &str) -> Option<PathBuf> {
     stderr_line
         .strip_prefix("proctor: journal ")

@@ -41,10 +41,13 @@ name = "bin"
 run = ["printf", 'caf\351 \033[31mred\033[0m\nplain\n\377\376 err\n']
 "#,
     );
+    // Lines read together are one event (their bytes joined too): a line
+    // each, as every reader of the journal takes them.
     let lines: Vec<(String, Option<String>)> = events
         .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Stdout { line, bytes } => Some((line.clone(), bytes.clone())),
+        .flat_map(|e| e.clone().into_lines())
+        .filter_map(|e| match e.kind {
+            EventKind::Stdout { line, bytes } => Some((line, bytes)),
             _ => None,
         })
         .collect();
@@ -66,6 +69,7 @@ run = ["printf", 'caf\351 \033[31mred\033[0m\nplain\n\377\376 err\n']
         .unwrap()
         .path();
     let (logged, _) = read_journal(&journal).unwrap();
+    let logged: Vec<_> = logged.into_iter().flat_map(|e| e.into_lines()).collect();
     assert!(logged.iter().any(|e| matches!(&e.kind,
         EventKind::Stdout { bytes: Some(b), .. } if decode(b).unwrap() == b"\xff\xfe err")));
 

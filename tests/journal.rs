@@ -1,7 +1,7 @@
 //! The on-disk journal: complete after a crash, readable line by line.
 
 mod common;
-use common::{exists, wait_for};
+use common::{gone, wait_for};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -77,7 +77,9 @@ fn a_sigkilled_run_leaves_a_journal_with_every_line_up_to_shortly_before_the_kil
     );
     assert!(text.ends_with('\n'), "only whole lines are written");
     // The child died with Proctor (PR_SET_PDEATHSIG).
-    wait_for("the child to die with proctor", || !exists(counter_pid));
+    // (A zombie counts as dead: another test of this file starts an engine
+    // here, which makes this process the subreaper that adopts it.)
+    wait_for("the child to die with proctor", || gone(counter_pid));
 }
 
 #[test]
@@ -419,4 +421,52 @@ fn export_streams_a_large_journal_in_bounded_memory() {
         // Held whole, 400,000 events were over 100 MB.
         assert!(peak_kb < 60 * 1024, "{}: {} MB", out.display(), peak_kb / 1024);
     }
+}
+
+/// The journals in a folder.
+fn journals_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_session_in_which_nothing_ran_leaves_no_journal_and_one_that_ran_keeps_it() {
+    use proctor::engine::{Command as Cmd, Engine, EngineConfig};
+    use proctor::event::EventKind;
+    use proctor::journal::JournalConfig;
+    let state = tempfile::tempdir().unwrap();
+    let config = || EngineConfig {
+        journal: Some(JournalConfig {
+            dir: state.path().to_path_buf(),
+            max_total_bytes: 1 << 30,
+        }),
+        ..Default::default()
+    };
+    // An app opened and closed: nothing ran.
+    let engine = Engine::start(config()).unwrap();
+    let mut ended = false;
+    engine.shutdown(|e| ended |= matches!(e.kind, EventKind::SessionEnded { .. }));
+    assert!(ended, "the session still ends as always");
+    assert_eq!(journals_in(state.path()), Vec::<std::path::PathBuf>::new());
+
+    // A task that ran (even one that could not start) is kept.
+    let engine = Engine::start(config()).unwrap();
+    engine
+        .send(Cmd::Start {
+            task: common::sh("t", "true"),
+        })
+        .unwrap();
+    engine
+        .send(Cmd::Start {
+            task: common::sh("missing", "exec /nonexistent/x"),
+        })
+        .unwrap();
+    engine.shutdown(|_| {});
+    let kept = journals_in(state.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let (events, _) = proctor::journal::read_journal(&kept[0]).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.process.as_deref() == Some("t") && matches!(e.kind, EventKind::Spawned { .. })));
 }

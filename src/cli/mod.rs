@@ -25,7 +25,7 @@ mod summary;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -186,6 +186,13 @@ fn export(
     // and counted, never a reason to export nothing.
     let mut file = crate::journal::export::ExportFile::create(out, format, !colour)
         .with_context(|| format!("cannot write {}", out.display()))?;
+    if is_fifo(journal) {
+        // Read as `cat` reads one: opening waits for a program to write.
+        say!(
+            "{} is a pipe (FIFO): waiting for a program to write to it (Ctrl-C to give up)",
+            journal.display()
+        );
+    }
     let bad = crate::journal::for_each_event(journal, |e| file.write(&e))
         .with_context(|| format!("cannot read {}", journal.display()))?;
     if let Some(first) = bad.first() {
@@ -242,4 +249,10 @@ fn history() {
             )
         );
     }
+}
+
+/// Whether a path is a named pipe.
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }

@@ -27,9 +27,16 @@ pub struct Line {
 /// one line (or piece) that needs its own event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {
-    /// `count` complete lines of UTF-8 text, joined by `\n` (no newline at
-    /// the end): what one read brought, carried as one event.
-    Lines { text: String, count: u32 },
+    /// `count` complete lines, joined by `\n` (no newline at the end): what
+    /// one read brought, carried as one event. `bytes` holds them exactly,
+    /// in base64, when they are not all UTF-8 (`text` shows them lossily;
+    /// a newline is never part of a byte that is not UTF-8, so the lines
+    /// of the text and of the bytes are the same lines).
+    Lines {
+        text: String,
+        bytes: Option<String>,
+        count: u32,
+    },
     /// A line that is not UTF-8, a piece of an over-long line, or a last
     /// line without its newline.
     One(Line),
@@ -100,22 +107,30 @@ impl LineSplitter {
         longest = longest.max(body.len() - start);
         let first_len = memchr(b'\n', body).unwrap_or(body.len()) + self.pending.len();
         let fits = longest <= self.max && first_len <= self.max && count > 1;
-        let text = if fits {
-            std::str::from_utf8(body).ok()
-        } else {
-            None
-        };
-        match (text, std::str::from_utf8(&self.pending)) {
-            (Some(text), Ok(pending)) => {
+        if !fits {
+            return self.push(chunk, &mut |l| emit(Piece::One(l)));
+        }
+        let piece = match (std::str::from_utf8(body), std::str::from_utf8(&self.pending)) {
+            (Ok(text), Ok(pending)) => {
                 let mut joined = String::with_capacity(pending.len() + text.len());
                 joined.push_str(pending);
                 joined.push_str(text);
-                self.pending.clear();
-                emit(Piece::Lines { text: joined, count });
-                self.push(rest, &mut |l| emit(Piece::One(l)));
+                Piece::Lines {
+                    text: joined,
+                    bytes: None,
+                    count,
+                }
             }
-            _ => self.push(chunk, &mut |l| emit(Piece::One(l))),
-        }
+            _ => {
+                // Not all UTF-8: still one event, with the exact bytes.
+                self.pending.extend_from_slice(body);
+                let (text, bytes) = text_and_raw(&self.pending);
+                Piece::Lines { text, bytes, count }
+            }
+        };
+        self.pending.clear();
+        emit(piece);
+        self.push(rest, &mut |l| emit(Piece::One(l)));
     }
 
     /// Emits what is left (a last line without a newline).
@@ -240,9 +255,14 @@ mod tests {
         pieces
             .iter()
             .flat_map(|p| match p {
-                Piece::Lines { text, count } => {
+                Piece::Lines { text, bytes, count } => {
                     let v: Vec<String> = text.split('\n').map(String::from).collect();
                     assert_eq!(v.len(), *count as usize);
+                    if let Some(b) = bytes {
+                        let raw = crate::event::raw::decode(b).unwrap();
+                        assert_eq!(raw.split(|&c| c == b'\n').count(), v.len());
+                        assert_eq!(text_and_raw(&raw).0, *text);
+                    }
                     v
                 }
                 Piece::One(l) => vec![l.text.clone()],
@@ -260,17 +280,50 @@ mod tests {
             pieces[0],
             Piece::Lines {
                 text: "abc\nde\n".into(),
+                bytes: None,
                 count: 3
             }
         );
     }
 
+    /// The exact bytes the pieces stand for (a newline after each line).
+    fn bytes_of(pieces: &[Piece]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in pieces {
+            let (text, bytes) = match p {
+                Piece::Lines { text, bytes, .. } => (text, bytes),
+                Piece::One(l) => (&l.text, &l.bytes),
+            };
+            match bytes {
+                Some(b) => out.extend(crate::event::raw::decode(b).unwrap()),
+                None => out.extend_from_slice(text.as_bytes()),
+            }
+            out.push(b'\n');
+        }
+        out
+    }
+
     #[test]
-    fn joined_falls_back_to_lines_for_bytes_and_long_lines() {
-        // Not UTF-8: one event per line, the bytes kept.
-        let pieces = joined(&[b"ok\n\xff\nz\n"], 100);
-        assert!(pieces.iter().all(|p| matches!(p, Piece::One(_))));
-        assert_eq!(lines_of(&pieces), vec!["ok", "\u{fffd}", "z"]);
+    fn lines_that_are_not_utf8_are_joined_too_with_their_exact_bytes() {
+        let pieces = joined(&[b"pre", b"fix\xfe\nok\n\xff\nz\n"], 100);
+        assert_eq!(pieces.len(), 1, "{pieces:?}");
+        assert_eq!(lines_of(&pieces), vec!["prefix\u{fffd}", "ok", "\u{fffd}", "z"]);
+        assert_eq!(bytes_of(&pieces), b"prefix\xfe\nok\n\xff\nz\n");
+        // Every cut of a sample gives the same lines and the same bytes.
+        let text: &[u8] = b"x\xff\nyy\n\xc3\xa9\xc3\n\n\x9bzz\nw\n";
+        for cut in 0..text.len() {
+            let chunks: &[&[u8]] = &[&text[..cut], &text[cut..]];
+            let pieces = joined(chunks, 5);
+            assert_eq!(lines_of(&pieces), split(chunks, 5), "cut at {cut}");
+            assert_eq!(bytes_of(&pieces), text, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn joined_falls_back_to_lines_for_long_lines() {
+        // A lone line: one piece with its bytes.
+        let pieces = joined(&[b"\xff\n"], 100);
+        assert!(matches!(&pieces[..], [Piece::One(l)] if l.bytes.is_some()));
         // A line longer than max is cut as before.
         let chunks: &[&[u8]] = &[b"aaaaaaaaaa\nb\nc\n"];
         assert_eq!(lines_of(&joined(chunks, 4)), split(chunks, 4));

@@ -11,6 +11,7 @@
 use super::handle::Notify;
 use crate::event::{Event, EventKind};
 use crate::journal::Journal;
+use crate::journal::END_WAIT;
 use crossbeam_channel::Sender;
 use std::collections::VecDeque;
 use std::sync::Weak;
@@ -149,11 +150,32 @@ impl Outbox {
     }
 
     /// Writes whatever the journal holds and waits until it is written (at
-    /// the session's end); a write that failed is returned as the message of
-    /// an error event to emit.
+    /// the session's end; [`END_WAIT`] at most); a write that failed, or a
+    /// disk that did not take the writes in time, is returned as the
+    /// message of an error event to emit.
     pub fn flush_journal(&mut self) -> Option<String> {
         let j = self.journal.as_mut()?;
-        j.settle();
-        j.take_error()
+        if j.settle_by(Instant::now() + END_WAIT) {
+            return j.take_error();
+        }
+        let error = j.take_error().map(|e| format!("{e}; ")).unwrap_or_default();
+        Some(format!(
+            "{error}the journal {} took no write for {} s (a stalled disk?): the session ends without waiting for it, and the journal may lack its last events",
+            j.path().display(),
+            END_WAIT.as_secs()
+        ))
+    }
+
+    /// Closes the journal at the session's end: written out (bounded as
+    /// `flush_journal`), or removed if nothing ran in the session (only its
+    /// start, end and samples were appended).
+    pub fn end_journal(&mut self) {
+        match self.journal.take() {
+            Some(j) if !j.eventful() => j.discard(),
+            Some(mut j) => {
+                j.settle_by(Instant::now() + END_WAIT);
+            }
+            None => {}
+        }
     }
 }

@@ -156,7 +156,7 @@ impl Supervisor {
         let pool = self.pool_of_key(key);
         for piece in pieces {
             let (line, bytes) = match piece {
-                Piece::Lines { text, .. } => (text, None),
+                Piece::Lines { text, bytes, .. } => (text, bytes),
                 Piece::One(l) => (l.text, l.bytes),
             };
             let kind = match which {

@@ -310,7 +310,7 @@ impl Supervisor {
         self.emit(Event::now(EventKind::SessionEnded {
             message: "every process has ended".to_string(),
         }));
-        self.out.flush_journal();
+        self.out.end_journal();
         self.flush_notify();
     }
 

@@ -11,34 +11,45 @@ impl Event {
     /// as it is. The pieces share the event's `seq`, time and process.
     pub fn for_each_line(self, mut f: impl FnMut(Event)) {
         let several = match &self.kind {
-            EventKind::Stdout { line, bytes: None } | EventKind::Stderr { line, bytes: None } => {
-                line.contains('\n')
-            }
+            EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } => line.contains('\n'),
             _ => false,
         };
         if !several {
             return f(self);
         }
-        let (text, err) = match &self.kind {
-            EventKind::Stdout { line, .. } => (line, false),
-            EventKind::Stderr { line, .. } => (line, true),
+        let (text, bytes, err) = match &self.kind {
+            EventKind::Stdout { line, bytes } => (line, bytes, false),
+            EventKind::Stderr { line, bytes } => (line, bytes, true),
             _ => unreachable!("checked above"),
         };
-        for piece in text.split('\n') {
-            let kind = if err {
-                EventKind::stderr(piece)
+        let piece_event = |line: String, bytes: Option<String>| Event {
+            seq: self.seq,
+            time: self.time,
+            kind: if err {
+                EventKind::Stderr { line, bytes }
             } else {
-                EventKind::stdout(piece)
-            };
-            f(Event {
-                seq: self.seq,
-                time: self.time,
-                kind,
-                process: self.process.clone(),
-                pid: self.pid,
-                pool: self.pool.clone(),
-                input: self.input,
-            });
+                EventKind::Stdout { line, bytes }
+            },
+            process: self.process.clone(),
+            pid: self.pid,
+            pool: self.pool.clone(),
+            input: self.input,
+        };
+        // Lines that were not all UTF-8 carry their exact bytes: each line
+        // gets its own (none if it was UTF-8).
+        let raw = bytes.as_deref().and_then(super::raw::decode);
+        match raw {
+            Some(raw) if raw.split(|&b| b == b'\n').count() == text.split('\n').count() => {
+                for piece in raw.split(|&b| b == b'\n') {
+                    let (line, bytes) = super::raw::text_and_raw(piece);
+                    f(piece_event(line, bytes));
+                }
+            }
+            _ => {
+                for piece in text.split('\n') {
+                    f(piece_event(piece.to_string(), None));
+                }
+            }
         }
     }
 

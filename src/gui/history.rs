@@ -8,7 +8,7 @@ use super::log::Log;
 use super::pools::PoolsView;
 use super::processes::ProcessesView;
 use super::theme::{color, format_bytes, Tone};
-use crate::journal::{list_journals, read_journal, JournalSummary};
+use crate::journal::{for_each_event, list_journals, JournalSummary, Problems};
 use crate::model::SessionModel;
 use crossbeam_channel::{bounded, Receiver};
 use egui::{RichText, Ui};
@@ -23,7 +23,7 @@ pub struct PastSession {
     pub procs: ProcessesView,
     pub pools: PoolsView,
     /// Lines of the journal that could not be read.
-    pub problems: Vec<String>,
+    pub problems: Problems,
     pub last_seq: u64,
 }
 
@@ -271,21 +271,23 @@ impl PastSession {
     }
 }
 
-/// Folds a journal into a read-only past session.
+/// Folds a journal into a read-only past session, an event at a time: the
+/// log keeps its window of `window` lines and the model its rows, so a
+/// journal of millions of records opens in bounded memory.
 fn load(path: &Path, window: usize) -> Result<PastSession, String> {
-    let (events, problems) =
-        read_journal(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut model = SessionModel::default();
     let mut log = Log::with_capacity(window);
-    let started = events
-        .first()
-        .map(|e| e.time.format("%Y-%m-%d %H:%M:%S").to_string());
+    let mut started = None;
     let mut last_seq = 0;
-    for e in events {
+    let problems = for_each_event(path, |e| {
+        if started.is_none() {
+            started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
         model.apply(&e);
         last_seq = last_seq.max(e.seq);
         log.push(e);
-    }
+    })
+    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(PastSession {
         path: path.to_path_buf(),
         started,
@@ -334,5 +336,38 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(h.listed().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn a_past_session_keeps_its_window_of_lines_and_folds_every_event() {
+        use crate::event::{Event, EventKind};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut text = String::new();
+        let mut push = |seq: u64, kind: EventKind| {
+            let mut e = Event::now(kind);
+            e.seq = seq;
+            e.process = Some("w".into());
+            text.push_str(&serde_json::to_string(&e).unwrap());
+            text.push('\n');
+        };
+        push(
+            1,
+            EventKind::SessionStarted {
+                message: "m".into(),
+                format: Some(2),
+            },
+        );
+        push(2, EventKind::Spawned { command: "sh".into() });
+        for i in 0..20_000u64 {
+            push(3 + i, EventKind::stdout(format!("line {i}")));
+        }
+        std::fs::write(&path, text).unwrap();
+        let past = PastSession::load(&path, 100).unwrap();
+        assert_eq!(past.last_seq, 20_002);
+        assert_eq!(past.log.len(), 100, "the window, not the journal");
+        assert_eq!(past.log.last().unwrap().kind, EventKind::stdout("line 19999"));
+        assert_eq!(past.model.processes.len(), 1);
+        assert!(past.problems.is_empty());
     }
 }

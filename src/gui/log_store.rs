@@ -241,6 +241,15 @@ impl LogStore {
     /// indices of the lines added.
     pub fn push(&mut self, mut e: Event) -> std::ops::Range<u64> {
         let start = self.end;
+        if matches!(&e.kind, EventKind::Stdout { line, bytes: Some(_) } | EventKind::Stderr { line, bytes: Some(_) } if line.contains('\n'))
+        {
+            // Lines read together that were not all UTF-8: a line each,
+            // each with its own bytes (kept whole if it has them).
+            e.for_each_line(|line| {
+                self.push(line);
+            });
+            return start..self.end;
+        }
         let who = self.intern(&mut e);
         let (secs, nanos, offset) = (
             e.time.timestamp(),

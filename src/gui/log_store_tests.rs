@@ -24,12 +24,35 @@ fn lines_of_a_batched_event_are_lines_of_their_own() {
 }
 
 #[test]
+fn lines_read_together_that_are_not_utf8_are_lines_of_their_own_with_their_bytes() {
+    let mut s = LogStore::with_capacity(100);
+    let raw = b"ok\n\xff\n\xc3\xa9";
+    let e = Event::now(EventKind::Stdout {
+        line: "ok\n\u{fffd}\n\u{e9}".into(),
+        bytes: Some(crate::event::raw::encode(raw)),
+    })
+    .process("w", Some(3));
+    assert_eq!(s.push(e.clone()), 0..3);
+    let got: Vec<Event> = s.events().collect();
+    assert_eq!(got, e.into_lines());
+    assert_eq!(got[0].kind, EventKind::stdout("ok"));
+    assert_eq!(
+        got[1].kind,
+        EventKind::Stdout {
+            line: "\u{fffd}".into(),
+            bytes: Some(crate::event::raw::encode(b"\xff"))
+        }
+    );
+    assert_eq!(got[2].kind, EventKind::stdout("\u{e9}"));
+}
+
+#[test]
 fn other_events_and_raw_output_are_kept_whole() {
     let mut s = LogStore::with_capacity(100);
     let spawned = Event::now(EventKind::Spawned { command: "x".into() }).process("a", Some(1));
     let raw = Event::now(EventKind::Stdout {
-        line: "\u{fffd}\n".into(),
-        bytes: Some("/wo=".into()),
+        line: "\u{fffd}".into(),
+        bytes: Some("/w==".into()),
     })
     .pool("p", Some(2));
     s.push(spawned.clone());

@@ -15,11 +15,11 @@ mod summary;
 mod summary_cache;
 mod writer;
 
-pub use reader::{check_format, for_each_event, open_journal, read_journal, JournalText};
+pub use reader::{check_format, for_each_event, open_journal, read_journal, JournalText, Problems};
 pub use rotate::{is_journal_name, is_live, removed_note, rotate};
 pub use summary::{list_journals, summarize, JournalSummary};
 pub use summary_cache::CACHE_NAME;
-pub use writer::Journal;
+pub use writer::{Journal, END_WAIT};
 
 use std::path::PathBuf;
 use std::time::Duration;

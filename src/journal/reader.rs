@@ -45,14 +45,14 @@ pub fn check_format(first_line: &str) -> Result<u32, String> {
 pub fn read_journal(path: &Path) -> io::Result<(Vec<Event>, Vec<String>)> {
     let mut events = Vec::new();
     let errors = for_each_event(path, |e| events.push(e))?;
-    Ok((events, errors))
+    Ok((events, errors.into_list()))
 }
 
 /// `read_journal` one event at a time, in bounded memory: `f` gets each
 /// event as it is read. Returns the lines skipped, as `read_journal` does.
-pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<String>> {
+pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Problems> {
     let mut reader = BufReader::new(open_journal(path)?);
-    let mut errors = Vec::new();
+    let mut errors = Problems::default();
     let mut first = true;
     let mut line = Vec::new();
     for i in 0.. {
@@ -60,7 +60,7 @@ pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<S
         if read == 0 {
             let r = reader.get_ref();
             if r.damaged > 0 {
-                errors.push(format!(
+                errors.at_end(format!(
                     "{}: {} damaged part{} of the journal skipped ({} bytes that do not decode); the events before and after {} are read",
                     path.display(),
                     r.damaged,
@@ -70,7 +70,7 @@ pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<S
                 ));
             }
             if r.torn {
-                errors.push(format!(
+                errors.at_end(format!(
                     "{}: the last frame is cut short (a crash, a full disk or a session still writing it); everything before it is read",
                     path.display()
                 ));
@@ -98,7 +98,64 @@ pub fn for_each_event(path: &Path, mut f: impl FnMut(Event)) -> io::Result<Vec<S
             Err(e) => errors.push(format!("{}:{}: {e}", path.display(), i + 1)),
         }
     }
+    errors.path = path.display().to_string();
     Ok(errors)
+}
+
+/// The problems a read found: the first [`PROBLEMS_KEPT`] in full, the
+/// rest counted (a file of random bytes has a problem a line, and
+/// millions of messages would cost more than the events).
+#[derive(Debug, Default)]
+pub struct Problems {
+    kept: Vec<String>,
+    more: usize,
+    end: Vec<String>,
+    path: String,
+}
+
+/// Problems a read keeps word for word.
+const PROBLEMS_KEPT: usize = 1000;
+
+impl Problems {
+    fn push(&mut self, problem: String) {
+        if self.kept.len() < PROBLEMS_KEPT {
+            self.kept.push(problem);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// A note on the whole file (a damaged part, a torn end): always kept.
+    fn at_end(&mut self, problem: String) {
+        self.end.push(problem);
+    }
+
+    /// How many problems there were, listed or not.
+    pub fn len(&self) -> usize {
+        self.kept.len() + self.more + self.end.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first problem, word for word.
+    pub fn first(&self) -> Option<&String> {
+        self.kept.first().or(self.end.first())
+    }
+
+    /// The problems as lines to show: those kept, a line counting the
+    /// rest, and the notes on the whole file.
+    pub fn into_list(mut self) -> Vec<String> {
+        if self.more > 0 {
+            self.kept.push(format!(
+                "{}: {} more lines skipped (not listed)",
+                self.path, self.more
+            ));
+        }
+        self.kept.append(&mut self.end);
+        self.kept
+    }
 }
 
 /// zstd's frame magic number, little-endian: how a compressed journal

@@ -78,6 +78,25 @@ fn a_cut_last_line_is_reported_not_fatal() {
     assert!(errors[0].contains(":2:"));
 }
 
+#[test]
+fn a_file_of_bad_lines_lists_the_first_thousand_and_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("j.jsonl");
+    let mut text = started(Some(2)) + "\n";
+    for i in 0..5000 {
+        text.push_str(&format!("not an event {i}\n"));
+    }
+    std::fs::write(&p, text).unwrap();
+    let mut events = 0;
+    let problems = crate::journal::for_each_event(&p, |_| events += 1).unwrap();
+    assert_eq!(events, 1);
+    assert_eq!(problems.len(), 5000);
+    assert!(problems.first().unwrap().contains(":2:"));
+    let list = problems.into_list();
+    assert_eq!(list.len(), 1001, "the first 1,000, then a count of the rest");
+    assert!(list[1000].contains("4000 more lines skipped"), "{}", list[1000]);
+}
+
 fn started(format: Option<u32>) -> String {
     let mut e = Event::now(EventKind::SessionStarted {
         message: "m".into(),

@@ -13,10 +13,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The compression level: zstd's fastest levels compress JSON Lines of
 /// output about tenfold at several hundred MB/s.
@@ -25,6 +25,10 @@ const LEVEL: i32 = 1;
 const FRAME_BYTES: usize = 1 << 20;
 /// Frames waiting for the writer thread before the supervisor waits.
 const QUEUE: usize = 4;
+/// How long the session's end waits for the journal's last writes: a disk
+/// that takes longer (a hung network mount, a stalled device) is said to
+/// have stalled and the session ends without it.
+pub const END_WAIT: Duration = Duration::from_secs(10);
 
 pub struct Journal {
     path: PathBuf,
@@ -44,6 +48,15 @@ pub struct Journal {
     /// Set for good at the first failed write; the engine's owner reads it
     /// (a run whose journal failed does not end in success).
     failed: Arc<AtomicBool>,
+    /// An event other than the session's start, end and samples was
+    /// appended: a journal without one is removed at the end.
+    eventful: bool,
+    /// The writer took no frame within [`END_WAIT`]: nothing waits for it
+    /// until it takes one again, and frames it has no room for are dropped
+    /// (counted in `dropped`; the writer says the hole in the journal when
+    /// it can write again, as after a full disk).
+    stalled: bool,
+    dropped: Arc<AtomicU64>,
 }
 
 impl Journal {
@@ -63,12 +76,20 @@ impl Journal {
         // journal whose session is still running (see `is_live`).
         lock(&file, libc::LOCK_EX)?;
         let removed = rotate(&config.dir, config.max_total_bytes, Some(&path));
+        Self::start(path, file, removed)
+    }
+
+    /// A journal appending to `file` (named `path`), written on a thread
+    /// of its own.
+    fn start(path: PathBuf, file: File, removed: Vec<PathBuf>) -> io::Result<Self> {
         let (frames, todo) = bounded::<Vec<u8>>(QUEUE);
         let (give_back, spare) = bounded::<Vec<u8>>(QUEUE + 1);
         let (settle, settled) = bounded::<()>(1);
         let error = Arc::new(Mutex::new(None));
         let failed = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicU64::new(0));
         let mut w = FrameWriter {
+            dropped: dropped.clone(),
             path: path.clone(),
             file,
             whole: 0,
@@ -110,6 +131,9 @@ impl Journal {
             thread: Some(thread),
             error,
             failed,
+            eventful: false,
+            stalled: false,
+            dropped,
         })
     }
 
@@ -124,6 +148,13 @@ impl Journal {
 
     /// Appends an event (buffered; see `flush_due`).
     pub fn append(&mut self, e: &Event) {
+        use crate::event::EventKind;
+        if !self.eventful {
+            self.eventful = !matches!(
+                e.kind,
+                EventKind::SessionStarted { .. } | EventKind::SessionEnded { .. } | EventKind::Samples { .. }
+            );
+        }
         if serde_json::to_writer(&mut self.buf, e).is_ok() {
             self.buf.push(b'\n');
         }
@@ -148,8 +179,11 @@ impl Journal {
         }
     }
 
-    /// Hands everything pending to the writer as one frame (waiting while
-    /// the writer's queue is full). Only whole frames are ever kept.
+    /// Hands everything pending to the writer as one frame, waiting while
+    /// the writer's queue is full ([`END_WAIT`] at most: a disk that takes
+    /// no write for that long has stalled, and from then on a frame it has
+    /// no room for is dropped and counted, never waited for, so that a hung
+    /// disk cannot hang the engine). Only whole frames are ever kept.
     pub fn flush(&mut self) {
         self.last_flush = Instant::now();
         if self.buf.is_empty() {
@@ -160,20 +194,49 @@ impl Journal {
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(self.buf.capacity()));
         let frame = std::mem::replace(&mut self.buf, next);
-        if let Some(tx) = &self.frames {
-            let _ = tx.send(frame);
+        let Some(tx) = &self.frames else { return };
+        let sent = if self.stalled {
+            tx.try_send(frame).is_ok()
+        } else {
+            tx.send_deadline(frame, Instant::now() + END_WAIT).is_ok()
+        };
+        self.stalled = !sent;
+        if !sent {
+            self.dropped.fetch_add(1, Ordering::SeqCst);
+            if !self.failed.swap(true, Ordering::SeqCst) {
+                if let Ok(mut slot) = self.error.lock() {
+                    *slot = Some(format!(
+                        "the journal {} took no write for {} s (a stalled disk?): events are not journaled until it takes writes again (the log and exports still have them)",
+                        self.path.display(),
+                        END_WAIT.as_secs()
+                    ));
+                }
+            }
         }
     }
 
     /// Hands over what is pending and waits until the writer has written
-    /// it (a write error is then ready for `take_error`).
-    pub fn settle(&mut self) {
-        self.flush();
-        if let Some(tx) = &self.frames {
-            if tx.send(Vec::new()).is_ok() {
-                let _ = self.settled.recv();
-            }
+    /// it (a write error is then ready for `take_error`), until `deadline`
+    /// at the latest. False if the writes did not finish by then: the
+    /// journal has stalled, and nothing waits for it from then on.
+    pub fn settle_by(&mut self, deadline: Instant) -> bool {
+        if self.stalled {
+            return false;
         }
+        self.last_flush = Instant::now();
+        let Some(tx) = &self.frames else { return true };
+        let frame = std::mem::take(&mut self.buf);
+        let done = (frame.is_empty() || tx.send_deadline(frame, deadline).is_ok())
+            && tx.send_deadline(Vec::new(), deadline).is_ok()
+            && self.settled.recv_deadline(deadline).is_ok();
+        self.stalled = !done;
+        done
+    }
+
+    /// Whether an event other than the session's start, end and samples
+    /// was appended.
+    pub fn eventful(&self) -> bool {
+        self.eventful
     }
 
     /// The first write error, once (to report it as an event).
@@ -181,12 +244,37 @@ impl Journal {
         self.error.lock().ok().and_then(|mut e| e.take())
     }
 
+    /// Ends the journal and removes its file: a session in which nothing
+    /// ran leaves no journal for History to list.
+    pub fn discard(mut self) {
+        self.buf.clear();
+        self.close();
+        let _ = std::fs::remove_file(&self.path);
+    }
+
     /// Hands over what is pending and waits until the writer has written
-    /// and synced everything.
+    /// and synced everything ([`END_WAIT`] at most; not at all once the
+    /// journal has stalled: its thread then finishes, or not, on its own).
     fn close(&mut self) {
-        self.flush();
+        let deadline = Instant::now() + END_WAIT;
+        if !self.stalled {
+            let frame = std::mem::take(&mut self.buf);
+            if let Some(tx) = &self.frames {
+                if !frame.is_empty() && tx.send_deadline(frame, deadline).is_err() {
+                    self.stalled = true;
+                }
+            }
+        }
         self.frames = None;
-        if let Some(t) = self.thread.take() {
+        let Some(t) = self.thread.take() else { return };
+        while !self.stalled && !t.is_finished() {
+            if Instant::now() >= deadline {
+                self.stalled = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if t.is_finished() {
             let _ = t.join();
         }
     }
@@ -213,10 +301,17 @@ struct FrameWriter {
     /// the hole is never silent.
     lost: u64,
     lost_why: String,
+    /// Frames the journal dropped while this writer was stalled.
+    dropped: Arc<AtomicU64>,
 }
 
 impl FrameWriter {
     fn write_frame(&mut self, mut zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
+        let dropped = self.dropped.swap(0, Ordering::SeqCst);
+        if dropped > 0 {
+            self.lost += dropped;
+            self.lost_why = format!("the disk took no write for {} s", END_WAIT.as_secs());
+        }
         if self.lost > 0 {
             let note = crate::event::Event::now(crate::event::EventKind::Error {
                 message: format!(
@@ -269,3 +364,7 @@ impl FrameWriter {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

@@ -1,0 +1,105 @@
+//! The journal writer against a disk that stops taking writes: a FIFO
+//! nobody reads stands for it (a write blocks once its buffer is full, as
+//! on a hung mount).
+
+use super::*;
+use crate::event::{Event, EventKind};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
+
+/// A frame's worth of text that compresses little: a writer blocked on a
+/// full pipe stays blocked.
+fn noisy(j: &mut Journal, seq: &mut u64) {
+    let mut x: u64 = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut line = String::with_capacity(2100);
+    for _ in 0..FRAME_BYTES / 2048 + 1 {
+        line.clear();
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            line.push((b'!' + (x % 90) as u8) as char);
+        }
+        *seq += 1;
+        let mut e = Event::now(EventKind::stdout(line.clone())).process("p", Some(1));
+        e.seq = *seq;
+        j.append(&e);
+    }
+}
+
+#[test]
+fn a_disk_that_takes_no_write_never_holds_the_engine_for_good_and_the_hole_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("disk");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    // Read and write: opening does not wait for a reader, and nobody reads.
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(0)
+        .open(&fifo)
+        .unwrap();
+    let mut j = Journal::start(fifo.clone(), file, Vec::new()).unwrap();
+    let mut seq = 0;
+    // The writer blocks on its first frame; the queue fills; then one
+    // flush waits END_WAIT and finds the disk stalled.
+    let t0 = Instant::now();
+    for _ in 0..QUEUE + 2 {
+        noisy(&mut j, &mut seq);
+    }
+    let first = t0.elapsed();
+    assert!(first >= END_WAIT, "the queue was waited on first ({first:?})");
+    assert!(first < END_WAIT * 3, "then no more ({first:?})");
+    let message = j.take_error().expect("the stall is said");
+    assert!(message.contains("took no write"), "{message}");
+    // From then on nothing waits: flushes drop their frames, settling
+    // gives up at once, and so does the end.
+    let t1 = Instant::now();
+    for _ in 0..3 {
+        noisy(&mut j, &mut seq);
+    }
+    assert!(!j.settle_by(Instant::now() + Duration::from_secs(60)));
+    assert!(t1.elapsed() < Duration::from_secs(5), "{:?}", t1.elapsed());
+
+    // The disk comes back (a reader drains the pipe): what was queued is
+    // written, then the hole is said in the journal itself.
+    let mut reader = OpenOptions::new().read(true).open(&fifo).unwrap();
+    let got = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = vec![0; 1 << 16];
+        // Until the writer has been quiet a while (the FIFO has another
+        // writer, ourselves, so it never reads end-of-file).
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&reader);
+        loop {
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            if unsafe { libc::poll(&mut pfd, 1, 3000) } <= 0 {
+                break;
+            }
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+            }
+        }
+        all
+    });
+    // A frame after the disk is back carries the note.
+    std::thread::sleep(Duration::from_millis(500));
+    noisy(&mut j, &mut seq);
+    let t2 = Instant::now();
+    drop(j);
+    assert!(t2.elapsed() < END_WAIT * 2);
+    let bytes = got.join().unwrap();
+    let text = zstd::stream::decode_all(&bytes[..]).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("frames of events are missing here")
+            || text.contains("frame of events are missing here"),
+        "the hole is said in the journal"
+    );
+    assert!(text.contains("took no write"), "and why");
+}
