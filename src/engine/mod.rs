@@ -25,6 +25,7 @@ mod pool;
 mod pool_control;
 mod pool_refused;
 mod pool_remote;
+mod pool_remote_stop;
 mod pool_results;
 mod pool_table;
 mod pool_workers;

@@ -24,6 +24,9 @@ pub(super) struct RemoteEnd {
     /// `ssh`/`srun` code says nothing of the command (a stopped one is
     /// cancelled, never done).
     pub no_code: bool,
+    /// A Slurm step Proctor stopped while it was still pending: it never
+    /// ran, so its time counts as no busy time.
+    pub never_ran: bool,
 }
 
 impl Supervisor {
@@ -183,22 +186,31 @@ impl Supervisor {
         let mut out = Vec::with_capacity(lines.len());
         let mut node_seen = None;
         let mut srun_said = Vec::new();
+        let mut seen = Vec::new();
         for line in lines {
             let keep = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
                     if slurm {
                         srun_said.push(line.text.clone());
-                    } else if super::remote::why::refused_session(&line.text) {
+                    } else if !run.workers[index].report.started
+                        && super::remote::why::refused_session(&line.text)
+                    {
                         run.workers[index].report.refused = true;
                     }
-                    out.push(line);
+                    // A refused session ran nothing: what follows is ssh's
+                    // (its failed fallback), no output of the input's.
+                    if !run.workers[index].report.refused {
+                        out.push(line);
+                    }
                     continue;
                 }
                 argv::Said::Started { before, host, job } => {
                     if let Some(j) = job {
                         r.jobs.insert(j.to_string());
+                        seen.push(j.to_string());
                     }
                     let report = &mut run.workers[index].report;
+                    report.started = true;
                     report.job = job.map(String::from);
                     if slurm && report.node.as_deref() != Some(host) {
                         report.node = Some(host.to_string());
@@ -223,6 +235,7 @@ impl Supervisor {
             }
         }
         let started = slurm.then(|| run.workers[index].report.node.clone()).flatten();
+        self.slurm_jobs_seen.extend(seen);
         if let Some(host) = node_seen {
             let spec = run.spec.name.clone();
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
@@ -269,6 +282,7 @@ impl Supervisor {
             code,
             lost: None,
             no_code: false,
+            never_ran: false,
         };
         let Some(run) = self.pools.get_mut(pool) else {
             return here;
@@ -293,10 +307,16 @@ impl Supervisor {
         }
         if stopped || proctor_stop {
             let signal = run.spec.stop.signal as i32;
+            if report.local_killed {
+                let host = host.map(|h| r.hosts.label(h).to_string()).unwrap_or_default();
+                let name = run.spec.worker_name(w + 1);
+                self.process_error(&name, super::task_remote::end_unknown(&host, code));
+            }
             return RemoteEnd {
                 code: stopped_code(code, signal),
                 lost: None,
                 no_code: true,
+                never_ran: false,
             };
         }
         let how = crate::event::exit::describe_exit(code);
@@ -307,6 +327,7 @@ impl Supervisor {
                 code,
                 lost: Some(super::remote::why::refused_session_text(r.hosts.label(h))),
                 no_code: true,
+                never_ran: false,
             };
         }
         // Is the host gone? Its master knows.
@@ -337,6 +358,7 @@ impl Supervisor {
             code,
             lost: Some(why),
             no_code: true,
+            never_ran: false,
         }
     }
 
@@ -358,7 +380,21 @@ impl Supervisor {
         let Some(r) = run.remote.as_ref().filter(|r| r.is_slurm()) else {
             return;
         };
-        let jobs: Vec<String> = r.jobs.iter().cloned().collect();
+        // A Terminate reaches a running step through its input (see
+        // `pool_remote_stop`): a signal from Slurm would end its wrapper,
+        // and Slurm the step at once.
+        let running: std::collections::BTreeSet<&str> = run
+            .workers
+            .iter()
+            .filter(|w| !kill && run.spec.mode == crate::session::PoolMode::Spawn && w.report.node.is_some())
+            .filter_map(|w| w.report.job.as_deref())
+            .collect();
+        let jobs: Vec<String> = r
+            .jobs
+            .iter()
+            .filter(|j| !running.contains(j.as_str()))
+            .cloned()
+            .collect();
         let sig = run
             .spec
             .stop
@@ -376,7 +412,11 @@ impl Supervisor {
         }
         let name = argv::slurm_job_name(&self.session);
         if let Some(why) = super::scancel::by_name(&name) {
-            self.error(why);
+            // Not confirmed: a retrier outlives the session for a while,
+            // and the user is told which jobs and what to run.
+            let retrying = super::scancel::retry_detached(&name);
+            let ids: Vec<&str> = self.slurm_jobs_seen.iter().map(String::as_str).collect();
+            self.error(super::scancel::unconfirmed(&why, &name, &ids, retrying));
         }
     }
 }

@@ -323,7 +323,12 @@ impl Supervisor {
         match run.spec.mode {
             PoolMode::Spawn => {
                 if let Some(&(input, started)) = in_flight.first() {
-                    let duration = started.elapsed().as_secs_f64();
+                    // A Slurm step that never ran was busy for no time.
+                    let duration = if end.never_ran {
+                        0.0
+                    } else {
+                        started.elapsed().as_secs_f64()
+                    };
                     if let Some(why) = lost.filter(|_| !stopped) {
                         self.input_failed(pool, key, input, None, why, duration);
                     } else if exit_code == 0 && !(stopped && end.no_code) {

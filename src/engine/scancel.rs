@@ -3,8 +3,11 @@
 //! session's end 18 s once, its jobs long gone. The pool's own cancels
 //! (at its end, at a stop) run off the supervisor's thread: a waiter
 //! thread reaps each, killing it past [`LIMIT`]. The session's last
-//! cancel is waited for, up to [`LIMIT`], then killed and said; the
-//! crash guard's `scancel --name` (see `child`) stays as the net.
+//! cancel is waited for, up to [`LIMIT`]; if it did not finish, a
+//! retrier that outlives the session tries again for up to two minutes
+//! ([`retry_detached`]), and the user is told which jobs may still run
+//! and the command to cancel them; the crash guard's `scancel --name`
+//! (see `child`) stays as the net for a killed Proctor.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -82,9 +85,127 @@ pub(super) fn by_name(name: &str) -> Option<String> {
     })
 }
 
+/// The tries of the retrier that outlives the session, the longest each
+/// may take (seconds) and the pause between them (seconds): at most
+/// 8 × (10 + 5) s, two minutes.
+const RETRY: (u32, u32, u32) = (8, 10, 5);
+
+/// The retrier: `scancel --name=$0` until it succeeds (a `scancel` that
+/// reached the controller exits 0, jobs or none), each try bounded by
+/// `timeout` where there is one.
+const RETRY_SCRIPT: &str = r#"n=0
+while [ "$n" -lt "$1" ]; do
+  if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$2" scancel --name="$0"; else scancel --name="$0"; fi && exit 0
+  n=$((n+1)); sleep "$3"
+done"#;
+
+/// Starts the retrier of `scancel --name=NAME`, detached: its own group,
+/// not the session's tag, not Proctor's child once started (so that it
+/// outlives `proctor run`, and a Ctrl-C at the terminal does not end it).
+/// False if it could not start.
+pub(super) fn retry_detached(name: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let (tries, each, pause) = RETRY;
+    let inner = format!(
+        "sh -c {} {} {tries} {each} {pause} </dev/null >/dev/null 2>&1 &",
+        super::remote::argv::quote(RETRY_SCRIPT),
+        super::remote::argv::quote(name)
+    );
+    let outer = Command::new("/bin/sh")
+        .args(["-c", &inner])
+        .env_remove(super::tree::SESSION_VAR)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    match outer {
+        // The outer shell only starts the loop in the background.
+        Ok(mut c) => wait_bounded(&mut c, LIMIT),
+        Err(_) => false,
+    }
+}
+
+/// The most job ids named in a message.
+const IDS_SHOWN: usize = 20;
+
+/// What is said when the session's cancel could not be confirmed: why,
+/// the jobs that may still run, what is retried, and what to run.
+pub(super) fn unconfirmed(why: &str, name: &str, ids: &[&str], retrying: bool) -> String {
+    let (tries, each, pause) = RETRY;
+    let total = tries * (each + pause);
+    let jobs = match ids.len() {
+        0 => "its jobs".to_string(),
+        n if n <= IDS_SHOWN => format!("its jobs ({})", ids.join(" ")),
+        n => format!(
+            "its jobs ({} and {} more)",
+            ids[..IDS_SHOWN].join(" "),
+            n - IDS_SHOWN
+        ),
+    };
+    let retry = if retrying {
+        format!("a background scancel retries for up to {total} s; ")
+    } else {
+        String::new()
+    };
+    format!(
+        "the cancel of this session's Slurm jobs could not be confirmed: {why}. Slurm may still run {jobs}; {retry}check with `squeue --name={name}` and cancel with `scancel --name={name}`"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unconfirmed_cancel_names_the_jobs_and_the_command() {
+        let m = unconfirmed("scancel did not finish", "proctor-1-2", &["41", "42"], true);
+        assert!(
+            m.contains("could not be confirmed: scancel did not finish"),
+            "{m}"
+        );
+        assert!(m.contains("its jobs (41 42)"), "{m}");
+        assert!(m.contains("retries for up to 120 s"), "{m}");
+        assert!(m.contains("`scancel --name=proctor-1-2`"), "{m}");
+        let many: Vec<String> = (0..25).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let m = unconfirmed("x", "n", &many, false);
+        assert!(m.contains("19 and 5 more)"), "{m}");
+        assert!(!m.contains("background"), "{m}");
+        assert!(unconfirmed("x", "n", &[], false).contains("run its jobs;"));
+    }
+
+    /// The retrier, run here with a `scancel` of the test's own on PATH:
+    /// it tries until one succeeds, and stops there.
+    #[test]
+    fn the_retrier_tries_until_a_scancel_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let fake = dir.path().join("scancel");
+        // Fails twice, then succeeds; logs each call.
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> {0}\n[ $(wc -l < {0}) -ge 3 ]\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let st = Command::new("sh")
+            .args(["-c", RETRY_SCRIPT, "proctor-x", "5", "5", "0"])
+            .env("PATH", path)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let calls = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(calls.lines().collect::<Vec<_>>(), ["--name=proctor-x"; 3]);
+    }
 
     #[test]
     fn a_child_past_its_limit_is_killed_and_reaped() {

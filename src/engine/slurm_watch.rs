@@ -180,6 +180,17 @@ pub fn final_state(report: &SlotReport, stopped: bool) -> Option<SlurmState> {
         .or(stopped.then_some(SlurmState::Cancelled))
 }
 
+/// Why an input whose step Proctor stopped (its `timeout`) before Slurm
+/// ran it failed: with Slurm's last reason for the wait, if one was seen.
+pub fn pending_timeout(last: Option<&SlurmState>) -> String {
+    match last {
+        Some(SlurmState::Pending { reason }) if !reason.is_empty() => {
+            format!("timed out while pending in Slurm (reason {reason}); it never ran")
+        }
+        _ => "timed out while pending in Slurm; it never ran".to_string(),
+    }
+}
+
 /// Why an input whose step ended in `state` failed, when the state says
 /// it (out of time, node failure, cancelled by someone else).
 pub fn failure_of(state: &SlurmState, node: Option<&str>) -> Option<String> {
@@ -343,7 +354,9 @@ impl Supervisor {
         (stopped, proctor_stop, stop_signal): (bool, bool, i32),
         report: SlotReport,
     ) -> RemoteEnd {
-        let state = final_state(&report, stopped);
+        // Stopped by Proctor (an input's timeout) before it ever ran.
+        let pending = proctor_stop && !stopped && report.node.is_none() && report.exit.is_none();
+        let state = final_state(&report, stopped || pending);
         if let Some(s) = &state {
             // The event needs the job and the last state said: put them back
             // for a moment.
@@ -364,6 +377,15 @@ impl Supervisor {
                 code,
                 lost: None,
                 no_code,
+                never_ran: false,
+            };
+        }
+        if pending {
+            return RemoteEnd {
+                code,
+                lost: Some(pending_timeout(report.slurm.as_ref())),
+                no_code,
+                never_ran: true,
             };
         }
         if proctor_stop {
@@ -374,6 +396,7 @@ impl Supervisor {
                 code: if no_code { -stop_signal } else { code },
                 lost: None,
                 no_code,
+                never_ran: false,
             };
         }
         // Slurm's word on how it ended goes first; then the exit code.
@@ -382,6 +405,7 @@ impl Supervisor {
                 code,
                 lost: Some(why),
                 no_code,
+                never_ran: false,
             };
         }
         if !no_code {
@@ -389,6 +413,7 @@ impl Supervisor {
                 code,
                 lost: None,
                 no_code,
+                never_ran: false,
             };
         }
         let how = crate::event::exit::describe_exit(code);
@@ -401,6 +426,7 @@ impl Supervisor {
             code,
             lost: Some(why),
             no_code,
+            never_ran: false,
         }
     }
 }
@@ -432,6 +458,21 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(final_state(&r, false), Some(SlurmState::NodeFail));
+    }
+
+    #[test]
+    fn a_timeout_while_pending_says_the_reason() {
+        let p = SlurmState::Pending {
+            reason: "PartitionDown".into(),
+        };
+        assert_eq!(
+            pending_timeout(Some(&p)),
+            "timed out while pending in Slurm (reason PartitionDown); it never ran"
+        );
+        assert_eq!(
+            pending_timeout(None),
+            "timed out while pending in Slurm; it never ran"
+        );
     }
 
     #[test]

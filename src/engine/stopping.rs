@@ -84,11 +84,18 @@ impl Supervisor {
         // input too, should that signal not arrive): the end is reported
         // when it comes back. Other signals go to the host's processes
         // (see `task_remote_signal`).
-        let remote = self.task_hosts.runs_remotely(key);
+        // A pool worker on an SSH host is stopped the same way (see
+        // `pool_remote_stop`).
+        // So is a running Slurm step's Terminate (not its Kill: `srun` and
+        // `scancel` end it).
+        let slurm_stop = how == StopHow::Terminate && self.running_slurm_step(key);
+        let remote = self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some() || slurm_stop;
         let remote_stop = how == StopHow::Terminate && remote;
         let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
         let (reached, error) = if remote_stop {
-            self.close_remote_input(key);
+            if !self.stop_ssh_worker(key, sig) {
+                self.close_remote_input(key);
+            }
             (1, None)
         } else if remote_kill {
             self.close_remote_input(key);
@@ -104,6 +111,9 @@ impl Supervisor {
             }
             (usize::from(sent), None)
         } else {
+            if how == StopHow::Kill && remote {
+                self.note_local_ssh_killed(key);
+            }
             self.signal_tree(&name, leader, pgid, sig)
         };
         if reached == 0 {
@@ -436,12 +446,12 @@ impl Supervisor {
         let run_id = p.run_id;
         // A remote task whose end did not come back: its local `ssh` goes.
         self.mark_remote_kill_sent(key);
-        self.stop(
-            key,
-            StopHow::Kill,
-            false,
-            &format!("still running {t:.1}s after the stop signal; "),
-        );
+        let why = if self.kills_local_ssh(key) {
+            format!("no end came back from its host within {t:.1}s of the stop signal and 3 s more; the local ssh is killed (the remote command's end is unknown); ")
+        } else {
+            format!("still running {t:.1}s after the stop signal; ")
+        };
+        self.stop(key, StopHow::Kill, false, &why);
         self.add_timer(key, run_id, TimerWhat::Audit, Duration::from_millis(300));
     }
 

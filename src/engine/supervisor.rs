@@ -121,6 +121,9 @@ pub(super) struct Supervisor {
     pub(super) slurm_watch: Option<super::slurm_watch::SlurmWatch>,
     /// Tasks on SSH hosts and their masters (see `task_remote`).
     pub(super) task_hosts: super::task_remote::TaskHosts,
+    /// Every Slurm job of the session seen to start (named when their
+    /// cancel at the end cannot be confirmed, see `scancel`).
+    pub(super) slurm_jobs_seen: std::collections::BTreeSet<String>,
 }
 
 /// Bytes read from one pipe per readiness before other fds get a turn.
@@ -171,6 +174,7 @@ impl Supervisor {
             branch_kills: Default::default(),
             slurm_watch: None,
             task_hosts: Default::default(),
+            slurm_jobs_seen: Default::default(),
         }
     }
 

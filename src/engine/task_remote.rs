@@ -39,6 +39,10 @@ pub(super) struct Run {
     pub(super) kill_sent: bool,
     /// ssh said the host refused the session (sshd's `MaxSessions`).
     refused: bool,
+    /// Its local `ssh` was killed: the host's end never came back.
+    pub(super) local_killed: bool,
+    /// The wrapper said the command started.
+    started: bool,
 }
 
 /// The supervisor's remote tasks.
@@ -70,10 +74,11 @@ pub(super) fn outcome(
     local: i32,
     stopped: bool,
     host: &str,
-    refused: bool,
+    (refused, local_killed): (bool, bool),
 ) -> (i32, Option<String>) {
     match reported {
         Some(c) => (c, None),
+        None if stopped && local_killed => (local, Some(end_unknown(host, local))),
         None if stopped => (local, None),
         None if refused => (local, Some(super::remote::why::refused_session_text(host))),
         None => (
@@ -85,6 +90,16 @@ pub(super) fn outcome(
             )),
         ),
     }
+}
+
+/// Why a remote run stopped by Proctor has no end of its own: its host
+/// did not answer, and `local` is its local `ssh`'s end.
+pub(super) fn end_unknown(host: &str, local: i32) -> String {
+    format!(
+        "the remote command's end is unknown: {} did not answer within the stop timeout and 3 s, so the local ssh was killed; {} is that kill, not the command's (the host's wrapper stops the command when it sees the connection gone)",
+        shorten(host),
+        crate::event::exit::describe_exit(local)
+    )
 }
 
 impl TaskHosts {
@@ -243,6 +258,8 @@ impl Supervisor {
                 master: m,
                 kill_sent: false,
                 refused: false,
+                local_killed: false,
+                started: false,
             },
         );
         // Its stdin is a pipe held open and never written to: its end is
@@ -359,11 +376,17 @@ impl Supervisor {
         for line in lines {
             let before = match argv::parse_line(&line.text, &marker) {
                 argv::Said::Line => {
-                    run.refused |= super::remote::why::refused_session(&line.text);
-                    out.push(line);
+                    run.refused |= !run.started && super::remote::why::refused_session(&line.text);
+                    // A refused session ran nothing: ssh's own lines.
+                    if !run.refused {
+                        out.push(line);
+                    }
                     continue;
                 }
-                argv::Said::Started { before, .. } => before.to_string(),
+                argv::Said::Started { before, .. } => {
+                    run.started = true;
+                    before.to_string()
+                }
                 argv::Said::Exit { before, code } => {
                     run.exit = Some(code);
                     before.to_string()
@@ -395,7 +418,13 @@ impl Supervisor {
             || self
                 .proc(key)
                 .is_some_and(|p| matches!(p.life, super::lifecycle::Life::Stopping { .. }));
-        let (code, why) = outcome(run.exit, code, stopping, &run.host, run.refused);
+        let (code, why) = outcome(
+            run.exit,
+            code,
+            stopping,
+            &run.host,
+            (run.refused, run.local_killed),
+        );
         if let Some(message) = why {
             let name = self.proc(key).map(|p| p.name.clone()).unwrap_or_default();
             self.process_error(&name, message);
@@ -410,15 +439,21 @@ mod tests {
 
     #[test]
     fn the_remote_code_wins_and_a_missing_one_is_said() {
-        assert_eq!(outcome(Some(3), 0, false, "h", false), (3, None));
-        assert_eq!(outcome(Some(-9), 0, true, "h", false), (-9, None));
+        assert_eq!(outcome(Some(3), 0, false, "h", (false, false)), (3, None));
+        assert_eq!(outcome(Some(-9), 0, true, "h", (false, true)), (-9, None));
         // Stopped by Proctor: the local ssh's end is the outcome.
-        assert_eq!(outcome(None, -15, true, "h", false), (-15, None));
-        let (c, why) = outcome(None, 255, false, "u@b", false);
+        assert_eq!(outcome(None, -15, true, "h", (false, false)), (-15, None));
+        // Its local ssh killed, the host silent: the end is not the command's.
+        let (c, why) = outcome(None, -9, true, "h", (false, true));
+        assert_eq!(c, -9);
+        let why = why.unwrap();
+        assert!(why.contains("end is unknown: h did not answer"), "{why}");
+        assert!(why.contains("-9 (SIGKILL) is that kill"), "{why}");
+        let (c, why) = outcome(None, 255, false, "u@b", (false, false));
         assert_eq!(c, 255);
         assert!(why.unwrap().contains("no exit code came back from u@b"));
         // A session the host refused says so.
-        let (c, why) = outcome(None, 255, false, "u@b", true);
+        let (c, why) = outcome(None, 255, false, "u@b", (true, false));
         assert_eq!(c, 255);
         assert!(why.unwrap().contains("u@b refused more sessions"));
     }

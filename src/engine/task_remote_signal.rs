@@ -71,6 +71,7 @@ impl Supervisor {
                     if let Some(r) = self.task_hosts.runs.get_mut(&key) {
                         r.kill_sent = true;
                     }
+                    self.mark_worker_kill_sent(key);
                 }
                 true
             }
@@ -94,7 +95,7 @@ impl Supervisor {
     /// on its host (a Kill after that, or the stop timeout's, ends the
     /// local `ssh`).
     pub(super) fn remote_kill_due(&self, key: usize) -> bool {
-        self.task_hosts.runs.get(&key).is_some_and(|r| !r.kill_sent)
+        self.task_hosts.runs.get(&key).is_some_and(|r| !r.kill_sent) || self.worker_kill_due(key)
     }
 
     /// The stop timeout ran out for a remote task (the host's end did not
@@ -102,6 +103,27 @@ impl Supervisor {
     pub(super) fn mark_remote_kill_sent(&mut self, key: usize) {
         if let Some(r) = self.task_hosts.runs.get_mut(&key) {
             r.kill_sent = true;
+        }
+        self.worker_stop_timed_out(key);
+    }
+
+    /// Whether a Kill of the process at `key` now is its local `ssh`'s:
+    /// it runs on an SSH host, and SIGKILL was already sent there (or the
+    /// host's wrapper kills it itself at the stop timeout).
+    pub(super) fn kills_local_ssh(&self, key: usize) -> bool {
+        (self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some()) && !self.remote_kill_due(key)
+    }
+
+    /// The local `ssh` of the remote run at `key` was killed: unless its
+    /// end came back before, the command's end on the host is unknown.
+    pub(super) fn note_local_ssh_killed(&mut self, key: usize) {
+        if let Some(r) = self.task_hosts.runs.get_mut(&key) {
+            r.local_killed = true;
+        }
+        if let Some(w) = self.ssh_worker(key) {
+            if let Some(r) = self.pools.get_mut(w.pool) {
+                r.workers[w.slot].report.local_killed = true;
+            }
         }
     }
 

@@ -103,6 +103,31 @@ impl SshHosts {
         unsafe { libc::kill(self.init_pid(addr), libc::SIGKILL) };
     }
 
+    /// Stops (`SIGSTOP`) or continues (`SIGCONT`) every process of
+    /// `addr`'s namespace: a host that hangs, connections held open.
+    pub fn freeze_host(&self, addr: &str, stop: bool) {
+        let ns = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        let Some(want) = ns(self.init_pid(addr)) else {
+            return;
+        };
+        // Never this machine's own namespace: only the host's.
+        assert_ne!(
+            Some(&want),
+            ns(std::process::id() as i32).as_ref(),
+            "not a namespace of its own"
+        );
+        let sig = if stop { libc::SIGSTOP } else { libc::SIGCONT };
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if ns(pid).as_ref() == Some(&want) {
+                // SAFETY: a plain kill of a process of the test's host.
+                unsafe { libc::kill(pid, sig) };
+            }
+        }
+    }
+
     /// Starts a killed host again, as it was.
     pub fn revive_host(&self, addr: &str) {
         let out = Command::new("bash")
@@ -329,4 +354,39 @@ pub fn with_env_prefix(prefix: &str) -> Vec<i32> {
         }
     }
     out
+}
+
+/// Waits for `child` to end, up to `limit`; `None` if it did not (it is
+/// killed then).
+pub fn wait_child(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `proctor run` as a test starts it to send it SIGINT: with SIGINT at its
+/// default, whatever this process has (a shell's background job starts
+/// with SIGINT ignored, and Proctor keeps a signal ignored at its start
+/// ignored, as the shell asked).
+pub fn proctor_run_cmd() -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_proctor"));
+    // SAFETY: signal() with constant arguments is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    c.arg("run");
+    c
 }

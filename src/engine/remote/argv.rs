@@ -215,11 +215,35 @@ fn common(ssh_options: &[String], control: &str) -> Vec<String> {
 }
 
 /// One worker slot's `ssh`: through the host's master connection, no
-/// terminal, the wrapped command.
+/// terminal, the wrapped command. Only through it: when the master
+/// refuses a session (sshd's `MaxSessions`) or is gone, OpenSSH would
+/// log in on a connection of its own, one login per input; the option
+/// put first (the first value of an option wins) makes that fallback
+/// fail at once, so that the refusal is seen and the slot retired (see
+/// [`no_fallback`]).
 pub fn ssh_argv(dest: &str, ssh_options: &[String], control: &str, remote: &str) -> Vec<String> {
-    let mut a = common(ssh_options, control);
+    let mut a = vec![
+        "ssh".to_string(),
+        "-o".to_string(),
+        no_fallback(ssh_options).to_string(),
+    ];
+    a.extend(common(ssh_options, control).into_iter().skip(1));
     a.extend(["-o", "ControlMaster=no", "-T", "--", dest, remote].map(String::from));
     a
+}
+
+/// The option that stops a session through the master from falling back
+/// to a login of its own: a proxy command that fails (no connection is
+/// even tried); with the user's `-J` on the command line, which ssh
+/// refuses beside a proxy command, no authentication method instead (the
+/// fallback connects, and fails to log in).
+pub fn no_fallback(ssh_options: &[String]) -> &'static str {
+    let jump = ssh_options.iter().any(|o| o.starts_with("-J"));
+    if jump {
+        "PreferredAuthentications=none"
+    } else {
+        "ProxyCommand=false"
+    }
 }
 
 /// The host's master connection: in the foreground, no command.
@@ -305,10 +329,23 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_ssh_cannot_fall_back_to_a_login_of_its_own() {
+        let a = ssh_argv("h", &["-F".into(), "cfg".into()], "/c", "x");
+        assert_eq!(&a[..3], ["ssh", "-o", "ProxyCommand=false"]);
+        let a = ssh_argv("h", &["-J".into(), "jump".into()], "/c", "x");
+        assert_eq!(&a[..3], ["ssh", "-o", "PreferredAuthentications=none"]);
+        assert_eq!(no_fallback(&["-Jjump".into()]), "PreferredAuthentications=none");
+        // The master itself logs in as configured.
+        assert!(!master_argv("h", &[], "/c")
+            .iter()
+            .any(|w| w.contains("ProxyCommand")));
+    }
+
+    #[test]
     fn ssh_line_has_the_users_options_first_and_the_host_after_dashes() {
         let remote = remote_line(&wrap(None), &["echo".into(), "a b".into()]);
         let a = ssh_argv("u@h", &["-F".into(), "cfg".into()], "/tmp/c/h0", &remote);
-        assert_eq!(&a[..3], ["ssh", "-F", "cfg"]);
+        assert_eq!(&a[3..5], ["-F", "cfg"]);
         assert!(a.contains(&"BatchMode=yes".to_string()));
         assert!(a.contains(&"ControlPath=/tmp/c/h0".to_string()));
         let n = a.len();

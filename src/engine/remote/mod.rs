@@ -32,6 +32,14 @@ pub(super) struct SlotReport {
     pub ended: Option<crate::event::slurm::SlurmState>,
     /// ssh said the host refused the session (sshd's `MaxSessions`).
     pub refused: bool,
+    /// SIGKILL was sent to it on its SSH host: a Kill after that is the
+    /// local `ssh`'s (see `pool_remote_stop`).
+    pub kill_sent: bool,
+    /// Its local `ssh` was killed (the host's end did not come back).
+    pub local_killed: bool,
+    /// The wrapper said the command started (ssh's refusal can only come
+    /// before: after, such words are the command's).
+    pub started: bool,
 }
 
 /// A pool's remote side: `None` for a pool that runs here.
