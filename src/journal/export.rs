@@ -134,10 +134,18 @@ pub fn plain_event(e: &Event) -> Event {
 pub fn coloured_event(e: &Event) -> Event {
     use crate::ansi::for_terminal;
     use crate::event::EventKind;
+    // Each line on its own: the newlines that join lines read together
+    // stay newlines (a control character inside a line is escaped).
+    let coloured = |text: &str| {
+        text.split('\n')
+            .map(|l| for_terminal(l, true))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut e = e.clone();
     e.kind = match e.kind {
-        EventKind::Stdout { line, .. } => EventKind::stdout(for_terminal(&line, true)),
-        EventKind::Stderr { line, .. } => EventKind::stderr(for_terminal(&line, true)),
+        EventKind::Stdout { line, .. } => EventKind::stdout(coloured(&line)),
+        EventKind::Stderr { line, .. } => EventKind::stderr(coloured(&line)),
         k => k,
     };
     e
@@ -357,6 +365,29 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("run.CSV")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("run.txt")), Some(Format::Text));
         assert_eq!(Format::from_path(Path::new("run")), None);
+    }
+
+    #[test]
+    fn lines_read_together_are_a_row_each_with_colours_kept_or_not() {
+        use crate::event::EventKind;
+        let raw = b"\x1b[31mred\x1b[0m\nplain \\n literal\n\xff\x07bell";
+        let e = Event::now(EventKind::Stdout {
+            line: "\u{1b}[31mred\u{1b}[0m\nplain \\n literal\n\u{fffd}\u{7}bell".into(),
+            bytes: Some(crate::event::raw::encode(raw)),
+        })
+        .process("p", Some(1));
+        for format in [Format::Text, Format::Csv] {
+            for plain in [true, false] {
+                let mut w = EventWriter::new(Vec::new(), format).unwrap().plain(plain);
+                w.write(&e).unwrap();
+                let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+                let rows: Vec<&str> = text.lines().filter(|l| l.contains("stdout")).collect();
+                assert_eq!(rows.len(), 3, "{format:?} plain {plain}: {text}");
+                assert!(rows[1].contains("plain \\n literal"), "a written backslash-n stays: {text}");
+                assert!(!rows[2].contains('\u{7}'), "a control character never reaches the file raw");
+                assert_eq!(rows[0].contains("\u{1b}[31m"), !plain, "colours kept only when asked: {text}");
+            }
+        }
     }
 
     #[test]
