@@ -83,32 +83,63 @@ impl LineSplitter {
         }
     }
 
-    /// Feeds a chunk and emits its complete lines joined in one piece when
-    /// they are all UTF-8 and none is longer than `max` (the common case: no
-    /// allocation or event per line); else line by line as [`push`] does.
-    /// What follows the last newline waits for the next chunk either way.
-    pub fn push_joined(&mut self, chunk: &[u8], emit: &mut impl FnMut(Piece)) {
-        let Some(last) = memrchr(b'\n', chunk) else {
-            self.push(chunk, &mut |l| emit(Piece::One(l)));
-            return;
-        };
-        let (body, rest) = (&chunk[..last], &chunk[last + 1..]);
-        // The lines: what was pending, then the chunk up to its last newline.
-        let mut count: u32 = 1;
-        let mut longest = 0;
-        let mut start = 0;
-        for (i, &b) in body.iter().enumerate() {
-            if b == b'\n' {
-                longest = longest.max(i - start);
-                start = i + 1;
-                count += 1;
+    /// Feeds a chunk and emits its complete lines joined in one piece (the
+    /// common case: no allocation or event per line; lines that are not
+    /// UTF-8 carry their exact bytes). A line longer than `max` is cut
+    /// into pieces of its own as [`push`] does, and the lines after it are
+    /// joined again. What follows the last newline waits for the next
+    /// chunk.
+    pub fn push_joined(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(Piece)) {
+        loop {
+            let Some(last) = memrchr(b'\n', chunk) else {
+                self.push(chunk, &mut |l| emit(Piece::One(l)));
+                return;
+            };
+            // The first complete line longer than `max` (what is pending
+            // counts towards the first line), if any.
+            let mut start = 0;
+            let mut carried = self.pending.len();
+            let mut long = None;
+            for (i, &b) in chunk[..=last].iter().enumerate() {
+                if b == b'\n' {
+                    if i - start + carried > self.max {
+                        long = Some((start, i));
+                        break;
+                    }
+                    carried = 0;
+                    start = i + 1;
+                }
+            }
+            match long {
+                None => {
+                    self.emit_joined(&chunk[..last], emit);
+                    self.push(&chunk[last + 1..], &mut |l| emit(Piece::One(l)));
+                    return;
+                }
+                Some((line_start, newline)) => {
+                    if line_start > 0 {
+                        // The lines before it, joined; it, cut in pieces.
+                        self.emit_joined(&chunk[..line_start - 1], emit);
+                    }
+                    self.push(&chunk[line_start..=newline], &mut |l| emit(Piece::One(l)));
+                    chunk = &chunk[newline + 1..];
+                }
             }
         }
-        longest = longest.max(body.len() - start);
-        let first_len = memchr(b'\n', body).unwrap_or(body.len()) + self.pending.len();
-        let fits = longest <= self.max && first_len <= self.max && count > 1;
-        if !fits {
-            return self.push(chunk, &mut |l| emit(Piece::One(l)));
+    }
+
+    /// Emits what is pending and `body` (complete lines joined by newlines,
+    /// none longer than `max`, without the last newline): one piece of
+    /// them all, or the line itself when there is one.
+    fn emit_joined(&mut self, body: &[u8], emit: &mut impl FnMut(Piece)) {
+        let count = 1 + body.iter().filter(|&&b| b == b'\n').count() as u32;
+        if count == 1 {
+            self.pending.extend_from_slice(body);
+            let line = std::mem::take(&mut self.pending);
+            emit(Piece::One(to_text(&line, true)));
+            self.pending = line;
+            self.pending.clear();
+            return;
         }
         let piece = match (std::str::from_utf8(body), std::str::from_utf8(&self.pending)) {
             (Ok(text), Ok(pending)) => {
@@ -130,7 +161,6 @@ impl LineSplitter {
         };
         self.pending.clear();
         emit(piece);
-        self.push(rest, &mut |l| emit(Piece::One(l)));
     }
 
     /// Emits what is left (a last line without a newline).
@@ -290,15 +320,17 @@ mod tests {
     fn bytes_of(pieces: &[Piece]) -> Vec<u8> {
         let mut out = Vec::new();
         for p in pieces {
-            let (text, bytes) = match p {
-                Piece::Lines { text, bytes, .. } => (text, bytes),
-                Piece::One(l) => (&l.text, &l.bytes),
+            let (text, bytes, complete) = match p {
+                Piece::Lines { text, bytes, .. } => (text, bytes, true),
+                Piece::One(l) => (&l.text, &l.bytes, l.complete),
             };
             match bytes {
                 Some(b) => out.extend(crate::event::raw::decode(b).unwrap()),
                 None => out.extend_from_slice(text.as_bytes()),
             }
-            out.push(b'\n');
+            if complete {
+                out.push(b'\n');
+            }
         }
         out
     }
@@ -317,6 +349,29 @@ mod tests {
             assert_eq!(lines_of(&pieces), split(chunks, 5), "cut at {cut}");
             assert_eq!(bytes_of(&pieces), text, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn the_lines_after_a_long_one_are_joined_again() {
+        let mut chunk = b"a\nb\n".to_vec();
+        chunk.extend_from_slice(&[b'x'; 25]);
+        chunk.push(b'\n');
+        for i in 0..100 {
+            chunk.extend_from_slice(format!("{i}\n").as_bytes());
+        }
+        let pieces = joined(&[&chunk], 10);
+        // a and b joined, the long line in 3 pieces, the 100 lines joined.
+        assert_eq!(pieces.len(), 5, "{pieces:?}");
+        assert!(matches!(&pieces[4], Piece::Lines { count: 100, .. }));
+        assert_eq!(lines_of(&pieces), split(&[&chunk], 10));
+        assert_eq!(bytes_of(&pieces), chunk);
+        // What was pending counts towards the first line's length.
+        let pieces = joined(&[b"xxxxxxx", b"xxxxxxx\n1\n2\n3\n"], 10);
+        assert!(
+            matches!(pieces.last(), Some(Piece::Lines { count: 3, .. })),
+            "{pieces:?}"
+        );
+        assert_eq!(lines_of(&pieces), vec!["xxxxxxxxxx", "xxxx", "1", "2", "3"]);
     }
 
     #[test]

@@ -383,9 +383,19 @@ mod tests {
                 let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
                 let rows: Vec<&str> = text.lines().filter(|l| l.contains("stdout")).collect();
                 assert_eq!(rows.len(), 3, "{format:?} plain {plain}: {text}");
-                assert!(rows[1].contains("plain \\n literal"), "a written backslash-n stays: {text}");
-                assert!(!rows[2].contains('\u{7}'), "a control character never reaches the file raw");
-                assert_eq!(rows[0].contains("\u{1b}[31m"), !plain, "colours kept only when asked: {text}");
+                assert!(
+                    rows[1].contains("plain \\n literal"),
+                    "a written backslash-n stays: {text}"
+                );
+                assert!(
+                    !rows[2].contains('\u{7}'),
+                    "a control character never reaches the file raw"
+                );
+                assert_eq!(
+                    rows[0].contains("\u{1b}[31m"),
+                    !plain,
+                    "colours kept only when asked: {text}"
+                );
             }
         }
     }
