@@ -241,15 +241,6 @@ impl LogStore {
     /// indices of the lines added.
     pub fn push(&mut self, mut e: Event) -> std::ops::Range<u64> {
         let start = self.end;
-        if matches!(&e.kind, EventKind::Stdout { line, bytes: Some(_) } | EventKind::Stderr { line, bytes: Some(_) } if line.contains('\n'))
-        {
-            // Lines read together that were not all UTF-8: a line each,
-            // each with its own bytes (kept whole if it has them).
-            e.for_each_line(|line| {
-                self.push(line);
-            });
-            return start..self.end;
-        }
         let who = self.intern(&mut e);
         let (secs, nanos, offset) = (
             e.time.timestamp(),
@@ -267,9 +258,12 @@ impl LogStore {
             first: 0,
             kind: LineKind::Other,
         };
+        // Output is kept as its text: a line that was not UTF-8 is shown
+        // lossily, and its exact bytes stay in the journal (which exports
+        // read), not here, where they cost 3 times the text.
         let output = match &e.kind {
-            EventKind::Stdout { line, bytes: None } => Some((LineKind::Stdout, line)),
-            EventKind::Stderr { line, bytes: None } => Some((LineKind::Stderr, line)),
+            EventKind::Stdout { line, .. } => Some((LineKind::Stdout, line)),
+            EventKind::Stderr { line, .. } => Some((LineKind::Stderr, line)),
             _ => None,
         };
         match output {
