@@ -34,13 +34,35 @@ fn a_past_session_is_listed_opened_read_only_exported_and_left() {
         "{\"seq\":1,\"time\":\"2026-01-01T00:00:00.000+00:00\",\"kind\":\"session_started\",\"message\":\"m\",\"format\":2}\n",
     )
     .unwrap();
+    // One that ran nothing but says something (here, what rotation
+    // removed): listed.
+    std::fs::write(
+        past_journal.with_file_name("2026-01-02T00-00-00.000-2.jsonl"),
+        "{\"seq\":1,\"time\":\"2026-01-02T00:00:00.000+00:00\",\"kind\":\"session_started\",\"message\":\"m\",\"format\":2}\n{\"seq\":2,\"time\":\"2026-01-02T00:00:00.000+00:00\",\"kind\":\"error\",\"message\":\"removed 1 older journal\"}\n",
+    )
+    .unwrap();
 
+    // Older than the past session's, so that its row comes first.
+    for f in [
+        "2026-01-01T00-00-00.000-1.jsonl",
+        "2026-01-02T00-00-00.000-2.jsonl",
+    ] {
+        std::fs::File::options()
+            .write(true)
+            .open(past_journal.with_file_name(f))
+            .and_then(|f| {
+                f.set_modified(
+                    std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+                )
+            })
+            .unwrap();
+    }
     let mut h = harness_in(dirs.clone(), Some(session(vec![])), false);
     frames(&mut h, 2);
     h.get_by_label("History").click();
     wait_until(&mut h, "the history list", |h| shows(h, "Past sessions"));
-    wait_until(&mut h, "two journals listed", |h| {
-        h.query_all_by_label("Open").count() == 2
+    wait_until(&mut h, "three journals listed", |h| {
+        h.query_all_by_label("Open").count() == 3
     });
     assert!(shows_containing(&h, "(this session)"));
     assert!(

@@ -284,11 +284,12 @@ impl History {
 const TASKS_WIDTH: f32 = 180.0;
 
 impl Listed {
-    /// Nothing ran in it: no process, no start, and it reads whole (a
-    /// journal left by an app killed before anything started).
+    /// Nothing ran in it: it reads whole and holds only its start, its end
+    /// and samples (a journal left by an app killed before anything ran);
+    /// the same rule that removes such a journal at a session's end.
     pub fn ran_nothing(&self) -> bool {
         let s = &self.summary;
-        self.rows == Some(0) && s.processes == 0 && s.problem.is_none() && s.damage.is_none()
+        s.telling == 0 && s.problem.is_none() && s.damage.is_none()
     }
 }
 

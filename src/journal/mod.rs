@@ -79,5 +79,16 @@ pub fn default_dir() -> PathBuf {
     state.join("proctor").join("sessions")
 }
 
+/// Whether an event says something of the session beyond its start, its
+/// end and resource samples: a journal without one is a session in which
+/// nothing ran (removed at its end, not listed in the app's History).
+pub fn says_something(kind: &crate::event::EventKind) -> bool {
+    use crate::event::EventKind;
+    !matches!(
+        kind,
+        EventKind::SessionStarted { .. } | EventKind::SessionEnded { .. } | EventKind::Samples { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests;

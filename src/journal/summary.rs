@@ -32,6 +32,10 @@ pub struct JournalSummary {
     /// torn end): the counts are of the rest.
     #[serde(default)]
     pub damage: Option<String>,
+    /// Events beyond the session's start, end and samples
+    /// (`journal::says_something`): none, and nothing ran in it.
+    #[serde(default)]
+    pub telling: u64,
 }
 
 /// Lists the journals in `dir`, newest first, with counts read from each
@@ -62,6 +66,7 @@ fn empty(path: &Path, size: u64) -> JournalSummary {
         rows: 0,
         problem: None,
         damage: None,
+        telling: 0,
     }
 }
 
@@ -103,6 +108,9 @@ pub fn summarize(path: &Path, size: u64) -> JournalSummary {
 fn count(s: &mut JournalSummary, names: &mut std::collections::BTreeSet<String>, e: &crate::event::Event) {
     {
         s.events += 1;
+        if super::says_something(&e.kind) {
+            s.telling += 1;
+        }
         if s.started.is_none() {
             s.started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
         }

@@ -148,12 +148,8 @@ impl Journal {
 
     /// Appends an event (buffered; see `flush_due`).
     pub fn append(&mut self, e: &Event) {
-        use crate::event::EventKind;
         if !self.eventful {
-            self.eventful = !matches!(
-                e.kind,
-                EventKind::SessionStarted { .. } | EventKind::SessionEnded { .. } | EventKind::Samples { .. }
-            );
+            self.eventful = super::says_something(&e.kind);
         }
         if serde_json::to_writer(&mut self.buf, e).is_ok() {
             self.buf.push(b'\n');
