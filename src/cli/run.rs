@@ -214,10 +214,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     out.flush();
     if unprinted > 0 {
         say!(
-            "proctor: {unprinted} output line{} read after the stop signal not printed{}",
+            "proctor: {unprinted} output line{} not printed after the stop signal{}",
             if unprinted == 1 { "" } else { "s" },
             if args.no_journal {
                 ""
+            } else if engine_journal_failed.load(Ordering::SeqCst) {
+                " (the journal could not be written in full: see the error above)"
             } else {
                 " (the journal has them)"
             }

@@ -192,11 +192,18 @@ impl Journal {
         let frame = std::mem::replace(&mut self.buf, next);
         let Some(tx) = &self.frames else { return };
         let sent = if self.stalled {
-            tx.try_send(frame).is_ok()
+            // Waited for again only once the writer has taken every frame
+            // queued: a disk that is slow rather than dead (a write now and
+            // then) would otherwise freeze the engine again after each.
+            let caught_up = tx.is_empty();
+            let sent = tx.try_send(frame).is_ok();
+            self.stalled = !(sent && caught_up);
+            sent
         } else {
-            tx.send_deadline(frame, Instant::now() + END_WAIT).is_ok()
+            let sent = tx.send_deadline(frame, Instant::now() + END_WAIT).is_ok();
+            self.stalled = !sent;
+            sent
         };
-        self.stalled = !sent;
         if !sent {
             self.dropped.fetch_add(1, Ordering::SeqCst);
             if !self.failed.swap(true, Ordering::SeqCst) {
