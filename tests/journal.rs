@@ -470,3 +470,93 @@ fn a_session_in_which_nothing_ran_leaves_no_journal_and_one_that_ran_keeps_it() 
         .iter()
         .any(|e| e.process.as_deref() == Some("t") && matches!(e.kind, EventKind::Spawned { .. })));
 }
+
+/// Peak memory (VmHWM) of `proctor export JOURNAL OUT` and its status.
+fn export_peak_kb(journal: &std::path::Path, out: &std::path::Path) -> (std::process::ExitStatus, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("export")
+        .arg(journal)
+        .arg(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            if let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            return (s, peak_kb);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_journal_made_one_big_frame_by_zstd_reads_in_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("one-frame.jsonl.zst");
+    let n = 400_000;
+    {
+        // As `zstdcat j | zstd` makes it: one frame, its size not said.
+        let file = std::fs::File::create(&journal).unwrap();
+        let mut z = zstd::stream::write::Encoder::new(file, 1).unwrap();
+        z.include_checksum(true).unwrap();
+        for i in 0..n {
+            let e = proctor::event::Event::now(proctor::event::EventKind::stdout(format!("line {i}")))
+                .process("a", Some(1));
+            serde_json::to_writer(&mut z, &e).unwrap();
+            z.write_all(b"\n").unwrap();
+        }
+        z.finish().unwrap();
+    }
+    let out = dir.path().join("out.txt");
+    let (status, peak_kb) = export_peak_kb(&journal, &out);
+    assert!(status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), n);
+    assert!(text.lines().last().unwrap().ends_with("line 399999"));
+    // Decoded whole, the frame's 40 MB of text were held at once.
+    assert!(peak_kb < 30 * 1024, "{} MB", peak_kb / 1024);
+}
+
+#[test]
+fn a_big_frame_whose_checksum_fails_is_said_and_the_next_frame_read() {
+    let (frames, all) = three_frames();
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = Vec::new();
+    {
+        let mut z = zstd::stream::write::Encoder::new(&mut big, 1).unwrap();
+        z.include_checksum(true).unwrap();
+        std::io::copy(&mut &vec![b'x'; 100][..], &mut z).unwrap();
+        for i in 0..200_000 {
+            let e = proctor::event::Event::now(proctor::event::EventKind::stdout(format!("big {i}")));
+            let mut line = serde_json::to_vec(&e).unwrap();
+            line.push(b'\n');
+            std::io::copy(&mut &line[..], &mut z).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    // The big frame's checksum (its last 4 bytes) spoiled.
+    let last = big.len() - 2;
+    big[last] ^= 0x55;
+    let mut bytes = frames[0].clone();
+    bytes.extend_from_slice(&big);
+    bytes.extend_from_slice(&frames[1]);
+    let path = dir.path().join("j.jsonl.zst");
+    std::fs::write(&path, &bytes).unwrap();
+    let (events, errors) = proctor::journal::read_journal(&path).unwrap();
+    assert!(errors.iter().any(|e| e.contains("1 damaged part")), "{errors:?}");
+    // The frames around it are read whole.
+    let texts: Vec<String> = events.iter().map(|e| e.text()).collect();
+    for e in &all[..200] {
+        assert!(texts.contains(&e.text()), "{} lost", e.text());
+    }
+}

@@ -9,6 +9,7 @@
 pub mod export;
 pub mod output;
 
+mod frame_stream;
 mod reader;
 mod rotate;
 mod summary;

@@ -187,6 +187,8 @@ pub struct JournalText {
     pub skipped: u64,
     /// Inside a damaged stretch, looking for the next frame.
     skipping: bool,
+    /// A frame too big to decode whole, being decoded a piece at a time.
+    streamed: Option<super::frame_stream::StreamedFrame>,
 }
 
 /// What the bytes held make of the next frame.
@@ -197,9 +199,12 @@ enum Next {
     Damaged,
 }
 
-/// A frame larger than this (compressed or not) is damage: no writer
-/// makes one (frames hold about 1 MiB of text).
+/// A compressed frame larger than this is damage: no writer makes one
+/// (Proctor's frames hold about 1 MiB of text).
 const MAX_FRAME: usize = 256 << 20;
+/// A frame of at most this much text is decoded whole; a bigger one (made
+/// by other tools) a piece at a time, in bounded memory.
+const WHOLE_FRAME: usize = 16 << 20;
 
 impl JournalText {
     /// Decodes the next whole frame held in `raw`, if there is one.
@@ -222,9 +227,16 @@ impl JournalText {
         let frame = &self.raw[..n];
         let size = zstd::zstd_safe::get_frame_content_size(frame).ok().flatten();
         let text = match size {
-            Some(size) if (size as usize) <= MAX_FRAME => zstd::bulk::decompress(frame, size as usize),
-            Some(_) => return Next::Damaged,
-            None => zstd::stream::decode_all(frame),
+            // Decoded whole, its checksum checked before any of its text
+            // is read: damage never reads as other lines.
+            Some(size) if (size as usize) <= WHOLE_FRAME => zstd::bulk::decompress(frame, size as usize),
+            // Bigger, or of a size not said: a piece at a time (its
+            // checksum is checked at its end).
+            _ => {
+                let frame = self.raw.drain(..n).collect();
+                self.streamed = Some(super::frame_stream::StreamedFrame::new(frame));
+                return self.next_piece();
+            }
         };
         match text {
             Ok(t) => {
@@ -233,6 +245,34 @@ impl JournalText {
                 Next::Frame
             }
             Err(_) => Next::Damaged,
+        }
+    }
+
+    /// The next piece of the frame being streamed into `text`.
+    fn next_piece(&mut self) -> Next {
+        use super::frame_stream::Piece;
+        let Some(s) = self.streamed.as_mut() else {
+            return Next::Frame;
+        };
+        self.at = 0;
+        match s.next_piece(&mut self.text) {
+            Piece::More => Next::Frame,
+            Piece::Done => {
+                self.streamed = None;
+                Next::Frame
+            }
+            Piece::Damaged { left } => {
+                // The rest of the frame is skipped (it is out of `raw`
+                // already: the next frame is next).
+                self.streamed = None;
+                // A line the pieces before left open ends here (and does
+                // not parse): the next frame starts a line of its own.
+                self.text.clear();
+                self.text.push(b'\n');
+                self.damaged += 1;
+                self.skipped += left as u64;
+                Next::Frame
+            }
         }
     }
 
@@ -313,7 +353,12 @@ impl Read for JournalText {
                 self.at += n;
                 return Ok(n);
             }
-            match self.next_frame() {
+            let next = if self.streamed.is_some() {
+                self.next_piece()
+            } else {
+                self.next_frame()
+            };
+            match next {
                 Next::Frame => {
                     self.torn = false;
                     self.skipping = false;
@@ -364,6 +409,7 @@ pub fn open_journal(path: &Path) -> io::Result<JournalText> {
         damaged: 0,
         skipped: 0,
         skipping: false,
+        streamed: None,
     })
 }
 
