@@ -20,7 +20,7 @@ pub use reader::{check_format, for_each_event, open_journal, read_journal, Journ
 pub use rotate::{is_journal_name, is_live, removed_note, rotate};
 pub use summary::{list_journals, summarize, JournalSummary};
 pub use summary_cache::CACHE_NAME;
-pub use writer::{Journal, END_WAIT};
+pub use writer::{Journal, END_WAIT, STALL_WAIT};
 
 use std::path::PathBuf;
 use std::time::Duration;

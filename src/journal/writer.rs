@@ -29,6 +29,10 @@ const QUEUE: usize = 4;
 /// that takes longer (a hung network mount, a stalled device) is said to
 /// have stalled and the session ends without it.
 pub const END_WAIT: Duration = Duration::from_secs(10);
+/// How long a flush waits for room in the writer's full queue: a disk
+/// that writes no frame (1 MiB at most) in that time has stalled. Short,
+/// because the engine waits with it (it reaps no child, obeys no stop).
+pub const STALL_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Journal {
     path: PathBuf,
@@ -51,7 +55,7 @@ pub struct Journal {
     /// An event other than the session's start, end and samples was
     /// appended: a journal without one is removed at the end.
     eventful: bool,
-    /// The writer took no frame within [`END_WAIT`]: nothing waits for it
+    /// The writer took no frame within [`STALL_WAIT`]: nothing waits for it
     /// until it takes one again, and frames it has no room for are dropped
     /// (counted in `dropped`; the writer says the hole in the journal when
     /// it can write again, as after a full disk).
@@ -176,7 +180,7 @@ impl Journal {
     }
 
     /// Hands everything pending to the writer as one frame, waiting while
-    /// the writer's queue is full ([`END_WAIT`] at most: a disk that takes
+    /// the writer's queue is full ([`STALL_WAIT`] at most: a disk that takes
     /// no write for that long has stalled, and from then on a frame it has
     /// no room for is dropped and counted, never waited for, so that a hung
     /// disk cannot hang the engine). Only whole frames are ever kept.
@@ -200,7 +204,7 @@ impl Journal {
             self.stalled = !(sent && caught_up);
             sent
         } else {
-            let sent = tx.send_deadline(frame, Instant::now() + END_WAIT).is_ok();
+            let sent = tx.send_deadline(frame, Instant::now() + STALL_WAIT).is_ok();
             self.stalled = !sent;
             sent
         };
@@ -209,9 +213,9 @@ impl Journal {
             if !self.failed.swap(true, Ordering::SeqCst) {
                 if let Ok(mut slot) = self.error.lock() {
                     *slot = Some(format!(
-                        "the journal {} took no write for {} s (a stalled disk?): events are not journaled until it takes writes again (the log and exports still have them)",
+                        "the journal {} took no write for {} s (a stalled disk?): events are not journaled until it takes writes again (the app's log and the terminal still show them)",
                         self.path.display(),
-                        END_WAIT.as_secs()
+                        STALL_WAIT.as_secs()
                     ));
                 }
             }
@@ -313,7 +317,7 @@ impl FrameWriter {
         let dropped = self.dropped.swap(0, Ordering::SeqCst);
         if dropped > 0 {
             self.lost += dropped;
-            self.lost_why = format!("the disk took no write for {} s", END_WAIT.as_secs());
+            self.lost_why = format!("the disk took no write for {} s", STALL_WAIT.as_secs());
         }
         if self.lost > 0 {
             let note = crate::event::Event::now(crate::event::EventKind::Error {

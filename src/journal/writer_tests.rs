@@ -49,8 +49,8 @@ fn a_disk_that_takes_no_write_never_holds_the_engine_for_good_and_the_hole_is_sa
         noisy(&mut j, &mut seq);
     }
     let first = t0.elapsed();
-    assert!(first >= END_WAIT, "the queue was waited on first ({first:?})");
-    assert!(first < END_WAIT * 3, "then no more ({first:?})");
+    assert!(first >= STALL_WAIT, "the queue was waited on first ({first:?})");
+    assert!(first < STALL_WAIT * 3, "then no more ({first:?})");
     let message = j.take_error().expect("the stall is said");
     assert!(message.contains("took no write"), "{message}");
     // From then on nothing waits: flushes drop their frames, settling
@@ -103,14 +103,12 @@ fn a_disk_that_takes_no_write_never_holds_the_engine_for_good_and_the_hole_is_sa
     took_rx.recv().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let t3 = Instant::now();
-    for _ in 0..QUEUE + 2 {
+    // More frames than the disk took and the queue holds: a wait, were
+    // there one, would come.
+    for _ in 0..3 * QUEUE {
         noisy(&mut j, &mut seq);
     }
-    assert!(
-        t3.elapsed() < END_WAIT * 8 / 10,
-        "no second wait: {:?}",
-        t3.elapsed()
-    );
+    assert!(t3.elapsed() < STALL_WAIT, "no second wait: {:?}", t3.elapsed());
     go_tx.send(()).unwrap();
 
     // A frame after the disk is back carries the note.
