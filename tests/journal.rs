@@ -560,3 +560,31 @@ fn a_big_frame_whose_checksum_fails_is_said_and_the_next_frame_read() {
         assert!(texts.contains(&e.text()), "{} lost", e.text());
     }
 }
+
+#[test]
+fn export_says_a_damaged_part_as_such_not_as_a_line() {
+    let (frames, _) = three_frames();
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = frames[0].clone();
+    let mut spoiled = frames[1].clone();
+    let mid = spoiled.len() / 2;
+    spoiled[mid] ^= 0xff;
+    bytes.extend_from_slice(&spoiled);
+    bytes.extend_from_slice(&frames[2]);
+    let path = dir.path().join("j.jsonl.zst");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("export")
+        .arg(&path)
+        .arg(dir.path().join("out.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 damaged part of the journal skipped"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("line that is not an event"), "{stderr}");
+    assert!(stderr.contains("wrote 200 events"), "{stderr}");
+}

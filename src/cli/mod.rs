@@ -195,13 +195,17 @@ fn export(
     }
     let bad = crate::journal::for_each_event(journal, |e| file.write(&e))
         .with_context(|| format!("cannot read {}", journal.display()))?;
-    if let Some(first) = bad.first() {
+    let lines = bad.lines();
+    if let Some(first) = bad.first().filter(|_| lines > 0) {
         say!(
             "warning: skipped {} line{} that {} not an event (first: {first})",
-            bad.len(),
-            if bad.len() == 1 { "" } else { "s" },
-            if bad.len() == 1 { "is" } else { "are" },
+            lines,
+            if lines == 1 { "" } else { "s" },
+            if lines == 1 { "is" } else { "are" },
         );
+    }
+    for note in bad.notes() {
+        say!("warning: {note}");
     }
     let n = file
         .finish()

@@ -139,6 +139,18 @@ impl Problems {
         self.len() == 0
     }
 
+    /// The lines skipped (those that do not parse, or are too long): the
+    /// problems but the notes on the whole file (a damaged part, a torn
+    /// end).
+    pub fn lines(&self) -> usize {
+        self.kept.len() + self.more
+    }
+
+    /// The notes on the whole file, word for word.
+    pub fn notes(&self) -> &[String] {
+        &self.end
+    }
+
     /// The first problem, word for word.
     pub fn first(&self) -> Option<&String> {
         self.kept.first().or(self.end.first())

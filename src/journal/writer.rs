@@ -313,30 +313,35 @@ struct FrameWriter {
 }
 
 impl FrameWriter {
-    fn write_frame(&mut self, mut zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
+    fn write_frame(&mut self, zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
         let dropped = self.dropped.swap(0, Ordering::SeqCst);
         if dropped > 0 {
             self.lost += dropped;
             self.lost_why = format!("the disk took no write for {} s", STALL_WAIT.as_secs());
         }
-        if self.lost > 0 {
-            let note = crate::event::Event::now(crate::event::EventKind::Error {
-                message: format!(
-                    "the journal could not be written for a while ({}): {} frame{} of events are missing here (their `seq` numbers are skipped); the events before and after are whole",
-                    self.lost_why,
-                    self.lost,
-                    if self.lost == 1 { "" } else { "s" },
-                ),
-            });
-            let mut line = serde_json::to_vec(&note).unwrap_or_default();
-            line.push(b'\n');
-            if !self.write_one(zstd.as_deref_mut(), &line) {
+        if self.lost == 0 {
+            if !self.write_one(zstd, frame) {
                 self.lost += 1;
-                return;
             }
-            self.lost = 0;
+            return;
         }
-        if !self.write_one(zstd, frame) {
+        // The hole is said in the same frame as the events after it: both
+        // are written or neither (a disk that fills again between them
+        // would otherwise get a note for every frame it refused).
+        let note = crate::event::Event::now(crate::event::EventKind::Error {
+            message: format!(
+                "the journal could not be written for a while ({}): {} frame{} of events are missing here (their `seq` numbers are skipped); the events before and after are whole",
+                self.lost_why,
+                self.lost,
+                if self.lost == 1 { "" } else { "s" },
+            ),
+        });
+        let mut both = serde_json::to_vec(&note).unwrap_or_default();
+        both.push(b'\n');
+        both.extend_from_slice(frame);
+        if self.write_one(zstd, &both) {
+            self.lost = 0;
+        } else {
             self.lost += 1;
         }
     }
