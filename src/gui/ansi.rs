@@ -1,8 +1,9 @@
 //! ANSI colours in a child's output: SGR sequences (`ESC [ … m`) become
 //! colours, bold, italics and underline when drawn; every other escape
-//! or control sequence is dropped, never acted on (a line cannot move the
-//! cursor, clear the log, retitle the window or ring a bell). `strip`
-//! gives the plain text, for exports on request.
+//! sequence is dropped and a lone control character drawn escaped (`\r`),
+//! never acted on (a line cannot move the cursor, clear the log, retitle
+//! the window or ring a bell). `strip` gives the plain text, for exports
+//! on request.
 
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId};
@@ -43,7 +44,11 @@ pub fn parse(text: &str) -> Vec<Span> {
         match p {
             Piece::Text(t) => cur.push_str(t),
             Piece::Tab => cur.push_str("    "),
-            Piece::Control(_) => {}
+            // Shown, never obeyed, as the terminal shows it (`\r`,
+            // `\x00`): a NUL or a carriage return does not vanish.
+            Piece::Control('\n') => cur.push_str("\\n"),
+            Piece::Control('\r') => cur.push_str("\\r"),
+            Piece::Control(c) => cur.push_str(&format!("\\x{:02x}", c as u32)),
             Piece::Sgr(params) => {
                 if !cur.is_empty() {
                     out.push(Span {
@@ -247,6 +252,12 @@ mod tests {
         assert_eq!(strip("tab\there"), "tab\there");
         let drawn: String = parse("tab\there").into_iter().map(|s| s.text).collect();
         assert_eq!(drawn, "tab    here");
+        // Drawn escaped, as on the terminal: never obeyed, never gone.
+        let drawn: String = parse("nul\0x\rcr\u{7}\u{1b}[2J!")
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(drawn, "nul\\x00x\\rcr\\x07!");
         assert_eq!(strip("no escapes"), "no escapes");
         // A sequence cut off at the end of the line is dropped too.
         assert_eq!(strip("x\u{1b}[31"), "x");
