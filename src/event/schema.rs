@@ -134,6 +134,37 @@ const COMMON: [&str; 7] = ["seq", "time", "kind", "process", "pid", "pool", "inp
 /// human-readable text in `message`.
 pub fn csv_values(e: &Event, input_value: Option<&str>) -> [String; 14] {
     use super::EventKind;
+    // Output, most rows by far, without going through a JSON value (the
+    // same row, 10 times faster).
+    if let EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } = &e.kind {
+        let mut buf = [0u8; 29];
+        let time = time_millis::format(&e.time, &mut buf)
+            .map(str::to_string)
+            .unwrap_or_else(|| e.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
+        let text = |v: Option<String>| v.unwrap_or_default();
+        return [
+            e.seq.to_string(),
+            time,
+            e.kind.name().to_string(),
+            text(e.process.clone()),
+            text(e.pid.map(|p| p.to_string())),
+            text(e.pool.clone()),
+            input_value.unwrap_or_default().to_string(),
+            text(e.input.map(|i| i.to_string())),
+            line.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+    }
+    csv_values_of_any(e, input_value)
+}
+
+/// [`csv_values`] for any kind, through the event's JSON fields.
+fn csv_values_of_any(e: &Event, input_value: Option<&str>) -> [String; 14] {
+    use super::EventKind;
     let map = match serde_json::to_value(e) {
         Ok(Value::Object(m)) => m,
         _ => Default::default(),
@@ -179,6 +210,37 @@ pub fn parse_json_line(line: &str) -> Result<Event, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_output_row_is_the_row_its_json_fields_make() {
+        use crate::event::{Event, EventKind};
+        use chrono::TimeZone;
+        let mut cases = vec![
+            Event::now(EventKind::stdout("a, \"quoted\" line")),
+            Event::now(EventKind::stderr("err")).process("p", Some(42)),
+            Event::now(EventKind::Stdout {
+                line: "\u{fffd}".into(),
+                bytes: Some("/w==".into()),
+            })
+            .pool("pool", Some(7)),
+        ];
+        let mut odd = Event::now(EventKind::stdout("year 12345"));
+        odd.time = chrono::FixedOffset::east_opt(30)
+            .unwrap()
+            .with_ymd_and_hms(12345, 1, 2, 3, 4, 5)
+            .unwrap();
+        cases.push(odd);
+        for (i, mut e) in cases.into_iter().enumerate() {
+            e.seq = i as u64 + 1;
+            for input in [None, Some("the input")] {
+                assert_eq!(
+                    super::csv_values(&e, input),
+                    super::csv_values_of_any(&e, input),
+                    "{e:?}"
+                );
+            }
+        }
+    }
+
     use super::time_millis;
     use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 
