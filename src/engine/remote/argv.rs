@@ -31,14 +31,18 @@ use crate::session::SlurmSpec;
 /// stop signal number, stop timeout (whole seconds), grace (-1: spawn
 /// mode), the run's line (`PROCTOR_RUN=...`, which only the command's
 /// environment holds: not the local `ssh` or `srun`, not this wrapper),
-/// then the command. `z SIG` sends SIG to every process carrying that
-/// line: what left the command's group (`setsid`, a double fork) is found
-/// by it, as the local tag scan would.
+/// then the command. `z LINE SIG [PGID]` sends SIG to every process
+/// carrying that line outside group PGID: what left the command's group
+/// (`setsid`, a double fork) is found by it, as the local tag scan would.
+/// The stop signal reaches each process once: the group gets it (the
+/// leader alone if it has not made its group yet), then the sweep only
+/// what is outside that group (a second SIGINT cuts a Python cleanup
+/// short; a shell's TERM trap runs twice).
 pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5; shift 5
 if env --default-signal=INT,QUIT true 2>/dev/null; then shift; set -- env --default-signal=INT,QUIT "$@"
 elif command -v perl >/dev/null 2>&1; then set -- perl -e '$SIG{INT}=$SIG{QUIT}="DEFAULT"; exec {$ARGV[0]} @ARGV; exit 127' "$@"
 fi
-z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do q=${f#/proc/}; q=${q%/environ}; kill -"$2" "$q" 2>/dev/null; done'
+z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do q=${f#/proc/}; q=${q%/environ}; if [ -n "$3" ]; then x=$(cat "/proc/$q/stat" 2>/dev/null) || continue; x=${x##*) }; x=${x#* }; x=${x#* }; [ "${x%% *}" = "$3" ] && continue; fi; kill -"$2" "$q" 2>/dev/null; done'
 printf '%sstart:%s:%s\n' "$m" "$(hostname 2>/dev/null || uname -n)" "${SLURM_JOB_ID:-}" >&2
 exec 3<&0
 d=
@@ -46,11 +50,11 @@ if [ "$g" -ge 0 ]; then
   d=$(mktemp -d) && mkfifo "$d/in" || { printf '%s%s\n' "$m" 125 >&2; exit 0; }
   setsid "$@" <"$d/in" &
   p=$!
-  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" "$5" 2>/dev/null; sh -c "$7" z "$6" "$3"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$7" z "$6" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$z" <&3 &
+  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" 2>/dev/null || kill -"$3" "$5" 2>/dev/null; sh -c "$7" z "$6" "$3" "$5"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$7" z "$6" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$z" <&3 &
 else
   setsid "$@" </dev/null &
   p=$!
-  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" "$3" 2>/dev/null; sh -c "$5" z "$4" "$1"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$5" z "$4" KILL' w "$s" "$k" "$p" "$t" "$z" <&3 &
+  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" 2>/dev/null || kill -"$1" "$3" 2>/dev/null; sh -c "$5" z "$4" "$1" "$3"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$5" z "$4" KILL' w "$s" "$k" "$p" "$t" "$z" <&3 &
 fi
 w=$!
 exec 3<&-
