@@ -272,7 +272,8 @@ pub fn become_subreaper() {
 /// this session, grandchildren in other sessions included; then it removes
 /// the emptied cgroups. On a clean shutdown Proctor writes `exit` first and
 /// the guard just leaves. Once a Slurm pool started (`slurm` written), it
-/// also cancels every Slurm job named after the session.
+/// also cancels every Slurm job named after the session, trying again for
+/// up to two minutes while the controller does not answer.
 pub struct Watchdog {
     child: std::process::Child,
     pipe: Option<std::process::ChildStdin>,
@@ -293,9 +294,9 @@ while [ "$2" != notag ] && [ $i -lt 5 ]; do
   done
   i=$((i+1)); sleep 0.05
 done
-[ -n "$slurm" ] && scancel --name="proctor-$0" >/dev/null 2>&1
 rm -rf "${TMPDIR:-/tmp}/proctor-ssh-${0%%-*}-"* 2>/dev/null
-[ -n "$1" ] && { for d in "$1"/*/; do rmdir "$d"; done; rmdir "$1"; } 2>/dev/null"#;
+[ -n "$1" ] && { for d in "$1"/*/; do rmdir "$d"; done; rmdir "$1"; } 2>/dev/null
+[ -n "$slurm" ] && sh -c "$3" "proctor-$0" "$4" "$5" "$6" >/dev/null 2>&1"#;
 
 impl Watchdog {
     /// `cgroup`: the session's cgroup directory, if it has one.
@@ -306,12 +307,21 @@ impl Watchdog {
         } else {
             "notag".as_ref()
         };
-        let args: [&std::ffi::OsStr; 5] = [
+        // Its Slurm cancel is retried as the session end's is (see
+        // `scancel::retry_detached`): one `scancel` gives up while the
+        // controller does not answer.
+        let (tries, each, pause) = super::scancel::RETRY;
+        let (tries, each, pause) = (tries.to_string(), each.to_string(), pause.to_string());
+        let args: [&std::ffi::OsStr; 9] = [
             "-c".as_ref(),
             WATCHDOG_SCRIPT.as_ref(),
             session.as_ref(),
             cgroup,
             tags,
+            super::scancel::RETRY_SCRIPT.as_ref(),
+            tries.as_ref(),
+            each.as_ref(),
+            pause.as_ref(),
         ];
         let mut child = std::process::Command::new("/bin/sh")
             .args(args)

@@ -27,6 +27,7 @@ mod pool_refused;
 mod pool_remote;
 mod pool_remote_stop;
 mod pool_results;
+mod pool_slurm_kill;
 mod pool_table;
 mod pool_workers;
 mod procs;

@@ -382,11 +382,14 @@ impl Supervisor {
         };
         // A Terminate reaches a running step through its input (see
         // `pool_remote_stop`): a signal from Slurm would end its wrapper,
-        // and Slurm the step at once.
+        // and Slurm the step at once. A Kill reached it through Slurm
+        // already (see `pool_slurm_kill`): a cancel now would send SIGTERM
+        // to the step before its SIGKILL.
         let running: std::collections::BTreeSet<&str> = run
             .workers
             .iter()
-            .filter(|w| !kill && run.spec.mode == crate::session::PoolMode::Spawn && w.report.node.is_some())
+            .filter(|w| run.spec.mode == crate::session::PoolMode::Spawn && w.report.node.is_some())
+            .filter(|w| !kill || w.report.kill_sent)
             .filter_map(|w| w.report.job.as_deref())
             .collect();
         let jobs: Vec<String> = r

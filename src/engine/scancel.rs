@@ -6,8 +6,8 @@
 //! cancel is waited for, up to [`LIMIT`]; if it did not finish, a
 //! retrier that outlives the session tries again for up to two minutes
 //! ([`retry_detached`]), and the user is told which jobs may still run
-//! and the command to cancel them; the crash guard's `scancel --name`
-//! (see `child`) stays as the net for a killed Proctor.
+//! and the command to cancel them; the crash guard (see `child`) runs
+//! the same retrier for a killed Proctor.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,12 +88,12 @@ pub(super) fn by_name(name: &str) -> Option<String> {
 /// The tries of the retrier that outlives the session, the longest each
 /// may take (seconds) and the pause between them (seconds): at most
 /// 8 × (10 + 5) s, two minutes.
-const RETRY: (u32, u32, u32) = (8, 10, 5);
+pub(super) const RETRY: (u32, u32, u32) = (8, 10, 5);
 
 /// The retrier: `scancel --name=$0` until it succeeds (a `scancel` that
 /// reached the controller exits 0, jobs or none), each try bounded by
 /// `timeout` where there is one.
-const RETRY_SCRIPT: &str = r#"n=0
+pub(super) const RETRY_SCRIPT: &str = r#"n=0
 while [ "$n" -lt "$1" ]; do
   if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$2" scancel --name="$0"; else scancel --name="$0"; fi && exit 0
   n=$((n+1)); sleep "$3"

@@ -372,6 +372,13 @@ impl Supervisor {
         let node = report.node.as_deref();
         let no_code = report.exit.is_none();
         let code = report.exit.unwrap_or(code);
+        // Its step was killed through Slurm (see `pool_slurm_kill`): the
+        // wrapper died with it, and `srun` says 137.
+        let code = if no_code && report.kill_sent {
+            -libc::SIGKILL
+        } else {
+            code
+        };
         if stopped {
             return RemoteEnd {
                 code,

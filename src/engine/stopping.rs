@@ -89,10 +89,16 @@ impl Supervisor {
         // So is a running Slurm step's Terminate (not its Kill: `srun` and
         // `scancel` end it).
         let slurm_stop = how == StopHow::Terminate && self.running_slurm_step(key);
-        let remote = self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some() || slurm_stop;
+        // Its Kill goes through Slurm (see `pool_slurm_kill`).
+        let slurm_kill = how == StopHow::Kill && self.slurm_kill_due(key).is_some();
+        let remote =
+            self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some() || slurm_stop || slurm_kill;
         let remote_stop = how == StopHow::Terminate && remote;
         let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
-        let (reached, error) = if remote_stop {
+        let (reached, error) = if slurm_kill {
+            self.kill_slurm_step(key);
+            (1, None)
+        } else if remote_stop {
             if !self.stop_ssh_worker(key, sig) {
                 self.close_remote_input(key);
             }
@@ -136,7 +142,7 @@ impl Supervisor {
         let pid = p.pid();
         let run_id = p.run_id;
         let stop_timeout = p.stop.timeout;
-        if (how == StopHow::Terminate || remote_kill) && p.kill_at.is_none() {
+        if (how == StopHow::Terminate || remote_kill || slurm_kill) && p.kill_at.is_none() {
             // A remote task's host kills it after the stop timeout itself;
             // its local `ssh` is killed only if nothing came back a little
             // after that.
@@ -166,7 +172,12 @@ impl Supervisor {
         } else {
             " "
         };
-        if remote_kill {
+        if slurm_kill {
+            let t = stop_timeout.get().saturating_add(REMOTE_KILL_GRACE).as_secs_f64();
+            extra.push_str(&format!(
+                "{sep}through Slurm (scancel --signal=KILL); its srun is killed in {t:.1}s if the step has not ended"
+            ));
+        } else if remote_kill {
             let t = stop_timeout.get().saturating_add(REMOTE_KILL_GRACE).as_secs_f64();
             extra.push_str(&format!(
                 "{sep}on its host; its local ssh is killed in {t:.1}s if the host's end has not come back"
@@ -176,7 +187,7 @@ impl Supervisor {
         }
         let mut e = Event::now(EventKind::SignalSent {
             signal: sig.as_str().to_string(),
-            message: format!("{message}{extra}"),
+            message: format!("{message}{extra}").trim_start().to_string(),
             kill_in,
         })
         .process(&name, pid);

@@ -50,14 +50,18 @@ if [ "$g" -ge 0 ]; then
   d=$(mktemp -d) && mkfifo "$d/in" || { printf '%s%s\n' "$m" 125 >&2; exit 0; }
   setsid "$@" <"$d/in" &
   p=$!
-  setsid sh -c 'cat >"$1"; sleep "$2"; kill -"$3" -"$5" 2>/dev/null || kill -"$3" "$5" 2>/dev/null; sh -c "$7" z "$6" "$3" "$5"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$7" z "$6" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$z" <&3 &
+  setsid sh -c 'trap "" TERM INT HUP; cat >"$1"; sleep "$2"; kill -"$3" -"$5" 2>/dev/null || kill -"$3" "$5" 2>/dev/null; sh -c "$7" z "$6" "$3" "$5"; sleep "$4"; kill -KILL -"$5" 2>/dev/null; sh -c "$7" z "$6" KILL' w "$d/in" "$g" "$s" "$k" "$p" "$t" "$z" <&3 &
 else
   setsid "$@" </dev/null &
   p=$!
-  setsid sh -c 'cat >/dev/null; kill -"$1" -"$3" 2>/dev/null || kill -"$1" "$3" 2>/dev/null; sh -c "$5" z "$4" "$1" "$3"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$5" z "$4" KILL' w "$s" "$k" "$p" "$t" "$z" <&3 &
+  setsid sh -c 'trap "" TERM INT HUP; cat >/dev/null; kill -"$1" -"$3" 2>/dev/null || kill -"$1" "$3" 2>/dev/null; sh -c "$5" z "$4" "$1" "$3"; sleep "$2"; kill -KILL -"$3" 2>/dev/null; sh -c "$5" z "$4" KILL' w "$s" "$k" "$p" "$t" "$z" <&3 &
 fi
 w=$!
 exec 3<&-
+# The wrapper and its watcher outlive a SIGTERM to the whole step (Slurm's
+# cancel, its time limit): had they ended, a command that ignores it would
+# be re-parented to init, out of the step's reach, when SIGKILL follows.
+trap '' TERM INT HUP
 # Quiet: a shell says "Terminated" (dash) or the job's whole line (bash)
 # of a job a signal ended, which is no output of the command's.
 { wait "$p"; } 2>/dev/null; c=$?
