@@ -9,7 +9,12 @@
 //! `sshd_config` says otherwise; past that a session is refused ("Session
 //! open refused by peer"), which Proctor reports and works around (a
 //! refused pool slot is retired and its input put back in the queue), but
-//! the work then runs on fewer slots than asked.
+//! the work then runs on fewer slots than asked. A Kill, Pause, Resume
+//! or Send signal of remote work, a second Ctrl-C and the stop of a
+//! persistent worker each take one more session for a moment (a short
+//! `ssh` through the master): with every session taken by the work, those
+//! are refused. So a host needs `MaxSessions` above its slots (and tasks),
+//! and `check` warns from `MaxSessions` on, not past it.
 
 use super::{Placement, Session};
 use std::collections::BTreeMap;
@@ -25,9 +30,9 @@ pub fn warnings(session: &Session) -> Vec<String> {
             continue;
         };
         for h in hosts.iter().filter(|h| h.host.is_some()) {
-            if h.slots > SSHD_MAX_SESSIONS {
+            if h.slots >= SSHD_MAX_SESSIONS {
                 out.push(format!(
-                    "pool `{}`: host `{}` has {} slots, more than sshd's default MaxSessions ({SSHD_MAX_SESSIONS}): unless that host's sshd_config raises MaxSessions, sessions past it are refused and the pool runs on fewer slots there",
+                    "pool `{}`: host `{}` has {} slots, not below sshd's default MaxSessions ({SSHD_MAX_SESSIONS}): unless that host's sshd_config raises MaxSessions above the slots, sessions past it are refused and the pool runs on fewer slots there, and with every session taken the short ssh that sends a signal (Kill, a second Ctrl-C, a persistent worker's stop) is refused too",
                     p.name,
                     super::placement::task_host_text(h).chars().take(80).collect::<String>(),
                     h.slots
@@ -43,9 +48,9 @@ pub fn warnings(session: &Session) -> Vec<String> {
         }
     }
     for ((dest, _), n) in per_master {
-        if n > SSHD_MAX_SESSIONS {
+        if n >= SSHD_MAX_SESSIONS {
             out.push(format!(
-                "{n} tasks share the connection to `{}`, more than sshd's default MaxSessions ({SSHD_MAX_SESSIONS}): unless that host's sshd_config raises MaxSessions, the tasks past it fail to start",
+                "{n} tasks share the connection to `{}`, not below sshd's default MaxSessions ({SSHD_MAX_SESSIONS}): unless that host's sshd_config raises MaxSessions above that, the tasks past it fail to start, and with every session taken the short ssh that sends a signal (Kill, Pause, Send signal) is refused",
                 dest.chars().take(80).collect::<String>()
             ));
         }
@@ -63,26 +68,36 @@ mod tests {
     }
 
     #[test]
-    fn more_than_ten_slots_or_tasks_on_a_host_are_warned_of() {
+    fn ten_slots_or_tasks_on_a_host_or_more_are_warned_of() {
         let s = parse_session_str(
             r#"
 [[pool]]
 name = "p"
 run = ["echo", "{}"]
 inputs = ["1"]
-hosts = ["local:32", "b1:10", "u@b2:11"]
+hosts = ["local:32", "b0:9", "b1:10", "u@b2:11"]
 "#,
         )
         .unwrap();
         let w = warnings(&s);
-        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
         assert!(
-            w[0].contains("`u@b2` has 11 slots") && w[0].contains("MaxSessions"),
+            w[0].contains("`b1` has 10 slots") && w[0].contains("signal"),
             "{}",
             w[0]
         );
+        assert!(
+            w[1].contains("`u@b2` has 11 slots") && w[1].contains("MaxSessions"),
+            "{}",
+            w[1]
+        );
         let mut text = String::new();
-        for i in 0..11 {
+        for i in 0..9 {
+            text.push_str(&format!(
+                "[[task]]\nname = \"s{i}\"\nrun = \"true\"\nhost = \"b0\"\n"
+            ));
+        }
+        for i in 0..10 {
             text.push_str(&format!(
                 "[[task]]\nname = \"t{i}\"\nrun = \"true\"\nhost = \"b1\"\n"
             ));
@@ -90,7 +105,7 @@ hosts = ["local:32", "b1:10", "u@b2:11"]
         let w = warnings(&parse_session_str(&text).unwrap());
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
-            w[0].starts_with("11 tasks share the connection to `b1`"),
+            w[0].starts_with("10 tasks share the connection to `b1`"),
             "{}",
             w[0]
         );
