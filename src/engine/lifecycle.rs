@@ -143,10 +143,14 @@ pub(super) fn on(state: Life, input: Input, ctx: &Ctx) -> (Life, Vec<Action>) {
             None => (L::FailedToStart, vec![]),
         },
         (_, Input::SpawnFailed) => (L::FailedToStart, vec![]),
-        (L::Idle | L::Starting { .. }, Input::HostUnreachable { tries }) => match host_retry(ctx, tries) {
-            Some(d) => (backing_off(ctx, d, 255), vec![A::ArmRestart(d)]),
-            None => (L::FailedToStart, vec![]),
-        },
+        // Running: its host refused the session (sshd's `MaxSessions`),
+        // so the command never ran (see `task_refused`).
+        (L::Idle | L::Starting { .. } | L::Running { .. }, Input::HostUnreachable { tries }) => {
+            match host_retry(ctx, tries) {
+                Some(d) => (backing_off(ctx, d, 255), vec![A::ArmRestart(d)]),
+                None => (L::FailedToStart, vec![]),
+            }
+        }
         (_, Input::HostUnreachable { .. }) => (L::FailedToStart, vec![]),
 
         (L::Running { paused }, Input::Stop { kill, by_user }) => (

@@ -76,6 +76,9 @@ impl Supervisor {
 
     /// Starts the process again now: the user's Restart or the policy's.
     pub(super) fn respawn(&mut self, key: usize, by_user: bool) {
+        if self.retry_refused_session(key, by_user) {
+            return;
+        }
         let Some(p) = self.procs.get_mut(key) else { return };
         let name = p.name.clone();
         let (attempt, message) = if by_user {

@@ -327,6 +327,14 @@ fn an_unreachable_host_is_tried_again_while_a_policy_restarts() {
         assert!(s.backing_off(), "{tries}: {s:?}");
         assert_eq!(a, vec![Action::ArmRestart(Duration::from_millis(ms))]);
     }
+    // A run its host refused a session (see `task_refused`) too.
+    let (s, a) = on(
+        Life::Running { paused: false },
+        unreachable(2),
+        &ctx(Some(RestartPolicy::OnFailure), 1),
+    );
+    assert!(s.backing_off(), "{s:?}");
+    assert_eq!(a, vec![Action::ArmRestart(Duration::from_millis(1000))]);
     // The first start too.
     let (s, _) = on(
         Life::Idle,

@@ -42,6 +42,7 @@ mod slurm_watch;
 mod spawn;
 mod stopping;
 mod streams;
+mod task_refused;
 mod task_remote;
 mod task_remote_signal;
 mod tasks;

@@ -358,6 +358,9 @@ impl Supervisor {
         let proctor_stop = self
             .proc(key)
             .is_some_and(|p| stopped || matches!(p.life, super::lifecycle::Life::Stopping { .. }));
+        if !proctor_stop && self.task_session_refused(key) {
+            return self.task_refused_exit(key, pid, exit_code, runtime);
+        }
         let exit_code = self.remote_task_exit(key, exit_code, stopped);
         let actions = self.step(key, Input::Exited { code: exit_code });
         if let Some(Origin::Worker { .. }) = self.proc(key).map(|p| &p.origin) {

@@ -45,6 +45,14 @@ pub(super) struct Run {
     started: bool,
 }
 
+impl Run {
+    /// The host refused its session (nothing ran) and Proctor did not
+    /// stop it (see `task_refused`).
+    pub(super) fn refused_unrun(&self) -> bool {
+        self.refused && !self.started && self.exit.is_none()
+    }
+}
+
 /// The supervisor's remote tasks.
 #[derive(Default)]
 pub(super) struct TaskHosts {
@@ -57,6 +65,10 @@ pub(super) struct TaskHosts {
     pub(super) sending: Vec<super::remote::signal::Sending>,
     /// Starts refused in a row because the host could not be reached.
     pub(super) refusals: HashMap<usize, u32>,
+    /// Sessions refused in a row by the host (see `task_refused`).
+    pub(super) session_refusals: HashMap<usize, u32>,
+    /// Tasks whose next start retries a refused session (not counted).
+    pub(super) uncounted_retry: std::collections::HashSet<usize>,
 }
 
 /// Where a master stands, for a task that wants to start.
@@ -385,6 +397,7 @@ impl Supervisor {
                 }
                 argv::Said::Started { before, .. } => {
                     run.started = true;
+                    self.task_hosts.session_refusals.remove(&key);
                     before.to_string()
                 }
                 argv::Said::Exit { before, code } => {
