@@ -305,7 +305,12 @@ impl Supervisor {
         if let Some(c) = report.exit {
             return RemoteEnd { code: c, ..here };
         }
-        if stopped || proctor_stop {
+        // The connection failed (ssh's 255, not a kill of Proctor's) while
+        // Proctor stopped it: the host may be gone, and the command's end
+        // is unknown; it is found out below as for any lost connection,
+        // so that a dead host is marked down before its input is retried.
+        let lost_in_stop = code == 255 && !report.local_killed;
+        if (stopped || proctor_stop) && !lost_in_stop {
             let signal = run.spec.stop.signal as i32;
             if report.local_killed {
                 let host = host.map(|h| r.hosts.label(h).to_string()).unwrap_or_default();

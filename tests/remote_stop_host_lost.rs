@@ -1,0 +1,112 @@
+//! The second hostile round against the remote work (see RELIABILITY.md,
+//! "A second round on 2026-11-27 against the remote work"), finding 4: a
+//! host that dies while Proctor stops an input on it (its `timeout`). On
+//! real OpenSSH "hosts" (tests/remote/sshd.sh), the host killed as a
+//! whole (its sshd's PID namespace).
+
+mod common;
+#[path = "remote/support.rs"]
+mod support;
+
+use common::*;
+use proctor::event::EventKind;
+use proctor::session::{placement, Placement, Retries, Seconds, Workers};
+use std::time::Duration;
+use support::*;
+
+/// A TERM-ignoring input times out; its host is killed during the stop
+/// timeout. Its end is unknown (the host dropped out, no -15 claimed),
+/// the host is marked down before the retry, and the retry runs on the
+/// other host (where it times out again, -9 at the stop timeout). Before,
+/// it read "-15 (SIGTERM)" and the retry was placed on the dead host.
+#[test]
+fn a_host_lost_during_an_inputs_stop_is_down_before_the_retry() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = pool(
+        "k",
+        2,
+        &["sh", "-c", "{}"],
+        vec![
+            "trap '' TERM; sleep 7799".into(),
+            "sleep 0.5; echo b".into(),
+            "sleep 0.5; echo c".into(),
+        ],
+    );
+    p.placement = Placement::Hosts {
+        hosts: placement::parse_hosts_text("127.0.0.2:1, 127.0.0.3:1").unwrap(),
+        ssh_options: hosts.ssh_options(),
+    };
+    p.workers = Workers::saturating(2);
+    p.timeout = Some(Seconds::from_millis(2_000));
+    p.stop.timeout = Seconds::from_millis(4_000);
+    p.retries = Retries::new(1).unwrap();
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    // The timeout's stop signal: then the host of #0 goes.
+    let stop = run.wait_event(
+        "the timeout's stop signal",
+        |e| matches!(&e.kind, EventKind::SignalSent { signal, .. } if signal == "SIGTERM"),
+    );
+    let worker = stop.process.clone().expect("a worker");
+    let host = run
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::WorkerHost { host } if e.process.as_ref() == Some(&worker) => Some(host.clone()),
+            _ => None,
+        })
+        .expect("the worker's host");
+    std::thread::sleep(Duration::from_millis(1_000));
+    hosts.kill_host(&host);
+    run.wait_event("pool k done", |e| {
+        e.pool.as_deref() == Some("k") && e.kind.name() == "pool_done"
+    });
+    let dump = run.dump();
+    let down = run
+        .events
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::HostDown { host: h, .. } if *h == host))
+        .unwrap_or_else(|| panic!("no host_down for {host}\n{dump}"));
+    let starts: Vec<usize> = run
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.input == Some(0) && e.kind.name() == "task_started")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(starts.len(), 2, "{dump}");
+    assert!(down < starts[1], "the host is down before the retry\n{dump}");
+    let fails: Vec<(String, Option<i32>)> = run
+        .events
+        .iter()
+        .filter(|e| e.input == Some(0))
+        .filter_map(|e| match &e.kind {
+            EventKind::TaskFailed {
+                message, exit_code, ..
+            } => Some((message.clone(), *exit_code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fails.len(), 2, "{fails:?}\n{dump}");
+    assert!(
+        fails[0].0.contains("dropped out") && fails[0].1 != Some(-15),
+        "{fails:?}\n{dump}"
+    );
+    assert_eq!(
+        fails[1].1,
+        Some(-9),
+        "timed out again on the other host: {fails:?}\n{dump}"
+    );
+    let exits: Vec<i32> = run
+        .events
+        .iter()
+        .filter(|e| e.process.as_ref() == Some(&worker))
+        .filter_map(|e| match e.kind {
+            EventKind::Exited { exit_code, .. } => Some(exit_code),
+            _ => None,
+        })
+        .collect();
+    assert!(!exits.contains(&-15), "no SIGTERM claimed: {exits:?}\n{dump}");
+    run.finish();
+}
