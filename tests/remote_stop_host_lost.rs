@@ -110,3 +110,61 @@ fn a_host_lost_during_an_inputs_stop_is_down_before_the_retry() {
     assert!(!exits.contains(&-15), "no SIGTERM claimed: {exits:?}\n{dump}");
     run.finish();
 }
+
+/// Finding 6: a persistent worker on an SSH host that ignores SIGTERM,
+/// its input timed out: SIGKILL goes to its host at the stop timeout, as
+/// a local worker's does (before: at the stop timeout and 3 s more, the
+/// local ssh's margin, while the event said "4.0s after the stop
+/// signal").
+#[test]
+fn a_persistent_ssh_workers_sigkill_comes_at_the_stop_timeout() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = pool(
+        "pk",
+        1,
+        &[
+            "sh",
+            "-c",
+            "trap '' TERM; while read x; do sleep $x; echo r$x; done",
+        ],
+        vec!["30".into(), "0.1".into()],
+    );
+    p.mode = proctor::session::PoolMode::Persistent;
+    p.placement = Placement::Hosts {
+        hosts: placement::parse_hosts_text("127.0.0.2:1").unwrap(),
+        ssh_options: hosts.ssh_options(),
+    };
+    p.workers = Workers::saturating(1);
+    p.timeout = Some(Seconds::from_millis(2_000));
+    p.stop.timeout = Seconds::from_millis(4_000);
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    run.wait_event("pool pk done", |e| {
+        e.pool.as_deref() == Some("pk") && e.kind.name() == "pool_done"
+    });
+    let sent = |sig: &str| {
+        run.events
+            .iter()
+            .find(|e| matches!(&e.kind, EventKind::SignalSent { signal, .. } if signal == sig))
+            .map(|e| e.time)
+            .unwrap_or_else(|| panic!("no {sig}\n{}", run.dump()))
+    };
+    let gap = sent("SIGKILL") - sent("SIGTERM");
+    assert!(
+        gap >= chrono_ms(3_900) && gap < chrono_ms(6_000),
+        "SIGKILL {gap:?} after SIGTERM\n{}",
+        run.dump()
+    );
+    let m = run.model();
+    assert_eq!(
+        m.pool("pk").unwrap().inputs[1].result.as_deref(),
+        Some("r0.1"),
+        "{}",
+        run.dump()
+    );
+    run.finish();
+}
+
+fn chrono_ms(ms: i64) -> chrono::TimeDelta {
+    chrono::TimeDelta::milliseconds(ms)
+}

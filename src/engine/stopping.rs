@@ -138,6 +138,10 @@ impl Supervisor {
                 self.signal_remote(key, Signal::SIGCONT);
             }
         }
+        // A persistent SSH worker's wrapper waits out its grace: the
+        // SIGKILL goes to its host at the stop timeout itself.
+        let host_kills_at_timeout =
+            how == StopHow::Terminate && self.ssh_worker(key).is_some_and(|w| w.persistent);
         let p = self.procs.get_mut(key).expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
@@ -146,7 +150,7 @@ impl Supervisor {
             // A remote task's host kills it after the stop timeout itself;
             // its local `ssh` is killed only if nothing came back a little
             // after that.
-            let d = if remote {
+            let d = if remote && !host_kills_at_timeout {
                 stop_timeout.get().saturating_add(REMOTE_KILL_GRACE)
             } else {
                 stop_timeout.get()
