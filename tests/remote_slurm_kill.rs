@@ -150,3 +150,39 @@ fn the_crash_guard_retries_its_cancel_until_the_controller_answers() {
         live("sleep 7796.").is_empty()
     });
 }
+
+/// Finding 8: a step that waits in Slurm's queue (here for its begin
+/// time, 4 s on) counts only its run as the input's duration. Before, the
+/// wait was counted too (a 3 s step read 7 s, and as busy time).
+#[test]
+fn a_steps_wait_in_the_queue_is_not_its_duration() {
+    let Some(_slurm) = Slurm::start() else { return };
+    let mut run = common::Run::own_descendants_only();
+    let inputs: Vec<String> = (0..2).map(|i| format!("w{i}")).collect();
+    let mut p = common::pool("queue", 2, &["sh", "-c", "sleep 3; echo {}"], inputs);
+    p.placement = proctor::session::Placement::Slurm(proctor::session::SlurmSpec {
+        partition: Some("debug".into()),
+        time: Some("00:05:00".into()),
+        extra: vec!["--begin=now+4".into()],
+        ..Default::default()
+    });
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    run.wait_event("pool queue done", |e| {
+        e.pool.as_deref() == Some("queue") && e.kind.name() == "pool_done"
+    });
+    let durations: Vec<f64> = run
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            proctor::event::EventKind::TaskDone { duration, .. } => Some(duration),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(durations.len(), 2, "{}", run.dump());
+    assert!(
+        durations.iter().all(|&d| (2.9..5.5).contains(&d)),
+        "{durations:?}\n{}",
+        run.dump()
+    );
+    run.finish();
+}

@@ -210,11 +210,20 @@ impl Supervisor {
                         seen.push(j.to_string());
                     }
                     let report = &mut run.workers[index].report;
+                    let first = !report.started;
                     report.started = true;
                     report.job = job.map(String::from);
                     if slurm && report.node.as_deref() != Some(host) {
                         report.node = Some(host.to_string());
                         node_seen = Some(host.to_string());
+                    }
+                    // A step's input runs from now: its wait in Slurm's
+                    // queue is no time of the command's (its duration and
+                    // the pool's busy time).
+                    if slurm && first && run.spec.mode == crate::session::PoolMode::Spawn {
+                        if let Some(f) = run.workers[index].in_flight.front_mut() {
+                            f.1 = std::time::Instant::now();
+                        }
                     }
                     before.to_string()
                 }
