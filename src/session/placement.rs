@@ -137,7 +137,13 @@ pub fn host_slots(text: &str) -> Result<HostSlots, String> {
     let (user, host, slots) = split_entry(t)?;
     let slots = match slots {
         None => 1,
-        Some(s) => match s.parse::<u64>() {
+        // Digits only: `+2` is no way to write 2.
+        Some(s) => match s
+            .parse::<u64>()
+            .ok()
+            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or(())
+        {
             Ok(n) if (1..=MAX_SLOTS as u64).contains(&n) => n as u32,
             Ok(n) => {
                 return Err(format!(
@@ -226,6 +232,9 @@ fn split_entry(t: &str) -> Result<Entry<'_>, String> {
             shown(t),
             host.chars().count()
         ));
+    }
+    if host != "local" && host.eq_ignore_ascii_case("local") {
+        return Err(format!("`{}`: this machine is `local`, in lower case", shown(t)));
     }
     if host == "local" {
         if user.is_some() {
@@ -440,6 +449,8 @@ mod tests {
         assert_eq!(h.label(), "user@build2");
         assert_eq!(task_host("[::1]").unwrap().unwrap().host.as_deref(), Some("::1"));
         assert_eq!(task_host("local").unwrap(), None);
+        assert!(host_slots("LOCAL:2").unwrap_err().contains("lower case"));
+        assert!(host_slots("b:+2").unwrap_err().contains("not a whole number"));
         assert!(task_host("build1:8").unwrap_err().contains("without `:SLOTS`"));
         assert!(task_host("").unwrap_err().contains("empty"));
         assert!(task_host("-oProxyCommand=x")
