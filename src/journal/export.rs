@@ -90,16 +90,19 @@ pub fn write_event(out: &mut impl Write, format: Format, event: &Event) -> io::R
 /// An event's CSV rows: one, or one per line of output for lines read
 /// together (one event whose `line` holds them joined by newlines).
 fn csv_rows(out: &mut impl Write, event: &Event, input_value: Option<&str>) -> io::Result<()> {
-    if event.output_lines() <= 1 {
-        return writeln!(out, "{}", csv_row(&csv_values(event, input_value)));
+    use crate::event::EventKind;
+    let values = csv_values(event, input_value);
+    let text = match &event.kind {
+        EventKind::Stdout { line, .. } | EventKind::Stderr { line, .. } if line.contains('\n') => line,
+        _ => return writeln!(out, "{}", csv_row(&values)),
+    };
+    // The lines differ only in their `line` cell: the others are made once.
+    let before = csv_row(&values[..8]);
+    let after = csv_row(&values[9..]);
+    for piece in text.split('\n') {
+        writeln!(out, "{before},{},{after}", csv_field(piece))?;
     }
-    let mut result = Ok(());
-    event.clone().for_each_line(|e| {
-        if result.is_ok() {
-            result = writeln!(out, "{}", csv_row(&csv_values(&e, input_value)));
-        }
-    });
-    result
+    Ok(())
 }
 
 /// Each line of a text stripped on its own: the newlines that join lines
