@@ -63,7 +63,10 @@ fn kind(k: u8, n: u32, flag: bool) -> EventKind {
             duration: 0.25,
             will_retry: flag,
         },
-        11 => EventKind::TaskCancelled,
+        11 => EventKind::TaskCancelled {
+            exit_code: flag.then_some(code),
+            duration: flag.then_some(0.5),
+        },
         12 => EventKind::PoolState {
             paused: flag,
             workers: (n % 5) as usize + 1,
@@ -100,7 +103,7 @@ fn events(spec: &[(u8, u8, u32, bool)]) -> Vec<Event> {
                     | EventKind::TaskStarted { .. }
                     | EventKind::TaskDone { .. }
                     | EventKind::TaskFailed { .. }
-                    | EventKind::TaskCancelled
+                    | EventKind::TaskCancelled { .. }
                     | EventKind::PoolState { .. }
                     | EventKind::PoolDone { .. }
             );

@@ -86,7 +86,14 @@ impl Supervisor {
         }
         run.cancelled += queued.len() as u64;
         for i in queued {
-            let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
+            let e = self.pool_event(
+                pool,
+                EventKind::TaskCancelled {
+                    exit_code: None,
+                    duration: None,
+                },
+                Some(i),
+            );
             self.emit(e);
         }
     }

@@ -78,7 +78,10 @@ impl Supervisor {
         }
         for (input, duration) in said.into_iter().rev() {
             let kind = match duration {
-                None => EventKind::TaskCancelled,
+                None => EventKind::TaskCancelled {
+                    exit_code: None,
+                    duration: None,
+                },
                 Some(duration) => EventKind::TaskFailed {
                     exit_code: None,
                     message: format!("{why}; back in the queue (not counted as an attempt)"),

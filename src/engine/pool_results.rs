@@ -260,14 +260,28 @@ impl Supervisor {
     }
 
     /// An input whose worker the user stopped: cancelled, not failed.
-    pub(super) fn input_cancelled(&mut self, pool: usize, input: usize, duration: f64) {
+    /// `exit_code`: the input's own (spawn mode), if it came back.
+    pub(super) fn input_cancelled(
+        &mut self,
+        pool: usize,
+        input: usize,
+        duration: f64,
+        exit_code: Option<i32>,
+    ) {
         let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
         run.busy += duration;
         run.state[input] = InputState::Cancelled;
         run.cancelled += 1;
-        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(input));
+        let e = self.pool_event(
+            pool,
+            EventKind::TaskCancelled {
+                exit_code,
+                duration: Some(duration),
+            },
+            Some(input),
+        );
         self.emit(e);
     }
 
@@ -345,7 +359,8 @@ impl Supervisor {
                             duration,
                         );
                     } else if stopped {
-                        self.input_cancelled(pool, input, duration);
+                        let code = (!end.no_code).then_some(exit_code);
+                        self.input_cancelled(pool, input, duration, code);
                     } else {
                         let msg = format!("exited with {}", crate::event::exit::describe_exit(exit_code));
                         self.input_failed(pool, key, input, Some(exit_code), msg, duration);
@@ -357,7 +372,7 @@ impl Supervisor {
                 if let Some((input, started)) = iter.next() {
                     let duration = started.elapsed().as_secs_f64();
                     if stopped {
-                        self.input_cancelled(pool, input, duration);
+                        self.input_cancelled(pool, input, duration, None);
                     } else {
                         let msg = lost.unwrap_or_else(|| {
                             format!(
@@ -389,7 +404,14 @@ impl Supervisor {
                         run.fruitless_deaths += 1;
                     }
                     for i in cancelled.into_iter().rev() {
-                        let e = self.pool_event(pool, EventKind::TaskCancelled, Some(i));
+                        let e = self.pool_event(
+                            pool,
+                            EventKind::TaskCancelled {
+                                exit_code: None,
+                                duration: None,
+                            },
+                            Some(i),
+                        );
                         self.emit(e);
                     }
                     self.reschedule = true;

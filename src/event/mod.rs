@@ -164,7 +164,15 @@ event_kinds! {
             #[serde(default)]
             will_retry: bool,
         },
-        TaskCancelled = "task_cancelled",
+        /// An input dropped: before it started (no fields), or while it
+        /// ran, its worker stopped by the user (its time, and its exit
+        /// code when it is the input's own).
+        TaskCancelled = "task_cancelled" {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            exit_code: Option<i32>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            duration: Option<f64>,
+        },
         /// A pool's settings changed: started, paused, resumed or resized.
         PoolState = "pool_state" {
             #[serde(default)]
@@ -400,7 +408,10 @@ mod tests {
                 duration: 0.5,
                 will_retry: true,
             },
-            EventKind::TaskCancelled,
+            EventKind::TaskCancelled {
+                exit_code: Some(7),
+                duration: Some(4.5),
+            },
             EventKind::PoolState {
                 paused: true,
                 workers: 3,

@@ -183,6 +183,9 @@ fn csv_values_of_any(e: &Event, input_value: Option<&str>) -> [String; 14] {
     row[13] = match &e.kind {
         EventKind::Exited { runtime, .. } => number(*runtime),
         EventKind::TaskDone { duration, .. } | EventKind::TaskFailed { duration, .. } => number(*duration),
+        EventKind::TaskCancelled {
+            duration: Some(d), ..
+        } => number(*d),
         _ => String::new(),
     };
     let own_text = map

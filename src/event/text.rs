@@ -54,7 +54,17 @@ impl Event {
                 Some(c) => format!("failed with {}: {message}", describe_exit(*c)),
                 None => format!("failed: {message}"),
             },
-            EventKind::TaskCancelled => "cancelled before it started".to_string(),
+            EventKind::TaskCancelled {
+                exit_code,
+                duration: Some(d),
+            } => match exit_code {
+                Some(c) => format!(
+                    "cancelled after {d:.2}s, its worker stopped by the user; it exited with {}",
+                    super::exit::describe_exit(*c)
+                ),
+                None => format!("cancelled after {d:.2}s, its worker stopped by the user"),
+            },
+            EventKind::TaskCancelled { .. } => "cancelled before it started".to_string(),
             EventKind::WorkerHost { host } => format!("runs on {host}"),
             EventKind::HostDown { host, message } => format!("host {host} is down: {message}"),
             EventKind::SlurmState { job, state } => format!("Slurm job {job}: {}", state.text()),

@@ -133,7 +133,7 @@ fn count(s: &mut JournalSummary, names: &mut std::collections::BTreeSet<String>,
             // A pool's inputs stopped by the user (Stop, Cancel rest, the
             // session's end) are its stopped work; its workers' exits are not
             // counted (they would count the same stop twice).
-            EventKind::TaskCancelled => s.stopped += 1,
+            EventKind::TaskCancelled { .. } => s.stopped += 1,
             EventKind::Exited {
                 exit_code,
                 restart_in: None,

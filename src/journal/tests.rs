@@ -51,8 +51,16 @@ fn the_summary_counts_user_stops_apart_from_failures() {
         exited("c", 0, false),
         // A pool stopped by the user: two cancelled inputs, its worker's
         // stopped exit not counted again.
-        Event::now(EventKind::TaskCancelled).pool("p", Some(3)),
-        Event::now(EventKind::TaskCancelled).pool("p", Some(4)),
+        Event::now(EventKind::TaskCancelled {
+            exit_code: None,
+            duration: None,
+        })
+        .pool("p", Some(3)),
+        Event::now(EventKind::TaskCancelled {
+            exit_code: None,
+            duration: None,
+        })
+        .pool("p", Some(4)),
         exited("p/worker-1", -15, true).pool("p", None),
     ];
     let text: String = events

@@ -256,7 +256,16 @@ impl SessionModel {
                     p.completion_order.push(index);
                 }
             }
-            EventKind::TaskCancelled => p.input_mut(index).status = InputStatus::Cancelled,
+            EventKind::TaskCancelled { exit_code, duration } => {
+                let r = p.input_mut(index);
+                r.status = InputStatus::Cancelled;
+                // It ran: what it did stays in its row.
+                if duration.is_some() {
+                    r.exit_code = *exit_code;
+                    r.duration = *duration;
+                    r.worker = worker.or(r.worker.take());
+                }
+            }
             _ => {}
         }
     }
