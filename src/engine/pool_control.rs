@@ -86,14 +86,7 @@ impl Supervisor {
         }
         run.cancelled += queued.len() as u64;
         for i in queued {
-            let e = self.pool_event(
-                pool,
-                EventKind::TaskCancelled {
-                    exit_code: None,
-                    duration: None,
-                },
-                Some(i),
-            );
+            let e = self.pool_event(pool, super::pool_results::never_started(), Some(i));
             self.emit(e);
         }
     }

@@ -78,10 +78,7 @@ impl Supervisor {
         }
         for (input, duration) in said.into_iter().rev() {
             let kind = match duration {
-                None => EventKind::TaskCancelled {
-                    exit_code: None,
-                    duration: None,
-                },
+                None => super::pool_results::never_started(),
                 Some(duration) => EventKind::TaskFailed {
                     exit_code: None,
                     message: format!("{why}; back in the queue (not counted as an attempt)"),

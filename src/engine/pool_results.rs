@@ -404,14 +404,7 @@ impl Supervisor {
                         run.fruitless_deaths += 1;
                     }
                     for i in cancelled.into_iter().rev() {
-                        let e = self.pool_event(
-                            pool,
-                            EventKind::TaskCancelled {
-                                exit_code: None,
-                                duration: None,
-                            },
-                            Some(i),
-                        );
+                        let e = self.pool_event(pool, super::pool_results::never_started(), Some(i));
                         self.emit(e);
                     }
                     self.reschedule = true;
@@ -525,4 +518,12 @@ fn answer_duration(last: &mut Option<Instant>, sent: Instant) -> f64 {
     let begun = last.map_or(sent, |t| t.max(sent));
     *last = Some(now);
     now.saturating_duration_since(begun).as_secs_f64()
+}
+
+/// The `task_cancelled` of an input dropped before it started.
+pub(super) fn never_started() -> EventKind {
+    EventKind::TaskCancelled {
+        exit_code: None,
+        duration: None,
+    }
 }
