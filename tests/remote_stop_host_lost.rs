@@ -168,3 +168,59 @@ fn a_persistent_ssh_workers_sigkill_comes_at_the_stop_timeout() {
 fn chrono_ms(ms: i64) -> chrono::TimeDelta {
     chrono::TimeDelta::milliseconds(ms)
 }
+
+/// Finding 9 b: Kill of a pool (a second Ctrl-C) after Terminate sends
+/// nothing for a worker whose command already ended on its host (before:
+/// a `signal_sent: SIGKILL on its host` event, and a signal's `ssh`, for
+/// a worker that had exited).
+#[test]
+fn a_kill_after_terminate_skips_remote_workers_that_ended() {
+    let Some(hosts) = SshHosts::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let mut p = pool(
+        "kk",
+        2,
+        &["sh", "-c", "{}"],
+        vec![
+            "echo up; trap 'exit 4' TERM; sleep 7800.1 & wait".into(),
+            "echo up; trap '' TERM; sleep 7800.2".into(),
+        ],
+    );
+    p.placement = Placement::Hosts {
+        hosts: placement::parse_hosts_text("127.0.0.2:2").unwrap(),
+        ssh_options: hosts.ssh_options(),
+    };
+    p.workers = Workers::saturating(2);
+    p.stop.timeout = Seconds::from_millis(20_000);
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    wait_until("both up", Duration::from_secs(60), || {
+        run.drain();
+        run.events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Stdout { line, .. } if line == "up"))
+            .count()
+            >= 2
+    });
+    let pool_action = |a| proctor::engine::Command::Pool {
+        pool: "kk".into(),
+        action: a,
+    };
+    run.send(pool_action(proctor::engine::PoolAction::Terminate));
+    let ended = run.wait_event("the TERM-handling worker ends", |e| {
+        matches!(e.kind, EventKind::Exited { exit_code: 4, .. })
+    });
+    let ended = ended.process.expect("a worker");
+    run.send(pool_action(proctor::engine::PoolAction::Kill));
+    run.wait_event("pool kk done", |e| {
+        e.pool.as_deref() == Some("kk") && e.kind.name() == "pool_done"
+    });
+    let kills: Vec<String> = run
+        .events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::SignalSent { signal, .. } if signal == "SIGKILL"))
+        .filter_map(|e| e.process.clone())
+        .collect();
+    assert!(!kills.is_empty(), "the other worker is killed\n{}", run.dump());
+    assert!(!kills.contains(&ended), "{kills:?}\n{}", run.dump());
+    run.finish();
+}

@@ -93,6 +93,11 @@ impl Supervisor {
         let slurm_kill = how == StopHow::Kill && self.slurm_kill_due(key).is_some();
         let remote =
             self.task_hosts.runs_remotely(key) || self.ssh_worker(key).is_some() || slurm_stop || slurm_kill;
+        if remote && leader.is_none() {
+            // Its local `ssh` (or `srun`) ended: its host's end came back
+            // (or was lost); nothing of it is left to signal there.
+            return;
+        }
         let remote_stop = how == StopHow::Terminate && remote;
         let remote_kill = how == StopHow::Kill && remote && self.remote_kill_due(key);
         let (reached, error) = if slurm_kill {
