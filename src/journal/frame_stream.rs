@@ -65,3 +65,28 @@ impl StreamedFrame {
         }
     }
 }
+
+/// Whether a whole compressed frame decodes to its end, its checksum
+/// included, decoding it a piece at a time and keeping nothing: the first
+/// of two passes, so that damage in a frame too big to decode whole never
+/// reads as other lines (zstd finds it only at the frame's end).
+pub fn verify(frame: &[u8]) -> bool {
+    let mut dctx = DCtx::create();
+    let mut scratch: Vec<u8> = Vec::with_capacity(PIECE);
+    let mut pos = 0;
+    loop {
+        scratch.clear();
+        let before = pos;
+        let mut output = OutBuffer::around(&mut scratch);
+        let mut input = InBuffer::around(&frame[pos..]);
+        let r = dctx.decompress_stream(&mut output, &mut input);
+        pos += input.pos();
+        match r {
+            Err(_) => return false,
+            Ok(0) => return true,
+            // Nothing taken, nothing made: the frame ends before its end.
+            Ok(_) if pos == before && scratch.is_empty() => return false,
+            Ok(_) => {}
+        }
+    }
+}

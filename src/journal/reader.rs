@@ -242,9 +242,13 @@ impl JournalText {
             // Decoded whole, its checksum checked before any of its text
             // is read: damage never reads as other lines.
             Some(size) if (size as usize) <= WHOLE_FRAME => zstd::bulk::decompress(frame, size as usize),
-            // Bigger, or of a size not said: a piece at a time (its
-            // checksum is checked at its end).
+            // Bigger, or of a size not said: a piece at a time, twice.
             _ => {
+                // Checked whole first (a pass that keeps nothing): a
+                // damaged one is skipped whole, never read in part.
+                if !super::frame_stream::verify(&self.raw[..n]) {
+                    return Next::Damaged;
+                }
                 let frame = self.raw.drain(..n).collect();
                 self.streamed = Some(super::frame_stream::StreamedFrame::new(frame));
                 return self.next_piece();
