@@ -390,30 +390,8 @@ fn export_streams_a_large_journal_in_bounded_memory() {
     }
     for out in ["big.csv", "big.txt", "big.out.jsonl", "big.svg"] {
         let out = dir.path().join(out);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_proctor"))
-            .arg("export")
-            .arg(&journal)
-            .arg(&out)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
         // The high-water mark of its memory, read until it exits.
-        let mut peak_kb = 0u64;
-        let status = loop {
-            if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
-                if let Some(kb) = s
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    peak_kb = peak_kb.max(kb);
-                }
-            }
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+        let (status, peak_kb) = export_peak_kb(&journal, &out);
         assert!(status.success(), "{}", out.display());
         let lines = std::fs::read_to_string(&out).unwrap().lines().count();
         let svg = out.extension().is_some_and(|x| x == "svg");
