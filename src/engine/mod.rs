@@ -29,6 +29,7 @@ mod pool_remote_stop;
 mod pool_results;
 mod pool_slurm_kill;
 mod pool_table;
+mod pool_timers;
 mod pool_workers;
 mod procs;
 mod protocol;
