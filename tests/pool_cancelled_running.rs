@@ -22,7 +22,7 @@ fn a_running_input_cancelled_by_terminate_keeps_its_code_and_time() {
         1,
         &["sh", "-c", "{}"],
         vec![
-            "echo up; trap 'exit 7' TERM; sleep 30 & wait".into(),
+            "trap 'exit 7' TERM; echo up; sleep 30 & wait".into(),
             "echo never".into(),
         ],
     );

@@ -182,8 +182,8 @@ fn a_kill_after_terminate_skips_remote_workers_that_ended() {
         2,
         &["sh", "-c", "{}"],
         vec![
-            "echo up; trap 'exit 4' TERM; sleep 7800.1 & wait".into(),
-            "echo up; trap '' TERM; sleep 7800.2".into(),
+            "trap 'exit 4' TERM; echo up; sleep 7800.1 & wait".into(),
+            "trap '' TERM; echo up; sleep 7800.2".into(),
         ],
     );
     p.placement = Placement::Hosts {
