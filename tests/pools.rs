@@ -66,8 +66,8 @@ fn completion_order_of_three_sleeps() {
     let p = pool(
         "sleeps",
         3,
-        &["sh", "-c", "sleep 0.{}; echo slept {}"],
-        vec!["3".into(), "2".into(), "1".into()],
+        &["sh", "-c", "sleep {}; echo slept {}"],
+        vec!["2.4".into(), "1.6".into(), "0.8".into()],
     );
     run.send(Command::StartPool { pool: p });
     let m = wait_pool(&mut run, "sleeps");
@@ -185,7 +185,7 @@ fn a_stuck_input_times_out_with_minus_15_and_the_pool_goes_on() {
         };
         let mut p = pool("to", 1, cmd, vec!["one".into(), "stuck".into(), "three".into()]);
         p.mode = mode;
-        p.timeout = Some(Seconds::from_millis(500));
+        p.timeout = Some(Seconds::from_millis(3_000));
         p.stop.timeout = Seconds::from_millis(1000);
         run.send(Command::StartPool { pool: p });
         let m = wait_pool(&mut run, "to");
@@ -200,7 +200,7 @@ fn a_stuck_input_times_out_with_minus_15_and_the_pool_goes_on() {
 #[test]
 fn pause_resume_cancel_add_and_resize() {
     let mut run = Run::new();
-    let p = pool("ctl", 1, &["sh", "-c", "sleep 0.2; echo {}"], inputs(6));
+    let p = pool("ctl", 1, &["sh", "-c", "sleep 1; echo {}"], inputs(6));
     run.send(Command::StartPool { pool: p });
     let pause = |run: &Run, a: PoolAction| {
         run.send(Command::Pool {

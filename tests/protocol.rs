@@ -120,7 +120,7 @@ mode = "persistent"
 protocol = "jsonl"
 workers = 1
 retries = 1
-timeout = 1
+timeout = 5
 run = ["python3", "-u", "worker.py", "{}"]
 inputs = ["a\nb", "extra", "garbage", "fail", "wrong id", "skip", "c"]
 "#,
@@ -164,7 +164,7 @@ fn half_an_answer_from_a_worker_that_dies_is_no_answer_and_blames_no_other_input
 name = "p"
 mode = "persistent"
 workers = 1
-timeout = 1
+timeout = 5
 run = ["python3", "-u", "w.py"]
 inputs = ["a", "slow", "b"]
 "#,

@@ -31,7 +31,7 @@ fn a_pty_task_that_lets_go_of_its_terminal_is_not_hung_up_and_costs_nothing() {
         std::fs::write(
             &session,
             format!(
-                "[[task]]\nname = \"p\"\nrun = [\"sh\", \"-c\", \"echo before; exec >/dev/null 2>&1 </dev/null; sleep 3\"]\npty = true\nstdin = {stdin}\n"
+                "[[task]]\nname = \"p\"\nrun = [\"sh\", \"-c\", \"echo before; exec >/dev/null 2>&1 </dev/null; sleep 5\"]\npty = true\nstdin = {stdin}\n"
             ),
         )
         .unwrap();
@@ -44,6 +44,9 @@ fn a_pty_task_that_lets_go_of_its_terminal_is_not_hung_up_and_costs_nothing() {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
+        // Its supervisor running (however long a loaded machine takes to
+        // start it), then a while for the task to let go of its terminal.
+        common::wait_for("the supervisor thread", || supervisor_ticks(child.id()).is_some());
         std::thread::sleep(Duration::from_millis(800));
         let a = supervisor_ticks(child.id()).expect("the supervisor thread");
         std::thread::sleep(Duration::from_secs(1));

@@ -64,7 +64,7 @@ fn an_input_timeout_is_no_host_dropping_out() {
     let mut inputs = vec!["sleep 30".to_string()];
     inputs.extend((0..5).map(|i| format!("sleep 1; echo X{i}")));
     let mut p = pool("to", 1, &["sh", "-c", "{}"], inputs);
-    p.timeout = Some(proctor::session::Seconds::from_millis(2_000));
+    p.timeout = Some(proctor::session::Seconds::from_millis(8_000));
     p.retries = Retries::new(1).unwrap();
     on_hosts(&hosts, "127.0.0.2:1", &mut p);
     run.send(Command::StartPool { pool: p });
@@ -298,7 +298,7 @@ fn a_slurm_input_timeout_is_no_outside_cancel() {
         &["sh", "-c", "{}"],
         vec!["sleep 100".into(), "echo quick".into()],
     );
-    p.timeout = Some(proctor::session::Seconds::from_millis(3_000));
+    p.timeout = Some(proctor::session::Seconds::from_millis(12_000));
     p.placement = Placement::Slurm(proctor::session::SlurmSpec {
         partition: Some("debug".into()),
         time: Some("00:05:00".into()),

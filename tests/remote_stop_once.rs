@@ -18,7 +18,7 @@ const COUNTS_TERMS: &str =
 
 fn counting_pool(name: &str) -> proctor::session::PoolSpec {
     let mut p = pool(name, 1, &["sh", "-c", "{}"], vec![COUNTS_TERMS.to_string()]);
-    p.timeout = Some(Seconds::from_millis(1_500));
+    p.timeout = Some(Seconds::from_millis(8_000));
     p.stop.timeout = Seconds::from_millis(6_000);
     p
 }
