@@ -2,7 +2,8 @@
 //! a file under `$XDG_STATE_HOME/proctor/sessions/` (default
 //! `~/.local/state/proctor/sessions/`), mode 0600, flushed at least every
 //! 100 ms. The supervisor writes it as it emits events, so the app and
-//! `proctor run` both keep one, and a crash loses at most the last 100 ms.
+//! `proctor run` both keep one, and a crash loses the last 100 ms (more
+//! on a disk slower than the events come: see docs/journal.md).
 //! Old journals are removed, oldest first, beyond a total size. The format,
 //! its versions and these guarantees: docs/journal.md.
 
@@ -18,7 +19,7 @@ mod writer;
 
 pub use reader::{check_format, for_each_event, open_journal, read_journal, JournalText, Problems};
 pub use rotate::{is_journal_name, is_live, removed_note, rotate};
-pub use summary::{list_journals, summarize, JournalSummary};
+pub use summary::{list_journals, summarize, JournalSummary, UNFINISHED};
 pub use summary_cache::CACHE_NAME;
 pub use writer::{Journal, END_WAIT, STALL_WAIT};
 

@@ -2,18 +2,21 @@
 //! one frame per flush (at least every `FLUSH_INTERVAL`), under an
 //! exclusive lock that tells rotation and other sessions the journal is
 //! live. Compressing and writing happen on a thread of the journal's own,
-//! so the supervisor only serialises; a writer that falls behind holds the
-//! supervisor back (a bounded queue) rather than dropping events.
+//! so the supervisor only serialises. A writer that falls behind (a slow
+//! disk) leaves events waiting in memory, up to `BACKLOG_BYTES`, and is
+//! said; past that it holds the supervisor back (a bounded queue) rather
+//! than dropping events, for `STALL_WAIT` at most a write.
 
 use super::rotate::{lock, rotate};
 use super::{JournalConfig, FLUSH_INTERVAL};
 use crate::event::Event;
 use crossbeam_channel::{bounded, Receiver, Sender};
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,8 +26,17 @@ use std::time::{Duration, Instant};
 const LEVEL: i32 = 1;
 /// A frame is written once this much is pending, whatever the time.
 const FRAME_BYTES: usize = 1 << 20;
-/// Frames waiting for the writer thread before the supervisor waits.
-const QUEUE: usize = 4;
+/// Frames waiting for the writer thread; events after them wait in the
+/// journal's buffer, written as one frame when the writer has room.
+const QUEUE: usize = 2;
+/// Bytes of events handed to the writer or waiting for it past which the
+/// supervisor waits for the disk ([`STALL_WAIT`] at most a flush): below
+/// it, a disk slower than the events come costs memory, not the engine's
+/// pace.
+const BACKLOG_BYTES: usize = 16 << 20;
+/// A write that has not finished in this long makes the disk slow: said
+/// once, as an error event.
+const SLOW_WRITE: Duration = Duration::from_secs(1);
 /// How long the session's end waits for the journal's last writes: a disk
 /// that takes longer (a hung network mount, a stalled device) is said to
 /// have stalled and the session ends without it.
@@ -61,6 +73,17 @@ pub struct Journal {
     /// it can write again, as after a full disk).
     stalled: bool,
     dropped: Arc<AtomicU64>,
+    /// Bytes handed to the writer and not written yet.
+    in_flight: Arc<AtomicUsize>,
+    /// When the writer began the frame it is writing: milliseconds since
+    /// `epoch`, plus one; 0 while it waits for one.
+    writing_since: Arc<AtomicU64>,
+    epoch: Instant,
+    /// What to say of a slow disk (taken with the errors), and whether
+    /// each thing was said already.
+    notes: VecDeque<String>,
+    slow_said: bool,
+    paced_said: bool,
 }
 
 impl Journal {
@@ -92,6 +115,10 @@ impl Journal {
         let error = Arc::new(Mutex::new(None));
         let failed = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let writing_since = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let (flight, since) = (in_flight.clone(), writing_since.clone());
         let mut w = FrameWriter {
             dropped: dropped.clone(),
             path: path.clone(),
@@ -118,9 +145,15 @@ impl Journal {
                         let _ = settle.send(());
                         continue;
                     }
+                    since.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
                     w.write_frame(zstd.as_mut(), &frame);
-                    frame.clear();
-                    let _ = give_back.try_send(frame);
+                    since.store(0, Ordering::SeqCst);
+                    flight.fetch_sub(frame.len(), Ordering::SeqCst);
+                    // A buffer grown by a backlog is not kept for reuse.
+                    if frame.capacity() <= 2 * FRAME_BYTES {
+                        frame.clear();
+                        let _ = give_back.try_send(frame);
+                    }
                 }
                 let _ = w.file.sync_all();
             })?;
@@ -138,6 +171,12 @@ impl Journal {
             eventful: false,
             stalled: false,
             dropped,
+            in_flight,
+            writing_since,
+            epoch,
+            notes: VecDeque::new(),
+            slow_said: false,
+            paced_said: false,
         })
     }
 
@@ -174,27 +213,52 @@ impl Journal {
     }
 
     pub fn flush_if_due(&mut self) {
+        self.check_slow();
         if self.pending() && self.last_flush.elapsed() >= FLUSH_INTERVAL {
             self.flush();
         }
     }
 
-    /// Hands everything pending to the writer as one frame, waiting while
-    /// the writer's queue is full ([`STALL_WAIT`] at most: a disk that takes
-    /// no write for that long has stalled, and from then on a frame it has
-    /// no room for is dropped and counted, never waited for, so that a hung
-    /// disk cannot hang the engine). Only whole frames are ever kept.
+    /// Hands everything pending to the writer as one frame. While the
+    /// writer's queue is full (a slow disk), events stay in the buffer,
+    /// [`BACKLOG_BYTES`] at most with those handed over; past that, waits
+    /// for room ([`STALL_WAIT`] at most: a disk that takes no write for that
+    /// long has stalled, and from then on a frame it has no room for is
+    /// dropped and counted, never waited for, so that a hung disk cannot
+    /// hang the engine). Only whole frames are ever kept.
     pub fn flush(&mut self) {
         self.last_flush = Instant::now();
+        self.check_slow();
         if self.buf.is_empty() {
             return;
+        }
+        let Some(tx) = &self.frames else {
+            self.buf.clear();
+            return;
+        };
+        if tx.is_full() {
+            let backlog = self.buf.len() + self.in_flight.load(Ordering::SeqCst);
+            if backlog < BACKLOG_BYTES {
+                // Written with the next frame the writer has room for.
+                return;
+            }
+            if !self.stalled && !self.paced_said {
+                self.paced_said = true;
+                self.notes.push_back(format!(
+                    "the journal {} is {} MiB of events behind (a slow disk): from now on the engine waits for its writes, up to {} s each, so events are late and processes wait on their output",
+                    self.path.display(),
+                    backlog >> 20,
+                    STALL_WAIT.as_secs()
+                ));
+            }
         }
         let next = self
             .spare
             .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(self.buf.capacity()));
+            .unwrap_or_else(|_| Vec::with_capacity(64 * 1024));
         let frame = std::mem::replace(&mut self.buf, next);
-        let Some(tx) = &self.frames else { return };
+        let len = frame.len();
+        self.in_flight.fetch_add(len, Ordering::SeqCst);
         let sent = if self.stalled {
             // Waited for again only once the writer has taken every frame
             // queued: a disk that is slow rather than dead (a write now and
@@ -209,6 +273,7 @@ impl Journal {
             sent
         };
         if !sent {
+            self.in_flight.fetch_sub(len, Ordering::SeqCst);
             self.dropped.fetch_add(1, Ordering::SeqCst);
             if !self.failed.swap(true, Ordering::SeqCst) {
                 if let Ok(mut slot) = self.error.lock() {
@@ -219,6 +284,25 @@ impl Journal {
                     ));
                 }
             }
+        }
+    }
+
+    /// Says, once, that the writer has been on one write for
+    /// [`SLOW_WRITE`] or longer.
+    fn check_slow(&mut self) {
+        let since = self.writing_since.load(Ordering::SeqCst);
+        if self.slow_said || since == 0 {
+            return;
+        }
+        let now = self.epoch.elapsed().as_millis() as u64 + 1;
+        if now.saturating_sub(since) >= SLOW_WRITE.as_millis() as u64 {
+            self.slow_said = true;
+            self.notes.push_back(format!(
+                "the journal {} is on a slow disk (one write has taken over {} s): events wait in memory for it and reach it late; past {} MiB waiting, the engine waits for the disk",
+                self.path.display(),
+                SLOW_WRITE.as_secs(),
+                BACKLOG_BYTES >> 20
+            ));
         }
     }
 
@@ -233,7 +317,13 @@ impl Journal {
         self.last_flush = Instant::now();
         let Some(tx) = &self.frames else { return true };
         let frame = std::mem::take(&mut self.buf);
-        let done = (frame.is_empty() || tx.send_deadline(frame, deadline).is_ok())
+        let len = frame.len();
+        self.in_flight.fetch_add(len, Ordering::SeqCst);
+        let handed = frame.is_empty() || tx.send_deadline(frame, deadline).is_ok();
+        if !handed {
+            self.in_flight.fetch_sub(len, Ordering::SeqCst);
+        }
+        let done = handed
             && tx.send_deadline(Vec::new(), deadline).is_ok()
             && self.settled.recv_deadline(deadline).is_ok();
         self.stalled = !done;
@@ -246,9 +336,14 @@ impl Journal {
         self.eventful
     }
 
-    /// The first write error, once (to report it as an event).
+    /// The first write error, once, then what there is to say of a slow
+    /// disk, one at a time (to report each as an event).
     pub fn take_error(&mut self) -> Option<String> {
-        self.error.lock().ok().and_then(|mut e| e.take())
+        self.error
+            .lock()
+            .ok()
+            .and_then(|mut e| e.take())
+            .or_else(|| self.notes.pop_front())
     }
 
     /// Ends the journal and removes its file: a session in which nothing
@@ -267,6 +362,7 @@ impl Journal {
         if !self.stalled {
             let frame = std::mem::take(&mut self.buf);
             if let Some(tx) = &self.frames {
+                self.in_flight.fetch_add(frame.len(), Ordering::SeqCst);
                 if !frame.is_empty() && tx.send_deadline(frame, deadline).is_err() {
                     self.stalled = true;
                 }
@@ -361,6 +457,10 @@ impl FrameWriter {
         match written {
             Ok(n) => {
                 self.whole += n as u64;
+                if self.out.capacity() > 4 * FRAME_BYTES {
+                    // Grown by a backlog's frame: not kept.
+                    self.out = Vec::new();
+                }
                 true
             }
             Err(e) => {
