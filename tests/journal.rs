@@ -39,8 +39,9 @@ fn a_sigkilled_run_leaves_a_journal_with_every_line_up_to_shortly_before_the_kil
             }
         }
     };
-    // More than one flush interval later, everything up to `seen` is on disk.
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    // Many flush intervals later (100 ms each; more for a loaded machine),
+    // everything up to `seen` is on disk.
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
     child.kill().unwrap();
     child.wait().unwrap();
     drop(out);
@@ -571,4 +572,54 @@ fn export_says_a_damaged_part_as_such_not_as_a_line() {
     );
     assert!(!stderr.contains("line that is not an event"), "{stderr}");
     assert!(stderr.contains("wrote 200 events"), "{stderr}");
+}
+
+/// A journal without its session's end (the session was killed, or its
+/// disk stopped taking writes) is pointed out by `export` and `history`;
+/// a whole one is not.
+#[test]
+fn a_journal_without_its_sessions_end_is_said_by_export_and_history() {
+    let state = tempfile::tempdir().unwrap();
+    run_quiet(state.path(), "[[task]]\nname = \"t\"\nrun = [\"echo\", \"hi\"]\n");
+    let whole = only_journal(state.path());
+    let text = zstd::stream::decode_all(&std::fs::read(&whole).unwrap()[..]).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("\"session_ended\""), "{text}");
+    let cut: String = text
+        .lines()
+        .filter(|l| !l.contains("\"session_ended\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let unfinished = whole.with_file_name("2099-01-01T00-00-00.000-1.jsonl.zst");
+    std::fs::write(&unfinished, zstd::stream::encode_all(cut.as_bytes(), 1).unwrap()).unwrap();
+    let export = |journal: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+            .arg("export")
+            .arg(journal)
+            .arg(state.path().join("out.txt"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = export(&unfinished);
+    assert!(said.contains("ends without its session's end"), "{said}");
+    let said = export(&whole);
+    assert!(!said.contains("ends without"), "{said}");
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("history")
+        .env("XDG_STATE_HOME", state.path())
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &std::path::Path| {
+        let name = name.file_name().unwrap().to_str().unwrap().to_string();
+        listing
+            .lines()
+            .find(|l| l.contains(&name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line(&unfinished).contains("(unfinished)"), "{listing}");
+    assert!(!line(&whole).contains("(unfinished)"), "{listing}");
 }

@@ -193,8 +193,12 @@ fn export(
             journal.display()
         );
     }
-    let bad = crate::journal::for_each_event(journal, |e| file.write(&e))
-        .with_context(|| format!("cannot read {}", journal.display()))?;
+    let mut ended = false;
+    let bad = crate::journal::for_each_event(journal, |e| {
+        ended |= matches!(e.kind, crate::event::EventKind::SessionEnded { .. });
+        file.write(&e)
+    })
+    .with_context(|| format!("cannot read {}", journal.display()))?;
     let lines = bad.lines();
     if let Some(first) = bad.first().filter(|_| lines > 0) {
         say!(
@@ -206,6 +210,16 @@ fn export(
     }
     for note in bad.notes() {
         say!("warning: {note}");
+    }
+    if !ended && crate::journal::is_journal_name(journal) {
+        if crate::journal::is_live(journal) {
+            say!(
+                "note: a session still writes {}: this is what it wrote so far",
+                journal.display()
+            );
+        } else {
+            say!("warning: {}: {}", journal.display(), crate::journal::UNFINISHED);
+        }
     }
     let n = file
         .finish()
@@ -220,10 +234,11 @@ fn history() {
         .into_iter()
         .map(|j| {
             vec![
-                j.started.unwrap_or_else(|| "-".into()),
+                j.started.clone().unwrap_or_else(|| "-".into()),
                 match (&j.problem, &j.damage) {
                     (Some(p), _) => format!("(cannot be read: {p})"),
                     (None, Some(_)) => format!("{} (damaged in part)", j.names.join(", ")),
+                    (None, None) if j.unfinished() => format!("{} (unfinished)", j.names.join(", ")),
                     (None, None) => j.names.join(", "),
                 },
                 j.processes.to_string(),

@@ -355,6 +355,13 @@ impl ProctorApp {
                             String::new()
                         }
                     ));
+                    if past.unfinished {
+                        self.error(format!(
+                            "{}: {}",
+                            super::history::file_name(&past.path),
+                            crate::journal::UNFINISHED
+                        ));
+                    }
                     self.past = Some(past);
                     self.tab = Tab::Processes;
                 }

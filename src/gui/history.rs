@@ -8,7 +8,7 @@ use super::log::Log;
 use super::pools::PoolsView;
 use super::processes::ProcessesView;
 use super::theme::{color, format_bytes, Tone};
-use crate::journal::{for_each_event, list_journals, JournalSummary, Problems};
+use crate::journal::{for_each_event, list_journals, JournalSummary, Problems, UNFINISHED};
 use crate::model::SessionModel;
 use crossbeam_channel::{bounded, Receiver};
 use egui::{RichText, Ui};
@@ -25,6 +25,9 @@ pub struct PastSession {
     /// Lines of the journal that could not be read.
     pub problems: Problems,
     pub last_seq: u64,
+    /// Its journal ends without its session's end, and no session writes
+    /// it any more.
+    pub unfinished: bool,
 }
 
 /// A journal as History lists it.
@@ -229,11 +232,16 @@ impl History {
                             ui.label(RichText::new(started).monospace())
                                 .on_hover_text(s.path.display().to_string());
                             // A short cell; the whole problem on hover.
+                            let unfinished = format!("The journal {UNFINISHED}.");
                             let (mut names, why) = match (&s.problem, &s.damage) {
                                 (Some(p), _) => ("cannot be read".to_string(), Some(p)),
                                 (None, Some(d)) => (
                                     format!("damaged in part \u{2014} {}", s.names.join(", ")),
                                     Some(d),
+                                ),
+                                (None, None) if s.unfinished() && !this => (
+                                    format!("unfinished \u{2014} {}", s.names.join(", ")),
+                                    Some(&unfinished),
                                 ),
                                 (None, None) => (s.names.join(", "), None),
                             };
@@ -320,7 +328,9 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
     let mut log = Log::with_capacity(window);
     let mut started = None;
     let mut last_seq = 0;
+    let mut ended = false;
     let problems = for_each_event(path, |e| {
+        ended |= matches!(e.kind, crate::event::EventKind::SessionEnded { .. });
         if started.is_none() {
             started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
         }
@@ -338,6 +348,7 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
         pools: PoolsView::read_only(),
         problems,
         last_seq,
+        unfinished: !ended && !crate::journal::is_live(path),
     })
 }
 

@@ -36,7 +36,27 @@ pub struct JournalSummary {
     /// (`journal::says_something`): none, and nothing ran in it.
     #[serde(default)]
     pub telling: u64,
+    /// Its session's end (`session_ended`) was read: without it, the
+    /// session was killed, its machine stopped or its disk stopped taking
+    /// writes, or it is still running (`live`).
+    #[serde(default)]
+    pub ended: bool,
+    /// A session (of this or another Proctor) still writes it: read when
+    /// listed, never cached.
+    #[serde(skip)]
+    pub live: bool,
 }
+
+impl JournalSummary {
+    /// It ends without its session's end, and no session writes it any
+    /// more (one that cannot be read at all is a problem of its own).
+    pub fn unfinished(&self) -> bool {
+        !self.ended && !self.live && self.problem.is_none()
+    }
+}
+
+/// What a journal without its session's end is told by.
+pub const UNFINISHED: &str = "it ends without its session's end: the session was killed, its machine stopped, or its disk stopped taking writes, so its last events may be missing";
 
 /// Lists the journals in `dir`, newest first, with counts read from each
 /// (or from the folder's summary cache, for a journal unchanged since).
@@ -46,7 +66,11 @@ pub fn list_journals(dir: &Path) -> Vec<JournalSummary> {
     let mut cache = SummaryCache::load(dir);
     let list = files
         .into_iter()
-        .map(|(path, modified, size)| cache.get_or(&path, modified, size, || summarize(&path, size)))
+        .map(|(path, modified, size)| {
+            let mut s = cache.get_or(&path, modified, size, || summarize(&path, size));
+            s.live = super::is_live(&path);
+            s
+        })
         .collect();
     cache.save(dir);
     list
@@ -67,6 +91,8 @@ fn empty(path: &Path, size: u64) -> JournalSummary {
         problem: None,
         damage: None,
         telling: 0,
+        ended: false,
+        live: false,
     }
 }
 
@@ -134,6 +160,7 @@ fn count(s: &mut JournalSummary, names: &mut std::collections::BTreeSet<String>,
             // session's end) are its stopped work; its workers' exits are not
             // counted (they would count the same stop twice).
             EventKind::TaskCancelled { .. } => s.stopped += 1,
+            EventKind::SessionEnded { .. } => s.ended = true,
             EventKind::Exited {
                 exit_code,
                 restart_in: None,

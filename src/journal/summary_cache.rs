@@ -19,7 +19,7 @@ pub const CACHE_NAME: &str = ".summaries.json";
 
 /// The version of the cache's layout (and of what a summary counts): a
 /// cache of another version is read as empty.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// A cache larger than this is damage (an entry is a few hundred bytes).
 const MAX_CACHE_BYTES: u64 = 64 << 20;

@@ -290,3 +290,30 @@ fn a_journal_read_in_part_says_so_in_its_summary() {
         assert!(listed.iter().find(|j| j.path == whole).unwrap().damage.is_none());
     }
 }
+
+#[test]
+fn a_journal_without_its_sessions_end_is_unfinished_unless_a_session_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.jsonl");
+    let whole = dir.path().join("whole.jsonl");
+    let end = Event::now(EventKind::SessionEnded {
+        message: String::new(),
+    });
+    let end = serde_json::to_string(&end).unwrap();
+    std::fs::write(&cut, format!("{}\n", started(Some(FORMAT)))).unwrap();
+    std::fs::write(&whole, format!("{}\n{end}\n", started(Some(FORMAT)))).unwrap();
+    assert!(summarize(&cut, 0).unfinished());
+    assert!(!summarize(&whole, 0).unfinished());
+    // Listed twice: the second from the folder's cache.
+    for _ in 0..2 {
+        let listed = list_journals(dir.path());
+        assert!(listed.iter().find(|j| j.path == cut).unwrap().unfinished());
+        assert!(!listed.iter().find(|j| j.path == whole).unwrap().unfinished());
+    }
+    // A session still writing it: live, not unfinished.
+    let file = std::fs::File::open(&cut).unwrap();
+    super::rotate::lock(&file, libc::LOCK_EX).unwrap();
+    let listed = list_journals(dir.path());
+    let c = listed.iter().find(|j| j.path == cut).unwrap();
+    assert!(c.live && !c.unfinished(), "{c:?}");
+}
