@@ -91,6 +91,15 @@ pub(super) fn outcome(
     match reported {
         Some(c) => (c, None),
         None if stopped && local_killed => (local, Some(end_unknown(host, local))),
+        // ssh's own error while the stop was on its way: the connection
+        // went (the host died or dropped out), and the command's end with it.
+        None if stopped && local == 255 => (
+            local,
+            Some(format!(
+                "the remote command's end is unknown: the connection to {} ended while it was being stopped (255 is ssh's own error, not the command's); if the host is still up, its wrapper stops the command once it sees the connection gone",
+                shorten(host)
+            )),
+        ),
         None if stopped => (local, None),
         None if refused => (local, Some(super::remote::why::refused_session_text(host))),
         None => (
@@ -456,6 +465,10 @@ mod tests {
         assert_eq!(outcome(Some(-9), 0, true, "h", (false, true)), (-9, None));
         // Stopped by Proctor: the local ssh's end is the outcome.
         assert_eq!(outcome(None, -15, true, "h", (false, false)), (-15, None));
+        // The connection lost while stopping: ssh's 255 is not the command's.
+        let (c, why) = outcome(None, 255, true, "h", (false, false));
+        assert_eq!(c, 255);
+        assert!(why.unwrap().contains("end is unknown: the connection to h ended"));
         // Its local ssh killed, the host silent: the end is not the command's.
         let (c, why) = outcome(None, -9, true, "h", (false, true));
         assert_eq!(c, -9);
