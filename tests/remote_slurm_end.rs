@@ -154,7 +154,7 @@ fn a_slurm_input_timeout_gives_the_step_its_stop_timeout() {
         &["trap 'sleep 2; exit 7' TERM; sleep 100 & wait", "echo quick"],
     );
     p.workers = proctor::session::Workers::saturating(1);
-    p.timeout = Some(proctor::session::Seconds::from_millis(3_000));
+    p.timeout = Some(proctor::session::Seconds::from_millis(12_000));
     p.stop.timeout = proctor::session::Seconds::from_millis(8_000);
     let fails = run_pool(&mut run, p);
     let m = run.model();
@@ -189,6 +189,57 @@ fn a_slurm_input_that_times_out_pending_says_so_and_was_not_busy() {
             run.dump()
         );
         assert_eq!(*duration, 0.0, "#{input:?} never ran");
+    }
+    let m = run.model();
+    let speed = proctor::pictures::speedup::speedup(&m.pictures.pools[0], m.pictures.last);
+    assert_eq!(speed.sum, 0.0, "no busy time: {speed:?}");
+    run.finish();
+}
+
+/// (input, exit code, duration, text) of a `task_cancelled`.
+type Cancelled = (Option<u64>, Option<i32>, Option<f64>, String);
+
+/// The third round's N2: inputs whose steps still wait in Slurm (a
+/// partition that is down) when the user stops the pool were cancelled
+/// before they started: no time, no code, no busy time (before:
+/// "cancelled after 3.99s", its wait counted as work).
+#[test]
+fn a_slurm_input_stopped_while_pending_was_cancelled_before_it_started() {
+    let Some(_slurm) = Slurm::start() else { return };
+    let mut run = Run::own_descendants_only();
+    let p = slurm_pool("held", "closed", &["echo a", "echo b"]);
+    run.send(proctor::engine::Command::StartPool { pool: p });
+    run.wait_event("a step pending", |e| {
+        e.pool.as_deref() == Some("held")
+            && matches!(
+                &e.kind,
+                proctor::event::EventKind::SlurmState {
+                    state: proctor::event::slurm::SlurmState::Pending { .. },
+                    ..
+                }
+            )
+    });
+    run.send(proctor::engine::Command::Pool {
+        pool: "held".into(),
+        action: proctor::engine::PoolAction::Terminate,
+    });
+    run.wait_event("pool held done", |e| {
+        e.pool.as_deref() == Some("held") && e.kind.name() == "pool_done"
+    });
+    let cancelled: Vec<Cancelled> = run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            proctor::event::EventKind::TaskCancelled { exit_code, duration } => {
+                Some((e.input, *exit_code, *duration, e.text()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cancelled.len(), 2, "{cancelled:?}\n{}", run.dump());
+    for c in &cancelled {
+        assert_eq!((c.1, c.2), (None, None), "{cancelled:?}\n{}", run.dump());
+        assert!(c.3.contains("before it started"), "{cancelled:?}");
     }
     let m = run.model();
     let speed = proctor::pictures::speedup::speedup(&m.pictures.pools[0], m.pictures.last);

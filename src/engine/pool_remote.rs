@@ -24,8 +24,9 @@ pub(super) struct RemoteEnd {
     /// `ssh`/`srun` code says nothing of the command (a stopped one is
     /// cancelled, never done).
     pub no_code: bool,
-    /// A Slurm step Proctor stopped while it was still pending: it never
-    /// ran, so its time counts as no busy time.
+    /// A Slurm step stopped (by Proctor or the user) while it was still
+    /// pending: it never ran, so its time counts as no busy time (and one
+    /// the user stopped was cancelled before it started).
     pub never_ran: bool,
 }
 

@@ -285,6 +285,18 @@ impl Supervisor {
         self.emit(e);
     }
 
+    /// An input whose worker the user stopped before it started (a Slurm
+    /// step still pending): cancelled, with no time and no code.
+    fn input_cancelled_unstarted(&mut self, pool: usize, input: usize) {
+        let Some(run) = self.pools.get_mut(pool) else {
+            return;
+        };
+        run.state[input] = InputState::Cancelled;
+        run.cancelled += 1;
+        let e = self.pool_event(pool, never_started(), Some(input));
+        self.emit(e);
+    }
+
     pub(super) fn pool_worker_exited(
         &mut self,
         key: usize,
@@ -358,6 +370,8 @@ impl Supervisor {
                             },
                             duration,
                         );
+                    } else if stopped && end.never_ran {
+                        self.input_cancelled_unstarted(pool, input);
                     } else if stopped {
                         let code = (!end.no_code).then_some(exit_code);
                         self.input_cancelled(pool, input, duration, code);

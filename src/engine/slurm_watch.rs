@@ -384,7 +384,9 @@ impl Supervisor {
                 code,
                 lost: None,
                 no_code,
-                never_ran: false,
+                // Stopped by the user while still pending: its wrapper
+                // never started on a node.
+                never_ran: report.node.is_none() && no_code,
             };
         }
         if pending {

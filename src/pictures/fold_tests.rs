@@ -245,3 +245,42 @@ fn a_tree_is_drawn_whole_and_its_leader_kept_apart() {
         a.cpu_seconds()
     );
 }
+
+#[test]
+fn a_cancelled_input_ends_its_bar_or_has_none_if_it_never_started() {
+    let mut p = Pictures::default();
+    let ev = |ms, k, w: &str, i: u64| at(ms, k).pool("p", Some(i)).process(w, Some(1));
+    let started = |i: u64| EventKind::TaskStarted {
+        input_text: i.to_string(),
+    };
+    // Two on worker-1 as a persistent worker pipelines them, one on worker-2.
+    p.apply(&ev(0, started(0), "p/worker-1", 0));
+    p.apply(&ev(0, started(1), "p/worker-1", 1));
+    p.apply(&ev(100, started(2), "p/worker-2", 2));
+    // #0 never began (a Slurm step still pending): its bar goes, and #1's
+    // bar is still found and ended.
+    let never = EventKind::TaskCancelled {
+        exit_code: None,
+        duration: None,
+    };
+    p.apply(&ev(2000, never, "p/worker-1", 0));
+    let ran = |d| EventKind::TaskCancelled {
+        exit_code: Some(7),
+        duration: Some(d),
+    };
+    p.apply(&ev(2000, ran(1.5), "p/worker-1", 1));
+    p.apply(&ev(2000, ran(1.9), "p/worker-2", 2));
+    let pool = p.pool("p").unwrap();
+    let bars = |l: usize| -> Vec<_> {
+        pool.spans[l]
+            .iter()
+            .map(|s| (s.input, s.start, s.end, s.outcome))
+            .collect()
+    };
+    assert_eq!(bars(0), [(Some(1), 0.5, Some(2.0), Outcome::Stopped)]);
+    assert_eq!(bars(1).len(), 1);
+    let (input, start, end, outcome) = bars(1)[0];
+    assert_eq!((input, end, outcome), (Some(2), Some(2.0), Outcome::Stopped));
+    assert!((start - 0.1).abs() < 1e-9, "{start}");
+    assert!(pool.running.is_empty());
+}
