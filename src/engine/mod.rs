@@ -39,6 +39,7 @@ mod remote;
 pub mod sampler;
 mod scancel;
 pub mod sched;
+mod slurm_outcome;
 mod slurm_watch;
 mod spawn;
 mod stopping;
