@@ -100,6 +100,12 @@ fn a_second_ctrl_c_leaves_nothing_of_slurm_steps() {
     );
     assert!(text.contains("scancel --signal=KILL"), "{text}");
     assert!(text.contains("exit code -9 (SIGKILL)"), "{text}");
+    // The third round's N1: the input killed through Slurm keeps that
+    // code in its result (before: none, while its worker said -9).
+    assert!(
+        text.contains("its worker stopped by the user; it exited with -9 (SIGKILL)"),
+        "{text}"
+    );
     wait_until(
         &format!("no job of the session in squeue ({name})"),
         Duration::from_secs(60),

@@ -34,15 +34,22 @@ impl Supervisor {
             }
         }
         let node = report.node.as_deref();
-        let no_code = report.exit.is_none();
-        let code = report.exit.unwrap_or(code);
-        // Its step was killed through Slurm (see `pool_slurm_kill`): the
-        // wrapper died with it, and `srun` says 137.
-        let code = if no_code && report.kill_sent {
-            -libc::SIGKILL
-        } else {
-            code
-        };
+        let (code, no_code) = killed_code(report.exit, code, report.kill_sent);
+        if no_code && stopped && report.kill_sent && code == -libc::SIGKILL {
+            // `srun` itself was killed here: the step's end never came.
+            let job = report.job.as_deref().unwrap_or("?");
+            let name = self
+                .pools
+                .get(pool)
+                .map(|r| r.spec.worker_name(w + 1))
+                .unwrap_or_default();
+            self.process_error(
+                &name,
+                format!(
+                    "the Slurm step's end is unknown: no end came from Slurm after SIGKILL was sent to it (scancel --signal=KILL {job}.0), so its srun was killed here; -9 is that kill, not the command's (`squeue -j {job}` shows whether the job is still there)"
+                ),
+            );
+        }
         if stopped {
             return RemoteEnd {
                 code,
@@ -101,5 +108,40 @@ impl Supervisor {
             no_code,
             never_ran: false,
         }
+    }
+}
+
+/// A step's exit code, and whether it is unknown (no code came back).
+/// SIGKILL sent through Slurm (see `pool_slurm_kill`) kills the wrapper
+/// with the command: `srun` then says 137 (128 + SIGKILL), and the
+/// command's end is that kill (-9), known; `srun` killed here instead
+/// (Slurm did not answer) is -9 with the step's end unknown.
+fn killed_code(reported: Option<i32>, srun: i32, kill_sent: bool) -> (i32, bool) {
+    match reported {
+        Some(c) => (c, false),
+        None if kill_sent && srun == 128 + libc::SIGKILL => (-libc::SIGKILL, false),
+        None if kill_sent => (-libc::SIGKILL, true),
+        None => (srun, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::killed_code;
+
+    #[test]
+    fn a_step_killed_through_slurm_ended_with_the_kill() {
+        assert_eq!(killed_code(Some(3), 0, true), (3, false));
+        assert_eq!(
+            killed_code(None, 137, true),
+            (-9, false),
+            "srun's word on the kill"
+        );
+        assert_eq!(
+            killed_code(None, -9, true),
+            (-9, true),
+            "srun killed here: unknown"
+        );
+        assert_eq!(killed_code(None, 137, false), (137, true), "no kill of ours");
     }
 }
