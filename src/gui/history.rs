@@ -329,8 +329,10 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
     let mut started = None;
     let mut last_seq = 0;
     let mut ended = false;
+    let mut last_time = None;
     let problems = for_each_event(path, |e| {
         ended |= matches!(e.kind, crate::event::EventKind::SessionEnded { .. });
+        last_time = Some(e.time);
         if started.is_none() {
             started = Some(e.time.format("%Y-%m-%d %H:%M:%S").to_string());
         }
@@ -339,6 +341,10 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
         log.push(e);
     })
     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let unfinished = !ended && !crate::journal::is_live(path);
+    if let Some(at) = last_time.filter(|_| unfinished) {
+        model.journal_ends_unfinished(at);
+    }
     Ok(PastSession {
         path: path.to_path_buf(),
         started,
@@ -348,7 +354,7 @@ fn load(path: &Path, window: usize) -> Result<PastSession, String> {
         pools: PoolsView::read_only(),
         problems,
         last_seq,
-        unfinished: !ended && !crate::journal::is_live(path),
+        unfinished,
     })
 }
 
@@ -421,5 +427,15 @@ mod tests {
         assert_eq!(past.log.last().unwrap().kind, EventKind::stdout("line 19999"));
         assert_eq!(past.model.processes.len(), 1);
         assert!(past.problems.is_empty());
+        // It has no `session_ended`: unfinished, and its process, alive
+        // where the journal ends, has an unknown end there (not "running",
+        // its runtime growing with the clock).
+        assert!(past.unfinished);
+        let row = &past.model.processes[0];
+        assert_eq!(row.state, crate::model::RowState::Unknown);
+        let end = past.log.last().unwrap().time;
+        assert_eq!(row.ended, Some(end));
+        let later = end + chrono::Duration::hours(1);
+        assert_eq!(row.runtime(later), row.runtime(end));
     }
 }

@@ -22,6 +22,8 @@ pub enum Status {
     Exited,
     Stopped,
     FailedToStart,
+    /// A past session's process alive where its journal ends unfinished.
+    Unknown,
 }
 
 impl Status {
@@ -35,6 +37,7 @@ impl Status {
             Status::Exited => "exited",
             Status::Stopped => "stopped",
             Status::FailedToStart => "failed to start",
+            Status::Unknown => "end unknown",
         }
     }
     pub fn is_alive(self) -> bool {
@@ -99,6 +102,14 @@ impl Row {
             RowState::Exited => (Status::Exited, r.command.clone(), None),
             RowState::Stopped => (Status::Stopped, r.command.clone(), None),
             RowState::FailedToStart { message } => (Status::FailedToStart, message.clone(), None),
+            RowState::Unknown => (
+                Status::Unknown,
+                format!(
+                    "{} (the journal ends without the session's end: how it ended is not known)",
+                    r.command
+                ),
+                None,
+            ),
             RowState::BackingOff { at } => {
                 let secs = secs_to(*at);
                 (
@@ -193,7 +204,7 @@ impl Row {
             Status::Starting | Status::Restarting => Tone::Waiting,
             Status::Running => Tone::Running,
             Status::Stopping | Status::Paused => Tone::Stopping,
-            Status::Stopped => Tone::Muted,
+            Status::Stopped | Status::Unknown => Tone::Muted,
             Status::FailedToStart => Tone::Failure,
             Status::Exited => self.exit_code.map(exit_tone).unwrap_or(Tone::Muted),
         }

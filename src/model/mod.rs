@@ -65,6 +65,18 @@ pub struct Leftover {
 }
 
 impl SessionModel {
+    /// A past session whose journal ends without the session's end, at
+    /// `at` (its last event): rows still alive or waiting to restart there
+    /// ended, how is not known.
+    pub fn journal_ends_unfinished(&mut self, at: DateTime<FixedOffset>) {
+        for row in &mut self.processes {
+            if row.state.is_alive() || matches!(row.state, RowState::BackingOff { .. }) {
+                row.state = RowState::Unknown;
+                row.ended = Some(at);
+            }
+        }
+    }
+
     pub fn row(&self, name: &str) -> Option<&ProcessRow> {
         self.index.get(name).map(|&i| &self.processes[i])
     }

@@ -25,6 +25,10 @@ pub enum RowState {
     BackingOff {
         at: DateTime<FixedOffset>,
     },
+    /// A past session's row that was alive (or waiting to restart) where
+    /// its journal ends without the session's end: how it ended is not
+    /// known.
+    Unknown,
 }
 
 impl RowState {
@@ -37,6 +41,7 @@ impl RowState {
             Self::Stopped => "stopped",
             Self::FailedToStart { .. } => "failed to start",
             Self::BackingOff { .. } => "restarting",
+            Self::Unknown => "end unknown",
         }
     }
 
@@ -46,7 +51,10 @@ impl RowState {
 
     /// Ended for good (no restart pending).
     pub fn is_ended(&self) -> bool {
-        matches!(self, Self::Exited | Self::Stopped | Self::FailedToStart { .. })
+        matches!(
+            self,
+            Self::Exited | Self::Stopped | Self::FailedToStart { .. } | Self::Unknown
+        )
     }
 }
 
