@@ -21,6 +21,7 @@ pub mod docs;
 mod output_paths;
 pub mod picture;
 mod run;
+pub use run::signal_ignored;
 mod summary;
 
 use anyhow::{Context, Result};

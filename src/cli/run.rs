@@ -480,7 +480,7 @@ fn install_signal_handlers(engine: &Engine, flag: Arc<AtomicBool>) -> Result<()>
 }
 
 /// Whether `sig`'s action is SIG_IGN now.
-fn signal_ignored(sig: i32) -> bool {
+pub fn signal_ignored(sig: i32) -> bool {
     // SAFETY: sigaction only reads the current action into `old`.
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();

@@ -69,6 +69,8 @@ pub struct ProctorApp {
     pub(super) tab: Tab,
     pub(super) notice: Option<Notice>,
     pub(super) quit: QuitState,
+    /// SIGTERM, SIGHUP and SIGINT, when the app listens for them.
+    pub(super) quit_signals: Option<super::quit_signals::QuitSignals>,
     pub(super) cpus: usize,
     pub(super) title: String,
     pub(super) ctx: egui::Context,
@@ -135,6 +137,7 @@ impl ProctorApp {
             tab: Tab::Processes,
             notice: None,
             quit: QuitState::Idle,
+            quit_signals: None,
             cpus: crate::session::default_workers(),
             title: String::new(),
             ctx: ctx.clone(),

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 impl ProctorApp {
     /// One frame: drain events, draw every panel, apply the intents.
     pub fn show(&mut self, ui: &mut Ui) {
+        self.on_quit_signals();
         self.handle_close_request(ui);
         let more = self.drain_events(DRAIN_BUDGET);
         self.watch_engine();

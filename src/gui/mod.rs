@@ -52,6 +52,7 @@ mod pools;
 mod process_cells;
 mod processes;
 mod quit;
+mod quit_signals;
 mod resources_plot;
 mod row_actions;
 mod row_cache;
@@ -120,7 +121,10 @@ pub fn run(session: Option<PathBuf>, start: bool) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             system_theme.attach(&cc.egui_ctx);
-            let app = ProctorApp::open(&cc.egui_ctx, session.as_deref(), start)?;
+            let mut app = ProctorApp::open(&cc.egui_ctx, session.as_deref(), start)?;
+            if let Err(e) = app.listen_for_quit_signals() {
+                eprintln!("proctor: SIGTERM and SIGHUP will end the app at once, without stopping its processes by their stop policy: {e}");
+            }
             Ok(Box::new(app))
         }),
     )

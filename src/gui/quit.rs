@@ -27,6 +27,41 @@ impl ProctorApp {
         }
     }
 
+    /// From now on SIGTERM, SIGHUP and SIGINT quit the app without asking
+    /// (see `quit_signals`).
+    pub fn listen_for_quit_signals(&mut self) -> std::io::Result<()> {
+        self.quit_signals = Some(super::quit_signals::QuitSignals::install(&self.ctx)?);
+        Ok(())
+    }
+
+    /// A quit signal came: the first stops everything and closes the
+    /// window once every process has ended; another kills what is left.
+    pub(super) fn on_quit_signals(&mut self) {
+        let Some(n) = self.quit_signals.as_mut().and_then(|q| q.take()) else {
+            return;
+        };
+        if self.quit == QuitState::Closing {
+            return;
+        }
+        if self.quit == QuitState::Stopping && n > 1 {
+            self.send(Command::StopAll { how: StopHow::Kill });
+            return;
+        }
+        // Nobody to ask: unsaved edits go to the autosave at the exit.
+        self.pending_discard = None;
+        self.desk.quit_unsaved_ok = true;
+        if self.busy() || self.pools_active() {
+            self.quit = QuitState::Stopping;
+            self.starting.clear();
+            self.send(Command::StopAll {
+                how: StopHow::Terminate,
+            });
+        } else {
+            self.quit = QuitState::Closing;
+            self.ctx.send_viewport_cmd(ViewportCommand::Close);
+        }
+    }
+
     pub(super) fn handle_close_request(&mut self, ui: &Ui) {
         if !ui.input(|i| i.viewport().close_requested()) {
             return;
