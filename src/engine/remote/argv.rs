@@ -27,6 +27,12 @@ use crate::session::SlurmSpec;
 /// that, so the command is started through `env --default-signal` (GNU
 /// coreutils 8.31 and later) or else `perl`, which set them back to their
 /// default as a local child has them (with neither, they stay ignored).
+/// With either, the wrapper ignores SIGTERM, SIGINT and SIGHUP from its
+/// first line (the command gets them back too): a step cancelled as it
+/// starts (Ctrl-C, `scancel`) cannot end the wrapper before its command
+/// is started and leave that command, re-parented to init, out of the
+/// step's reach when SIGKILL follows (with neither, it ignores them once
+/// the command is started).
 /// Arguments: marker,
 /// stop signal number, stop timeout (whole seconds), grace (-1: spawn
 /// mode), the run's line (`PROCTOR_RUN=...`, which only the command's
@@ -39,8 +45,8 @@ use crate::session::SlurmSpec;
 /// what is outside that group (a second SIGINT cuts a Python cleanup
 /// short; a shell's TERM trap runs twice).
 pub const WRAPPER: &str = r#"m=$1 s=$2 k=$3 g=$4 t=$5; shift 5
-if env --default-signal=INT,QUIT true 2>/dev/null; then shift; set -- env --default-signal=INT,QUIT "$@"
-elif command -v perl >/dev/null 2>&1; then set -- perl -e '$SIG{INT}=$SIG{QUIT}="DEFAULT"; exec {$ARGV[0]} @ARGV; exit 127' "$@"
+if env --default-signal=INT,QUIT,TERM,HUP true 2>/dev/null; then shift; set -- env --default-signal=INT,QUIT,TERM,HUP "$@"; trap '' TERM INT HUP
+elif command -v perl >/dev/null 2>&1; then set -- perl -e '$SIG{INT}=$SIG{QUIT}=$SIG{TERM}=$SIG{HUP}="DEFAULT"; exec {$ARGV[0]} @ARGV; exit 127' "$@"; trap '' TERM INT HUP
 fi
 z='for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do q=${f#/proc/}; q=${q%/environ}; if [ -n "$3" ]; then x=$(cat "/proc/$q/stat" 2>/dev/null) || continue; x=${x##*) }; x=${x#* }; x=${x#* }; [ "${x%% *}" = "$3" ] && continue; fi; kill -"$2" "$q" 2>/dev/null; done'
 printf '%sstart:%s:%s\n' "$m" "$(hostname 2>/dev/null || uname -n)" "${SLURM_JOB_ID:-}" >&2
@@ -61,6 +67,7 @@ exec 3<&-
 # The wrapper and its watcher outlive a SIGTERM to the whole step (Slurm's
 # cancel, its time limit): had they ended, a command that ignores it would
 # be re-parented to init, out of the step's reach, when SIGKILL follows.
+# Set at the top already when the command can be given them back.
 trap '' TERM INT HUP
 # Quiet: a shell says "Terminated" (dash) or the job's whole line (bash)
 # of a job a signal ended, which is no output of the command's.
@@ -475,6 +482,11 @@ mod tests {
         assert_eq!(code(c), -2);
         let (c, _keep) = run(&["sh", "-c", "kill -3 $$; exit 5"], None);
         assert_eq!(code(c), -3);
+        // Nor SIGTERM and SIGHUP, which the wrapper itself ignores.
+        let (c, _keep) = run(&["sh", "-c", "kill -15 $$; exit 5"], None);
+        assert_eq!(code(c), -15);
+        let (c, _keep) = run(&["sh", "-c", "kill -1 $$; exit 5"], None);
+        assert_eq!(code(c), -1);
         // Its environment has the tag.
         let (c, _keep) = run(&["sh", "-c", "[ \"$PROCTOR_SESSION\" = 1-2 ]"], None);
         assert_eq!(code(c), 0);
