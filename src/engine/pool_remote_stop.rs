@@ -42,24 +42,30 @@ impl Supervisor {
         })
     }
 
-    /// The pool worker at `key` if it runs one input as a Slurm step that
-    /// has started on its node (the wrapper said so): a Terminate closes
-    /// its input, which `srun` passes on as end of file, and the wrapper
-    /// stops the command with the stop signal, then SIGKILL after the
-    /// stop timeout. A signal to `srun` instead would reach the wrapper
-    /// too (Slurm signals every process of the step), the step would end
-    /// with it, and Slurm would kill the command at once. A step still
-    /// pending is stopped through `srun` (which withdraws its request); a
-    /// persistent worker's stdin carries its requests, so it is too.
+    /// Whether the pool worker at `key` runs as a Slurm step that has
+    /// started on its node (the wrapper said so): a Terminate closes its
+    /// input, which `srun` passes on as end of file, and the wrapper stops
+    /// the command with the stop signal, then SIGKILL after the stop
+    /// timeout. A signal to `srun` instead has Slurm end the whole step at
+    /// once (`srun: forcing job termination`): the command never gets its
+    /// stop signal. A persistent worker's input end gives it a grace
+    /// period first, so its stop signal is also sent to the step through
+    /// Slurm at once (`scancel --signal`; the wrapper ignores SIGTERM,
+    /// SIGINT and SIGHUP), and SIGKILL at the stop timeout. A step still
+    /// pending is stopped through `srun` (which withdraws its request).
     pub(super) fn running_slurm_step(&self, key: usize) -> bool {
+        self.slurm_step_mode(key).is_some()
+    }
+
+    /// The mode of the pool whose worker at `key` runs a Slurm step that
+    /// has started on its node.
+    pub(super) fn slurm_step_mode(&self, key: usize) -> Option<PoolMode> {
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| &p.origin) else {
-            return false;
+            return None;
         };
-        self.pools.get(*pool).is_some_and(|run| {
-            run.spec.mode == PoolMode::Spawn
-                && run.remote.as_ref().is_some_and(|r| r.is_slurm())
-                && run.workers[*index].report.node.is_some()
-        })
+        let run = self.pools.get(*pool)?;
+        (run.remote.as_ref().is_some_and(|r| r.is_slurm()) && run.workers[*index].report.node.is_some())
+            .then_some(run.spec.mode)
     }
 
     /// Whether SIGKILL still has to be sent on the host to the SSH worker
@@ -97,8 +103,11 @@ impl Supervisor {
     /// mode the stop signal goes to the host at once. True if it is such
     /// a worker.
     pub(super) fn stop_ssh_worker(&mut self, key: usize, sig: nix::sys::signal::Signal) -> bool {
-        if self.running_slurm_step(key) {
+        if let Some(mode) = self.slurm_step_mode(key) {
             self.close_remote_input(key);
+            if mode == PoolMode::Persistent {
+                self.signal_slurm_step(key, sig);
+            }
             return true;
         }
         let Some(w) = self.ssh_worker(key) else {

@@ -25,6 +25,24 @@ impl Supervisor {
         report.job.clone().filter(|_| !report.kill_sent)
     }
 
+    /// Sends `sig` to every process of the running step of the worker at
+    /// `key` through Slurm (`scancel --signal=SIG JOB.0`, which signals
+    /// without cancelling): a persistent worker's stop signal.
+    pub(super) fn signal_slurm_step(&mut self, key: usize, sig: nix::sys::signal::Signal) {
+        let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
+            return;
+        };
+        let job = self
+            .pools
+            .get(pool)
+            .and_then(|r| r.workers.get(index))
+            .and_then(|w| w.report.job.clone());
+        if let Some(job) = job {
+            let name = sig.as_str().trim_start_matches("SIG").to_string();
+            super::scancel::jobs(Some(&name), &[format!("{job}.0")]);
+        }
+    }
+
     /// Sends SIGKILL to the step of the worker at `key` through Slurm.
     /// False if it has no running step left to kill that way.
     pub(super) fn kill_slurm_step(&mut self, key: usize) -> bool {

@@ -143,10 +143,11 @@ impl Supervisor {
                 self.signal_remote(key, Signal::SIGCONT);
             }
         }
-        // A persistent SSH worker's wrapper waits out its grace: the
-        // SIGKILL goes to its host at the stop timeout itself.
-        let host_kills_at_timeout =
-            how == StopHow::Terminate && self.ssh_worker(key).is_some_and(|w| w.persistent);
+        // A persistent SSH worker's (or Slurm step's) wrapper waits out its
+        // grace: the SIGKILL goes to its host at the stop timeout itself.
+        let host_kills_at_timeout = how == StopHow::Terminate
+            && (self.ssh_worker(key).is_some_and(|w| w.persistent)
+                || self.slurm_step_mode(key) == Some(crate::session::PoolMode::Persistent));
         let p = self.procs.get_mut(key).expect("checked above");
         let pid = p.pid();
         let run_id = p.run_id;
