@@ -63,3 +63,44 @@ fn a_running_input_cancelled_by_terminate_keeps_its_code_and_time() {
     assert_eq!(rows[1].exit_code, None);
     run.finish();
 }
+
+/// A persistent worker's cancelled input is timed from when it began (the
+/// answer before it), not from when it was written to the worker's pipe
+/// with the others (the fourth round's finding 2: a one-worker pool read
+/// a speedup of 1.56).
+#[test]
+fn a_persistent_workers_cancelled_input_is_timed_from_when_it_began() {
+    let mut run = Run::new();
+    let mut p = pool(
+        "pc",
+        1,
+        &["sh", "-c", "while read x; do sleep \"$x\"; echo \"$x\"; done"],
+        vec!["1.5".into(), "1.5".into(), "30".into()],
+    );
+    p.mode = proctor::session::PoolMode::Persistent;
+    run.send(Command::StartPool { pool: p });
+    let second = run.wait_event("#1 done", |e| e.input == Some(1) && e.kind.name() == "task_done");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    run.send(Command::Pool {
+        pool: "pc".into(),
+        action: PoolAction::Terminate,
+    });
+    let cancel = run.wait_event("#2 cancelled", |e| {
+        e.input == Some(2) && e.kind.name() == "task_cancelled"
+    });
+    let EventKind::TaskCancelled {
+        duration: Some(d), ..
+    } = cancel.kind
+    else {
+        panic!("{cancel:?}");
+    };
+    let since = (cancel.time - second.time).num_milliseconds() as f64 / 1000.0;
+    assert!(d <= since + 0.05, "#2 ran {d}s, {since}s since #1's answer");
+    run.wait_event("pool pc done", |e| {
+        e.pool.as_deref() == Some("pc") && e.kind.name() == "pool_done"
+    });
+    let m = run.model();
+    let speed = proctor::pictures::speedup::speedup(&m.pictures.pools[0], m.pictures.last);
+    assert!(speed.speedup <= 1.05, "one worker: {speed:?}");
+    run.finish();
+}

@@ -338,6 +338,10 @@ impl Supervisor {
         };
         let w = &mut run.workers[index];
         w.timer_armed = false;
+        // A persistent worker's input began when it was sent, or when the
+        // one before it was answered if that came later (it waited in the
+        // pipe meanwhile), as an answered input is timed.
+        let last_answer = w.last_answer.take();
         // A worker we retired (stdin closed on purpose) did not die.
         let retired = w.retiring;
         let in_flight: Vec<(usize, Instant)> = w.in_flight.drain(..).collect();
@@ -384,8 +388,12 @@ impl Supervisor {
             PoolMode::Persistent => {
                 let mut iter = in_flight.into_iter();
                 if let Some((input, started)) = iter.next() {
-                    let duration = started.elapsed().as_secs_f64();
-                    if stopped {
+                    let begun = last_answer.map_or(started, |t| t.max(started));
+                    let duration = begun.elapsed().as_secs_f64();
+                    if stopped && end.never_ran {
+                        // A Slurm step still pending: it never ran.
+                        self.input_cancelled_unstarted(pool, input);
+                    } else if stopped {
                         self.input_cancelled(pool, input, duration, None);
                     } else {
                         let msg = lost.unwrap_or_else(|| {

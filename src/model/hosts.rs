@@ -84,7 +84,12 @@ impl PoolRow {
                 InputStatus::Failed => f.failed += 1,
                 _ => {}
             }
-            if matches!(i.status, InputStatus::Done | InputStatus::Failed) {
+            // Inputs cancelled while they ran count their time, as in the
+            // pool's busy total.
+            if matches!(
+                i.status,
+                InputStatus::Done | InputStatus::Failed | InputStatus::Cancelled
+            ) {
                 f.busy += i.duration.unwrap_or(0.0);
             }
         }
@@ -163,5 +168,16 @@ mod tests {
         );
         assert_eq!((f[1].host.as_str(), f[1].running, f[1].down), ("b", 1, true));
         assert_eq!(f[0].busy, 1.5);
+        // An input cancelled while it ran counts its time on its host.
+        m.apply(&ev(
+            EventKind::TaskCancelled {
+                exit_code: Some(-15),
+                duration: Some(2.0),
+            },
+            Some("p/worker-1"),
+            Some(2),
+        ));
+        let f = m.pool("p").unwrap().per_host();
+        assert_eq!(f[0].busy, 3.5);
     }
 }
