@@ -194,8 +194,9 @@ fn export(
             journal.display()
         );
     }
-    let mut ended = false;
+    let (mut ended, mut any) = (false, false);
     let bad = crate::journal::for_each_event(journal, |e| {
+        any = true;
         ended |= matches!(e.kind, crate::event::EventKind::SessionEnded { .. });
         file.write(&e)
     })
@@ -212,7 +213,7 @@ fn export(
     for note in bad.notes() {
         say!("warning: {note}");
     }
-    if !ended && crate::journal::is_journal_name(journal) {
+    if any && !ended && crate::journal::is_journal_name(journal) {
         if crate::journal::is_live(journal) {
             say!(
                 "note: a session still writes {}: this is what it wrote so far",
@@ -238,6 +239,9 @@ fn history() {
                 j.started.clone().unwrap_or_else(|| "-".into()),
                 match (&j.problem, &j.damage) {
                     (Some(p), _) => format!("(cannot be read: {p})"),
+                    (None, Some(_)) if j.unfinished() => {
+                        format!("{} (damaged in part, unfinished)", j.names.join(", "))
+                    }
                     (None, Some(_)) => format!("{} (damaged in part)", j.names.join(", ")),
                     (None, None) if j.unfinished() => format!("{} (unfinished)", j.names.join(", ")),
                     (None, None) => j.names.join(", "),

@@ -160,7 +160,7 @@ impl Outbox {
         }
         let error = j.take_error().map(|e| format!("{e}; ")).unwrap_or_default();
         Some(format!(
-            "{error}the journal {} took no write for {} s (a stalled disk?): the session ends without waiting for it, and the journal may lack its last events",
+            "{error}the journal {} did not take its last events within {} s (a stalled disk?): the session ends without waiting for it longer, and the journal may lack them",
             j.path().display(),
             END_WAIT.as_secs()
         ))

@@ -235,6 +235,10 @@ impl History {
                             let unfinished = format!("The journal {UNFINISHED}.");
                             let (mut names, why) = match (&s.problem, &s.damage) {
                                 (Some(p), _) => ("cannot be read".to_string(), Some(p)),
+                                (None, Some(d)) if s.unfinished() && !this => (
+                                    format!("unfinished, damaged in part \u{2014} {}", s.names.join(", ")),
+                                    Some(d),
+                                ),
                                 (None, Some(d)) => (
                                     format!("damaged in part \u{2014} {}", s.names.join(", ")),
                                     Some(d),

@@ -19,6 +19,11 @@ pub(super) fn lock(file: &File, how: libc::c_int) -> io::Result<()> {
 /// Whether a session (of this or another Proctor) is still writing the
 /// journal at `path`: its writer holds an exclusive lock on it.
 pub fn is_live(path: &Path) -> bool {
+    // Only a file is a journal being written (opening a FIFO would wait
+    // for a writer).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     match File::open(path) {
         Ok(f) => lock(&f, libc::LOCK_SH).is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock),
         Err(_) => false,

@@ -49,9 +49,10 @@ pub struct JournalSummary {
 
 impl JournalSummary {
     /// It ends without its session's end, and no session writes it any
-    /// more (one that cannot be read at all is a problem of its own).
+    /// more (one that cannot be read at all is a problem of its own, and
+    /// one without any event was no session).
     pub fn unfinished(&self) -> bool {
-        !self.ended && !self.live && self.problem.is_none()
+        !self.ended && !self.live && self.problem.is_none() && self.events > 0
     }
 }
 

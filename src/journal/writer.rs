@@ -78,6 +78,8 @@ pub struct Journal {
     /// When the writer began the frame it is writing: milliseconds since
     /// `epoch`, plus one; 0 while it waits for one.
     writing_since: Arc<AtomicU64>,
+    /// The longest write the writer finished, in milliseconds.
+    slowest: Arc<AtomicU64>,
     epoch: Instant,
     /// What to say of a slow disk (taken with the errors), and whether
     /// each thing was said already.
@@ -117,8 +119,9 @@ impl Journal {
         let dropped = Arc::new(AtomicU64::new(0));
         let in_flight = Arc::new(AtomicUsize::new(0));
         let writing_since = Arc::new(AtomicU64::new(0));
+        let slowest = Arc::new(AtomicU64::new(0));
         let epoch = Instant::now();
-        let (flight, since) = (in_flight.clone(), writing_since.clone());
+        let (flight, since, slow) = (in_flight.clone(), writing_since.clone(), slowest.clone());
         let mut w = FrameWriter {
             dropped: dropped.clone(),
             path: path.clone(),
@@ -145,9 +148,11 @@ impl Journal {
                         let _ = settle.send(());
                         continue;
                     }
+                    let began = Instant::now();
                     since.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
                     w.write_frame(zstd.as_mut(), &frame);
                     since.store(0, Ordering::SeqCst);
+                    slow.fetch_max(began.elapsed().as_millis() as u64, Ordering::SeqCst);
                     flight.fetch_sub(frame.len(), Ordering::SeqCst);
                     // A buffer grown by a backlog is not kept for reuse.
                     if frame.capacity() <= 2 * FRAME_BYTES {
@@ -173,6 +178,7 @@ impl Journal {
             dropped,
             in_flight,
             writing_since,
+            slowest,
             epoch,
             notes: VecDeque::new(),
             slow_said: false,
@@ -242,10 +248,13 @@ impl Journal {
                 // Written with the next frame the writer has room for.
                 return;
             }
-            if !self.stalled && !self.paced_said {
+            // Said only of a slow disk: past the backlog a fast child on a
+            // healthy one waits for the compression, as it waits for a
+            // slow reader of the events.
+            if !self.stalled && !self.paced_said && self.slow_said {
                 self.paced_said = true;
                 self.notes.push_back(format!(
-                    "the journal {} is {} MiB of events behind (a slow disk): from now on the engine waits for its writes, up to {} s each, so events are late and processes wait on their output",
+                    "the journal {} is {} MiB of events behind its slow disk: from now on the engine waits for its writes, up to {} s each, so events are late and processes wait on their output",
                     self.path.display(),
                     backlog >> 20,
                     STALL_WAIT.as_secs()
@@ -275,27 +284,43 @@ impl Journal {
         if !sent {
             self.in_flight.fetch_sub(len, Ordering::SeqCst);
             self.dropped.fetch_add(1, Ordering::SeqCst);
-            if !self.failed.swap(true, Ordering::SeqCst) {
-                if let Ok(mut slot) = self.error.lock() {
-                    *slot = Some(format!(
-                        "the journal {} took no write for {} s (a stalled disk?): events are not journaled until it takes writes again (the app's log and the terminal still show them)",
-                        self.path.display(),
-                        STALL_WAIT.as_secs()
-                    ));
-                }
+            self.say_stalled();
+        }
+    }
+
+    /// The disk took no write for [`STALL_WAIT`]: said once (the journal
+    /// has failed), and nothing waits for it from then on.
+    fn say_stalled(&mut self) {
+        self.stalled = true;
+        self.slow_said = true;
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            if let Ok(mut slot) = self.error.lock() {
+                *slot = Some(format!(
+                    "the journal {} took no write for {} s (a stalled disk?): events wait in memory for it, up to {} MiB, and past that are not journaled until it takes writes again (the app's log and the terminal still show them); the session's end does not wait for it",
+                    self.path.display(),
+                    STALL_WAIT.as_secs(),
+                    BACKLOG_BYTES >> 20
+                ));
             }
         }
     }
 
-    /// Says, once, that the writer has been on one write for
-    /// [`SLOW_WRITE`] or longer.
+    /// Says, once, that a write has taken [`SLOW_WRITE`] or longer (one
+    /// finished, or the one under way); one under way for [`STALL_WAIT`]
+    /// is a stalled disk (see `say_stalled`).
     fn check_slow(&mut self) {
         let since = self.writing_since.load(Ordering::SeqCst);
-        if self.slow_said || since == 0 {
+        let now = self.epoch.elapsed().as_millis() as u64 + 1;
+        let current = if since == 0 { 0 } else { now.saturating_sub(since) };
+        if !self.stalled && current >= STALL_WAIT.as_millis() as u64 {
+            self.say_stalled();
             return;
         }
-        let now = self.epoch.elapsed().as_millis() as u64 + 1;
-        if now.saturating_sub(since) >= SLOW_WRITE.as_millis() as u64 {
+        if self.slow_said {
+            return;
+        }
+        let longest = current.max(self.slowest.load(Ordering::SeqCst));
+        if longest >= SLOW_WRITE.as_millis() as u64 {
             self.slow_said = true;
             self.notes.push_back(format!(
                 "the journal {} is on a slow disk (one write has taken over {} s): events wait in memory for it and reach it late; past {} MiB waiting, the engine waits for the disk",
@@ -312,7 +337,13 @@ impl Journal {
     /// journal has stalled, and nothing waits for it from then on.
     pub fn settle_by(&mut self, deadline: Instant) -> bool {
         if self.stalled {
-            return false;
+            // Unless the disk has come back since: the writer idle.
+            let idle = self.writing_since.load(Ordering::SeqCst) == 0
+                && self.frames.as_ref().is_some_and(|t| t.is_empty());
+            if !idle {
+                return false;
+            }
+            self.stalled = false;
         }
         self.last_flush = Instant::now();
         let Some(tx) = &self.frames else { return true };
@@ -326,7 +357,11 @@ impl Journal {
         let done = handed
             && tx.send_deadline(Vec::new(), deadline).is_ok()
             && self.settled.recv_deadline(deadline).is_ok();
-        self.stalled = !done;
+        if !done {
+            // What it did not take may be missing from it.
+            self.stalled = true;
+            self.failed.store(true, Ordering::SeqCst);
+        }
         done
     }
 

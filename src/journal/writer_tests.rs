@@ -54,15 +54,9 @@ fn a_disk_that_takes_no_write_never_holds_the_engine_for_good_and_the_hole_is_sa
     assert!(first < STALL_WAIT * 4, "then no more ({first:?})");
     let message = j.take_error().expect("the stall is said");
     assert!(message.contains("took no write"), "{message}");
-    let mut notes = Vec::new();
-    while let Some(n) = j.take_error() {
-        notes.push(n);
-    }
-    assert!(
-        notes.iter().any(|n| n.contains("slow disk"))
-            && notes.iter().any(|n| n.contains("MiB of events behind")),
-        "the slow disk is said before: {notes:?}"
-    );
+    // (Whether "slow disk" was said before depends on how long the
+    // frames took to make: a second or more, and it was.)
+    while j.take_error().is_some() {}
     // From then on nothing waits: flushes drop their frames, settling
     // gives up at once, and so does the end.
     let t1 = Instant::now();
@@ -212,4 +206,41 @@ fn a_slow_disk_costs_memory_not_the_engines_pace_and_is_said() {
     let text = String::from_utf8(text).unwrap();
     assert_eq!(text.lines().count() as u64, seq, "no event lost");
     assert!(!text.contains("missing here"));
+}
+
+/// A quiet session on a disk that takes no write: the write under way
+/// for STALL_WAIT is a stall, said as such, and the session's end does
+/// not wait for the disk (before, with too few events to fill the
+/// backlog, the end waited END_WAIT for it).
+#[test]
+fn a_quiet_session_on_a_dead_disk_is_said_stalled_and_its_end_does_not_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("disk");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let file = OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let mut j = Journal::start(fifo.clone(), file, Vec::new()).unwrap();
+    let mut seq = 0;
+    // One frame the pipe cannot hold: the writer blocks in it.
+    noisy(&mut j, &mut seq);
+    j.flush();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut said = Vec::new();
+    while !said.iter().any(|n: &String| n.contains("took no write")) && Instant::now() < deadline {
+        let mut e = Event::now(EventKind::stdout("tick")).process("p", Some(1));
+        seq += 1;
+        e.seq = seq;
+        j.append(&e);
+        j.flush_if_due();
+        said.extend(std::iter::from_fn(|| j.take_error()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(said.iter().any(|n| n.contains("took no write")), "{said:?}");
+    assert!(
+        !said.iter().any(|n| n.contains("MiB of events behind")),
+        "{said:?}"
+    );
+    assert!(j.failed_flag().load(Ordering::SeqCst));
+    let t = Instant::now();
+    assert!(!j.settle_by(Instant::now() + Duration::from_secs(60)));
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
 }
