@@ -713,7 +713,19 @@ fn a_disk_that_fills_then_frees_leaves_a_said_hole_in_the_journal() {
         .iter()
         .position(|e| e.text_line().contains("AFTER"))
         .expect("what came after the hole is kept");
-    assert!(hole < after);
+    assert!(
+        hole < after,
+        "the hole (#{hole}) before AFTER (#{after}): {:?}",
+        events
+            .iter()
+            .map(|e| (
+                e.seq,
+                e.kind.name(),
+                e.text_line().chars().take(60).collect::<String>()
+            ))
+            .filter(|(_, k, _)| *k != "stdout")
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

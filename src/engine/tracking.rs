@@ -58,6 +58,7 @@ impl Tracker {
     pub(super) fn register(&mut self) {
         // Two ticks of margin: start times are rounded to ticks.
         self.not_before = super::tree::thread_start_ticks().saturating_sub(2);
+        super::tree::note_preexisting_children();
         if !self.registered {
             self.registered = true;
             LIVE_ENGINES.fetch_add(1, Ordering::SeqCst);

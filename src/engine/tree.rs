@@ -86,6 +86,43 @@ pub fn thread_start_ticks() -> u64 {
         .unwrap_or(0)
 }
 
+/// This process's children when its first engine started, by (pid, start
+/// ticks): never its orphans. A program started with its output piped
+/// through a process substitution (`proctor run > >(reader)`) has the
+/// reader as a child, forked just before the exec, in another session
+/// when started with `setsid`; started within a clock tick of the engine,
+/// it looked like an orphan adopted at the session's end and was killed.
+static PREEXISTING: std::sync::OnceLock<std::collections::HashSet<(i32, u64)>> = std::sync::OnceLock::new();
+
+/// Notes this process's children, once (at the first engine's start).
+pub fn note_preexisting_children() {
+    PREEXISTING.get_or_init(|| {
+        let me = std::process::id() as i32;
+        let mut found = std::collections::HashSet::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for entry in dir.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            if parse_stat(&stat).is_some_and(|(_, _, ppid, _, _)| ppid == me) {
+                if let Some(start) = parse_start(&stat) {
+                    found.insert((pid, start));
+                }
+            }
+        }
+        found
+    });
+}
+
+fn preexisting(p: &ProcInfo) -> bool {
+    PREEXISTING.get().is_some_and(|s| s.contains(&(p.pid, p.start)))
+}
+
 static TAG_SCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Whether processes are found by their tag at all (see
@@ -232,7 +269,7 @@ impl Snapshot {
     /// our session and are not counted; nor is what started before this
     /// engine, or carries another session's tag: another engine's children
     /// in the same process, which are children of ours in other sessions
-    /// too.)
+    /// too; nor a child this process had when its first engine started.)
     pub fn adopted_orphans(&self) -> impl Iterator<Item = &ProcInfo> {
         let me = std::process::id() as i32;
         // SAFETY: getsid(0) only reads our own session id.
@@ -248,6 +285,7 @@ impl Snapshot {
                     && p.tagged.is_none()
                     && !p.foreign
                     && p.start >= self.not_before
+                    && !preexisting(p)
             })
     }
 
