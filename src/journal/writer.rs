@@ -80,6 +80,8 @@ pub struct Journal {
     writing_since: Arc<AtomicU64>,
     /// The longest write the writer finished, in milliseconds.
     slowest: Arc<AtomicU64>,
+    /// When the writer last finished a write: as `writing_since`.
+    last_done: Arc<AtomicU64>,
     epoch: Instant,
     /// What to say of a slow disk (taken with the errors), and whether
     /// each thing was said already.
@@ -120,8 +122,14 @@ impl Journal {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let writing_since = Arc::new(AtomicU64::new(0));
         let slowest = Arc::new(AtomicU64::new(0));
+        let last_done = Arc::new(AtomicU64::new(0));
         let epoch = Instant::now();
-        let (flight, since, slow) = (in_flight.clone(), writing_since.clone(), slowest.clone());
+        let (flight, since, slow, done) = (
+            in_flight.clone(),
+            writing_since.clone(),
+            slowest.clone(),
+            last_done.clone(),
+        );
         let mut w = FrameWriter {
             dropped: dropped.clone(),
             path: path.clone(),
@@ -152,6 +160,7 @@ impl Journal {
                     since.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
                     w.write_frame(zstd.as_mut(), &frame);
                     since.store(0, Ordering::SeqCst);
+                    done.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
                     slow.fetch_max(began.elapsed().as_millis() as u64, Ordering::SeqCst);
                     flight.fetch_sub(frame.len(), Ordering::SeqCst);
                     // A buffer grown by a backlog is not kept for reuse.
@@ -179,6 +188,7 @@ impl Journal {
             in_flight,
             writing_since,
             slowest,
+            last_done,
             epoch,
             notes: VecDeque::new(),
             slow_said: false,
@@ -337,10 +347,16 @@ impl Journal {
     /// journal has stalled, and nothing waits for it from then on.
     pub fn settle_by(&mut self, deadline: Instant) -> bool {
         if self.stalled {
-            // Unless the disk has come back since: the writer idle.
-            let idle = self.writing_since.load(Ordering::SeqCst) == 0
-                && self.frames.as_ref().is_some_and(|t| t.is_empty());
-            if !idle {
+            // Unless the disk takes writes again, if slowly: the writer is
+            // idle, not yet STALL_WAIT into its write, or finished one
+            // lately. A disk that does not is not waited for.
+            let now = self.epoch.elapsed().as_millis() as u64 + 1;
+            let ago = |t: u64| (t != 0).then(|| now.saturating_sub(t));
+            let stall = STALL_WAIT.as_millis() as u64;
+            let writing = ago(self.writing_since.load(Ordering::SeqCst));
+            let done = ago(self.last_done.load(Ordering::SeqCst));
+            let alive = writing.is_none_or(|w| w < stall) || done.is_some_and(|d| d < 2 * stall);
+            if !alive {
                 return false;
             }
             self.stalled = false;
