@@ -26,9 +26,10 @@ fn terminate(run: &Run, pool: &str) {
     });
 }
 
-/// A persistent worker whose step runs gets its stop signal (its TERM
-/// trap runs, its own exit code comes back). Before, its `srun` got the
-/// signal, which had Slurm kill the whole step at once: 137, no trap.
+/// A persistent worker whose step runs gets its stop signal, once (its
+/// TERM trap runs, its own exit code comes back). Before, its `srun` got
+/// the signal, which had Slurm kill the whole step at once: 137, no trap;
+/// and then the whole job got it too.
 #[test]
 fn a_persistent_slurm_worker_is_stopped_by_its_stop_signal() {
     let Some(_slurm) = Slurm::start() else { return };
@@ -39,7 +40,7 @@ fn a_persistent_slurm_worker_is_stopped_by_its_stop_signal() {
         &[
             "sh",
             "-c",
-            "trap 'echo got-term >&2; exit 3' TERM; read x; echo up; while :; do sleep 0.1; done",
+            "n=0; trap 'n=$((n+1)); echo got-term$n >&2; sleep 1; exit 3' TERM; read x; echo up; while :; do sleep 0.1; done",
         ],
         vec!["a".into(), "b".into()],
     );
@@ -59,8 +60,15 @@ fn a_persistent_slurm_worker_is_stopped_by_its_stop_signal() {
     assert!(
         run.events
             .iter()
-            .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line == "got-term")),
+            .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line == "got-term1")),
         "its trap ran\n{dump}"
+    );
+    // Once: not also from the pool's signal to the whole job.
+    assert!(
+        !run.events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Stderr { line, .. } if line == "got-term2")),
+        "one stop signal\n{dump}"
     );
     let exits: Vec<i32> = run
         .events

@@ -221,9 +221,12 @@ impl Supervisor {
                     // A step's input runs from now: its wait in Slurm's
                     // queue is no time of the command's (its duration and
                     // the pool's busy time).
-                    if slurm && first && run.spec.mode == crate::session::PoolMode::Spawn {
-                        if let Some(f) = run.workers[index].in_flight.front_mut() {
-                            f.1 = std::time::Instant::now();
+                    if slurm && first {
+                        // Every input written ahead to a persistent one
+                        // waited as well.
+                        let now = std::time::Instant::now();
+                        for f in run.workers[index].in_flight.iter_mut() {
+                            f.1 = now;
                         }
                     }
                     before.to_string()
@@ -395,16 +398,16 @@ impl Supervisor {
         let Some(r) = run.remote.as_ref().filter(|r| r.is_slurm()) else {
             return;
         };
-        // A Terminate reaches a running step through its input (see
-        // `pool_remote_stop`): a signal from Slurm would end its wrapper,
-        // and Slurm the step at once. A Kill reached it through Slurm
-        // already (see `pool_slurm_kill`): a cancel now would send SIGTERM
-        // to the step before its SIGKILL.
+        // A Terminate reaches a running step (either mode) through its
+        // input and, for a persistent worker, its own signal through Slurm
+        // (see `pool_remote_stop`): a signal to the whole job as well
+        // would be a second (a Python cleanup cut short). A Kill reaches
+        // it through Slurm (see `pool_slurm_kill`): a cancel now would send
+        // SIGTERM to the step before its SIGKILL, and race it.
         let running: std::collections::BTreeSet<&str> = run
             .workers
             .iter()
-            .filter(|w| run.spec.mode == crate::session::PoolMode::Spawn && w.report.node.is_some())
-            .filter(|w| !kill || w.report.kill_sent)
+            .filter(|w| w.report.node.is_some())
             .filter_map(|w| w.report.job.as_deref())
             .collect();
         let jobs: Vec<String> = r

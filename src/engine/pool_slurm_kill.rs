@@ -27,8 +27,17 @@ impl Supervisor {
 
     /// Sends `sig` to every process of the running step of the worker at
     /// `key` through Slurm (`scancel --signal=SIG JOB.0`, which signals
-    /// without cancelling): a persistent worker's stop signal.
+    /// without cancelling): a persistent worker's stop signal. Only
+    /// SIGTERM, SIGINT and SIGHUP, which the step's wrapper and its
+    /// watcher ignore: another would end them and leave the command,
+    /// re-parented to init, out of the step's reach. A persistent worker
+    /// with another stop signal gets it from its wrapper once its input's
+    /// end and grace have passed, or SIGKILL at the stop timeout first.
     pub(super) fn signal_slurm_step(&mut self, key: usize, sig: nix::sys::signal::Signal) {
+        use nix::sys::signal::Signal;
+        if !matches!(sig, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
+            return;
+        }
         let Some(Origin::Worker { pool, index }) = self.proc(key).map(|p| p.origin.clone()) else {
             return;
         };
