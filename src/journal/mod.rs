@@ -11,6 +11,7 @@ pub mod export;
 pub mod output;
 
 mod frame_stream;
+mod frame_writer;
 mod reader;
 mod rotate;
 mod summary;

@@ -7,13 +7,14 @@
 //! said; past that it holds the supervisor back (a bounded queue) rather
 //! than dropping events, for `STALL_WAIT` at most a write.
 
+use super::frame_writer::FrameWriter;
 use super::rotate::{lock, rotate};
 use super::{JournalConfig, FLUSH_INTERVAL};
 use crate::event::Event;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 /// output about tenfold at several hundred MB/s.
 const LEVEL: i32 = 1;
 /// A frame is written once this much is pending, whatever the time.
-const FRAME_BYTES: usize = 1 << 20;
+pub(super) const FRAME_BYTES: usize = 1 << 20;
 /// Frames waiting for the writer thread; events after them wait in the
 /// journal's buffer, written as one frame when the writer has room.
 const QUEUE: usize = 2;
@@ -130,17 +131,7 @@ impl Journal {
             slowest.clone(),
             last_done.clone(),
         );
-        let mut w = FrameWriter {
-            dropped: dropped.clone(),
-            path: path.clone(),
-            file,
-            whole: 0,
-            out: Vec::new(),
-            error: error.clone(),
-            failed: failed.clone(),
-            lost: 0,
-            lost_why: String::new(),
-        };
+        let mut w = FrameWriter::new(path.clone(), file, error.clone(), failed.clone(), dropped.clone());
         let thread = std::thread::Builder::new()
             .name("proctor-journal".into())
             .spawn(move || {
@@ -169,7 +160,7 @@ impl Journal {
                         let _ = give_back.try_send(frame);
                     }
                 }
-                let _ = w.file.sync_all();
+                w.sync();
             })?;
         Ok(Self {
             path,
@@ -437,94 +428,6 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// The writer thread's side: compresses each frame and appends it.
-struct FrameWriter {
-    path: PathBuf,
-    file: File,
-    /// Bytes of whole frames in the file: a write that fails part way (a
-    /// full disk) is cut back to this, so only whole frames are ever kept.
-    whole: u64,
-    out: Vec<u8>,
-    error: Arc<Mutex<Option<String>>>,
-    failed: Arc<AtomicBool>,
-    /// Frames that could not be written since the last one that was, and
-    /// why: said in the journal itself once it can be written again, so
-    /// the hole is never silent.
-    lost: u64,
-    lost_why: String,
-    /// Frames the journal dropped while this writer was stalled.
-    dropped: Arc<AtomicU64>,
-}
-
-impl FrameWriter {
-    fn write_frame(&mut self, zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) {
-        let dropped = self.dropped.swap(0, Ordering::SeqCst);
-        if dropped > 0 {
-            self.lost += dropped;
-            self.lost_why = format!("the disk took no write for {} s", STALL_WAIT.as_secs());
-        }
-        if self.lost == 0 {
-            if !self.write_one(zstd, frame) {
-                self.lost += 1;
-            }
-            return;
-        }
-        // The hole is said in the same frame as the events after it: both
-        // are written or neither (a disk that fills again between them
-        // would otherwise get a note for every frame it refused).
-        let note = crate::event::Event::now(crate::event::EventKind::Error {
-            message: format!(
-                "the journal could not be written for a while ({}): {} frame{} of events are missing here (their `seq` numbers are skipped); the events before and after are whole",
-                self.lost_why,
-                self.lost,
-                if self.lost == 1 { "" } else { "s" },
-            ),
-        });
-        let mut both = serde_json::to_vec(&note).unwrap_or_default();
-        both.push(b'\n');
-        both.extend_from_slice(frame);
-        if self.write_one(zstd, &both) {
-            self.lost = 0;
-        } else {
-            self.lost += 1;
-        }
-    }
-
-    /// Compresses and appends one frame; false when it could not.
-    fn write_one(&mut self, zstd: Option<&mut zstd::bulk::Compressor<'static>>, frame: &[u8]) -> bool {
-        let written = match zstd {
-            Some(z) => {
-                self.out.clear();
-                self.out.reserve(zstd::zstd_safe::compress_bound(frame.len()));
-                z.compress_to_buffer(frame, &mut self.out)
-                    .and_then(|_| self.file.write_all(&self.out))
-                    .map(|()| self.out.len())
-            }
-            None => Err(io::Error::other("the compressor could not be set up")),
-        };
-        match written {
-            Ok(n) => {
-                self.whole += n as u64;
-                if self.out.capacity() > 4 * FRAME_BYTES {
-                    // Grown by a backlog's frame: not kept.
-                    self.out = Vec::new();
-                }
-                true
-            }
-            Err(e) => {
-                let _ = self.file.set_len(self.whole);
-                self.lost_why = e.to_string();
-                if !self.failed.swap(true, Ordering::SeqCst) {
-                    if let Ok(mut slot) = self.error.lock() {
-                        *slot = Some(format!("cannot write the journal {}: {e}", self.path.display()));
-                    }
-                }
-                false
-            }
-        }
     }
 }
 
