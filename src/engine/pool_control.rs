@@ -81,13 +81,8 @@ impl Supervisor {
             return;
         };
         let queued: Vec<usize> = run.queue.drain(..).collect();
-        for &i in &queued {
-            run.state[i] = InputState::Cancelled;
-        }
-        run.cancelled += queued.len() as u64;
         for i in queued {
-            let e = self.pool_event(pool, super::pool_results::never_started(), Some(i));
-            self.emit(e);
+            self.input_cancelled_unstarted(pool, i);
         }
     }
 

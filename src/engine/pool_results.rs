@@ -285,9 +285,10 @@ impl Supervisor {
         self.emit(e);
     }
 
-    /// An input whose worker the user stopped before it started (a Slurm
-    /// step still pending): cancelled, with no time and no code.
-    fn input_cancelled_unstarted(&mut self, pool: usize, input: usize) {
+    /// An input cancelled before it started (dropped from the queue, or
+    /// its worker stopped while its Slurm step was pending): no time, no
+    /// code.
+    pub(super) fn input_cancelled_unstarted(&mut self, pool: usize, input: usize) {
         let Some(run) = self.pools.get_mut(pool) else {
             return;
         };
@@ -415,8 +416,6 @@ impl Supervisor {
                         run.attempts[i] = run.attempts[i].saturating_sub(1);
                         run.state[i] = InputState::Queued;
                         if run.life.stopping() || self.shutting_down {
-                            run.state[i] = InputState::Cancelled;
-                            run.cancelled += 1;
                             cancelled.push(i);
                         } else {
                             run.queue.push_front(i);
@@ -426,8 +425,7 @@ impl Supervisor {
                         run.fruitless_deaths += 1;
                     }
                     for i in cancelled.into_iter().rev() {
-                        let e = self.pool_event(pool, super::pool_results::never_started(), Some(i));
-                        self.emit(e);
+                        self.input_cancelled_unstarted(pool, i);
                     }
                     self.reschedule = true;
                 } else if !run.queue.is_empty() && !run.life.stopping() && !retired {

@@ -232,7 +232,7 @@ impl History {
                             ui.label(RichText::new(started).monospace())
                                 .on_hover_text(s.path.display().to_string());
                             // A short cell; the whole problem on hover.
-                            let unfinished = format!("The journal {UNFINISHED}.");
+                            let unfinished = s.unfinished().then(|| format!("The journal {UNFINISHED}."));
                             let (mut names, why) = match (&s.problem, &s.damage) {
                                 (Some(p), _) => ("cannot be read".to_string(), Some(p)),
                                 (None, Some(d)) if s.unfinished() && !this => (
@@ -243,9 +243,9 @@ impl History {
                                     format!("damaged in part \u{2014} {}", s.names.join(", ")),
                                     Some(d),
                                 ),
-                                (None, None) if s.unfinished() && !this => (
+                                (None, None) if unfinished.is_some() && !this => (
                                     format!("unfinished \u{2014} {}", s.names.join(", ")),
-                                    Some(&unfinished),
+                                    unfinished.as_ref(),
                                 ),
                                 (None, None) => (s.names.join(", "), None),
                             };
