@@ -74,16 +74,8 @@ pub struct Journal {
     /// it can write again, as after a full disk).
     stalled: bool,
     dropped: Arc<AtomicU64>,
-    /// Bytes handed to the writer and not written yet.
-    in_flight: Arc<AtomicUsize>,
-    /// When the writer began the frame it is writing: milliseconds since
-    /// `epoch`, plus one; 0 while it waits for one.
-    writing_since: Arc<AtomicU64>,
-    /// The longest write the writer finished, in milliseconds.
-    slowest: Arc<AtomicU64>,
-    /// When the writer last finished a write: as `writing_since`.
-    last_done: Arc<AtomicU64>,
-    epoch: Instant,
+    /// How the writer thread is getting on.
+    progress: Arc<Progress>,
     /// What to say of a slow disk (taken with the errors), and whether
     /// each thing was said already.
     notes: VecDeque<String>,
@@ -120,17 +112,8 @@ impl Journal {
         let error = Arc::new(Mutex::new(None));
         let failed = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let writing_since = Arc::new(AtomicU64::new(0));
-        let slowest = Arc::new(AtomicU64::new(0));
-        let last_done = Arc::new(AtomicU64::new(0));
-        let epoch = Instant::now();
-        let (flight, since, slow, done) = (
-            in_flight.clone(),
-            writing_since.clone(),
-            slowest.clone(),
-            last_done.clone(),
-        );
+        let progress = Arc::new(Progress::new());
+        let p = progress.clone();
         let mut w = FrameWriter::new(path.clone(), file, error.clone(), failed.clone(), dropped.clone());
         let thread = std::thread::Builder::new()
             .name("proctor-journal".into())
@@ -148,12 +131,13 @@ impl Journal {
                         continue;
                     }
                     let began = Instant::now();
-                    since.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
+                    p.writing_since.store(p.now(), Ordering::SeqCst);
                     w.write_frame(zstd.as_mut(), &frame);
-                    since.store(0, Ordering::SeqCst);
-                    done.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
-                    slow.fetch_max(began.elapsed().as_millis() as u64, Ordering::SeqCst);
-                    flight.fetch_sub(frame.len(), Ordering::SeqCst);
+                    p.writing_since.store(0, Ordering::SeqCst);
+                    p.last_done.store(p.now(), Ordering::SeqCst);
+                    p.slowest
+                        .fetch_max(began.elapsed().as_millis() as u64, Ordering::SeqCst);
+                    p.in_flight.fetch_sub(frame.len(), Ordering::SeqCst);
                     // A buffer grown by a backlog is not kept for reuse.
                     if frame.capacity() <= 2 * FRAME_BYTES {
                         frame.clear();
@@ -176,11 +160,7 @@ impl Journal {
             eventful: false,
             stalled: false,
             dropped,
-            in_flight,
-            writing_since,
-            slowest,
-            last_done,
-            epoch,
+            progress,
             notes: VecDeque::new(),
             slow_said: false,
             paced_said: false,
@@ -244,7 +224,7 @@ impl Journal {
             return;
         };
         if tx.is_full() {
-            let backlog = self.buf.len() + self.in_flight.load(Ordering::SeqCst);
+            let backlog = self.buf.len() + self.progress.in_flight.load(Ordering::SeqCst);
             if backlog < BACKLOG_BYTES {
                 // Written with the next frame the writer has room for.
                 return;
@@ -268,7 +248,7 @@ impl Journal {
             .unwrap_or_else(|_| Vec::with_capacity(64 * 1024));
         let frame = std::mem::replace(&mut self.buf, next);
         let len = frame.len();
-        self.in_flight.fetch_add(len, Ordering::SeqCst);
+        self.progress.in_flight.fetch_add(len, Ordering::SeqCst);
         let sent = if self.stalled {
             // Waited for again only once the writer has taken every frame
             // queued: a disk that is slow rather than dead (a write now and
@@ -283,7 +263,7 @@ impl Journal {
             sent
         };
         if !sent {
-            self.in_flight.fetch_sub(len, Ordering::SeqCst);
+            self.progress.in_flight.fetch_sub(len, Ordering::SeqCst);
             self.dropped.fetch_add(1, Ordering::SeqCst);
             self.say_stalled();
         }
@@ -310,8 +290,8 @@ impl Journal {
     /// finished, or the one under way); one under way for [`STALL_WAIT`]
     /// is a stalled disk (see `say_stalled`).
     fn check_slow(&mut self) {
-        let since = self.writing_since.load(Ordering::SeqCst);
-        let now = self.epoch.elapsed().as_millis() as u64 + 1;
+        let since = self.progress.writing_since.load(Ordering::SeqCst);
+        let now = self.progress.now();
         let current = if since == 0 { 0 } else { now.saturating_sub(since) };
         if !self.stalled && current >= STALL_WAIT.as_millis() as u64 {
             self.say_stalled();
@@ -320,7 +300,7 @@ impl Journal {
         if self.slow_said {
             return;
         }
-        let longest = current.max(self.slowest.load(Ordering::SeqCst));
+        let longest = current.max(self.progress.slowest.load(Ordering::SeqCst));
         if longest >= SLOW_WRITE.as_millis() as u64 {
             self.slow_said = true;
             self.notes.push_back(format!(
@@ -341,11 +321,11 @@ impl Journal {
             // Unless the disk takes writes again, if slowly: the writer is
             // idle, not yet STALL_WAIT into its write, or finished one
             // lately. A disk that does not is not waited for.
-            let now = self.epoch.elapsed().as_millis() as u64 + 1;
+            let now = self.progress.now();
             let ago = |t: u64| (t != 0).then(|| now.saturating_sub(t));
             let stall = STALL_WAIT.as_millis() as u64;
-            let writing = ago(self.writing_since.load(Ordering::SeqCst));
-            let done = ago(self.last_done.load(Ordering::SeqCst));
+            let writing = ago(self.progress.writing_since.load(Ordering::SeqCst));
+            let done = ago(self.progress.last_done.load(Ordering::SeqCst));
             let alive = writing.is_none_or(|w| w < stall) || done.is_some_and(|d| d < 2 * stall);
             if !alive {
                 return false;
@@ -356,10 +336,10 @@ impl Journal {
         let Some(tx) = &self.frames else { return true };
         let frame = std::mem::take(&mut self.buf);
         let len = frame.len();
-        self.in_flight.fetch_add(len, Ordering::SeqCst);
+        self.progress.in_flight.fetch_add(len, Ordering::SeqCst);
         let handed = frame.is_empty() || tx.send_deadline(frame, deadline).is_ok();
         if !handed {
-            self.in_flight.fetch_sub(len, Ordering::SeqCst);
+            self.progress.in_flight.fetch_sub(len, Ordering::SeqCst);
         }
         let done = handed
             && tx.send_deadline(Vec::new(), deadline).is_ok()
@@ -404,7 +384,7 @@ impl Journal {
         if !self.stalled {
             let frame = std::mem::take(&mut self.buf);
             if let Some(tx) = &self.frames {
-                self.in_flight.fetch_add(frame.len(), Ordering::SeqCst);
+                self.progress.in_flight.fetch_add(frame.len(), Ordering::SeqCst);
                 if !frame.is_empty() && tx.send_deadline(frame, deadline).is_err() {
                     self.stalled = true;
                 }
@@ -428,6 +408,37 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// What the writer thread says of its work, for the journal to judge the
+/// disk by. Times are milliseconds since `epoch`, plus one; 0 is none.
+struct Progress {
+    /// Bytes handed to the writer and not written yet.
+    in_flight: AtomicUsize,
+    /// When it began the frame it is writing; 0 while it waits for one.
+    writing_since: AtomicU64,
+    /// When it last finished a write.
+    last_done: AtomicU64,
+    /// The longest write it finished, in milliseconds.
+    slowest: AtomicU64,
+    epoch: Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            writing_since: AtomicU64::new(0),
+            last_done: AtomicU64::new(0),
+            slowest: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Now, as the times above are.
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
     }
 }
 
